@@ -1,0 +1,77 @@
+"""Configuration classes for wastebank.
+
+`create_app()` picks one by name (``WASTEBANK_CONFIG`` or the argument) and then applies
+environment overrides: ``DATABASE_URL``, ``SECRET_KEY`` and any ``WASTEBANK_*`` variable
+(``WASTEBANK_TIMEZONE=Asia/Makassar`` sets ``TIMEZONE``), via Flask's ``from_prefixed_env``.
+"""
+from __future__ import annotations
+
+import os
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None  # default: SQLite file in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    # Deployment time zone: days and months are bucketed here (SPEC §3 "Time").
+    TIMEZONE = "Asia/Jakarta"
+    BABEL_DEFAULT_LOCALE = "id"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Jakarta"
+    LANGUAGES = ("id", "en")
+    # Base URL printed in QR codes (receipt verification, member cards).
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+    # Default per-line maximum for a category without its own, in thousandths (500 kg).
+    DEFAULT_LINE_MAX_MILLI = 500_000
+    # Jakarta counts a member as active with at least this many deposits in a month (SPEC §3).
+    ACTIVE_MEMBER_MIN_DEPOSITS = 4
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = 8 * 3600  # a whole counter shift
+    API_TITLE = "wastebank API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+
+
+class DevelopmentConfig(Config):
+    """Local development and the demo: a fixed, non-secret key is acceptable here."""
+
+    SECRET_KEY = "dev-only-not-secret"
+    DEBUG = False
+
+
+class TestingConfig(Config):
+    """pytest: CSRF stays on (tests fetch the token like a browser), fast password hashing."""
+
+    TESTING = True
+    SECRET_KEY = "test-only-not-secret"
+    ARGON2_FAST = True
+
+
+class ProductionConfig(Config):
+    """City-scale deployment behind HTTPS; refuses to start without SECRET_KEY."""
+
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def load(name: str | None = None) -> type[Config]:
+    """Return the config class called ``name`` (default: ``$WASTEBANK_CONFIG`` or development).
+
+    Raises KeyError for an unknown name.
+    """
+    return CONFIGS[name or os.environ.get("WASTEBANK_CONFIG", "development")]

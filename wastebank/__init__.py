@@ -1,0 +1,120 @@
+"""wastebank: point-of-sale and savings ledger for Indonesian waste banks (bank sampah)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, g, render_template, request, session
+
+from . import db_setup  # noqa: F401  (engine event listeners)
+from .extensions import api, babel, csrf, db, login_manager, migrate
+
+
+def _select_locale() -> str:
+    lang = session.get("lang")
+    if lang in ("id", "en"):
+        return lang
+    return "id"
+
+
+def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
+    """Build the app: config → extensions → blueprints → CLI → error pages.
+
+    ``config_name`` is ``development``, ``testing`` or ``production`` (default
+    ``$WASTEBANK_CONFIG`` or development). Environment: ``DATABASE_URL``, ``SECRET_KEY`` and
+    ``WASTEBANK_*`` override the class. Raises RuntimeError in production without SECRET_KEY.
+    """
+    import config as config_module
+
+    app = Flask(__name__, instance_relative_config=True)
+    config_cls = config_module.load(config_name)
+    app.config.from_object(config_cls)
+    app.config.from_prefixed_env("WASTEBANK")
+    if os.environ.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    if os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if overrides:
+        app.config.update(overrides)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY must be set (environment variable SECRET_KEY)")
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(Path(app.instance_path) / "wastebank.sqlite")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+                     compare_type=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale,
+                   default_translation_directories=str(Path(__file__).parent / "translations"))
+    api.init_app(app)
+
+    from .auth import loaders  # noqa: F401
+    from .auth.views import bp as auth_bp
+    from .counter.views import bp as counter_bp
+    from .api import register as register_api
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(counter_bp)
+    register_api(app)
+
+    from .cli import register as register_cli
+
+    register_cli(app)
+    _register_template_helpers(app)
+    _register_error_pages(app)
+    return app
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    from .money import format_fee_bp, format_idr, format_quantity
+    from .timeutil import format_local
+
+    @app.context_processor
+    def inject():
+        return {"current_locale": str(get_locale() or "id")}
+
+    app.jinja_env.filters["idr"] = lambda amount: format_idr(amount, get_locale())
+    app.jinja_env.filters["qty"] = lambda milli, unit: format_quantity(milli, unit, get_locale())
+    app.jinja_env.filters["local"] = format_local
+    app.jinja_env.filters["fee"] = lambda bp: format_fee_bp(bp, get_locale())
+
+
+def _register_error_pages(app: Flask) -> None:
+    from flask import jsonify
+    from flask_babel import gettext as _
+    from flask_wtf.csrf import CSRFError
+
+    messages = {
+        400: lambda: _("The request could not be understood."),
+        401: lambda: _("Please log in."),
+        403: lambda: _("You may not open this page."),
+        404: lambda: _("Not found."),
+        405: lambda: _("This action is not allowed here."),
+        409: lambda: _("This conflicts with what is already recorded."),
+        413: lambda: _("The upload is too large."),
+        422: lambda: _("The request was refused."),
+        500: lambda: _("Something went wrong on our side; nothing was saved."),
+    }
+    codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+             405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "unprocessable",
+             500: "server_error"}
+
+    def handle(error):
+        status = getattr(error, "code", 500) or 500
+        if isinstance(error, CSRFError):
+            message = _("The form has expired; please try again.")
+        else:
+            message = messages.get(status, messages[500])()
+        if request.path.startswith("/api/"):
+            return jsonify(error={"code": "csrf_failed" if isinstance(error, CSRFError) else codes.get(status, "error"),
+                                  "message": message, "field": None}), status
+        return render_template("error.html", status=status, message=message), status
+
+    for status in messages:
+        app.register_error_handler(status, handle)
+    app.register_error_handler(CSRFError, handle)

@@ -1,0 +1,5 @@
+"""JSON API v1."""
+
+
+def register(app):
+    """Register the API blueprints on ``app``."""

@@ -1,0 +1,1 @@
+"""Authentication (sessions and bearer tokens) and the one shared permission mechanism."""

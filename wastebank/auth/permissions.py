@@ -1,0 +1,74 @@
+"""Who may do what, and which units they see: the one mechanism every view and API call uses
+(SPEC §3 "Scope").
+
+``PERMISSIONS`` maps a permission to the roles holding it; ``@require(permission)`` guards a
+view (401/redirect to login when anonymous, 403 otherwise); ``visible_unit_ids(user)`` and
+``unit_for(user, unit)`` give the data scope.
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..extensions import db, login_manager
+from ..models import Unit, User
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "counter.use": frozenset({"operator", "unit_manager"}),
+    "deposit.record": frozenset({"operator", "unit_manager"}),
+    "member.view": frozenset({"operator", "unit_manager", "admin", "aggregator_staff"}),
+    "price.view": frozenset({"operator", "unit_manager", "admin", "aggregator_staff"}),
+    "price.edit": frozenset({"unit_manager", "admin"}),
+    "deposit.void": frozenset({"unit_manager"}),
+    "statement.aggregator": frozenset({"aggregator_staff", "admin"}),
+    "admin": frozenset({"admin"}),
+}
+
+
+def has_permission(user, permission: str) -> bool:
+    """True if ``user`` is logged in, active and has a role holding ``permission``.
+    Raises KeyError for an unknown permission (a typo must not silently deny or allow)."""
+    roles = PERMISSIONS[permission]
+    return bool(getattr(user, "is_authenticated", False) and user.active and user.role in roles)
+
+
+def require(permission: str):
+    """View decorator: anonymous → login (401 for the API), lacking ``permission`` → 403."""
+    PERMISSIONS[permission]  # fail at import time on a typo
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                if request.blueprint == "api" or request.path.startswith("/api/"):
+                    abort(401)
+                return login_manager.unauthorized()
+            if not has_permission(current_user, permission):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def visible_unit_ids(user: User) -> list[int]:
+    """Ids of the units whose members, money and documents ``user`` may see."""
+    if user.role == "admin":
+        return list(db.session.scalars(select(Unit.id)))
+    if user.role in ("operator", "unit_manager"):
+        return [user.unit_id] if user.unit_id else []
+    if user.role == "aggregator_staff" and user.aggregator_id:
+        return list(db.session.scalars(select(Unit.id).where(Unit.aggregator_id == user.aggregator_id)))
+    return []
+
+
+def counter_unit(user: User) -> Unit:
+    """The unit whose counter ``user`` works at: their own unit. 403 if they have none
+    (admins and aggregator staff record nothing at a counter)."""
+    if user.unit_id is None:
+        abort(403)
+    return db.session.get(Unit, user.unit_id)

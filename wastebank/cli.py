@@ -1,0 +1,246 @@
+"""Admin commands (``flask --app wastebank …``). Each prints what it created."""
+from __future__ import annotations
+
+import sys
+from datetime import date
+from importlib import resources
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from .extensions import db
+from .models import ROLES, Aggregator, Unit, User, WasteCategory
+from .money import InputError, parse_rupiah
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+def _unit(code: str) -> Unit:
+    unit = db.session.scalar(select(Unit).where(Unit.code == code.upper()))
+    if unit is None:
+        _fail(f"no unit {code!r}")
+    return unit
+
+
+def _aggregator(code: str) -> Aggregator:
+    aggregator = db.session.scalar(select(Aggregator).where(Aggregator.code == code.upper()))
+    if aggregator is None:
+        _fail(f"no aggregator {code!r}")
+    return aggregator
+
+
+def default_catalogue_text() -> str:
+    """The shipped default catalogue (``wastebank/data/catalogue.csv``) as text."""
+    return resources.files("wastebank").joinpath("data/catalogue.csv").read_text(encoding="utf-8")
+
+
+def register(app: Flask) -> None:
+    """Attach the command groups to ``app``."""
+
+    @app.cli.group()
+    def aggregator():
+        """Aggregators."""
+
+    @aggregator.command("create")
+    @click.argument("code")
+    @click.argument("name")
+    def aggregator_create(code, name):
+        """Create aggregator CODE called NAME."""
+        from .services.org import create_aggregator
+        agg = create_aggregator(code, name)
+        db.session.commit()
+        click.echo(f"aggregator {agg.code} created: {agg.name} (id {agg.id})")
+
+    @app.cli.group()
+    def unit():
+        """Units (bank sampah unit)."""
+
+    @unit.command("create")
+    @click.argument("code")
+    @click.argument("name")
+    @click.option("--aggregator", "aggregator_code", help="aggregator CODE")
+    @click.option("--rw", default="")
+    @click.option("--kelurahan", default="")
+    @click.option("--kecamatan", default="")
+    @click.option("--kota", default="")
+    @click.option("--address", default="")
+    @click.option("--receipt-width", type=click.Choice(["58", "80"]), default="80")
+    @click.option("--fee-percent", default="0", help="fee withheld from deposits, 0–30, e.g. 2,5")
+    def unit_create(code, name, aggregator_code, rw, kelurahan, kecamatan, kota, address,
+                    receipt_width, fee_percent):
+        """Create unit CODE called NAME, with its ledger accounts."""
+        from .services.org import create_unit, parse_fee_percent
+        try:
+            fee_bp = parse_fee_percent(fee_percent)
+        except InputError as exc:
+            _fail(str(exc.message))
+        agg = _aggregator(aggregator_code) if aggregator_code else None
+        new = create_unit(code, name, aggregator=agg, rw=rw, kelurahan=kelurahan, kecamatan=kecamatan,
+                          kota=kota, address=address, receipt_width_mm=int(receipt_width), fee_bp=fee_bp)
+        db.session.commit()
+        click.echo(f"unit {new.code} created: {new.name} (id {new.id}, aggregator "
+                   f"{agg.code if agg else '-'}, receipt {new.receipt_width_mm} mm, fee {fee_bp / 100}%)")
+
+    @app.cli.group()
+    def user():
+        """Users."""
+
+    @user.command("create")
+    @click.argument("username")
+    @click.option("--role", type=click.Choice(ROLES), required=True)
+    @click.option("--unit", "unit_code")
+    @click.option("--aggregator", "aggregator_code")
+    @click.option("--password", required=True)
+    @click.option("--name", "full_name", default="")
+    def user_create(username, role, unit_code, aggregator_code, password, full_name):
+        """Create USERNAME with ROLE, scoped to a unit or an aggregator."""
+        from .services.org import create_user
+        try:
+            new = create_user(username, role, password,
+                              unit=_unit(unit_code) if unit_code else None,
+                              aggregator=_aggregator(aggregator_code) if aggregator_code else None,
+                              full_name=full_name)
+        except ValueError as exc:
+            _fail(str(exc))
+        db.session.commit()
+        scope = new.unit.code if new.unit else (new.aggregator.code if new.aggregator else "all")
+        click.echo(f"user {new.username} created: role {new.role}, scope {scope} (id {new.id})")
+
+    @user.command("deactivate")
+    @click.argument("username")
+    def user_deactivate(username):
+        """Deactivate USERNAME: every session and token ends at once."""
+        from .auth.tokens import end_all_sessions
+        found = db.session.scalar(select(User).where(User.username == username))
+        if found is None:
+            _fail(f"no user {username!r}")
+        found.active = False
+        end_all_sessions(found)
+        db.session.commit()
+        click.echo(f"user {username} deactivated")
+
+    @app.cli.group()
+    def token():
+        """API bearer tokens."""
+
+    @token.command("create")
+    @click.argument("username")
+    @click.option("--label", default="")
+    def token_create(username, label):
+        """Print a new bearer token for USERNAME (shown once)."""
+        from .auth.tokens import create_token
+        found = db.session.scalar(select(User).where(User.username == username))
+        if found is None or not found.active:
+            _fail(f"no active user {username!r}")
+        text = create_token(found, label)
+        db.session.commit()
+        click.echo(text)
+
+    @app.cli.group()
+    def category():
+        """Waste categories."""
+
+    @category.command("load")
+    @click.argument("csv_path", required=False)
+    @click.option("--prices-for", "unit_codes", multiple=True,
+                  help="also set the CSV's buy/sell prices at these units")
+    def category_load(csv_path, unit_codes):
+        """Load categories from CSV_PATH (catalogue format; default: the shipped catalogue)."""
+        from .services.catalog import load_catalogue, set_price
+        text = open(csv_path, encoding="utf-8-sig").read() if csv_path else default_catalogue_text()
+        try:
+            rows = load_catalogue(text)
+        except ValueError as exc:
+            _fail(str(exc))
+        for code in unit_codes:
+            target = _unit(code)
+            for cat, buy, sell in rows:
+                set_price(target.id, cat, buy, sell)
+        db.session.commit()
+        click.echo(f"{len(rows)} categories loaded" + (f"; prices set at {', '.join(unit_codes)}" if unit_codes else ""))
+
+    @app.cli.group()
+    def price():
+        """Price lists."""
+
+    @price.command("set")
+    @click.argument("unit_code")
+    @click.argument("category_code")
+    @click.argument("buy")
+    @click.option("--sell", default="0")
+    @click.option("--from", "effective", type=click.DateTime(formats=["%Y-%m-%d"]))
+    def price_set(unit_code, category_code, buy, sell, effective):
+        """Set CATEGORY's buy price BUY (rupiah per unit, e.g. 3.250) at UNIT."""
+        from .services.catalog import set_price
+        target = _unit(unit_code)
+        cat = db.session.scalar(select(WasteCategory).where(WasteCategory.code == category_code.upper()))
+        if cat is None:
+            _fail(f"no category {category_code!r}")
+        try:
+            buy_idr = parse_rupiah(buy)
+            sell_idr = parse_rupiah(sell) if sell not in ("0", "") else 0
+        except InputError as exc:
+            _fail(str(exc.message))
+        eff: date | None = effective.date() if effective else None
+        row = set_price(target.id, cat, buy_idr, sell_idr, eff)
+        db.session.commit()
+        click.echo(f"price {target.code} {cat.code}: buy Rp {row.buy_price_idr}/{cat.unit}, "
+                   f"sell Rp {row.sell_price_idr}/{cat.unit}, from {row.effective_from.isoformat()}")
+
+    @app.cli.group()
+    def member():
+        """Members (nasabah)."""
+
+    @member.command("create")
+    @click.argument("unit_code")
+    @click.argument("name")
+    @click.option("--phone", default="")
+    def member_create(unit_code, name, phone):
+        """Register NAME at UNIT; prints the member number and card token."""
+        from .services.errors import DomainError
+        from .services.members import create_member, live_card
+        try:
+            new = create_member(_unit(unit_code), name, phone=phone)
+        except DomainError as exc:
+            _fail(str(exc.message))
+        db.session.commit()
+        click.echo(f"member {new.member_no} created: {new.name}; card token {live_card(new).token}")
+
+    @app.cli.group()
+    def ledger():
+        """The ledger."""
+
+    @ledger.command("verify")
+    @click.option("--unit", "unit_code")
+    def ledger_verify(unit_code):
+        """Prove every entry balances and every cached balance equals its postings."""
+        from .services.ledger import verify_ledger
+        report = verify_ledger(_unit(unit_code).id if unit_code else None)
+        for fault in report.faults:
+            click.echo(f"FAULT {fault}")
+        click.echo(f"checked {report.entries} journal entries, {report.accounts} accounts: "
+                   + ("OK" if report.ok else f"{len(report.faults)} faults"))
+        sys.exit(0 if report.ok else 1)
+
+    @app.cli.group()
+    def seed():
+        """Demo data."""
+
+    @seed.command("demo")
+    @click.option("--members", default=300, help="members in all")
+    @click.option("--days", default=61, help="days of deposit history")
+    @click.option("--seed", "rng_seed", default=2026)
+    def seed_demo(members, days, rng_seed):
+        """Load the demo network once (refuses if units exist); prints the logins."""
+        from .demo import load_demo
+        if db.session.scalar(select(Unit.id).limit(1)) is not None:
+            click.echo("demo data already present; nothing loaded")
+            return
+        logins = load_demo(members=members, days=days, seed=rng_seed, echo=click.echo)
+        click.echo("demo logins (username / password):")
+        for username, password, role in logins:
+            click.echo(f"  {username:<12} {password:<12} {role}")

@@ -1,0 +1,1 @@
+"""The counter: find a member, record a deposit, print the receipt."""

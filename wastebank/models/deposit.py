@@ -1,0 +1,104 @@
+"""Deposits (setoran), receipt numbering and idempotency records."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .catalog import WasteCategory
+from .member import Member
+from .org import Unit
+from .types import UTCDateTime, utcnow
+from .user import User
+
+
+class Deposit(db.Model):
+    """One visit: several lines of category × quantity, credited to a member's savings.
+
+    Rupiah: ``total_idr`` = Σ line amounts; ``fee_idr`` withheld (SPEC §3 "Bank share");
+    ``credited_idr`` = total − fee; ``balance_after_idr`` is the member's savings right after.
+    """
+
+    __tablename__ = "deposit"
+    __table_args__ = (
+        CheckConstraint("total_idr > 0", name="total_positive"),
+        CheckConstraint("fee_idr >= 0 AND credited_idr >= 0", name="parts_nonnegative"),
+        CheckConstraint("total_idr = fee_idr + credited_idr", name="parts_sum"),
+        Index("ix_deposit_unit_posted", "unit_id", "posted_at"),
+        Index("ix_deposit_member_posted", "member_id", "posted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    receipt_no: Mapped[str] = mapped_column(String(40), unique=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entry.id"), unique=True)
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    total_idr: Mapped[int] = mapped_column(BigInteger)
+    fee_idr: Mapped[int] = mapped_column(BigInteger)
+    credited_idr: Mapped[int] = mapped_column(BigInteger)
+    balance_after_idr: Mapped[int] = mapped_column(BigInteger)
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    void_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entry.id"), unique=True)
+
+    unit: Mapped[Unit] = relationship()
+    member: Mapped[Member] = relationship()
+    operator: Mapped[User | None] = relationship()
+    lines: Mapped[list["DepositLine"]] = relationship(back_populates="deposit", order_by="DepositLine.id")
+
+
+class DepositLine(db.Model):
+    """One category × quantity of a deposit, with the price copied from the price list at the
+    time (history never changes with a later price, SPEC §3) and its rupiah amount.
+    """
+
+    __tablename__ = "deposit_line"
+    __table_args__ = (
+        CheckConstraint("quantity_milli > 0", name="quantity_positive"),
+        CheckConstraint("unit_price_idr > 0", name="price_positive"),
+        CheckConstraint("amount_idr >= 0", name="amount_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deposit_id: Mapped[int] = mapped_column(ForeignKey("deposit.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("waste_category.id"))
+    quantity_milli: Mapped[int] = mapped_column(BigInteger)
+    unit_price_idr: Mapped[int] = mapped_column(BigInteger)
+    amount_idr: Mapped[int] = mapped_column(BigInteger)
+
+    deposit: Mapped[Deposit] = relationship(back_populates="lines")
+    category: Mapped[WasteCategory] = relationship()
+
+
+class ReceiptCounter(db.Model):
+    """Last receipt number issued by a unit in a (local) year: gapless, never reused."""
+
+    __tablename__ = "receipt_counter"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_no: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class IdempotencyRecord(db.Model):
+    """The outcome of one money-moving request, stored under its idempotency key in the same
+    transaction as the ledger rows (LEDGER.md I4–I6). ``request_hash`` is the SHA-256 of the
+    canonical request; ``response_body`` the JSON answer, replayed as is.
+    """
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (UniqueConstraint("unit_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    key: Mapped[str] = mapped_column(String(100))
+    operation: Mapped[str] = mapped_column(String(30))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response_body: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,58 @@
+"""Organisations: aggregators and their units (SPEC §2)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+
+class Aggregator(db.Model):
+    """An organisation coordinating many units (agregator); receives monthly statements."""
+
+    __tablename__ = "aggregator"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    units: Mapped[list["Unit"]] = relationship(back_populates="aggregator", order_by="Unit.code")
+
+
+class Unit(db.Model):
+    """One collection point (Bank Sampah Unit) with its own books.
+
+    ``fee_bp`` is the fee withheld from each deposit in basis points (0–3000 = 0–30 %, SPEC §3
+    "Bank share"); ``receipt_width_mm`` is the thermal roll the unit prints on (58 or 80).
+    """
+
+    __tablename__ = "unit"
+    __table_args__ = (
+        CheckConstraint("fee_bp >= 0 AND fee_bp <= 3000", name="fee_range"),
+        CheckConstraint("receipt_width_mm IN (58, 80)", name="receipt_width"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    aggregator_id: Mapped[int | None] = mapped_column(ForeignKey("aggregator.id"), index=True)
+    rw: Mapped[str] = mapped_column(String(10), default="")
+    kelurahan: Mapped[str] = mapped_column(String(100), default="")
+    kecamatan: Mapped[str] = mapped_column(String(100), default="")
+    kota: Mapped[str] = mapped_column(String(100), default="")
+    address: Mapped[str] = mapped_column(String(300), default="")
+    receipt_width_mm: Mapped[int] = mapped_column(Integer, default=80)
+    fee_bp: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    aggregator: Mapped[Aggregator | None] = relationship(back_populates="units")
+
+    @property
+    def full_address(self) -> str:
+        """One line for receipts: street, RW, kelurahan, kecamatan, kota (empty parts skipped)."""
+        parts = [self.address, f"RW {self.rw}" if self.rw else "", self.kelurahan, self.kecamatan, self.kota]
+        return ", ".join(p for p in parts if p)

@@ -1,0 +1,243 @@
+"""Deposits (setoran): price a visit, then record it idempotently (SPEC §3, §5)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+
+from ..extensions import db
+from ..models import Deposit, DepositLine, Member, ReceiptCounter, Unit, WasteCategory, utcnow
+from ..money import InputError, fee_amount, line_amount, parse_quantity
+from ..timeutil import to_local
+from . import idempotency
+from .catalog import current_prices
+from .errors import DomainError, ValidationFailed
+from .ledger import Leg, member_savings_account, post_journal, stock_account, system_account
+
+MAX_LINES = 40
+# How far a client's clock may run ahead of the server's for ``recorded_at``.
+CLOCK_SKEW = timedelta(minutes=5)
+# How old an offline capture may be when it is replayed.
+MAX_OFFLINE_AGE = timedelta(days=31)
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """One line as the operator typed it: category code and quantity text (``"1,5"``)."""
+
+    category: str
+    quantity: str | int
+
+
+@dataclass(frozen=True)
+class QuotedLine:
+    """A priced line: thousandths of ``unit``, rupiah per unit, rupiah amount (half-up)."""
+
+    category: WasteCategory
+    quantity_milli: int
+    unit_price_idr: int
+    amount_idr: int
+
+
+@dataclass
+class DepositQuote:
+    """What a deposit will credit, before anything is written. Rupiah throughout."""
+
+    member: Member
+    lines: list[QuotedLine]
+    total_idr: int
+    fee_idr: int
+    credited_idr: int
+    balance_before_idr: int
+    recorded_at: datetime
+    errors: dict = field(default_factory=dict)
+
+    @property
+    def balance_after_idr(self) -> int:
+        return self.balance_before_idr + self.credited_idr
+
+
+def _check_recorded_at(recorded_at: datetime | None) -> datetime:
+    now = utcnow()
+    if recorded_at is None:
+        return now
+    if recorded_at.tzinfo is None:
+        raise ValidationFailed({"recorded_at": ("naive_time", _l("Give the time with its UTC offset."))})
+    recorded_at = recorded_at.astimezone(timezone.utc)
+    if recorded_at > now + CLOCK_SKEW:
+        raise ValidationFailed({"recorded_at": ("in_future", _l("The capture time is in the future."))})
+    if recorded_at < now - MAX_OFFLINE_AGE:
+        raise ValidationFailed({"recorded_at": ("too_old", _l("The capture time is too long ago."))})
+    return recorded_at
+
+
+def quote_deposit(unit: Unit, member: Member, lines: list[LineInput],
+                  recorded_at: datetime | None = None) -> DepositQuote:
+    """Price ``lines`` for ``member`` at ``unit`` with the prices in force on the local date of
+    ``recorded_at`` (default now). Reads only.
+
+    Raises ValidationFailed with every bad field (``lines.<i>.category``,
+    ``lines.<i>.quantity``, ``lines``, ``recorded_at``) and DomainError for an inactive member
+    or one of another unit.
+    """
+    if member.unit_id != unit.id:
+        raise DomainError(_l("This member belongs to another unit."), field="member", code="wrong_unit")
+    if not member.active:
+        raise DomainError(_l("This member is deactivated; reactivate them first."),
+                          field="member", code="member_inactive")
+    recorded_at = _check_recorded_at(recorded_at)
+    if not lines:
+        raise ValidationFailed({"lines": ("required", _l("Add at least one category."))})
+    if len(lines) > MAX_LINES:
+        raise ValidationFailed({"lines": ("too_many", _l("At most %(n)s lines per deposit.", n=MAX_LINES))})
+    prices = {row.category.code: row for row in current_prices(unit.id, to_local(recorded_at).date()).values()}
+    errors: dict[str, tuple[str, object]] = {}
+    quoted: list[QuotedLine] = []
+    for i, line in enumerate(lines):
+        row = prices.get(str(line.category or "").strip().upper())
+        if row is None:
+            errors[f"lines.{i}.category"] = ("unknown_category",
+                                             _l("Unknown category or no price set for it at this unit."))
+            continue
+        try:
+            milli = parse_quantity(line.quantity, row.category.unit, row.category.max_line_milli)
+        except InputError as exc:
+            errors[f"lines.{i}.quantity"] = (exc.code, exc.message)
+            continue
+        amount = line_amount(milli, row.buy_price_idr)
+        if amount <= 0:
+            errors[f"lines.{i}.quantity"] = ("too_small", _l("Too little to be worth one rupiah."))
+            continue
+        quoted.append(QuotedLine(row.category, milli, row.buy_price_idr, amount))
+    if errors:
+        raise ValidationFailed(errors)
+    total = sum(line.amount_idr for line in quoted)
+    fee = fee_amount(total, unit.fee_bp)
+    balance = member_savings_account(member).balance
+    return DepositQuote(member, quoted, total, fee, total - fee, balance, recorded_at)
+
+
+def next_receipt_no(unit: Unit, moment: datetime) -> str:
+    """Take the unit's next receipt number for the local year of ``moment``:
+    ``<UNIT>-<YYYY>-<6 digits>``, gapless (the counter row is updated in the caller's
+    transaction, so a rollback gives the number back) and never reused."""
+    year = to_local(moment).year
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    db.session.execute(dialect_insert(ReceiptCounter).values(unit_id=unit.id, year=year, last_no=0)
+                       .on_conflict_do_nothing())
+    number = db.session.execute(
+        update(ReceiptCounter)
+        .where(ReceiptCounter.unit_id == unit.id, ReceiptCounter.year == year)
+        .values(last_no=ReceiptCounter.last_no + 1)
+        .returning(ReceiptCounter.last_no)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    return f"{unit.code}-{year}-{number:06d}"
+
+
+def deposit_body(deposit: Deposit) -> dict:
+    """The API's answer for a deposit (SPEC §5): rupiah as ints, quantities in thousandths."""
+    return {
+        "id": deposit.id,
+        "receipt_no": deposit.receipt_no,
+        "member_no": deposit.member.member_no,
+        "recorded_at": deposit.recorded_at.isoformat(),
+        "posted_at": deposit.posted_at.isoformat(),
+        "lines": [
+            {"category": line.category.code, "quantity_milli": line.quantity_milli,
+             "unit": line.category.unit, "unit_price_idr": line.unit_price_idr,
+             "amount_idr": line.amount_idr}
+            for line in deposit.lines
+        ],
+        "total_idr": deposit.total_idr,
+        "fee_idr": deposit.fee_idr,
+        "credited_idr": deposit.credited_idr,
+        "balance_idr": deposit.balance_after_idr,
+    }
+
+
+def _canonical_line(line: LineInput) -> list:
+    """``[CODE, quantity]`` with the quantity in thousandths when it parses, so that ``1,5``
+    and ``1.5`` are the same request; otherwise the raw text (the request will be refused)."""
+    code = str(line.category or "").strip().upper()
+    category = db.session.scalar(select(WasteCategory).where(WasteCategory.code == code))
+    if category is not None:
+        try:
+            return [code, parse_quantity(line.quantity, category.unit)]
+        except InputError:
+            pass
+    return [code, str(line.quantity).strip()]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A money-moving request's answer: HTTP status, JSON body, and whether it was a replay."""
+
+    status: int
+    body: dict
+    replayed: bool
+
+
+def record_deposit(unit: Unit, member: Member, lines: list[LineInput], *, operator_id: int | None,
+                   idempotency_key: str, recorded_at: datetime | None = None) -> Outcome:
+    """Record a deposit: price the lines, post one journal entry (Dr stock at cost per category;
+    Cr member savings total − fee; Cr fee income), take a receipt number and store the answer
+    under ``idempotency_key``. A repeat with the same key and request returns the first answer
+    and moves nothing; the same key with another request raises IdempotencyConflict.
+
+    Flushes, never commits: run it through ``run_in_transaction``. Raises ValidationFailed,
+    DomainError (inactive member, bad key) and IdempotencyConflict.
+    """
+    key = idempotency.check_key(idempotency_key)
+    canonical = {
+        "member": member.id,
+        "lines": [_canonical_line(line) for line in lines],
+        "recorded_at": recorded_at.astimezone(timezone.utc).isoformat() if recorded_at else None,
+    }
+    digest = idempotency.request_hash("deposit", canonical)
+    stored = idempotency.replay(unit.id, key, "deposit", digest)
+    if stored is not None:
+        return Outcome(stored[0], stored[1], True)
+
+    quote = quote_deposit(unit, member, lines, recorded_at)
+    by_category: dict[int, list[int]] = {}
+    for line in quote.lines:
+        acc = by_category.setdefault(line.category.id, [0, 0])
+        acc[0] += line.amount_idr
+        acc[1] += line.quantity_milli
+    legs = [Leg(stock_account(unit.id, cat_id), amount, quantity)
+            for cat_id, (amount, quantity) in by_category.items()]
+    savings = member_savings_account(member)
+    legs.append(Leg(savings, -quote.credited_idr))
+    if quote.fee_idr:
+        legs.append(Leg(system_account(unit.id, "fee_income"), -quote.fee_idr))
+
+    receipt_no = next_receipt_no(unit, utcnow())
+    entry = post_journal(unit.id, "deposit", legs, created_by_id=operator_id,
+                         memo=f"Setoran {receipt_no} {member.member_no}", recorded_at=quote.recorded_at)
+    db.session.refresh(savings)
+    deposit = Deposit(
+        unit_id=unit.id, member_id=member.id, receipt_no=receipt_no, entry_id=entry.id,
+        operator_id=operator_id, total_idr=quote.total_idr, fee_idr=quote.fee_idr,
+        credited_idr=quote.credited_idr, balance_after_idr=savings.balance,
+        posted_at=entry.posted_at, recorded_at=quote.recorded_at,
+        lines=[DepositLine(unit_id=unit.id, category_id=l.category.id, quantity_milli=l.quantity_milli,
+                           unit_price_idr=l.unit_price_idr, amount_idr=l.amount_idr, category=l.category)
+               for l in quote.lines],
+    )
+    db.session.add(deposit)
+    db.session.flush()
+    body = deposit_body(deposit)
+    idempotency.remember(unit.id, key, "deposit", digest, 201, body, operator_id)
+    return Outcome(201, body, False)
+
+
+def get_deposit(unit_id: int, receipt_no: str) -> Deposit | None:
+    """The deposit with ``receipt_no`` at ``unit_id`` (None if absent or another unit's)."""
+    return db.session.scalar(select(Deposit).where(Deposit.unit_id == unit_id, Deposit.receipt_no == receipt_no))

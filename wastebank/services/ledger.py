@@ -1,0 +1,198 @@
+"""The ledger's one writer: ``post_journal`` (LEDGER.md). Services flush, never commit.
+
+All amounts are signed integer rupiah, debit positive and credit negative (see models.ledger).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, insert, select, text, update
+
+from ..extensions import db
+from ..models import ACCOUNT_KINDS, Account, JournalEntry, Posting, utcnow
+from .errors import InsufficientBalance, LedgerError
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One intended posting: ``amount`` signed rupiah (debit +, credit −) on ``account``, and
+    for stock accounts the quantity moved in thousandths (in +, out −)."""
+
+    account: Account
+    amount: int
+    quantity_milli: int | None = None
+
+
+def account_for(unit_id: int, key: str, kind: str, *, member_id: int | None = None,
+                category_id: int | None = None) -> Account:
+    """Return the unit's account ``key``, creating it if missing (safe under concurrency:
+    insert-or-ignore on the (unit, key) unique constraint, then select).
+
+    Raises LedgerError for an unknown ``kind``.
+    """
+    if kind not in ACCOUNT_KINDS:
+        raise LedgerError(f"unknown account kind {kind!r}")
+    found = db.session.scalar(select(Account).where(Account.unit_id == unit_id, Account.key == key))
+    if found is not None:
+        return found
+    values = dict(unit_id=unit_id, key=key, kind=kind, normal_side=ACCOUNT_KINDS[kind],
+                  member_id=member_id, category_id=category_id, balance=0, held=0, quantity_milli=0)
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    db.session.execute(dialect_insert(Account).values(**values).on_conflict_do_nothing())
+    return db.session.scalars(select(Account).where(Account.unit_id == unit_id, Account.key == key)).one()
+
+
+def member_savings_account(member) -> Account:
+    """The member's savings account (a liability of the unit)."""
+    return account_for(member.unit_id, f"savings:{member.id}", "member_savings", member_id=member.id)
+
+
+def stock_account(unit_id: int, category_id: int) -> Account:
+    """The unit's stock-at-cost account for one waste category (an asset)."""
+    return account_for(unit_id, f"stock:{category_id}", "stock", category_id=category_id)
+
+
+def system_account(unit_id: int, kind: str) -> Account:
+    """One of the unit's single accounts: ``cash``, ``fee_income``, ``trading_margin``, …"""
+    return account_for(unit_id, kind, kind)
+
+
+def _next_entry_id() -> int:
+    if db.session.get_bind().dialect.name == "postgresql":
+        return db.session.scalar(text("SELECT nextval('journal_entry_id_seq')"))
+    # SQLite: every writing transaction began with BEGIN IMMEDIATE and holds the write lock.
+    return (db.session.scalar(select(func.max(JournalEntry.id))) or 0) + 1
+
+
+def post_journal(unit_id: int, kind: str, legs: list[Leg], *, created_by_id: int | None,
+                 memo: str = "", recorded_at: datetime | None = None,
+                 reverses_id: int | None = None, reason: str = "") -> JournalEntry:
+    """Write one balanced journal entry with its postings and update the cached balances.
+
+    ``legs`` must number at least two, be non-zero integers summing to zero, and all belong to
+    ``unit_id`` (I1, I9, I10); accounts are updated in ascending id order (I13). A debit to a
+    member's savings is a conditional update that refuses to go below ``held`` (I2).
+
+    Returns the flushed JournalEntry. Raises LedgerError for a malformed entry and
+    InsufficientBalance when a member's savings would go negative; in both cases the caller
+    must roll back (cached balances may already have moved in this transaction).
+    """
+    if len(legs) < 2:
+        raise LedgerError("a journal entry needs at least two postings")
+    for leg in legs:
+        if type(leg.amount) is not int or leg.amount == 0:
+            raise LedgerError(f"posting amount must be a non-zero int, got {leg.amount!r}")
+        if leg.account.unit_id != unit_id:
+            raise LedgerError("every account of an entry must belong to the entry's unit")
+    if sum(leg.amount for leg in legs) != 0:
+        raise LedgerError("postings of a journal entry must sum to zero")
+
+    now = utcnow()
+    touched = []
+    for leg in sorted(legs, key=lambda leg: leg.account.id):
+        account = leg.account
+        delta = leg.amount if account.normal_side == "D" else -leg.amount
+        quantity = leg.quantity_milli or 0
+        stmt = (
+            update(Account)
+            .where(Account.id == account.id)
+            .values(balance=Account.balance + delta, quantity_milli=Account.quantity_milli + quantity)
+            .returning(Account.balance)
+            .execution_options(synchronize_session=False)
+        )
+        if account.kind == "member_savings" and delta < 0:
+            stmt = stmt.where(Account.balance - Account.held >= -delta)
+        new_balance = db.session.execute(stmt).scalar()
+        if new_balance is None:
+            raise InsufficientBalance(
+                _l("Not enough savings: the balance cannot go below zero."), field="amount_idr"
+            )
+        touched.append(account)
+
+    entry_id = _next_entry_id()
+    db.session.execute(
+        insert(Posting),
+        [
+            dict(entry_id=entry_id, unit_id=unit_id, account_id=leg.account.id,
+                 amount=leg.amount, quantity_milli=leg.quantity_milli)
+            for leg in legs
+        ],
+    )
+    db.session.execute(
+        insert(JournalEntry).values(
+            id=entry_id, unit_id=unit_id, kind=kind, memo=memo[:300], posted_at=now,
+            recorded_at=recorded_at or now, created_by_id=created_by_id,
+            reverses_id=reverses_id, reason=reason,
+        )
+    )
+    for account in touched:
+        db.session.expire(account)
+    return db.session.get(JournalEntry, entry_id)
+
+
+@dataclass
+class VerifyReport:
+    """What ``verify_ledger`` found: counts checked and a list of human-readable faults."""
+
+    entries: int
+    accounts: int
+    faults: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.faults
+
+
+def verify_ledger(unit_id: int | None = None) -> VerifyReport:
+    """Prove the book (I1, I3): every entry has ≥ 2 postings summing to zero, inside one unit;
+    no posting lacks an entry; every cached balance and stock quantity equals the sum of its
+    postings; no member's savings are negative. Read-only. ``unit_id`` limits it to one unit.
+    """
+    faults: list[str] = []
+    entry_filter = [] if unit_id is None else [JournalEntry.unit_id == unit_id]
+    account_filter = [] if unit_id is None else [Account.unit_id == unit_id]
+
+    sums = (
+        select(Posting.entry_id, func.sum(Posting.amount), func.count(Posting.id))
+        .group_by(Posting.entry_id)
+        .having((func.sum(Posting.amount) != 0) | (func.count(Posting.id) < 2))
+    )
+    if unit_id is not None:
+        sums = sums.where(Posting.unit_id == unit_id)
+    for entry_id, total, count in db.session.execute(sums):
+        faults.append(f"entry {entry_id}: {count} postings summing to {total}, not 0")
+    orphans = select(func.count(Posting.id)).where(~Posting.entry_id.in_(select(JournalEntry.id)))
+    if n := db.session.scalar(orphans):
+        faults.append(f"{n} postings without a journal entry")
+    cross = select(Posting.entry_id).join(JournalEntry, JournalEntry.id == Posting.entry_id).where(
+        Posting.unit_id != JournalEntry.unit_id, *entry_filter)
+    for (entry_id,) in db.session.execute(cross):
+        faults.append(f"entry {entry_id}: a posting belongs to another unit")
+
+    totals = (
+        select(Posting.account_id, func.coalesce(func.sum(Posting.amount), 0),
+               func.coalesce(func.sum(Posting.quantity_milli), 0))
+        .group_by(Posting.account_id)
+    )
+    by_account = {row[0]: (int(row[1]), int(row[2])) for row in db.session.execute(totals)}
+    n_accounts = 0
+    for account in db.session.scalars(select(Account).where(*account_filter).order_by(Account.id)):
+        n_accounts += 1
+        raw, quantity = by_account.get(account.id, (0, 0))
+        expected = raw if account.normal_side == "D" else -raw
+        if account.balance != expected:
+            faults.append(f"account {account.id} ({account.key}, unit {account.unit_id}): cached "
+                          f"balance {account.balance} but postings give {expected}")
+        if account.quantity_milli != quantity:
+            faults.append(f"account {account.id} ({account.key}): cached quantity "
+                          f"{account.quantity_milli} but postings give {quantity}")
+        if account.kind == "member_savings" and account.balance < 0:
+            faults.append(f"account {account.id} ({account.key}): negative savings {account.balance}")
+    n_entries = db.session.scalar(select(func.count(JournalEntry.id)).where(*entry_filter)) or 0
+    return VerifyReport(entries=n_entries, accounts=n_accounts, faults=faults)

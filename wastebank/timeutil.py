@@ -1,0 +1,47 @@
+"""The deployment's time zone: stored times are UTC, shown and bucketed locally (SPEC §3)."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
+
+DEFAULT_TZ = "Asia/Jakarta"
+
+
+def local_zone() -> ZoneInfo:
+    """The configured zone (``TIMEZONE``, default Asia/Jakarta)."""
+    name = current_app.config.get("TIMEZONE", DEFAULT_TZ) if has_app_context() else DEFAULT_TZ
+    return ZoneInfo(name)
+
+
+def to_local(moment: datetime) -> datetime:
+    """An aware UTC datetime as local wall-clock time (aware, in the local zone)."""
+    return moment.astimezone(local_zone())
+
+
+def local_today() -> date:
+    """Today's date in the deployment's zone."""
+    return datetime.now(timezone.utc).astimezone(local_zone()).date()
+
+
+def local_day_bounds(day: date) -> tuple[datetime, datetime]:
+    """UTC instants of local midnight starting ``day`` and the next day: [start, end)."""
+    zone = local_zone()
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+
+
+def local_month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
+    """UTC instants of local midnight on the 1st of the month and of the next month (SPEC §3)."""
+    zone = local_zone()
+    start = datetime(year, month, 1, tzinfo=zone)
+    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=zone)
+    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+
+
+def format_local(moment: datetime, fmt: str = "%d-%m-%Y %H:%M") -> str:
+    """``moment`` in local time as text, with the zone's abbreviation (e.g. ``WIB``)."""
+    local = to_local(moment)
+    return f"{local.strftime(fmt)} {local.tzname()}"
