@@ -4,10 +4,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, g, render_template, request, session
+from flask import Flask, render_template, request, session
 
 from . import db_setup  # noqa: F401  (engine event listeners)
-from .extensions import api, babel, csrf, db, login_manager, migrate
+from .extensions import api as rest_api
+from .extensions import babel, csrf, db, login_manager, migrate
 
 
 def _select_locale() -> str:
@@ -49,7 +50,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale,
                    default_translation_directories=str(Path(__file__).parent / "translations"))
-    api.init_app(app)
+    rest_api.init_app(app)
 
     from .auth import loaders  # noqa: F401
     from .auth.views import bp as auth_bp
