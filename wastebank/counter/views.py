@@ -1,9 +1,255 @@
-"""Counter screens (placeholder while building)."""
-from flask import Blueprint
+"""Counter screens: find a member, enter a deposit, confirm, save, receipt, member page.
+
+Thin views: parse → call a service → commit once (``run_in_transaction``) → redirect.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
+                   url_for)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..auth.permissions import counter_unit, require
+from ..documents.receipt import ReceiptData, ReceiptLine, render_receipt
+from ..extensions import db
+from ..models import Deposit, JournalEntry, Member, Posting, Unit
+from ..money import format_idr, format_quantity
+from ..services.catalog import current_prices
+from ..services.deposits import LineInput, quote_deposit, record_deposit
+from ..services.errors import DomainError, IdempotencyConflict, NotFound, ValidationFailed
+from ..services.ledger import member_savings_account
+from ..services.members import find_member, search_members
+from ..services.transaction import run_in_transaction
+from ..timeutil import format_local
+from .forms import DepositForm, SearchForm
 
 bp = Blueprint("counter", __name__)
 
 
 @bp.route("/")
+@login_required
 def home():
-    return "wastebank"
+    """Land on the counter for unit staff; others see what their role offers."""
+    if current_user.role in ("operator", "unit_manager"):
+        return redirect(url_for("counter.find"))
+    return render_template("counter/welcome.html")
+
+
+@bp.route("/counter")
+@require("counter.use")
+def find():
+    """Find a member: exact number or card token jumps to the member; otherwise name search."""
+    unit = counter_unit(current_user)
+    form = SearchForm(request.args)
+    results: list[Member] = []
+    error = None
+    query = (form.q.data or "").strip()
+    if query:
+        try:
+            member = find_member(unit.id, query)
+            return redirect(url_for("counter.deposit", member_no=member.member_no))
+        except DomainError as exc:
+            if exc.code != "member_not_found":
+                error = exc.message
+        if error is None:
+            results = search_members(unit.id, query)
+            if not results:
+                error = _("No member found for “%(q)s”.", q=query)
+    return render_template("counter/find.html", unit=unit, form=form, results=results, error=error)
+
+
+def _member_or_404(unit: Unit, member_no: str) -> Member:
+    member = db.session.scalar(select(Member).where(Member.unit_id == unit.id, Member.member_no == member_no))
+    if member is None:
+        abort(404)
+    return member
+
+
+def recent_movements(member: Member, limit: int = 20) -> list[dict]:
+    """The member's latest savings movements, newest first: ``{"posted_at", "kind", "amount",
+    "receipt_no"}`` with ``amount`` in rupiah, positive for money in."""
+    account = member_savings_account(member)
+    rows = db.session.execute(
+        select(JournalEntry, Posting.amount, Deposit.receipt_no)
+        .join(Posting, Posting.entry_id == JournalEntry.id)
+        .outerjoin(Deposit, Deposit.entry_id == JournalEntry.id)
+        .where(Posting.account_id == account.id)
+        .order_by(JournalEntry.posted_at.desc(), JournalEntry.id.desc())
+        .limit(limit)
+    )
+    return [{"posted_at": entry.posted_at, "kind": entry.kind, "amount": -amount, "receipt_no": receipt_no}
+            for entry, amount, receipt_no in rows]
+
+
+@bp.route("/counter/member/<member_no>")
+@require("counter.use")
+def member(member_no: str):
+    """Member page: balance and recent movements."""
+    unit = counter_unit(current_user)
+    found = _member_or_404(unit, member_no)
+    return render_template("counter/member.html", unit=unit, member=found,
+                           balance=member_savings_account(found).balance,
+                           movements=recent_movements(found))
+
+
+def _filled_lines(form: DepositForm) -> tuple[list[LineInput], list[int]]:
+    """Non-blank rows as LineInputs, with the form row index of each."""
+    lines, rows = [], []
+    for index, entry in enumerate(form.lines.entries):
+        category = (entry.form.category.data or "").strip()
+        quantity = (entry.form.quantity.data or "").strip()
+        if category or quantity:
+            lines.append(LineInput(category, quantity))
+            rows.append(index)
+    return lines, rows
+
+
+def _attach_errors(form: DepositForm, errors: dict, rows: list[int]) -> list[str]:
+    """Put the service's field errors on the form rows; return the errors for no row."""
+    general = []
+    for field, (_code, message) in errors.items():
+        parts = field.split(".")
+        if len(parts) == 3 and parts[0] == "lines" and int(parts[1]) < len(rows):
+            getattr(form.lines.entries[rows[int(parts[1])]].form, parts[2]).errors.append(str(message))
+        else:
+            general.append(str(message))
+    return general
+
+
+@bp.route("/counter/member/<member_no>/deposit", methods=["GET", "POST"])
+@require("deposit.record")
+def deposit(member_no: str):
+    """Deposit entry → review (shows exactly what will be credited) → save → receipt.
+
+    A repeated save with the same form (double tap, resubmission) replays the first result.
+    """
+    unit = counter_unit(current_user)
+    found = _member_or_404(unit, member_no)
+    form = DepositForm()
+    prices = current_prices(unit.id)
+    if request.method == "GET":
+        form.idempotency_key.data = uuid.uuid4().hex
+    general: list[str] = []
+    failed = request.method == "POST"  # a POST that reaches the form again was refused
+    if not found.active:
+        general.append(_("This member is deactivated; reactivate them first."))
+    elif request.method == "POST" and form.validate():
+        action = request.form.get("action", "review")
+        lines, rows = _filled_lines(form)
+        if action not in ("save", "review"):
+            failed = False  # "change" from the confirmation step: back to editing
+        if action == "save":
+            try:
+                outcome = run_in_transaction(lambda: record_deposit(
+                    unit, found, lines, operator_id=current_user.id,
+                    idempotency_key=form.idempotency_key.data))
+                if outcome.replayed:
+                    flash(_("This deposit was already saved; showing its receipt."), "info")
+                return redirect(url_for("counter.receipt", receipt_no=outcome.body["receipt_no"], new=1))
+            except IdempotencyConflict:
+                general.append(_("This form was already saved with other values. Start a new deposit."))
+                form.idempotency_key.data = uuid.uuid4().hex
+                failed = True
+            except ValidationFailed as exc:
+                general += _attach_errors(form, exc.errors, rows)
+            except DomainError as exc:
+                general.append(str(exc.message))
+        elif action == "review":
+            try:
+                quote = quote_deposit(unit, found, lines)
+                return render_template("counter/confirm.html", unit=unit, member=found, form=form,
+                                       quote=quote, lines=lines)
+            except ValidationFailed as exc:
+                general += _attach_errors(form, exc.errors, rows)
+            except DomainError as exc:
+                general.append(str(exc.message))
+    elif request.method == "POST":
+        general.append(_("The form has expired; please try again."))
+    return render_template("counter/deposit.html", unit=unit, member=found, form=form, prices=prices,
+                           balance=member_savings_account(found).balance, general_errors=general), \
+        (422 if failed else 200)
+
+
+def _visible_deposit(receipt_no: str) -> Deposit:
+    unit = counter_unit(current_user)
+    found = db.session.scalar(select(Deposit).where(Deposit.unit_id == unit.id, Deposit.receipt_no == receipt_no))
+    if found is None:
+        abort(404)
+    return found
+
+
+def verification_code(receipt_no: str) -> str:
+    """A 16-hex-character HMAC of the receipt number: the QR's proof that a receipt is ours."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, receipt_no.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def verify_url(receipt_no: str) -> str:
+    """The public URL printed as a QR on a receipt."""
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    return f"{base}/r/{receipt_no}/{verification_code(receipt_no)}"
+
+
+@bp.route("/counter/receipt/<receipt_no>")
+@require("counter.use")
+def receipt(receipt_no: str):
+    """Receipt page: what was saved, the new balance, print buttons."""
+    found = _visible_deposit(receipt_no)
+    return render_template("counter/receipt.html", deposit=found, unit=found.unit,
+                           balance=member_savings_account(found.member).balance,
+                           is_new=request.args.get("new") == "1")
+
+
+def receipt_data(deposit: Deposit, *, copy: bool, locale=None) -> ReceiptData:
+    """The plain data a printed deposit receipt shows (amounts formatted in ``locale``)."""
+    locale = locale or get_locale()
+    lines = tuple(
+        ReceiptLine(category=line.category.name(locale),
+                    quantity=format_quantity(line.quantity_milli, line.category.unit, locale),
+                    unit_price=f"{format_idr(line.unit_price_idr, locale)}/{line.category.unit}",
+                    amount=format_idr(line.amount_idr, locale))
+        for line in deposit.lines
+    )
+    totals = [(_("Total"), format_idr(deposit.total_idr, locale))]
+    if deposit.fee_idr:
+        totals.append((_("Fee"), format_idr(deposit.fee_idr, locale)))
+        totals.append((_("Credited"), format_idr(deposit.credited_idr, locale)))
+    totals.append((_("New balance"), format_idr(deposit.balance_after_idr, locale)))
+    return ReceiptData(
+        title=_("DEPOSIT RECEIPT"), unit_name=deposit.unit.name, unit_address=deposit.unit.full_address,
+        receipt_no=deposit.receipt_no, local_datetime=format_local(deposit.posted_at),
+        operator=deposit.operator.display_name if deposit.operator else "-",
+        member_no=deposit.member.member_no, member_name=deposit.member.name, lines=lines,
+        totals=tuple(totals), verify_url=verify_url(deposit.receipt_no), copy=copy,
+        voided=deposit.void_entry_id is not None, footer=_("Thank you for sorting your waste!"),
+    )
+
+
+@bp.route("/counter/receipt/<receipt_no>.pdf")
+@require("counter.use")
+def receipt_pdf(receipt_no: str):
+    """The receipt as PDF: ``size`` = ``roll`` (the unit's 58/80 mm) or ``A6``;
+    ``copy=1`` marks a reprint SALINAN."""
+    found = _visible_deposit(receipt_no)
+    size = request.args.get("size", "roll")
+    size = "A6" if size.upper() == "A6" else str(found.unit.receipt_width_mm)
+    pdf = render_receipt(receipt_data(found, copy=request.args.get("copy") == "1"), size)
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{receipt_no}.pdf"'})
+
+
+@bp.route("/r/<receipt_no>/<code>")
+def verify_receipt(receipt_no: str, code: str):
+    """Public check of a printed receipt's QR: number, date, total and status; no names."""
+    if not hmac.compare_digest(code, verification_code(receipt_no)):
+        abort(404)
+    found = db.session.scalar(select(Deposit).where(Deposit.receipt_no == receipt_no))
+    if found is None:
+        abort(404)
+    return render_template("counter/verify.html", deposit=found)

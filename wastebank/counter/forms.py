@@ -1,0 +1,32 @@
+"""Counter forms (Flask-WTF, CSRF on)."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import FieldList, Form, FormField, HiddenField, StringField
+from wtforms.validators import Length
+
+
+class LineForm(Form):
+    """One deposit line as typed: category code and quantity text (validated by the service)."""
+
+    category = StringField(_l("Category"), validators=[Length(max=30)])
+    quantity = StringField(_l("Quantity"), validators=[Length(max=30)])
+
+
+class DepositForm(FlaskForm):
+    """Deposit entry. ``idempotency_key`` is generated when the form is first shown and travels
+    through review and save, so a double tap or a resubmission records one deposit."""
+
+    lines = FieldList(FormField(LineForm), min_entries=0, max_entries=40)
+    idempotency_key = HiddenField(validators=[Length(max=100)])
+    action = HiddenField()
+
+
+class SearchForm(FlaskForm):
+    """Find a member by number, name or card token (GET, no CSRF needed)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Member number, name or card"), validators=[Length(max=200)])
