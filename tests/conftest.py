@@ -13,6 +13,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from wastebank import create_app
@@ -92,8 +94,24 @@ def net(app):
     return network
 
 
+class RequestIsolatingClient(FlaskClient):
+    """A test client whose requests start with an empty ``g``, as in production.
+
+    The ``app`` fixture keeps an app context pushed for the test's own database work, and Flask
+    reuses it for the client's requests; without this, per-request caches kept in ``g`` (the
+    logged-in user, the locale) would leak from one request to the next.
+    """
+
+    def open(self, *args, **kwargs):
+        ctx = _cv_app.get(None)
+        if ctx is not None:
+            ctx.g.__dict__.clear()
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = RequestIsolatingClient
     return app.test_client()
 
 
