@@ -243,4 +243,4 @@ def register(app: Flask) -> None:
         logins = load_demo(members=members, days=days, seed=rng_seed, echo=click.echo)
         click.echo("demo logins (username / password):")
         for username, password, role in logins:
-            click.echo(f"  {username:<12} {password:<12} {role}")
+            click.echo(f"  {username:<15} {password:<13} {role}")

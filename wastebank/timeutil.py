@@ -22,7 +22,9 @@ def to_local(moment: datetime) -> datetime:
 
 def local_today() -> date:
     """Today's date in the deployment's zone."""
-    return datetime.now(timezone.utc).astimezone(local_zone()).date()
+    from .models.types import utcnow
+
+    return utcnow().astimezone(local_zone()).date()
 
 
 def local_day_bounds(day: date) -> tuple[datetime, datetime]:

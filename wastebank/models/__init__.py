@@ -4,11 +4,11 @@ from .deposit import Deposit, DepositLine, IdempotencyRecord, ReceiptCounter
 from .ledger import ACCOUNT_KINDS, Account, JournalEntry, Posting
 from .member import MEMBER_KINDS, Member, MemberCard
 from .org import Aggregator, Unit
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime, clock_at, utcnow
 from .user import ROLES, ApiToken, User
 
 __all__ = [
     "ACCOUNT_KINDS", "Account", "Aggregator", "ApiToken", "Deposit", "DepositLine",
     "IdempotencyRecord", "JournalEntry", "MEMBER_KINDS", "Member", "MemberCard", "Posting",
-    "Price", "ROLES", "ReceiptCounter", "UTCDateTime", "Unit", "User", "WasteCategory", "utcnow",
+    "Price", "ROLES", "ReceiptCounter", "UTCDateTime", "Unit", "User", "WasteCategory", "clock_at", "utcnow",
 ]

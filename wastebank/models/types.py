@@ -1,6 +1,8 @@
 """Column types shared by the models."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime
@@ -33,6 +35,22 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(timezone.utc)
 
 
+_frozen_now: ContextVar[datetime | None] = ContextVar("frozen_now", default=None)
+
+
 def utcnow() -> datetime:
-    """The current time, aware, in UTC."""
-    return datetime.now(timezone.utc)
+    """The current time, aware, in UTC (or the time set by ``clock_at`` in this context)."""
+    return _frozen_now.get() or datetime.now(timezone.utc)
+
+
+@contextmanager
+def clock_at(moment: datetime):
+    """Make ``utcnow()`` return ``moment`` (aware) inside the block: for loading historical
+    demo data and for tests of time bucketing. Never used by request handling."""
+    if moment.tzinfo is None:
+        raise ValueError("clock_at needs an aware datetime")
+    token = _frozen_now.set(moment.astimezone(timezone.utc))
+    try:
+        yield
+    finally:
+        _frozen_now.reset(token)

@@ -1,0 +1,56 @@
+# The README's commands. Everything installs into .venv from PyPI; browser tests use Debian's
+# Chromium (installed with apt-get when missing; never `playwright install`).
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+FLASK = $(BIN)/flask --app wastebank
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: install demo run test test-postgres chromium translations bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+## make demo: set up, migrate the SQLite database in instance/, load demo data once, serve
+demo: install
+	$(FLASK) db upgrade
+	$(FLASK) seed demo
+	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+## make test: the whole suite (SQLite unless DATABASE_URL points at PostgreSQL)
+test: install chromium
+	$(BIN)/python -m pytest
+
+## make test-postgres: the whole suite on the local PostgreSQL
+test-postgres: install chromium
+	psql -h 127.0.0.1 -U postgres -qtc "SELECT 1 FROM pg_database WHERE datname = 'wastebank_test'" | grep -q 1 \
+	  || psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE wastebank_test"
+	DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/wastebank_test $(BIN)/python -m pytest
+
+## make translations: extract strings, update the Indonesian catalogue, compile
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o wastebank/translations/messages.pot .
+	$(BIN)/pybabel update -i wastebank/translations/messages.pot -d wastebank/translations
+	$(BIN)/pybabel compile -d wastebank/translations
+
+bench: install
+	$(BIN)/python bench/deposits.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

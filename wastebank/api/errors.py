@@ -1,0 +1,198 @@
+"""The API's one error shape (SPEC §5) and the code that produces it.
+
+Every refusal answers ``{"error": {"code", "message", "field", "details"}}`` with status
+400/401/403/404/409/413/422 (or 500 for our own bugs):
+
+* ``code`` is stable, machine-readable (``required``, ``not_a_number``, ``member_not_found``, …);
+* ``message`` is a human sentence in the request's language (Flask-Babel);
+* ``field`` names the first bad input — a body path such as ``lines.0.quantity``, a header such
+  as ``Idempotency-Key``, a query parameter — or is null;
+* ``details`` lists every bad input as ``{"field", "code", "message"}`` (at most
+  ``MAX_DETAILS``), so that a tablet can mark every wrong line at once.
+
+Sources: marshmallow/webargs validation errors (whose messages are our codes, see
+``schemas.py``), service ``DomainError`` subclasses (``status`` + ``to_dict()``) and werkzeug
+``HTTPException`` (``abort(401)``, CSRF failures, 404, 413, …).
+
+This module is imported by ``wastebank.extensions`` (for ``WastebankApi``), so it must not
+import the extensions itself.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+import marshmallow as ma
+from flask import jsonify, request
+from flask_babel import lazy_gettext as _l
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from ..services.errors import DomainError, ValidationFailed
+
+MAX_DETAILS = 50
+
+# Validation codes raised by the API's schemas and parser → human message. A field or
+# validator raises ``ValidationError("<code>")``; the handler turns the code into this text.
+MESSAGES = {
+    "required": _l("This field is required."),
+    "null": _l("This field may not be null."),
+    "not_a_string": _l("Give text (a JSON string) here."),
+    "not_a_list": _l("Give a list here."),
+    "invalid_type": _l("Give a JSON object here."),
+    "unknown_field": _l("Unknown field."),
+    "invalid_datetime": _l("Give a date and time in ISO 8601 with its UTC offset, "
+                           "e.g. 2026-03-01T09:30:00+07:00."),
+    "naive_time": _l("Give the time with its UTC offset."),
+    "not_a_number": _l("Enter a number, e.g. 1,5."),
+    "out_of_range": _l("This number is out of range."),
+    "too_long": _l("This value is too long."),
+    "bad_characters": _l("This value contains characters that are not allowed."),
+    "too_many": _l("Too many lines in one deposit."),
+    "invalid": _l("Invalid value."),
+    "invalid_json": _l("The request body is not valid JSON."),
+    "json_required": _l("Send the request body as JSON (Content-Type: application/json)."),
+    "idempotency_key_required": _l("Send a unique request key of 8–100 printable ASCII "
+                                   "characters in the Idempotency-Key header."),
+}
+
+# Plain HTTP errors: status → (code, message).
+HTTP_ERRORS = {
+    400: ("bad_request", _l("The request could not be understood.")),
+    401: ("unauthorized", _l("Log in, or send Authorization: Bearer <token>.")),
+    403: ("forbidden", _l("You may not do this.")),
+    404: ("not_found", _l("Not found.")),
+    405: ("method_not_allowed", _l("This method is not allowed here.")),
+    409: ("conflict", _l("This conflicts with what is already recorded.")),
+    413: ("too_large", _l("The request is too large.")),
+    415: ("json_required", MESSAGES["json_required"]),
+    422: ("unprocessable", _l("The request was refused.")),
+    429: ("too_many_requests", _l("Too many requests; wait a moment and try again.")),
+    500: ("server_error", _l("Something went wrong on our side; nothing was saved.")),
+}
+
+# webargs nests validation messages under the location; these are shown as they are named.
+_HEADER_CODES = {"Idempotency-Key": "idempotency_key_required"}
+
+
+# --- schemas: documentation of the error body ----------------------------------------------
+
+
+class ErrorDetailSchema(ma.Schema):
+    """One bad input."""
+
+    field = ma.fields.String(allow_none=True, metadata={"description": "Input path, e.g. lines.0.quantity"})
+    code = ma.fields.String(required=True, metadata={"description": "Stable machine-readable code"})
+    message = ma.fields.String(required=True, metadata={"description": "Human sentence, translated"})
+
+
+class ErrorBodySchema(ErrorDetailSchema):
+    """The refusal: first bad input's code, message and field, and every bad input."""
+
+    details = ma.fields.List(ma.fields.Nested(ErrorDetailSchema),
+                             metadata={"description": "Every bad input (validation errors only)"})
+
+
+class ErrorSchema(ma.Schema):
+    """``{"error": {...}}``, the body of every 4xx answer (SPEC §5)."""
+
+    error = ma.fields.Nested(ErrorBodySchema, required=True)
+
+
+# --- building error responses --------------------------------------------------------------
+
+
+def error_response(status: int, code: str, message, field: str | None = None,
+                   details: list[dict] | None = None, headers: dict | None = None):
+    """A Flask response ``(json, status, headers)`` in the error shape."""
+    body = {"code": code, "message": str(message), "field": field}
+    if details:
+        body["details"] = details[:MAX_DETAILS]
+    return jsonify(error=body), status, headers or {}
+
+
+def _leaves(messages, path: tuple = ()) -> Iterator[tuple[tuple, str]]:
+    """Depth-first ``(path, message)`` pairs of a marshmallow/webargs messages tree."""
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            yield from _leaves(value, path + (key,))
+    elif isinstance(messages, (list, tuple)):
+        for item in messages:
+            yield from _leaves(item, path)
+    else:
+        yield path, str(messages)
+
+
+def validation_details(messages) -> list[dict]:
+    """Flatten webargs ``messages`` (``{"json": {"lines": {0: {"quantity": ["not_a_number"]}}}}``)
+    into ``[{"field": "lines.0.quantity", "code": "not_a_number", "message": "…"}]``.
+
+    The first level (the location: json, headers, query, view_args) is dropped, as is
+    marshmallow's ``_schema`` (an error about the whole body, reported with field null).
+    """
+    if not isinstance(messages, dict):
+        messages = {"json": messages}
+    details = []
+    for path, raw in _leaves(messages):
+        location, parts = (path[0], path[1:]) if path else ("json", ())
+        parts = tuple(str(p) for p in parts if p != "_schema")
+        field = ".".join(parts) or None
+        code = raw if raw in MESSAGES else "invalid"
+        if location == "headers" and field in _HEADER_CODES:
+            code = _HEADER_CODES[field]
+        message = MESSAGES[code] if raw in MESSAGES or code != "invalid" else raw
+        details.append({"field": field, "code": code, "message": str(message)})
+        if len(details) >= MAX_DETAILS:
+            break
+    return details
+
+
+def http_error_response(error: HTTPException):
+    """The error shape for a werkzeug ``HTTPException``: webargs validation errors (with
+    ``error.data["messages"]``), CSRF failures, and plain ``abort(status)``."""
+    from flask_wtf.csrf import CSRFError
+
+    status = error.code or 500
+    headers = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="wastebank"'
+    data = getattr(error, "data", None) or {}
+    if data.get("headers"):
+        headers.update(data["headers"])
+    if isinstance(error, CSRFError):
+        return error_response(400, "csrf_failed",
+                              _l("The CSRF token is missing or expired: send it in the X-CSRFToken "
+                                 "header, or use a bearer token."), headers=headers)
+    if "messages" in data:
+        details = validation_details(data["messages"])
+        if details:
+            first = details[0]
+            return error_response(status, first["code"], first["message"], first["field"],
+                                  details, headers)
+    code, message = HTTP_ERRORS.get(status, HTTP_ERRORS[500 if status >= 500 else 400])
+    return error_response(status, code, message, headers=headers)
+
+
+def domain_error_response(error: DomainError):
+    """The error shape for a service refusal: ``error.status`` and ``error.to_dict()``; a
+    ValidationFailed also lists every bad field in ``details``."""
+    details = None
+    if isinstance(error, ValidationFailed):
+        details = [{"field": field, "code": code, "message": str(message)}
+                   for field, (code, message) in error.errors.items()]
+    body = error.to_dict()
+    return error_response(error.status, body["code"], body["message"], body["field"], details)
+
+
+class WastebankApi(Api):
+    """flask-smorest's Api with our error body: documented as ``ErrorSchema`` (the default
+    error response of every operation) and produced for ``/api/`` paths by
+    ``handle_http_exception`` (other paths keep flask-smorest's behaviour; the app's own
+    error pages take precedence there anyway)."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error):
+        """Answer an HTTPException under ``/api/`` in the SPEC §5 error shape."""
+        if request.path.startswith("/api/"):
+            return http_error_response(error)
+        return super().handle_http_exception(error)

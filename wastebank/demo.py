@@ -1,0 +1,120 @@
+"""Demo data: a realistic Jakarta unit network with two months of history.
+
+One aggregator, four units in different RWs, the shipped catalogue priced at every unit, staff
+per unit, a few hundred members with Indonesian names (Faker ``id_ID``), and deposits whose
+category mix follows the catalogue (what Jakarta units actually receive: mostly PET, cardboard,
+paper and cans). Every deposit goes through ``record_deposit``, so the ledger is real.
+"""
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import datetime, time, timedelta
+from typing import Callable
+
+from faker import Faker
+
+from .cli import default_catalogue_text
+from .extensions import db
+from .models import clock_at
+from .services.catalog import load_catalogue, set_price
+from .services.deposits import LineInput, record_deposit
+from .services.members import create_member
+from .services.org import create_aggregator, create_unit, create_user
+from .timeutil import local_today, local_zone
+
+DEMO_PASSWORD = "bank-sampah"
+
+UNITS = [
+    # code, name, rw, kelurahan, kecamatan, kota, receipt width, fee bp
+    ("RW01", "Bank Sampah Melati Bersih RW 01", "01", "Cempaka Putih Timur", "Cempaka Putih", "Jakarta Pusat", 58, 0),
+    ("RW05", "Bank Sampah Kenanga RW 05", "05", "Kebon Kosong", "Kemayoran", "Jakarta Pusat", 80, 0),
+    ("RW08", "Bank Sampah Anggrek RW 08", "08", "Tanah Tinggi", "Johar Baru", "Jakarta Pusat", 58, 500),
+    ("RW12", "Bank Sampah Mawar Lestari RW 12", "12", "Sunter Agung", "Tanjung Priok", "Jakarta Utara", 80, 0),
+]
+
+# Relative frequency of a category on a deposit line, and a typical quantity range (units).
+MIX = {
+    "PET-CLEAN": (30, 0.3, 4.0), "PET-DIRTY": (12, 0.3, 3.0), "PP-CUP": (10, 0.2, 2.0),
+    "CARDBOARD": (28, 0.5, 8.0), "HVS": (8, 0.5, 5.0), "NEWS": (8, 0.5, 6.0),
+    "DUPLEX": (10, 0.5, 5.0), "ALU-CAN": (6, 0.1, 1.5), "TIN-CAN": (6, 0.2, 3.0),
+    "HDPE-RIGID": (6, 0.3, 3.0), "CAP": (4, 0.1, 1.0), "IRON": (3, 0.5, 6.0),
+    "GLASS-BOTTLE": (4, 1, 12), "UCO": (5, 0.5, 3.0), "FILM": (5, 0.2, 2.0),
+}
+
+
+def _quantity(rng: random.Random, low: float, high: float, unit: str) -> str:
+    """A typed-looking quantity: kg to one or two decimals with a comma, pieces whole."""
+    if unit == "pcs":
+        return str(rng.randint(int(low), int(high)))
+    value = rng.uniform(low, high)
+    return f"{value:.{rng.choice([1, 1, 2])}f}".replace(".", ",")
+
+
+def load_demo(members: int = 300, days: int = 61, seed: int = 2026,
+              echo: Callable[[str], None] = print) -> list[tuple[str, str, str]]:
+    """Create the demo network and history; commits. Returns ``(username, password, role)``
+    for the demo logins. Deterministic for a given ``seed`` (except the wall-clock dates)."""
+    rng = random.Random(seed)
+    fake = Faker("id_ID")
+    fake.seed_instance(seed)
+    agg = create_aggregator("JAKPUS", "Yayasan Bank Sampah Jakarta Raya")
+    rows = load_catalogue(default_catalogue_text())
+    categories = {cat.code: cat for cat, _, _ in rows}
+    start_day = local_today() - timedelta(days=days)
+    logins = [("admin", DEMO_PASSWORD, "admin")]
+    create_user("admin", "admin", DEMO_PASSWORD, full_name="Admin Sistem")
+    create_user("agregator", "aggregator_staff", DEMO_PASSWORD, aggregator=agg, full_name=fake.name())
+    logins.append(("agregator", DEMO_PASSWORD, "aggregator_staff"))
+    units = []
+    operators: dict[int, int] = {}
+    for code, name, rw, kel, kec, kota, width, fee in UNITS:
+        unit = create_unit(code, name, aggregator=agg, rw=rw, kelurahan=kel, kecamatan=kec, kota=kota,
+                           address=f"Jl. {fake.street_name()} No. {rng.randint(1, 99)}",
+                           receipt_width_mm=width, fee_bp=fee)
+        for cat, buy, sell in rows:
+            # Units differ a little in what they pay (± Rp 100, never below Rp 50).
+            set_price(unit.id, cat, max(50, buy + rng.choice([-100, 0, 0, 100])), sell, start_day)
+        low = code.lower()
+        operators[unit.id] = create_user(f"petugas_{low}", "operator", DEMO_PASSWORD, unit=unit,
+                                         full_name=fake.name()).id
+        create_user(f"pengurus_{low}", "unit_manager", DEMO_PASSWORD, unit=unit, full_name=fake.name())
+        logins += [(f"petugas_{low}", DEMO_PASSWORD, f"operator {code}"),
+                   (f"pengurus_{low}", DEMO_PASSWORD, f"unit_manager {code}")]
+        units.append(unit)
+    db.session.commit()
+
+    roster = []
+    for i in range(members):
+        unit = units[i % len(units)]
+        kind = rng.choices(["person", "household", "institution"], [70, 27, 3])[0]
+        name = fake.name() if kind != "institution" else rng.choice(
+            ["Masjid Al-Ikhlas", "SDN 03 Pagi", "Musala Nurul Huda", "Kantor Kelurahan", "PAUD Melati"]) + f" {unit.rw}"
+        member = create_member(unit, name, kind=kind, phone=f"+628{rng.randint(100000000, 9999999999)}",
+                               address=fake.street_address(), rt=f"{rng.randint(1, 12):02d}", rw=unit.rw)
+        roster.append((unit, member, rng.choice([1, 2, 4, 6, 8])))  # deposits per month
+    db.session.commit()
+    echo(f"{len(units)} units, {len(categories)} categories, {members} members")
+
+    codes = [c for c in MIX if c in categories]
+    weights = [MIX[c][0] for c in codes]
+    count = 0
+    zone = local_zone()
+    for day_offset in range(days):
+        day = start_day + timedelta(days=day_offset)
+        for unit, member, per_month in roster:
+            if rng.random() >= per_month / 30:
+                continue
+            moment = datetime.combine(day, time(rng.randint(8, 16), rng.randint(0, 59)), tzinfo=zone)
+            lines = []
+            for code in rng.choices(codes, weights, k=rng.choice([1, 1, 2, 2, 3, 4])):
+                _, low, high = MIX[code]
+                lines.append(LineInput(code, _quantity(rng, low, high, categories[code].unit)))
+            with clock_at(moment):
+                record_deposit(unit, member, lines, operator_id=operators[unit.id], idempotency_key=uuid.uuid4().hex)
+            count += 1
+            if count % 200 == 0:
+                db.session.commit()
+    db.session.commit()
+    echo(f"{count} deposits over {days} days")
+    return logins
