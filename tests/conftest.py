@@ -137,3 +137,28 @@ def login(client):
         return response
 
     return do_login
+
+
+@pytest.fixture
+def live_server(app, database_url, net):
+    """The app served by a threaded werkzeug server on a free loopback port, on the same
+    database as the test. Yields the base URL. The test's own session is closed first: on
+    SQLite an open transaction holds the write lock (BEGIN IMMEDIATE)."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    _db.session.commit()
+    _db.session.close()
+    server_app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url,
+                                        "PUBLIC_BASE_URL": "https://bank.example"})
+    server = make_server("127.0.0.1", 0, server_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        with server_app.app_context():
+            _db.engine.dispose()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, render_template, request, session
+from flask import Flask, has_request_context, render_template, request, session
 
 from . import db_setup  # noqa: F401  (engine event listeners)
 from .extensions import api as rest_api
@@ -12,6 +12,8 @@ from .extensions import babel, csrf, db, login_manager, migrate
 
 
 def _select_locale() -> str:
+    if not has_request_context():
+        return "id"
     lang = session.get("lang")
     if lang in ("id", "en"):
         return lang
