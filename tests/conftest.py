@@ -115,7 +115,7 @@ def client(app):
     return app.test_client()
 
 
-_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+_CSRF = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
 
 
 def csrf_token(html: str) -> str:
