@@ -3,11 +3,15 @@ from .catalog import Price, WasteCategory
 from .deposit import Deposit, DepositLine, IdempotencyRecord, ReceiptCounter
 from .ledger import ACCOUNT_KINDS, Account, JournalEntry, Posting
 from .member import MEMBER_KINDS, Member, MemberCard
+from .money_out import (WITHDRAWAL_METHODS, WITHDRAWAL_STATUSES, AuditLog, DayClose, Offtaker, Sale,
+                        SaleLine, Withdrawal)
 from .org import Aggregator, Unit
 from .types import UTCDateTime, clock_at, utcnow
 from .user import ROLES, ApiToken, User
 
 __all__ = [
+    "WITHDRAWAL_METHODS", "WITHDRAWAL_STATUSES", "AuditLog", "DayClose", "Offtaker", "Sale", "SaleLine",
+    "Withdrawal",
     "ACCOUNT_KINDS", "Account", "Aggregator", "ApiToken", "Deposit", "DepositLine",
     "IdempotencyRecord", "JournalEntry", "MEMBER_KINDS", "Member", "MemberCard", "Posting",
     "Price", "ROLES", "ReceiptCounter", "UTCDateTime", "Unit", "User", "WasteCategory", "clock_at", "utcnow",

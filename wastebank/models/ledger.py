@@ -30,6 +30,7 @@ ACCOUNT_KINDS = {
     "opening_equity": "C",   # equity: opening balances moved from paper books
     "receivable": "D",       # asset: sales on credit
     "cash_adjustment": "D",  # expense/income: cash count differences
+    "bank": "D",             # asset: the unit's bank or e-wallet account (transfers)
 }
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -34,6 +34,8 @@ class Unit(db.Model):
     __table_args__ = (
         CheckConstraint("fee_bp >= 0 AND fee_bp <= 3000", name="fee_range"),
         CheckConstraint("receipt_width_mm IN (58, 80)", name="receipt_width"),
+        CheckConstraint("min_balance_idr >= 0 AND min_withdrawal_idr >= 0 AND approval_threshold_idr >= 0",
+                        name="withdrawal_rules_nonnegative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,6 +49,11 @@ class Unit(db.Model):
     address: Mapped[str] = mapped_column(String(300), default="")
     receipt_width_mm: Mapped[int] = mapped_column(Integer, default=80)
     fee_bp: Mapped[int] = mapped_column(Integer, default=0)
+    # Withdrawal rules (rupiah): savings that must stay after a withdrawal, the smallest
+    # withdrawal, and the amount above which a unit manager must approve (0 = never).
+    min_balance_idr: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    min_withdrawal_idr: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    approval_threshold_idr: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     aggregator: Mapped[Aggregator | None] = relationship(back_populates="units")

@@ -69,3 +69,28 @@ class LedgerError(Exception):
 
     Not a user error: it means a service built a bad entry, and nothing was written.
     """
+
+
+class InsufficientStock(Conflict):
+    """A stock account's quantity would go below zero (issue 4: only an explicit adjustment may)."""
+
+    code = "insufficient_stock"
+
+
+class PeriodClosed(Conflict):
+    """The day the entry belongs to is closed for the unit (LEDGER.md I12)."""
+
+    code = "day_closed"
+
+
+class AlreadyReversed(Conflict):
+    """The entry was reversed before (LEDGER.md I8)."""
+
+    code = "already_voided"
+
+
+class Forbidden(DomainError):
+    """The user's role may not do this (the API answers 403)."""
+
+    status = 403
+    code = "forbidden"

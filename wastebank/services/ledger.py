@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, select, text, update
 
 from ..extensions import db
 from ..models import ACCOUNT_KINDS, Account, JournalEntry, Posting, utcnow
-from .errors import InsufficientBalance, LedgerError
+from .errors import AlreadyReversed, InsufficientBalance, InsufficientStock, LedgerError, PeriodClosed
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,8 @@ class Leg:
     account: Account
     amount: int
     quantity_milli: int | None = None
+    # Savings that must remain on a member account after a debit (a unit's minimum balance).
+    floor_idr: int = 0
 
 
 def account_for(unit_id: int, key: str, kind: str, *, member_id: int | None = None,
@@ -70,18 +72,55 @@ def _next_entry_id() -> int:
     return (db.session.scalar(select(func.max(JournalEntry.id))) or 0) + 1
 
 
+def change_hold(account: Account, delta_idr: int, floor_idr: int = 0) -> None:
+    """Hold (``delta_idr`` > 0) or release (< 0) rupiah on a member's savings for an approved,
+    unpaid withdrawal (LEDGER.md I2 counts holds). A hold succeeds only if the available
+    savings (balance − held − ``floor_idr``) cover it. Raises InsufficientBalance."""
+    stmt = (update(Account).where(Account.id == account.id)
+            .values(held=Account.held + delta_idr).returning(Account.held)
+            .execution_options(synchronize_session=False))
+    if delta_idr > 0:
+        stmt = stmt.where(Account.balance - Account.held - floor_idr >= delta_idr)
+    else:
+        stmt = stmt.where(Account.held >= -delta_idr)
+    if db.session.execute(stmt).scalar() is None:
+        raise InsufficientBalance(_l("Not enough savings: the balance cannot go below zero."),
+                                  field="amount_idr")
+    db.session.expire(account)
+
+
+def check_open(unit_id: int, *moments: datetime) -> None:
+    """Raise PeriodClosed if the local day of any of ``moments`` is closed at ``unit_id``
+    (LEDGER.md I12: a closed day is not written into; corrections go in through today)."""
+    from ..models import DayClose
+    from ..timeutil import to_local
+
+    days = {to_local(m).date() for m in moments if m is not None}
+    if not days:
+        return
+    closed = db.session.scalar(select(func.max(DayClose.business_date)).where(DayClose.unit_id == unit_id))
+    if closed is not None and min(days) <= closed:
+        raise PeriodClosed(_l("The day %(day)s is closed for this unit; record it today instead.",
+                              day=min(days).strftime("%d-%m-%Y")))
+
+
 def post_journal(unit_id: int, kind: str, legs: list[Leg], *, created_by_id: int | None,
                  memo: str = "", recorded_at: datetime | None = None,
-                 reverses_id: int | None = None, reason: str = "") -> JournalEntry:
+                 reverses_id: int | None = None, reason: str = "",
+                 allow_negative_stock: bool = False) -> JournalEntry:
     """Write one balanced journal entry with its postings and update the cached balances.
 
     ``legs`` must number at least two, be non-zero integers summing to zero, and all belong to
     ``unit_id`` (I1, I9, I10); accounts are updated in ascending id order (I13). A debit to a
     member's savings is a conditional update that refuses to go below ``held`` (I2).
 
-    Returns the flushed JournalEntry. Raises LedgerError for a malformed entry and
-    InsufficientBalance when a member's savings would go negative; in both cases the caller
-    must roll back (cached balances may already have moved in this transaction).
+    A stock account's quantity may not go below zero unless ``allow_negative_stock`` (an
+    explicit, audited adjustment). Nothing is posted into a closed day (I12).
+
+    Returns the flushed JournalEntry. Raises LedgerError for a malformed entry,
+    InsufficientBalance when a member's savings would go negative, InsufficientStock and
+    PeriodClosed; in every case the caller must roll back (cached balances may already have
+    moved in this transaction).
     """
     if len(legs) < 2:
         raise LedgerError("a journal entry needs at least two postings")
@@ -94,8 +133,9 @@ def post_journal(unit_id: int, kind: str, legs: list[Leg], *, created_by_id: int
         raise LedgerError("postings of a journal entry must sum to zero")
 
     now = utcnow()
+    check_open(unit_id, now, recorded_at)
     touched = []
-    for leg in sorted(legs, key=lambda leg: leg.account.id):
+    for leg in sorted(legs, key=lambda leg: leg.account.id):  # fixed lock order (I13)
         account = leg.account
         delta = leg.amount if account.normal_side == "D" else -leg.amount
         quantity = leg.quantity_milli or 0
@@ -107,9 +147,13 @@ def post_journal(unit_id: int, kind: str, legs: list[Leg], *, created_by_id: int
             .execution_options(synchronize_session=False)
         )
         if account.kind == "member_savings" and delta < 0:
-            stmt = stmt.where(Account.balance - Account.held >= -delta)
+            stmt = stmt.where(Account.balance - Account.held - leg.floor_idr >= -delta)
+        if account.kind == "stock" and quantity < 0 and not allow_negative_stock:
+            stmt = stmt.where(Account.quantity_milli >= -quantity)
         new_balance = db.session.execute(stmt).scalar()
         if new_balance is None:
+            if account.kind == "stock":
+                raise InsufficientStock(_l("Not enough in stock for this."), field="quantity")
             raise InsufficientBalance(
                 _l("Not enough savings: the balance cannot go below zero."), field="amount_idr"
             )
@@ -134,6 +178,27 @@ def post_journal(unit_id: int, kind: str, legs: list[Leg], *, created_by_id: int
     for account in touched:
         db.session.expire(account)
     return db.session.get(JournalEntry, entry_id)
+
+
+def reverse_entry(entry: JournalEntry, *, created_by_id: int | None, reason: str,
+                  kind: str = "reversal") -> JournalEntry:
+    """Post the mirror of ``entry`` (every amount and quantity negated) naming it in
+    ``reverses_id``, with ``reason`` and the person (SPEC §3: corrections are reversing
+    entries). Refuses a second reversal (I8) and, through ``post_journal``, a reversal that
+    would overdraw a member or take stock below zero.
+
+    Raises AlreadyReversed, InsufficientBalance, InsufficientStock, PeriodClosed, LedgerError.
+    """
+    if db.session.scalar(select(JournalEntry.id).where(JournalEntry.reverses_id == entry.id)) is not None:
+        raise AlreadyReversed(_l("This was already voided."))
+    if entry.reverses_id is not None:
+        raise LedgerError("a reversal is not reversed; post a new entry instead")
+    legs = [Leg(db.session.get(Account, p.account_id), -p.amount,
+                -p.quantity_milli if p.quantity_milli else None)
+            for p in db.session.scalars(select(Posting).where(Posting.entry_id == entry.id).order_by(Posting.id))]
+    return post_journal(entry.unit_id, kind, legs, created_by_id=created_by_id,
+                        memo=f"Pembatalan jurnal {entry.id}: {entry.memo}"[:300],
+                        reverses_id=entry.id, reason=reason)
 
 
 @dataclass

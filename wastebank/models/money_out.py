@@ -1,0 +1,176 @@
+"""Money and stock out (issue 4): withdrawals, off-takers and sales, daily close, audit log."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (BigInteger, CheckConstraint, Date, ForeignKey, Index, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .catalog import WasteCategory
+from .member import Member
+from .org import Unit
+from .types import UTCDateTime, utcnow
+from .user import User
+
+WITHDRAWAL_METHODS = ("cash", "transfer", "goods", "donation")
+WITHDRAWAL_STATUSES = ("pending", "approved", "paid", "rejected")
+
+
+class Withdrawal(db.Model):
+    """Paying out savings (penarikan): cash, bank/e-wallet transfer (``reference``), goods
+    (sembako, ``items`` as JSON ``[{"name", "quantity", "value_idr"}]``) or a donation to
+    ``beneficiary``. Rupiah in ``amount_idr``.
+
+    Lifecycle: ``pending`` (needs a unit manager's approval: above the unit's threshold) →
+    ``approved`` (the amount is held on the member's account) → ``paid`` (journal entry
+    ``entry_id``, receipt number); or ``rejected``. A paid withdrawal may be voided by a
+    reversing entry (``void_entry_id``).
+    """
+
+    __tablename__ = "withdrawal"
+    __table_args__ = (
+        CheckConstraint("amount_idr > 0", name="amount_positive"),
+        CheckConstraint("method IN ('cash', 'transfer', 'goods', 'donation')", name="method"),
+        CheckConstraint("status IN ('pending', 'approved', 'paid', 'rejected')", name="status"),
+        Index("ix_withdrawal_unit_status", "unit_id", "status"),
+        Index("ix_withdrawal_member", "member_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    method: Mapped[str] = mapped_column(String(10))
+    amount_idr: Mapped[int] = mapped_column(BigInteger)
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    beneficiary: Mapped[str] = mapped_column(String(200), default="")
+    items: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(10))
+    receipt_no: Mapped[str | None] = mapped_column(String(40), unique=True)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entry.id"), unique=True)
+    void_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entry.id"), unique=True)
+
+    unit: Mapped[Unit] = relationship()
+    member: Mapped[Member] = relationship()
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
+    paid_by: Mapped[User | None] = relationship(foreign_keys=[paid_by_id])
+
+
+class Offtaker(db.Model):
+    """A buyer of the unit's sorted stock: a pengepul, a Bank Sampah Induk or a recycler."""
+
+    __tablename__ = "offtaker"
+    __table_args__ = (
+        CheckConstraint("kind IN ('pengepul', 'bsi', 'recycler', 'other')", name="kind"),
+        UniqueConstraint("unit_id", "name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10), default="pengepul")
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    address: Mapped[str] = mapped_column(String(300), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Sale(db.Model):
+    """A sale of stock to an off-taker (penjualan). Rupiah: ``total_idr`` accepted value,
+    ``cost_idr`` stock cost of what left the storeroom (weighted average), ``shrinkage_idr``
+    the cost of the weight the buyer did not accept, ``margin_idr`` = total − (cost − shrinkage).
+    Paid in ``cash`` or on ``credit`` (a receivable)."""
+
+    __tablename__ = "sale"
+    __table_args__ = (
+        CheckConstraint("payment IN ('cash', 'credit')", name="payment"),
+        CheckConstraint("total_idr >= 0 AND cost_idr >= 0 AND shrinkage_idr >= 0", name="amounts_nonnegative"),
+        Index("ix_sale_unit_posted", "unit_id", "posted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    offtaker_id: Mapped[int] = mapped_column(ForeignKey("offtaker.id"))
+    sale_no: Mapped[str] = mapped_column(String(40), unique=True)
+    payment: Mapped[str] = mapped_column(String(10))
+    total_idr: Mapped[int] = mapped_column(BigInteger)
+    cost_idr: Mapped[int] = mapped_column(BigInteger)
+    shrinkage_idr: Mapped[int] = mapped_column(BigInteger, default=0)
+    margin_idr: Mapped[int] = mapped_column(BigInteger)
+    note: Mapped[str] = mapped_column(Text, default="")
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entry.id"), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    offtaker: Mapped[Offtaker] = relationship()
+    lines: Mapped[list["SaleLine"]] = relationship(back_populates="sale", order_by="SaleLine.id")
+
+
+class SaleLine(db.Model):
+    """One category of a sale: thousandths weighed at the unit and accepted by the buyer
+    (the difference is shrinkage), the buyer's price per unit and the rupiah amount."""
+
+    __tablename__ = "sale_line"
+    __table_args__ = (
+        CheckConstraint("weighed_milli > 0 AND accepted_milli >= 0 AND accepted_milli <= weighed_milli",
+                        name="quantities"),
+        CheckConstraint("price_idr >= 0 AND amount_idr >= 0 AND cost_idr >= 0", name="amounts_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sale_id: Mapped[int] = mapped_column(ForeignKey("sale.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("waste_category.id"))
+    weighed_milli: Mapped[int] = mapped_column(BigInteger)
+    accepted_milli: Mapped[int] = mapped_column(BigInteger)
+    price_idr: Mapped[int] = mapped_column(BigInteger)
+    amount_idr: Mapped[int] = mapped_column(BigInteger)
+    cost_idr: Mapped[int] = mapped_column(BigInteger)
+
+    sale: Mapped[Sale] = relationship(back_populates="lines")
+    category: Mapped[WasteCategory] = relationship()
+
+
+class DayClose(db.Model):
+    """The end-of-day cash count of a unit for a local ``business_date``: expected (the cash
+    account's balance), counted, and the difference posted to cash adjustments by ``entry_id``.
+    One per unit and day; a closed day takes no more postings (LEDGER.md I12)."""
+
+    __tablename__ = "day_close"
+    __table_args__ = (UniqueConstraint("unit_id", "business_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    business_date: Mapped[date] = mapped_column(Date)
+    expected_cash_idr: Mapped[int] = mapped_column(BigInteger)
+    counted_cash_idr: Mapped[int] = mapped_column(BigInteger)
+    difference_idr: Mapped[int] = mapped_column(BigInteger)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entry.id"), unique=True)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditLog(db.Model):
+    """Who did what, when, from which device: one row per change to members, cards, prices,
+    users, settings, and per money or stock movement. Append-only (database triggers)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_unit_at", "unit_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    action: Mapped[str] = mapped_column(String(50))
+    object_type: Mapped[str] = mapped_column(String(30), default="")
+    object_id: Mapped[str] = mapped_column(String(60), default="")
+    details: Mapped[str] = mapped_column(Text, default="")
+    device: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User | None] = relationship()

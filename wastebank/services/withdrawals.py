@@ -1,0 +1,269 @@
+"""Withdrawals (penarikan) and voids of deposits and withdrawals (SPEC §3, issue 4).
+
+Money rules: the member's available savings are balance − held; after a withdrawal at least
+the unit's ``min_balance_idr`` must remain; a withdrawal is at least ``min_withdrawal_idr``;
+above ``approval_threshold_idr`` (when not 0) a unit manager approves first, which holds the
+amount until it is paid. All rupiah are ints. Refusals for lack of funds are stored under the
+idempotency key, so a replay stays refused (LEDGER.md I6).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Deposit, JournalEntry, Member, Unit, User, Withdrawal, WITHDRAWAL_METHODS, utcnow
+from ..money import InputError, format_idr, parse_rupiah
+from . import idempotency
+from .deposits import Outcome, next_receipt_no
+from .errors import (AlreadyReversed, Conflict, DomainError, Forbidden, InsufficientBalance,
+                     InsufficientStock, PeriodClosed, ValidationFailed)
+from .ledger import Leg, change_hold, member_savings_account, post_journal, reverse_entry, system_account
+
+MAX_REASON = 500
+
+
+@dataclass(frozen=True)
+class WithdrawalInput:
+    """What the operator entered: ``method`` (cash, transfer, goods, donation), ``amount``
+    (rupiah text or int), a transfer ``reference``, a donation ``beneficiary``, and for goods
+    ``items`` as ``[{"name": str, "quantity": str, "value_idr": int}]`` summing to the amount."""
+
+    method: str
+    amount: str | int
+    reference: str = ""
+    beneficiary: str = ""
+    items: tuple = field(default_factory=tuple)
+
+
+def _validate(unit: Unit, member: Member, data: WithdrawalInput) -> tuple[int, list[dict]]:
+    errors: dict[str, tuple[str, object]] = {}
+    if member.unit_id != unit.id:
+        raise DomainError(_l("This member belongs to another unit."), field="member", code="wrong_unit")
+    if not member.active:
+        raise DomainError(_l("This member is deactivated; reactivate them first."),
+                          field="member", code="member_inactive")
+    amount = 0
+    try:
+        amount = parse_rupiah(data.amount)
+    except InputError as exc:
+        errors["amount_idr"] = (exc.code, exc.message)
+    if data.method not in WITHDRAWAL_METHODS:
+        errors["method"] = ("invalid", _l("Choose cash, transfer, goods or donation."))
+    if data.method == "transfer" and not data.reference.strip():
+        errors["reference"] = ("required", _l("Enter the transfer reference."))
+    if data.method == "donation" and not data.beneficiary.strip():
+        errors["beneficiary"] = ("required", _l("Enter who receives the donation."))
+    items: list[dict] = []
+    if data.method == "goods":
+        for i, item in enumerate(data.items or ()):
+            name = str(item.get("name", "")).strip()[:100]
+            try:
+                value = parse_rupiah(item.get("value_idr", ""))
+            except InputError as exc:
+                errors[f"items.{i}.value_idr"] = (exc.code, exc.message)
+                continue
+            if not name:
+                errors[f"items.{i}.name"] = ("required", _l("Name the item."))
+            items.append({"name": name, "quantity": str(item.get("quantity", "")).strip()[:30], "value_idr": value})
+        if not items and "items" not in errors:
+            errors["items"] = ("required", _l("List the goods handed over."))
+        elif amount and sum(i["value_idr"] for i in items) != amount:
+            errors["items"] = ("sum_mismatch", _l("The goods' values must add up to the amount."))
+    if amount and amount < unit.min_withdrawal_idr:
+        errors["amount_idr"] = ("below_minimum", _l("The smallest withdrawal here is %(min)s.",
+                                                    min=format_idr(unit.min_withdrawal_idr)))
+    if errors:
+        raise ValidationFailed(errors)
+    return amount, items
+
+
+def withdrawal_body(withdrawal: Withdrawal) -> dict:
+    """The API's answer for a withdrawal (SPEC §5 plus its status and method)."""
+    return {
+        "id": withdrawal.id,
+        "receipt_no": withdrawal.receipt_no,
+        "member_no": withdrawal.member.member_no,
+        "method": withdrawal.method,
+        "status": withdrawal.status,
+        "amount_idr": withdrawal.amount_idr,
+        "balance_idr": member_savings_account(withdrawal.member).balance,
+    }
+
+
+def _refusal(exc: DomainError) -> dict:
+    return {"error": exc.to_dict()}
+
+
+def _pay(withdrawal: Withdrawal, unit: Unit, user_id: int | None) -> None:
+    savings = member_savings_account(withdrawal.member)
+    cash = system_account(unit.id, "bank" if withdrawal.method == "transfer" else "cash")
+    entry = post_journal(unit.id, "withdrawal",
+                         [Leg(savings, withdrawal.amount_idr, floor_idr=unit.min_balance_idr),
+                          Leg(cash, -withdrawal.amount_idr)],
+                         created_by_id=user_id,
+                         memo=f"Penarikan {withdrawal.method} {withdrawal.member.member_no}")
+    withdrawal.receipt_no = next_receipt_no(unit, entry.posted_at)
+    withdrawal.entry_id = entry.id
+    withdrawal.status = "paid"
+    withdrawal.paid_by_id = user_id
+    withdrawal.paid_at = entry.posted_at
+
+
+def record_withdrawal(unit: Unit, member: Member, data: WithdrawalInput, *, user: User,
+                      idempotency_key: str) -> Outcome:
+    """Withdraw savings: paid at once (201) or, above the unit's approval threshold when the
+    user is not a unit manager, recorded as pending approval (202). Idempotent on the key; a
+    refusal for insufficient savings is answered 409 and stored, so a replay stays refused.
+
+    Flushes, never commits. Raises ValidationFailed, DomainError, IdempotencyConflict.
+    """
+    key = idempotency.check_key(idempotency_key)
+    amount, items = _validate(unit, member, data)
+    canonical = {"member": member.id, "method": data.method, "amount": amount,
+                 "reference": data.reference.strip(), "beneficiary": data.beneficiary.strip(), "items": items}
+    digest = idempotency.request_hash("withdrawal", canonical)
+    stored = idempotency.replay(unit.id, key, "withdrawal", digest)
+    if stored is not None:
+        return Outcome(stored[0], stored[1], True)
+    withdrawal = Withdrawal(unit_id=unit.id, member_id=member.id, method=data.method, amount_idr=amount,
+                            reference=data.reference.strip()[:100], beneficiary=data.beneficiary.strip()[:200],
+                            items=json.dumps(items) if items else "", status="pending",
+                            requested_by_id=user.id, member=member)
+    needs_approval = bool(unit.approval_threshold_idr) and amount > unit.approval_threshold_idr
+    savepoint = db.session.begin_nested()
+    try:
+        db.session.add(withdrawal)
+        db.session.flush()
+        if needs_approval and user.role != "unit_manager":
+            # Refuse now what could never be paid, but hold nothing until a manager approves.
+            available = member_savings_account(member)
+            if available.balance - available.held - unit.min_balance_idr < amount:
+                raise InsufficientBalance(_l("Not enough savings: the balance cannot go below zero."),
+                                          field="amount_idr")
+            status = 202
+        else:
+            if needs_approval:
+                withdrawal.approved_by_id, withdrawal.approved_at = user.id, utcnow()
+            _pay(withdrawal, unit, user.id)
+            status = 201
+        db.session.flush()
+        savepoint.commit()
+    except InsufficientBalance as exc:
+        savepoint.rollback()
+        body = _refusal(exc)
+        idempotency.remember(unit.id, key, "withdrawal", digest, 409, body, user.id)
+        return Outcome(409, body, False)
+    body = withdrawal_body(withdrawal)
+    idempotency.remember(unit.id, key, "withdrawal", digest, status, body, user.id)
+    return Outcome(status, body, False)
+
+
+def _manager_of(unit: Unit, user: User) -> None:
+    if user.role != "unit_manager" or user.unit_id != unit.id:
+        raise Forbidden(_l("Only a unit manager of this unit may do this."))
+
+
+def approve_withdrawal(withdrawal: Withdrawal, *, user: User) -> Withdrawal:
+    """A unit manager approves a pending withdrawal: its amount is held on the member's
+    savings until paid. Approving an approved one changes nothing.
+    Raises Forbidden, Conflict (not pending), InsufficientBalance."""
+    unit = withdrawal.unit
+    _manager_of(unit, user)
+    if withdrawal.status == "approved":
+        return withdrawal
+    if withdrawal.status != "pending":
+        raise Conflict(_l("Only a pending withdrawal can be approved."), code="not_pending")
+    change_hold(member_savings_account(withdrawal.member), withdrawal.amount_idr, unit.min_balance_idr)
+    withdrawal.status, withdrawal.approved_by_id, withdrawal.approved_at = "approved", user.id, utcnow()
+    db.session.flush()
+    return withdrawal
+
+
+def pay_withdrawal(withdrawal: Withdrawal, *, user: User) -> Withdrawal:
+    """Pay an approved withdrawal: release its hold and post it, in one transaction.
+    Paying a paid one changes nothing. Raises Conflict (not approved), InsufficientBalance."""
+    if withdrawal.status == "paid":
+        return withdrawal
+    if withdrawal.status != "approved":
+        raise Conflict(_l("Only an approved withdrawal can be paid."), code="not_approved")
+    if user.unit_id != withdrawal.unit_id or user.role not in ("operator", "unit_manager"):
+        raise Forbidden(_l("Only staff of this unit may pay out."))
+    change_hold(member_savings_account(withdrawal.member), -withdrawal.amount_idr)
+    _pay(withdrawal, withdrawal.unit, user.id)
+    db.session.flush()
+    return withdrawal
+
+
+def reject_withdrawal(withdrawal: Withdrawal, *, user: User) -> Withdrawal:
+    """A unit manager rejects a pending or approved withdrawal (releasing any hold)."""
+    _manager_of(withdrawal.unit, user)
+    if withdrawal.status == "approved":
+        change_hold(member_savings_account(withdrawal.member), -withdrawal.amount_idr)
+    elif withdrawal.status != "pending":
+        raise Conflict(_l("Only a pending or approved withdrawal can be rejected."), code="not_pending")
+    withdrawal.status = "rejected"
+    db.session.flush()
+    return withdrawal
+
+
+def _void(unit: Unit, record, operation: str, *, user: User, reason: str, idempotency_key: str) -> Outcome:
+    _manager_of(unit, user)
+    key = idempotency.check_key(idempotency_key)
+    reason = " ".join((reason or "").split())[:MAX_REASON]
+    if len(reason) < 3:
+        raise ValidationFailed({"reason": ("required", _l("Say why it is voided."))})
+    digest = idempotency.request_hash(operation, {"id": record.id, "reason": reason})
+    stored = idempotency.replay(unit.id, key, operation, digest)
+    if stored is not None:
+        return Outcome(stored[0], stored[1], True)
+    if record.entry_id is None:
+        raise Conflict(_l("Only a paid withdrawal can be voided."), code="not_paid")
+    savepoint = db.session.begin_nested()
+    try:
+        reversal = reverse_entry(db.session.get(JournalEntry, record.entry_id), created_by_id=user.id,
+                                 reason=reason, kind="void")
+        record.void_entry_id = reversal.id
+        db.session.flush()
+        savepoint.commit()
+    except InsufficientBalance:
+        savepoint.rollback()
+        exc = InsufficientBalance(_l("Cannot void: the member has already spent this money, and the "
+                                     "savings would go below zero."), field="id")
+        body = _refusal(exc)
+        idempotency.remember(unit.id, key, operation, digest, 409, body, user.id)
+        return Outcome(409, body, False)
+    except (AlreadyReversed, InsufficientStock, PeriodClosed):
+        savepoint.rollback()
+        raise
+    body = {"id": record.id, "receipt_no": record.receipt_no, "void_entry_id": reversal.id,
+            "reverses_entry_id": record.entry_id, "reason": reason, "voided_by": user.username,
+            "posted_at": reversal.posted_at.isoformat(),
+            "postings": [{"account": p.account.key, "amount_idr": p.amount, "quantity_milli": p.quantity_milli}
+                         for p in reversal.postings],
+            "balance_idr": member_savings_account(record.member).balance}
+    idempotency.remember(unit.id, key, operation, digest, 200, body, user.id)
+    return Outcome(200, body, False)
+
+
+def void_deposit(deposit: Deposit, *, user: User, reason: str, idempotency_key: str) -> Outcome:
+    """A unit manager voids a deposit: a reversing entry naming the original (stock out at the
+    same cost, savings and fee back), refused with 409 when the member has spent the money.
+    The receipt keeps its number and reprints as BATAL. Raises Forbidden, ValidationFailed,
+    AlreadyReversed, InsufficientStock, PeriodClosed, IdempotencyConflict."""
+    return _void(deposit.unit, deposit, "void_deposit", user=user, reason=reason, idempotency_key=idempotency_key)
+
+
+def void_withdrawal(withdrawal: Withdrawal, *, user: User, reason: str, idempotency_key: str) -> Outcome:
+    """A unit manager voids a paid withdrawal: a reversing entry puts the money back on the
+    member's savings. Same errors as ``void_deposit``."""
+    return _void(withdrawal.unit, withdrawal, "void_withdrawal", user=user, reason=reason,
+                 idempotency_key=idempotency_key)
+
+
+def get_withdrawal(unit_id: int, withdrawal_id: int) -> Withdrawal | None:
+    """The withdrawal ``withdrawal_id`` of ``unit_id``, or None."""
+    return db.session.scalar(select(Withdrawal).where(Withdrawal.unit_id == unit_id, Withdrawal.id == withdrawal_id))
