@@ -30,12 +30,25 @@
     return (n < 0 ? "-" : "") + "Rp " + s;
   }
 
+  // Sub-units per unit of measure, as in money._SUB_UNITS: factor to thousandths.
+  var SUB_UNITS = {
+    kg: { kg: 1000, g: 1, gr: 1, gram: 1 },
+    L: { l: 1000, liter: 1000, litre: 1000, ml: 1 },
+    pcs: { pcs: 1000, pc: 1000, buah: 1000 }
+  };
+  // The smaller unit a line can switch to with its unit button.
+  var SMALL = { kg: "g", L: "ml" };
+
   // Mirror of money.parse_quantity for the estimate: thousandths, or null when not valid.
   function parseMilli(text, unit) {
     var raw = (text || "").trim().toLowerCase();
     var factor = 1000;
-    var m = raw.match(/^(.*?)\s*(kg|g|gr|gram|l|ml|liter|pcs|buah)$/);
-    if (m) { raw = m[1].trim(); factor = ({ g: 1, gr: 1, gram: 1, ml: 1 })[m[2]] || 1000; }
+    var m = raw.match(/^(.*?)\s*([a-z]+)$/);
+    if (m) {
+      var table = SUB_UNITS[unit] || {};
+      if (!(m[2] in table)) { return null; }
+      raw = m[1].trim(); factor = table[m[2]];
+    }
     if ((raw.match(/[.,]/g) || []).length > 1) { return null; }
     var n = raw.match(/^(\d+)(?:[.,](\d{1,3}))?$/);
     if (!n) { return null; }
@@ -51,9 +64,15 @@
       var option = select.options[select.selectedIndex];
       var price = option && option.dataset.price ? parseInt(option.dataset.price, 10) : 0;
       var unit = option && option.dataset.unit ? option.dataset.unit : "";
-      row.querySelector(".unit").textContent = unit;
+      var toggle = row.querySelector(".unit");
+      var small = toggle.dataset.small === "1" && SMALL[unit];
+      if (!SMALL[unit]) { toggle.dataset.small = ""; small = false; }
+      var typed = row.querySelector("input.quantity").value;
+      var hasSuffix = /[a-z]\s*$/i.test(typed);
+      toggle.textContent = hasSuffix ? "" : (small || unit);
+      toggle.disabled = !SMALL[unit] || hasSuffix;
       row.querySelector(".price").textContent = price ? formatIdr(price) + "/" + unit : "";
-      var milli = parseMilli(row.querySelector("input.quantity").value, unit || "kg");
+      var milli = parseMilli(small && !hasSuffix && typed.trim() ? typed + " " + small : typed, unit || "kg");
       var amountCell = row.querySelector(".amount");
       if (price && milli) {
         var amount = Math.floor((2 * milli * price + 1000) / 2000); // half up, integers only
@@ -91,7 +110,25 @@
   });
   body.addEventListener("input", update);
   body.addEventListener("change", update);
+  // Before sending, a line switched to grams/millilitres carries its suffix ("750 g").
+  form.addEventListener("submit", function () {
+    Array.prototype.forEach.call(body.querySelectorAll("tr.line"), function (row) {
+      var toggle = row.querySelector(".unit");
+      var input = row.querySelector("input.quantity");
+      var option = row.querySelector("select.cat").selectedOptions[0];
+      var small = option && SMALL[option.dataset.unit];
+      if (toggle.dataset.small === "1" && small && input.value.trim() && !/[a-z]\s*$/i.test(input.value)) {
+        input.value = input.value.trim() + " " + small;
+      }
+    });
+  });
   body.addEventListener("click", function (event) {
+    if (event.target.classList.contains("unit")) {
+      event.target.dataset.small = event.target.dataset.small === "1" ? "" : "1";
+      update();
+      event.target.closest("tr.line").querySelector("input.quantity").focus();
+      return;
+    }
     if (event.target.classList.contains("remove")) {
       var row = event.target.closest("tr.line");
       if (body.querySelectorAll("tr.line").length > 1) { row.remove(); }

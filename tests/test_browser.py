@@ -1,0 +1,286 @@
+"""The counter in a real browser at 10" tablet size: find a member, enter a two-line deposit
+with live line values, review, double-tap save (one deposit), receipt and its 80 mm PDF, member
+balance; and the English switch. Drives Debian's Chromium through Playwright's sync API.
+
+Run: ``pytest tests/test_browser.py`` (``-m browser`` selects these). The screenshot of the
+deposit screen goes to ``test-artifacts/counter-tablet.png`` (git-ignored).
+"""
+from __future__ import annotations
+
+import re
+import time
+from io import BytesIO
+from pathlib import Path
+from urllib.parse import urljoin
+
+import pytest
+from sqlalchemy import func, select
+
+from wastebank.extensions import db
+from wastebank.models import Deposit, JournalEntry, Member, Posting
+from wastebank.services.ledger import member_savings_account
+
+from .factories import PASSWORD
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip("Debian's Chromium (/usr/bin/chromium) is not installed: apt-get install -y chromium",
+                allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+expect = sync_api.expect
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+TABLET = {"viewport": {"width": 800, "height": 1280}, "device_scale_factor": 1,
+          "has_touch": True, "is_mobile": False}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the module (launching costs about a second)."""
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def tablet(browser, live_server):
+    """A fresh browser context at 800×1280 portrait with touch, pointed at the live server."""
+    context = browser.new_context(base_url=live_server, locale="id-ID", **TABLET)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def slow_save(monkeypatch):
+    """Make saving a deposit take 0.3 s more on the server (a busy counter, a slow link), so that
+    the second tap of a double tap surely lands while the first is still in flight."""
+    from wastebank.counter import views
+    real = views.record_deposit
+
+    def slowly(*args, **kwargs):
+        time.sleep(0.3)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(views, "record_deposit", slowly)
+
+
+def _member(name: str) -> Member:
+    """Read a member in the test's own session (the fixtures' objects are detached by now)."""
+    return db.session.scalars(select(Member).where(Member.name == name)).one()
+
+
+def _release_db() -> None:
+    """End the test's transaction: on SQLite it holds the write lock (BEGIN IMMEDIATE)."""
+    db.session.commit()
+    db.session.close()
+
+
+def _log_in(page, username: str = "op_a") -> None:
+    page.goto("/login")
+    page.locator("#username").fill(username)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("form button[type=submit].primary").tap()
+    page.wait_for_url("**/counter")
+
+
+def _open_member_by_name(page, typed: str, full_name: str) -> None:
+    search = page.locator("#q")
+    expect(search).to_be_focused()  # autofocus: the operator can type at once
+    search.press_sequentially(typed)
+    page.get_by_role("button", name="Cari", exact=True).tap()
+    result = page.locator("a.result", has_text=full_name)
+    expect(result).to_have_count(1)
+    result.tap()
+    page.wait_for_url("**/counter/member/*")
+
+
+def _fill_two_lines(page) -> None:
+    page.locator(".tile[data-code=PET-CLEAN]").tap()
+    page.keyboard.type("1,5")
+    page.locator(".tile[data-code=CARDBOARD]").tap()
+    page.keyboard.type("750 g")
+    expect(page.locator("#total")).to_have_text("Rp 6.375")
+
+
+def _double_tap_save(page) -> list:
+    """Click "Simpan setoran" twice 50 ms apart; wait for the receipt page; return the save POSTs
+    the page sent. (Two clicks only a few ms apart never send two requests even without a guard:
+    Chromium replaces the first submission before it goes out.)"""
+    posts = []
+    page.on("request", lambda r: posts.append(r)
+            if r.method == "POST" and "action=save" in (r.post_data or "") else None)
+    save = page.get_by_role("button", name="Simpan setoran")
+    expect(save).to_be_enabled()
+    box = save.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    started = time.monotonic()
+    page.mouse.click(x, y)
+    time.sleep(0.05)
+    page.mouse.click(x, y)
+    between = time.monotonic() - started
+    assert between < 0.15, f"the two clicks took {between * 1000:.0f} ms"
+    # Not wait_for_url: when two submissions do go out, the first navigation is aborted.
+    expect(page).to_have_url(re.compile(r"/counter/receipt/[^/?]+\?new=1$"))
+    return posts
+
+
+def test_counter_deposit_on_tablet(tablet, net, slow_save):
+    page = tablet
+    _log_in(page)
+    _open_member_by_name(page, "Siti", "Siti Aminah")
+    expect(page.locator("#balance")).to_have_text("Rp 0")
+    page.get_by_role("link", name="Setoran baru").tap()
+    page.wait_for_url("**/deposit")
+
+    # Line 1: tap the tile, the quantity box gets the focus, type the weight.
+    page.locator(".tile[data-code=PET-CLEAN]").tap()
+    row0 = page.locator("tr.line").nth(0)
+    expect(row0.locator("select.cat")).to_have_value("PET-CLEAN")
+    expect(row0.locator("input.quantity")).to_be_focused()
+    page.keyboard.type("1,5")
+    expect(row0.locator(".unit")).to_have_text("kg")
+    expect(row0.locator(".price")).to_have_text("Rp 3.250/kg")
+    expect(row0.locator(".amount")).to_have_text("Rp 4.875")
+    expect(page.locator("#total")).to_have_text("Rp 4.875")
+
+    # Line 2: a second tile adds a second row.
+    page.locator(".tile[data-code=CARDBOARD]").tap()
+    expect(page.locator("tr.line")).to_have_count(2)
+    row1 = page.locator("tr.line").nth(1)
+    expect(row1.locator("select.cat")).to_have_value("CARDBOARD")
+    expect(row1.locator("input.quantity")).to_be_focused()
+    page.keyboard.type("750 g")
+    expect(row1.locator(".amount")).to_have_text("Rp 1.500")
+    expect(page.locator("#total")).to_have_text("Rp 6.375")
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "counter-tablet.png"))
+    # Tablet usability: the tiles and the main button are comfortable touch targets and
+    # nothing scrolls sideways at 800 px.
+    tile_box = page.locator(".tile[data-code=PET-CLEAN]").bounding_box()
+    assert tile_box["height"] >= 60 and tile_box["width"] >= 140, tile_box
+    assert page.locator("#review").bounding_box()["height"] >= 48
+    assert page.evaluate("document.documentElement.scrollWidth") <= 800
+
+    # Review: what will be credited, nothing written yet.
+    page.get_by_role("button", name="Periksa sebelum simpan").tap()  # same URL: POST back
+    expect(page.get_by_role("heading", name="Periksa bersama nasabah sebelum menyimpan")).to_be_visible()
+    expect(page.locator("#confirm-total")).to_have_text("Rp 6.375")
+    expect(page.locator("#confirm-credited")).to_have_text("Rp 6.375")
+    expect(page.locator("#confirm-balance")).to_have_text("Rp 6.375")
+    expect(page.locator("table.confirm")).to_contain_text("1,5 kg")
+    expect(page.locator("table.confirm")).to_contain_text("0,75 kg")
+    assert db.session.scalar(select(func.count(Deposit.id))) == 0, "review must not write"
+    _release_db()
+
+    # Double tap on "Simpan setoran": two clicks 50 ms apart, like a hurried thumb.
+    save_posts = _double_tap_save(page)
+    assert len(save_posts) == 1, f"the page sent {len(save_posts)} save requests for a double tap"
+    expect(page.locator("p.flash.ok")).to_contain_text("Rp 6.375")
+
+    # Exactly one deposit, with the two lines and one journal entry.
+    member = _member("Siti Aminah")
+    deposits = db.session.scalars(select(Deposit)).all()
+    assert len(deposits) == 1
+    deposit = deposits[0]
+    assert [(line.category.code, line.quantity_milli, line.amount_idr) for line in deposit.lines] == [
+        ("PET-CLEAN", 1500, 4875), ("CARDBOARD", 750, 1500)]
+    assert (deposit.member_id, deposit.total_idr, deposit.credited_idr, deposit.balance_after_idr) == (
+        member.id, 6375, 6375, 6375)
+    assert db.session.scalar(select(func.count(JournalEntry.id))) == 1
+    receipt_no = deposit.receipt_no
+    assert re.fullmatch(r"RW05-\d{4}-000001", receipt_no), receipt_no
+    _release_db()
+
+    # Receipt page.
+    expect(page.locator("#receipt-no")).to_have_text(receipt_no)
+    expect(page.locator("#receipt-credited")).to_have_text("Rp 6.375")
+    expect(page.locator("#receipt-balance")).to_have_text("Rp 6.375")
+
+    # The roll PDF behind the print button, fetched with the browser's session cookie.
+    href = page.locator("#print-roll").get_attribute("href")
+    assert "size=roll" in href
+    pdf = page.request.get(urljoin(page.url, href))
+    assert pdf.ok and pdf.headers["content-type"] == "application/pdf", (pdf.status, pdf.headers)
+    from pypdf import PdfReader
+    reader = PdfReader(BytesIO(pdf.body()))
+    text = reader.pages[0].extract_text()
+    assert receipt_no in text and "Rp 6.375" in text, text
+    assert abs(float(reader.pages[0].mediabox.width) - 80 / 25.4 * 72) < 0.5  # RW05 prints 80 mm
+
+    # Member page: the balance shown is the ledger's.
+    page.get_by_role("link", name="Halaman nasabah").tap()
+    page.wait_for_url("**/counter/member/*")
+    expect(page.locator("#balance")).to_have_text("Rp 6.375")
+    expect(page.get_by_role("link", name=f"Setoran {receipt_no}")).to_be_visible()
+    member = _member("Siti Aminah")
+    account = member_savings_account(member)
+    assert account.balance == 6375
+    posted = db.session.scalar(select(func.sum(Posting.amount)).where(Posting.account_id == account.id))
+    assert posted == -6375  # credits are negative postings
+    _release_db()
+
+
+def test_english_switch(tablet, net):
+    page = tablet
+    _log_in(page)
+    _open_member_by_name(page, "Siti", "Siti Aminah")
+    expect(page.get_by_role("link", name="Setoran baru")).to_be_visible()
+    page.locator("button.lang", has_text="EN").tap()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    assert "/counter/member/" in page.url  # the switch comes back to the same page
+    expect(page.locator("button.lang.on")).to_have_text("EN")
+    page.get_by_role("link", name="New deposit").tap()
+    page.wait_for_url("**/deposit")
+    expect(page.get_by_role("heading", name="Tap a category, then type the weight")).to_be_visible()
+    page.locator(".tile[data-code=PET-CLEAN]").tap()
+    page.keyboard.type("1.5")
+    row0 = page.locator("tr.line").nth(0)
+    expect(row0.locator(".price")).to_have_text("Rp 3,250/kg")
+    expect(row0.locator(".amount")).to_have_text("Rp 4,875")
+    expect(page.locator("#total")).to_have_text("Rp 4,875")
+    page.get_by_role("button", name="Check before saving").tap()
+    expect(page.locator("#confirm-credited")).to_have_text("Rp 4,875")
+    expect(page.locator("table.confirm")).to_contain_text("1.5 kg")
+    expect(page.get_by_role("button", name="Save deposit")).to_be_visible()
+
+
+def test_double_save_reaching_the_server_records_one_deposit(tablet, net, slow_save):
+    """Without the page's one-submit guard (a slow tablet, JavaScript not yet loaded) both taps
+    reach the server concurrently; the idempotency key still records a single deposit."""
+    page = tablet
+
+    def without_guard(route):
+        original = route.fetch()
+        body = original.text()
+        assert "if (saveForm) {" in body
+        route.fulfill(response=original, body=body.replace("if (saveForm) {", "if (false) {"))
+
+    page.route("**/static/counter.js", without_guard)
+    member_no = _member("Joko Susilo").member_no
+    _release_db()
+    _log_in(page)
+    page.goto(f"/counter/member/{member_no}/deposit")
+    _fill_two_lines(page)
+    page.get_by_role("button", name="Periksa sebelum simpan").tap()
+    expect(page.locator("#confirm-credited")).to_have_text("Rp 6.375")
+    save_posts = _double_tap_save(page)
+    assert len(save_posts) == 2, "both taps should have been sent without the guard"
+    receipt_no = page.locator("#receipt-no").inner_text()
+    expect(page.locator("#receipt-balance")).to_have_text("Rp 6.375")
+    deposits = db.session.scalars(select(Deposit)).all()
+    assert [(d.receipt_no, d.total_idr) for d in deposits] == [(receipt_no, 6375)]
+    assert db.session.scalar(select(func.count(JournalEntry.id))) == 1
+    assert member_savings_account(_member("Joko Susilo")).balance == 6375
+    _release_db()
