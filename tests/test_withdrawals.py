@@ -151,7 +151,7 @@ def test_void_of_spent_deposit_is_refused(net):
     mgr = db.session.get(User, net.users["mgr_a"].id)
     outcome = run_in_transaction(lambda: void_deposit(db.session.get(Deposit, dep.body["id"]), user=mgr,
                                                       reason="salah", idempotency_key="void-00003"))
-    assert outcome.status == 409 and "already spent" in outcome.body["error"]["message"]
+    assert outcome.status == 409 and "sudah memakai uang ini" in outcome.body["error"]["message"]
     assert member_savings_account(member).balance == 2000
     assert db.session.get(Deposit, dep.body["id"]).void_entry_id is None
 

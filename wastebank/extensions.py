@@ -4,11 +4,12 @@ from __future__ import annotations
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
-from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from .api.errors import WastebankApi
 
 # Constraint names are fixed so that migrations are reproducible on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -31,4 +32,4 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-api = Api()
+api = WastebankApi()  # flask-smorest Api documenting and answering the SPEC §5 error shape

@@ -1,5 +1,28 @@
-"""JSON API v1."""
+"""JSON API v1 (SPEC §5), built with flask-smorest: the marshmallow schemas in ``schemas.py``
+validate requests and generate the OpenAPI 3 document at ``/api/v1/openapi.json``.
+
+Endpoints (``views.py``): ``POST /api/v1/deposits``, ``GET /api/v1/members/<member_no>``,
+``GET /api/v1/prices``. Errors (``errors.py``): ``{"error": {"code", "message", "field"}}``.
+
+This package's ``__init__`` imports nothing of the app at module level, because
+``wastebank.extensions`` imports ``wastebank.api.errors`` for the Api class.
+"""
 
 
 def register(app):
-    """Register the API blueprints on ``app``."""
+    """Register the API blueprint at ``/api/v1`` on ``app`` (after ``api.init_app(app)``):
+    exempt it from Flask-WTF's automatic CSRF check (the blueprint checks CSRF itself for
+    session-cookie writes, see ``views.authenticate``) and add the security schemes to the
+    OpenAPI document."""
+    from ..extensions import api, csrf
+    from . import views
+
+    csrf.exempt(views.blp)
+    schemes = dict(views.SECURITY_SCHEMES)
+    schemes["sessionCookie"] = {
+        "type": "apiKey", "in": "cookie", "name": app.config.get("SESSION_COOKIE_NAME", "session"),
+        "description": "A logged-in browser's session (the counter tablet's pages).",
+    }
+    for name, scheme in schemes.items():
+        api.spec.components.security_scheme(name, scheme)
+    api.register_blueprint(views.blp, url_prefix="/api/v1")

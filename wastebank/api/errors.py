@@ -61,7 +61,7 @@ HTTP_ERRORS = {
     401: ("unauthorized", _l("Log in, or send Authorization: Bearer <token>.")),
     403: ("forbidden", _l("You may not do this.")),
     404: ("not_found", _l("Not found.")),
-    405: ("method_not_allowed", _l("This method is not allowed here.")),
+    405: ("method_not_allowed", _l("This action is not allowed here.")),
     409: ("conflict", _l("This conflicts with what is already recorded.")),
     413: ("too_large", _l("The request is too large.")),
     415: ("json_required", MESSAGES["json_required"]),

@@ -1,0 +1,319 @@
+"""Marshmallow schemas of API v1: they validate requests (through webargs) and generate the
+OpenAPI document (through apispec), so the two cannot drift apart.
+
+Conventions: money is whole rupiah (``*_idr``, int); quantities are int thousandths of the
+category's unit of measure (``quantity_milli``: grams for kg, millilitres for L, thousandths of
+a piece for pcs); times are ISO 8601 with offset, stored and answered in UTC.
+
+Validation errors carry *codes* as their messages (``ValidationError("not_a_number")``);
+``errors.validation_details`` turns them into translated sentences.
+"""
+from __future__ import annotations
+
+import json
+import unicodedata
+from decimal import Decimal
+
+import marshmallow as ma
+from flask_smorest import Blueprint
+from webargs.flaskparser import FlaskParser, abort, is_json_request
+
+from ..services.deposits import MAX_LINES
+from ..services.idempotency import MAX_KEY_LENGTH, check_key
+from ..services.errors import DomainError
+
+# Longest texts accepted, in characters (the columns are shorter still).
+MAX_MEMBER_REF = 300   # a member number, a card token or a scanned card URL
+MAX_CATEGORY = 30
+MAX_QUANTITY_TEXT = 32
+MAX_UNIT_CODE = 20
+# A JSON number for a quantity: normalised digits within 10^-6 … 10^15, else out of range.
+_MIN_ADJUSTED, _MAX_ADJUSTED = -6, 15
+# JSON integers longer than this are read as Decimal (Python refuses > 4300 digits as int).
+_MAX_INT_DIGITS = 30
+
+
+# --- JSON parsing ----------------------------------------------------------------------------
+
+
+def _parse_int(text: str):
+    return int(text) if len(text) <= _MAX_INT_DIGITS else Decimal(text)
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json_body(raw: bytes):
+    """Parse a request body: numbers with a fraction or exponent become ``Decimal`` (never
+    float), very long integers too; ``NaN``/``Infinity`` are refused. Raises ValueError
+    (including JSONDecodeError and UnicodeDecodeError) or RecursionError on bad input."""
+    return json.loads(raw.decode("utf-8"), parse_float=Decimal, parse_int=_parse_int,
+                      parse_constant=_reject_constant)
+
+
+class ApiParser(FlaskParser):
+    """webargs' Flask parser, reading JSON bodies with ``parse_json_body``.
+
+    A body that is not ``application/json`` → 400 ``json_required``; malformed JSON (also
+    invalid UTF-8, absurd nesting, ``NaN``) → 400 ``invalid_json``.
+    """
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            abort(400, messages={"json": ["json_required"]})
+        try:
+            return parse_json_body(req.get_data(cache=True))
+        except (ValueError, RecursionError) as exc:
+            abort(400, exc=exc, messages={"json": ["invalid_json"]})
+
+
+class ApiBlueprint(Blueprint):
+    """flask-smorest Blueprint whose ``@arguments`` use ``ApiParser``."""
+
+    ARGUMENTS_PARSER = ApiParser()
+
+
+# --- fields ----------------------------------------------------------------------------------
+
+
+def _clean_text(value: str, max_length: int) -> str:
+    if len(value) > max_length:
+        raise ma.ValidationError("too_long")
+    # Control, format, surrogate, private-use and unassigned characters (NUL breaks
+    # PostgreSQL, a lone surrogate breaks every driver's UTF-8 encoding).
+    if any(unicodedata.category(ch)[0] == "C" for ch in value):
+        raise ma.ValidationError("bad_characters")
+    return value
+
+
+class Text(ma.fields.String):
+    """A JSON string of at most ``max_length`` characters without control characters."""
+
+    default_error_messages = {"required": "required", "null": "null", "invalid": "not_a_string",
+                              "invalid_utf8": "not_a_string", "validator_failed": "invalid"}
+
+    def __init__(self, *, max_length: int, **kwargs):
+        self.max_length = max_length
+        metadata = {"maxLength": max_length, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return _clean_text(super()._deserialize(value, attr, data, **kwargs), self.max_length)
+
+
+class Quantity(ma.fields.Field):
+    """A quantity as typed (``"1,5"``, ``"750 g"``) or as a JSON number (``1.5``, ``2``).
+
+    Loads to the *text* handed to ``money.parse_quantity``, which alone decides what it means
+    (SPEC §3): a number becomes its exact decimal digits (``1.5`` → ``"1.5"``, ``1.50`` →
+    ``"1.5"``, ``2`` → ``"2"``), never passing through float arithmetic. Booleans, null,
+    objects and lists are refused (``not_a_number``); huge or tiny numbers ``out_of_range``.
+    """
+
+    default_error_messages = {"required": "required", "null": "not_a_number",
+                              "validator_failed": "invalid"}
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        if isinstance(value, bool):
+            raise ma.ValidationError("not_a_number")
+        if isinstance(value, str):
+            return _clean_text(value, MAX_QUANTITY_TEXT)
+        if isinstance(value, int):
+            value = Decimal(value)
+        elif isinstance(value, float):  # only when a caller bypasses parse_json_body
+            value = Decimal(repr(value))
+        if not isinstance(value, Decimal):
+            raise ma.ValidationError("not_a_number")
+        if not value.is_finite():
+            raise ma.ValidationError("not_a_number")
+        if value and not _MIN_ADJUSTED <= value.adjusted() <= _MAX_ADJUSTED:
+            raise ma.ValidationError("out_of_range")
+        return format(value.normalize(), "f")
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value
+
+
+class Lines(ma.fields.List):
+    """A list of at most ``max_items`` entries; longer lists are refused (``too_many``)
+    before any entry is read, so 10 000 lines cost nothing."""
+
+    default_error_messages = {"required": "required", "null": "null", "invalid": "not_a_list",
+                              "validator_failed": "invalid"}
+
+    def __init__(self, inner, *, max_items: int, **kwargs):
+        self.max_items = max_items
+        metadata = {"maxItems": max_items, **kwargs.pop("metadata", {})}
+        super().__init__(inner, metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, (list, tuple)) and len(value) > self.max_items:
+            raise ma.ValidationError("too_many")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class LineEntry(ma.fields.Nested):
+    """One entry of ``lines``: an object (anything else is ``invalid_type``)."""
+
+    default_error_messages = {"required": "required", "null": "invalid_type", "type": "invalid_type"}
+
+
+class CaptureTime(ma.fields.AwareDateTime):
+    """ISO 8601 date and time with a UTC offset (a naive time is refused: ``naive_time``)."""
+
+    default_error_messages = {"required": "required", "null": "null", "invalid": "invalid_datetime",
+                              "invalid_awareness": "naive_time", "format": "invalid_datetime",
+                              "validator_failed": "invalid"}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or len(value) > 64:
+            raise ma.ValidationError("invalid_datetime")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class IdempotencyKey(ma.fields.String):
+    """The ``Idempotency-Key`` header: 8–100 printable ASCII characters, generated by the
+    client once per business operation (a UUID is fine) and reused for every retry."""
+
+    default_error_messages = {"required": "required", "null": "required", "invalid": "invalid",
+                              "validator_failed": "invalid"}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return check_key(value)
+        except DomainError:
+            raise ma.ValidationError("idempotency_key_required") from None
+
+
+# --- schemas ---------------------------------------------------------------------------------
+
+
+class ApiSchema(ma.Schema):
+    """Base: unknown fields are refused, error messages are codes."""
+
+    error_messages = {"unknown": "unknown_field", "type": "invalid_type"}
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class IdempotencyHeaderSchema(ma.Schema):
+    """Headers of a money-moving request."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    idempotency_key = IdempotencyKey(
+        required=True, data_key="Idempotency-Key",
+        metadata={"description": "Unique per business operation (8–100 printable ASCII, e.g. a "
+                                 "UUID); a retry with the same key and body returns the first "
+                                 "answer and moves nothing; with another body → 409 "
+                                 "idempotency_key_reused.",
+                  "minLength": 8, "maxLength": MAX_KEY_LENGTH,
+                  "example": "3f6c2a1e-9b0d-4c57-8e1a-2d7f5b9c0a44"})
+
+
+class DepositLineRequestSchema(ApiSchema):
+    """One line as weighed: category code and quantity."""
+
+    category = Text(required=True, max_length=MAX_CATEGORY,
+                    metadata={"description": "Category code, e.g. PET-CLEAN", "example": "PET-CLEAN"})
+    quantity = Quantity(
+        required=True,
+        metadata={"oneOf": [{"type": "string"}, {"type": "number"}], "example": "1,5",
+                  "description": "In the category's unit: text with one decimal mark (',' or "
+                                 "'.'), at most three decimals, no thousands separator "
+                                 "(\"1,5\", \"1.5\", \"2,000\" = 2 kg), or a sub-unit "
+                                 "(\"750 g\", \"250 ml\"); or a JSON number (1.5)."})
+
+
+class DepositRequestSchema(ApiSchema):
+    """Body of ``POST /api/v1/deposits``."""
+
+    member = Text(required=True, max_length=MAX_MEMBER_REF,
+                  metadata={"description": "Member number (RW05-0001), card token or scanned card URL",
+                            "example": "RW05-0001"})
+    lines = Lines(LineEntry(DepositLineRequestSchema), required=True, max_items=MAX_LINES,
+                  metadata={"description": f"1–{MAX_LINES} lines"})
+    recorded_at = CaptureTime(
+        load_default=None, allow_none=True,
+        metadata={"description": "When the deposit was captured, for entries queued offline; "
+                                 "ISO 8601 with offset, at most 5 minutes ahead and 31 days "
+                                 "behind the server. Default: now.",
+                  "example": "2026-03-01T09:30:00+07:00"})
+
+
+def _out(field_cls, description: str | None = None, **metadata):
+    """A response field (always present); ``description`` goes into the OpenAPI document."""
+    if description:
+        metadata["description"] = description
+    return field_cls(required=True, metadata=metadata)
+
+
+class DepositLineSchema(ma.Schema):
+    """A recorded line with the price copied onto it."""
+
+    category = _out(ma.fields.String, "Category code")
+    quantity_milli = _out(ma.fields.Integer, "Thousandths of `unit` (1500 = 1.5 kg)")
+    unit = _out(ma.fields.String, enum=["kg", "L", "pcs"])
+    unit_price_idr = _out(ma.fields.Integer, "Buy price, whole rupiah per unit")
+    amount_idr = _out(ma.fields.Integer, "round_half_up(quantity_milli × price / 1000), rupiah")
+
+
+class DepositSchema(ma.Schema):
+    """The receipt of a recorded deposit; a replay returns the same body."""
+
+    id = _out(ma.fields.Integer)
+    receipt_no = _out(ma.fields.String, example="RW05-2026-000123")
+    member_no = _out(ma.fields.String, example="RW05-0001")
+    recorded_at = _out(ma.fields.String, "Capture time, UTC", format="date-time")
+    posted_at = _out(ma.fields.String, "Server posting time, UTC", format="date-time")
+    lines = ma.fields.List(ma.fields.Nested(DepositLineSchema), required=True)
+    total_idr = _out(ma.fields.Integer, "Sum of line amounts, rupiah")
+    fee_idr = _out(ma.fields.Integer, "Fee withheld by the unit, rupiah")
+    credited_idr = _out(ma.fields.Integer, "total − fee, credited to savings, rupiah")
+    balance_idr = _out(ma.fields.Integer, "Member's savings after this deposit, rupiah")
+
+
+class MemberSchema(ma.Schema):
+    """A member's account summary."""
+
+    member_no = _out(ma.fields.String, example="RW05-0001")
+    name = _out(ma.fields.String)
+    unit = _out(ma.fields.String, "Unit code", example="RW05")
+    balance_idr = _out(ma.fields.Integer, "Savings balance, whole rupiah")
+    active = _out(ma.fields.Boolean, "False once deactivated (no new business)")
+
+
+class PricesQuerySchema(ma.Schema):
+    """Query of ``GET /api/v1/prices``."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    unit = Text(max_length=MAX_UNIT_CODE,
+                metadata={"description": "Unit code; required for users without a unit "
+                                         "(admin, aggregator staff), optional otherwise",
+                          "example": "RW05"})
+
+
+class PriceSchema(ma.Schema):
+    """A category with the price in force."""
+
+    category = _out(ma.fields.String, example="PET-CLEAN")
+    name_id = _out(ma.fields.String, "Name in Indonesian")
+    name_en = _out(ma.fields.String, "Name in English")
+    unit = _out(ma.fields.String, enum=["kg", "L", "pcs"])
+    buy_price_idr = _out(ma.fields.Integer, "Paid to members, rupiah per unit")
+    sell_price_idr = _out(ma.fields.Integer, "Expected from off-takers, rupiah per unit")
+    effective_from = _out(ma.fields.Date, "Local date the price applies from")
+    max_line_milli = _out(ma.fields.Integer, "Most one line may carry, thousandths of unit")
+
+
+class PriceListSchema(ma.Schema):
+    """A unit's current price list."""
+
+    unit = _out(ma.fields.String, example="RW05")
+    prices = ma.fields.List(ma.fields.Nested(PriceSchema), required=True)

@@ -1,0 +1,282 @@
+"""JSON API v1 endpoints (SPEC §5), mounted at ``/api/v1``.
+
+Authentication, for every endpoint:
+
+* ``Authorization: Bearer <token>`` (devices, the tablet's offline queue, scripts): the token
+  alone decides who calls — a revoked token or a deactivated user's token is 401 at once, even
+  if the browser also sends a session cookie. No CSRF token is needed: a browser never adds
+  this header to a cross-site request by itself.
+* Otherwise the session cookie of a logged-in browser, and then every state-changing request
+  (POST, PUT, PATCH, DELETE) must carry the CSRF token in the ``X-CSRFToken`` header
+  (400 ``csrf_failed`` without it).
+
+Anonymous → 401 ``unauthorized``; a role without the permission → 403 ``forbidden``
+(``auth.permissions.PERMISSIONS``). Data is scoped by ``visible_unit_ids``: another unit's
+member is 404, never a leak.
+"""
+from __future__ import annotations
+
+from flask import abort, current_app, jsonify, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, select
+from werkzeug.exceptions import HTTPException, default_exceptions
+
+from ..auth.permissions import counter_unit, require, visible_unit_ids
+from ..auth.tokens import user_for_token
+from ..extensions import csrf, db, login_manager
+from ..models import IdempotencyRecord, Member, MemberCard, Unit
+from ..services.catalog import current_prices
+from ..services.deposits import LineInput, Outcome, record_deposit
+from ..services.errors import DomainError, NotFound, ValidationFailed
+from ..services.ledger import member_savings_account
+from ..services.members import find_member
+from ..services.transaction import run_in_transaction
+from .errors import ErrorSchema, domain_error_response, http_error_response
+from .schemas import (
+    ApiBlueprint,
+    DepositRequestSchema,
+    DepositSchema,
+    IdempotencyHeaderSchema,
+    MemberSchema,
+    PriceListSchema,
+    PricesQuerySchema,
+)
+
+blp = ApiBlueprint(
+    "api", __name__,
+    description="Deposits, members and prices for the counter tablet's offline queue and for "
+                "integrations. Money is whole rupiah (int), quantities are thousandths of the "
+                "category's unit (int).",
+)
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+# OpenAPI security requirements: a bearer token, or the session cookie (+ CSRF header on writes).
+READ_SECURITY = [{"bearerAuth": []}, {"sessionCookie": []}]
+WRITE_SECURITY = [{"bearerAuth": []}, {"sessionCookie": [], "csrfToken": []}]
+SECURITY_SCHEMES = {
+    "bearerAuth": {"type": "http", "scheme": "bearer",
+                   "description": "A per-user token (`flask` CLI or admin screen); stops working "
+                                  "when revoked or when the user is deactivated."},
+    "csrfToken": {"type": "apiKey", "in": "header", "name": "X-CSRFToken",
+                  "description": "With the session cookie only: the page's CSRF token, on "
+                                 "every POST."},
+}
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+def _errors(*statuses_and_descriptions):
+    """Decorator documenting error answers with the error schema."""
+    def decorator(func):
+        for status, description in reversed(statuses_and_descriptions):
+            func = blp.alt_response(status, schema=ErrorSchema, description=description)(func)
+        return func
+    return decorator
+
+
+# --- authentication, CSRF and errors ---------------------------------------------------------
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip()
+    return None
+
+
+@blp.before_request
+def authenticate():
+    """Bearer header present → the caller is that token's active user, else 401. No bearer
+    header and a logged-in session → state-changing methods need a valid ``X-CSRFToken``."""
+    token = _bearer_token()
+    if token is not None:
+        user = user_for_token(token) if token else None
+        if user is None:
+            abort(401)
+        if not current_user.is_authenticated or current_user.id != user.id:
+            # A session cookie of another user in the same browser does not count.
+            login_manager._update_request_context_with_user(user)
+        return None
+    if (request.method not in SAFE_METHODS and current_user.is_authenticated
+            and current_app.config.get("WTF_CSRF_ENABLED", True)):
+        csrf.protect()
+    return None
+
+
+@blp.errorhandler(DomainError)
+def handle_domain_error(error: DomainError):
+    """A service refusal → its status and ``{"error": error.to_dict()}``."""
+    return domain_error_response(error)
+
+
+def handle_http_error(error: HTTPException):
+    """abort(), CSRF failures and webargs validation errors → the error shape."""
+    return http_error_response(error)
+
+
+# Flask looks for a handler by status code first (blueprint, then app) and by class second,
+# so the app's HTML/JSON pages for 400, 401, … would win over a class handler here.
+blp.register_error_handler(HTTPException, handle_http_error)
+for _status in default_exceptions:
+    blp.register_error_handler(_status, handle_http_error)
+
+
+# --- deposits --------------------------------------------------------------------------------
+
+
+def _member_any_state(unit_id: int, ref: str) -> Member | None:
+    """The member of ``unit_id`` named by number or by any card token, live or revoked."""
+    ref = ref.strip()
+    member = db.session.scalar(select(Member).where(
+        Member.unit_id == unit_id, func.upper(Member.member_no) == ref.upper()))
+    if member is None:
+        token = ref.rstrip("/").rsplit("/c/", 1)[-1]
+        card = db.session.scalar(select(MemberCard).where(
+            MemberCard.unit_id == unit_id, MemberCard.token == token))
+        member = card.member if card is not None else None
+    return member
+
+
+def _member_for_deposit(unit: Unit, ref: str, key: str) -> Member:
+    """``find_member``, except that a replay of a key already used at this unit still finds a
+    member deactivated, or a card revoked, since the first request (LEDGER.md I4: a replay
+    returns the first answer). ``record_deposit`` then replays or refuses the key."""
+    try:
+        return find_member(unit.id, ref)
+    except DomainError as exc:
+        if exc.code not in ("member_inactive", "card_revoked"):
+            raise
+        used = db.session.scalar(select(IdempotencyRecord.id).where(
+            IdempotencyRecord.unit_id == unit.id, IdempotencyRecord.key == key))
+        member = _member_any_state(unit.id, ref) if used is not None else None
+        if member is None:
+            raise
+        return member
+
+
+def _record(unit: Unit, ref: str, lines: list[LineInput], key: str, recorded_at,
+            operator_id: int) -> Outcome:
+    member = _member_for_deposit(unit, ref, key)
+    return record_deposit(unit, member, lines, operator_id=operator_id, idempotency_key=key,
+                          recorded_at=recorded_at)
+
+
+@blp.route("/deposits", methods=["POST"])
+@blp.doc(security=WRITE_SECURITY)
+@require("deposit.record")
+@blp.arguments(IdempotencyHeaderSchema, location="headers")
+@blp.arguments(DepositRequestSchema)
+@blp.response(201, DepositSchema, description="Recorded; a replay returns the same body.",
+              headers={REPLAYED_HEADER: {"description": "`true` when this answer is a replay of "
+                                                        "an earlier request with the same key",
+                                         "schema": {"type": "string", "enum": ["true"]}}})
+@_errors(
+    (400, "invalid_json, json_required, csrf_failed"),
+    (401, "unauthorized: no session and no valid bearer token"),
+    (403, "forbidden: the role may not record deposits"),
+    (404, "member_not_found, card_revoked"),
+    (409, "idempotency_key_reused: the key was used for another request"),
+    (422, "idempotency_key_required, member_inactive, validation codes with `field` "
+          "(required, not_a_number, thousands_separator, too_precise, over_limit, "
+          "unknown_category, too_many, in_future, too_old, …)"),
+)
+def create_deposit(headers: dict, body: dict):
+    """Record a deposit (setoran)
+
+    Prices each line at the caller's unit with the prices in force on the local date of
+    `recorded_at`, credits the member (total − fee) and answers the receipt. Safe to retry:
+    the same `Idempotency-Key` with the same body returns the first answer (and the header
+    `Idempotent-Replayed: true`) and moves nothing.
+    """
+    unit = counter_unit(current_user)
+    operator_id = current_user.id
+    key = headers["idempotency_key"]
+    lines = [LineInput(line["category"], line["quantity"]) for line in body["lines"]]
+    outcome = run_in_transaction(lambda: _record(unit, body["member"], lines, key,
+                                                 body["recorded_at"], operator_id))
+    response = jsonify(outcome.body)
+    response.status_code = outcome.status
+    if outcome.replayed:
+        response.headers[REPLAYED_HEADER] = "true"
+    return response
+
+
+# --- members ---------------------------------------------------------------------------------
+
+
+@blp.route("/members/<member_no>")
+@blp.doc(security=READ_SECURITY)
+@require("member.view")
+@blp.response(200, MemberSchema)
+@_errors(
+    (401, "unauthorized"),
+    (403, "forbidden: the role may not view members"),
+    (404, "member_not_found, also for a member of a unit the caller may not see"),
+)
+def get_member(member_no: str):
+    """A member's balance
+
+    By member number (case-insensitive), among the units the caller may see. A deactivated
+    member is answered with `active: false`.
+    """
+    ref = member_no.strip()
+    units = visible_unit_ids(current_user)
+    member = None
+    if units and ref and len(ref) <= 64 and ref.isprintable():
+        member = db.session.scalar(
+            select(Member)
+            .where(Member.unit_id.in_(units), func.upper(Member.member_no) == ref.upper())
+            .order_by(Member.id).limit(1))
+    if member is None:
+        raise NotFound(_l("No member with this number or card at this unit."), field="member_no",
+                       code="member_not_found")
+    return {"member_no": member.member_no, "name": member.name, "unit": member.unit.code,
+            "balance_idr": member_savings_account(member).balance, "active": member.active}
+
+
+# --- prices ----------------------------------------------------------------------------------
+
+
+def _price_unit(code: str | None) -> Unit:
+    """The unit whose prices the caller asked for: ``code`` if given and visible, else the
+    caller's own unit; users without a unit (admin, aggregator staff) must name one."""
+    if code:
+        unit = db.session.scalar(select(Unit).where(func.upper(Unit.code) == code.strip().upper()))
+        if unit is None or unit.id not in visible_unit_ids(current_user):
+            raise NotFound(_l("No such unit, or not one of yours."), field="unit", code="unit_not_found")
+        return unit
+    if current_user.unit_id is None:
+        raise ValidationFailed({"unit": ("unit_required", _l("Name the unit: ?unit=CODE."))})
+    return db.session.get(Unit, current_user.unit_id)
+
+
+@blp.route("/prices")
+@blp.doc(security=READ_SECURITY)
+@require("price.view")
+@blp.arguments(PricesQuerySchema, location="query")
+@blp.response(200, PriceListSchema)
+@_errors(
+    (401, "unauthorized"),
+    (403, "forbidden: the role may not view prices"),
+    (404, "unit_not_found: unknown unit or not visible to the caller"),
+    (422, "unit_required: admins and aggregator staff must pass ?unit=CODE"),
+)
+def get_prices(query: dict):
+    """The current price list
+
+    Today's prices (local date) at the caller's unit — or, with `?unit=CODE`, at another unit
+    the caller may see (required for admins and aggregator staff, who have no unit). Only
+    categories with a price are listed; rupiah per unit of measure.
+    """
+    unit = _price_unit(query.get("unit"))
+    rows = current_prices(unit.id).values()
+    return {
+        "unit": unit.code,
+        "prices": [
+            {"category": row.category.code, "name_id": row.category.name_id,
+             "name_en": row.category.name_en, "unit": row.category.unit,
+             "buy_price_idr": row.buy_price_idr, "sell_price_idr": row.sell_price_idr,
+             "effective_from": row.effective_from, "max_line_milli": row.category.max_line_milli}
+            for row in rows
+        ],
+    }
