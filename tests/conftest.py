@@ -143,12 +143,17 @@ def login(client):
 def live_server(app, database_url, net):
     """The app served by a threaded werkzeug server on a free loopback port, on the same
     database as the test. Yields the base URL. The test's own session is closed first: on
-    SQLite an open transaction holds the write lock (BEGIN IMMEDIATE)."""
+    SQLite an open transaction holds the write lock (BEGIN IMMEDIATE). Objects made before
+    stay readable, detached; after reading from the database, close the session again."""
     import threading
 
     from werkzeug.serving import make_server
 
     _db.session.commit()
+    # Keep the fixtures' objects readable (loaded, detached) without holding a transaction.
+    for obj in list(_db.session.identity_map.values()):
+        _db.session.refresh(obj)
+    _db.session.expunge_all()
     _db.session.close()
     server_app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url,
                                         "PUBLIC_BASE_URL": "https://bank.example"})
