@@ -52,6 +52,7 @@ class TestingConfig(Config):
 
     TESTING = True
     SECRET_KEY = "test-only-not-secret"
+    RATELIMIT_ENABLED = False  # tests log in many times from 127.0.0.1; one test turns it on
     ARGON2_FAST = True
 
 

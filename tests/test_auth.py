@@ -99,3 +99,15 @@ def test_route_role_matrix(net, client, login, username, method, route):
         assert status == 404  # another unit's member: as if it did not exist
     else:
         assert status in (200, 403) if route == "/counter" and username == "op_b" else status == 403
+
+
+def test_login_attempts_are_rate_limited(net, database_url):
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_ENABLED": True})
+    client = app.test_client()
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    statuses = [client.post("/login", data={"username": "op_a", "password": "wrong-guess",
+                                             "csrf_token": token}).status_code for _ in range(11)]
+    assert statuses[:10] == [200] * 10
+    assert statuses[10] == 429
+    with app.app_context():
+        db.engine.dispose()

@@ -8,7 +8,7 @@ from flask import Flask, has_request_context, render_template, request, session
 
 from . import db_setup  # noqa: F401  (engine event listeners)
 from .extensions import api as rest_api
-from .extensions import babel, csrf, db, login_manager, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
 def _select_locale() -> str:
@@ -49,6 +49,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
                      compare_type=True)
     login_manager.init_app(app)
+    limiter.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale,
                    default_translation_directories=str(Path(__file__).parent / "translations"))
@@ -99,12 +100,13 @@ def _register_error_pages(app: Flask) -> None:
         404: lambda: _("Not found."),
         405: lambda: _("This action is not allowed here."),
         409: lambda: _("This conflicts with what is already recorded."),
+        429: lambda: _("Too many attempts; wait a minute and try again."),
         413: lambda: _("The upload is too large."),
         422: lambda: _("The request was refused."),
         500: lambda: _("Something went wrong on our side; nothing was saved."),
     }
     codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-             405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "unprocessable",
+             405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "unprocessable", 429: "too_many_requests",
              500: "server_error"}
 
     def handle(error):

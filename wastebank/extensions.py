@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -33,3 +35,6 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 api = WastebankApi()  # flask-smorest Api documenting and answering the SPEC §5 error shape
+# Brute-force protection on login. In-memory per process: enough for the embedded default; a
+# city deployment sets WASTEBANK_RATELIMIT_STORAGE_URI=redis://… so all workers share counts.
+limiter = Limiter(key_func=get_remote_address, storage_uri="memory://")

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from ..extensions import db
+from ..extensions import db, limiter
 from ..models import User
 from .forms import LoginForm, PasswordForm
 from .passwords import check_password, hash_password
@@ -24,6 +24,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
 def login():
     """Log in with username and password; inactive users are refused with the same message."""
     if current_user.is_authenticated:
