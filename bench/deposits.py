@@ -98,9 +98,9 @@ def _api_run(url: str, token: str, numbers: list[str], clients: int, per_client:
     try:
         for _ in range(100):
             try:
-                requests.get(f"{base}/api/v1/openapi.json", timeout=1)
+                requests.get(f"{base}/api/v1/openapi.json", timeout=5)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.1)
         headers = {"Authorization": f"Bearer {token}"}
         latencies: list[float] = []
