@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -37,8 +37,31 @@ class Member(db.Model):
     rw: Mapped[str] = mapped_column(String(10), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Self-service PIN (argon2 hash; None = no PIN set) and its lockout: after
+    # ``PIN_MAX_TRIES`` wrong tries the page refuses PINs until ``pin_locked_until``.
+    pin_hash: Mapped[str | None] = mapped_column(String(200))
+    pin_failed_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pin_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit] = relationship()
+
+
+class MemberImport(db.Model):
+    """One confirmed import of a member list (CSV or .xlsx) at a unit. ``sha256`` is the
+    uploaded file's hash: the same file confirmed twice at a unit changes nothing the second
+    time (issue 3). Counts are what the import created."""
+
+    __tablename__ = "member_import"
+    __table_args__ = (UniqueConstraint("unit_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    members_created: Mapped[int] = mapped_column(Integer, default=0)
+    opening_total_idr: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class MemberCard(db.Model):

@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 
 from ..extensions import db
 from ..models import Member, MemberCard, Unit, utcnow
+from .audit import audit
 from .errors import DomainError, NotFound
 from .ledger import member_savings_account
 
@@ -27,10 +28,12 @@ def next_member_no(unit: Unit) -> str:
 
 
 def create_member(unit: Unit, name: str, *, phone: str = "", address: str = "", rt: str = "",
-                  rw: str = "", kind: str = "person", member_no: str | None = None) -> Member:
+                  rw: str = "", kind: str = "person", member_no: str | None = None,
+                  user_id: int | None = None) -> Member:
     """Register a member at ``unit`` with a savings account (balance Rp 0) and a live card.
 
-    Raises DomainError for an empty name. Flushes; the caller commits.
+    ``user_id`` is who registers them (for the audit log). Raises DomainError for an empty
+    name. Flushes; the caller commits.
     """
     name = " ".join((name or "").split())
     if not name:
@@ -40,20 +43,27 @@ def create_member(unit: Unit, name: str, *, phone: str = "", address: str = "", 
     db.session.add(member)
     db.session.flush()
     member_savings_account(member)
-    issue_card(member)
+    audit("member.create", unit_id=unit.id, user_id=user_id, object_type="member", object_id=member.member_no,
+          details={"name": name, "kind": kind, "phone": phone, "rt": rt, "rw": member.rw})
+    issue_card(member, user_id=user_id)
     return member
 
 
-def issue_card(member: Member) -> MemberCard:
-    """Revoke the member's live card, if any, and issue a new random token."""
+def issue_card(member: Member, *, user_id: int | None = None) -> MemberCard:
+    """Revoke the member's live card, if any, and issue a new random token (audited as
+    ``card.issue`` by ``user_id``; the token itself is not logged)."""
     now = utcnow()
+    revoked = []
     for card in db.session.scalars(select(MemberCard).where(
             MemberCard.member_id == member.id, MemberCard.revoked_at.is_(None))):
         card.revoked_at = now
+        revoked.append(card.id)
     card = MemberCard(unit_id=member.unit_id, member_id=member.id,
                       token=secrets.token_urlsafe(CARD_TOKEN_BYTES))
     db.session.add(card)
     db.session.flush()
+    audit("card.issue", unit_id=member.unit_id, user_id=user_id, object_type="member",
+          object_id=member.member_no, details={"card_id": card.id, "revoked_card_ids": revoked})
     return card
 
 
@@ -107,3 +117,198 @@ def search_members(unit_id: int, query: str, limit: int = 20) -> list[Member]:
         .order_by(Member.active.desc(), Member.name)
         .limit(limit)
     ))
+
+
+# --- Registry, cards and self-service PIN (issue 3) -------------------------------------------
+
+PIN_MAX_TRIES = 5          # wrong PINs in a row before the lockout
+PIN_LOCKOUT_MINUTES = 15   # how long a locked member's page refuses PINs
+
+
+def normalise_phone(text: str) -> str:
+    """An Indonesian phone number as E.164 text, e.g. ``"0812-3456-7890"`` →
+    ``"+6281234567890"``; ``"+62 812 3456 7890"`` and ``"6281234567890"`` give the same.
+    Empty text gives ``""`` (phone is optional). Uses Google's libphonenumber metadata
+    (``phonenumbers``), region ID.
+
+    Raises DomainError (field ``phone``, code ``invalid_phone``) for text that is not a valid
+    Indonesian number.
+    """
+    import phonenumbers
+
+    raw = " ".join(str(text or "").split())
+    if not raw:
+        return ""
+    digits = re.sub(r"[\s().\-/]", "", raw)
+    if re.fullmatch(r"62\d{8,13}", digits):
+        digits = "+" + digits
+    try:
+        number = phonenumbers.parse(digits, "ID")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or number.country_code != 62 or not phonenumbers.is_valid_number(number):
+        raise DomainError(_l("Not a valid Indonesian phone number, e.g. 0812-3456-7890."),
+                          field="phone", code="invalid_phone")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _clean(text: str | None, limit: int) -> str:
+    return " ".join(str(text or "").split())[:limit]
+
+
+def update_member(member: Member, *, name: str, phone: str = "", address: str = "", rt: str = "",
+                  rw: str = "", kind: str = "person", user_id: int | None = None) -> Member:
+    """Change a member's name, contact and kind (the number and the unit never change).
+    ``phone`` is normalised with :func:`normalise_phone`.
+
+    Raises DomainError for an empty name, an unknown kind or a bad phone. Flushes.
+    """
+    from ..models import MEMBER_KINDS
+
+    name = _clean(name, 200)
+    if not name:
+        raise DomainError(_l("Enter the member's name."), field="name", code="required")
+    if kind not in MEMBER_KINDS:
+        raise DomainError(_l("Choose person, household or institution."), field="kind", code="invalid_kind")
+    member.name = name
+    member.phone = normalise_phone(phone)
+    member.address = _clean(address, 300)
+    member.rt = _clean(rt, 10)
+    member.rw = _clean(rw, 10)
+    member.kind = kind
+    db.session.flush()
+    audit("member.update", unit_id=member.unit_id, user_id=user_id, object_type="member",
+          object_id=member.member_no, details={"name": member.name, "kind": kind, "phone": member.phone,
+                                               "rt": member.rt, "rw": member.rw})
+    return member
+
+
+def set_member_active(member: Member, active: bool, *, user_id: int | None = None) -> Member:
+    """Deactivate (no new business; history and balance stay) or reactivate a member.
+    Members are never deleted (SPEC §2). Flushes."""
+    member.active = bool(active)
+    db.session.flush()
+    audit("member.reactivate" if active else "member.deactivate", unit_id=member.unit_id, user_id=user_id,
+          object_type="member", object_id=member.member_no)
+    return member
+
+
+def revoke_card(member: Member, *, user_id: int | None = None) -> MemberCard | None:
+    """Revoke the member's live card at once (its token stops working everywhere) without
+    issuing a new one. Returns the revoked card, or None if there was none. Flushes."""
+    card = live_card(member)
+    if card is not None:
+        card.revoked_at = utcnow()
+        db.session.flush()
+        audit("card.revoke", unit_id=member.unit_id, user_id=user_id, object_type="member",
+              object_id=member.member_no, details={"card_id": card.id})
+    return card
+
+
+def card_url(token: str) -> str:
+    """The URL a card's QR encodes: ``<PUBLIC_BASE_URL>/c/<token>`` (SPEC §3 "Cards")."""
+    from flask import current_app
+
+    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/c/{token}"
+
+
+def card_by_token(token: str) -> MemberCard | None:
+    """The card with ``token`` (live or revoked), or None."""
+    token = (token or "").strip()
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(select(MemberCard).where(MemberCard.token == token))
+
+
+def cards_to_print(unit_id: int, member_ids: list[int] | None = None, *,
+                   unprinted_only: bool = False) -> list[MemberCard]:
+    """Live cards of active members of ``unit_id``, by member number: those of ``member_ids``
+    (other units' ids are ignored), or all; ``unprinted_only`` keeps cards never printed."""
+    stmt = (select(MemberCard).join(Member, Member.id == MemberCard.member_id)
+            .where(MemberCard.unit_id == unit_id, MemberCard.revoked_at.is_(None),
+                   Member.unit_id == unit_id, Member.active.is_(True))
+            .order_by(Member.member_no))
+    if member_ids is not None:
+        stmt = stmt.where(Member.id.in_(member_ids or [-1]))
+    if unprinted_only:
+        stmt = stmt.where(MemberCard.printed_at.is_(None))
+    return list(db.session.scalars(stmt))
+
+
+def set_pin(member: Member, pin: str | None, *, user_id: int | None = None) -> None:
+    """Set the member's self-service PIN (4–6 digits, stored as an argon2 hash) and clear any
+    lockout; an empty ``pin`` removes it. Raises DomainError (field ``pin``). Flushes."""
+    from ..auth.passwords import hash_password
+
+    pin = (pin or "").strip()
+    if pin and not re.fullmatch(r"\d{4,6}", pin):
+        raise DomainError(_l("The PIN must be 4 to 6 digits."), field="pin", code="invalid_pin")
+    member.pin_hash = hash_password(pin) if pin else None
+    member.pin_failed_count = 0
+    member.pin_locked_until = None
+    db.session.flush()
+    audit("member.pin_set" if pin else "member.pin_clear", unit_id=member.unit_id, user_id=user_id,
+          object_type="member", object_id=member.member_no)
+
+
+class PinLocked(DomainError):
+    """Too many wrong PINs; ``until`` is the UTC moment the lockout ends."""
+
+    status = 429
+    code = "pin_locked"
+
+    def __init__(self, until):
+        self.until = until
+        super().__init__(_l("Too many wrong PINs. Try again later."), field="pin")
+
+
+def check_pin(member: Member, pin: str) -> bool:
+    """Check a PIN typed on the self-service page. A wrong PIN counts a try; the
+    ``PIN_MAX_TRIES``-th wrong try in a row locks the member for ``PIN_LOCKOUT_MINUTES``; a
+    right PIN resets the count. While locked, every PIN (even the right one) is refused.
+
+    Returns True for the right PIN. Raises PinLocked while locked. Flushes; the caller
+    commits in either case (the count must persist).
+    """
+    from datetime import timedelta
+
+    from ..auth.passwords import check_password
+
+    now = utcnow()
+    # Lock the row so that parallel guesses cannot each see a low count.
+    db.session.refresh(member, with_for_update=True)
+    if member.pin_locked_until is not None and member.pin_locked_until > now:
+        raise PinLocked(member.pin_locked_until)
+    if member.pin_hash and re.fullmatch(r"\d{4,6}", (pin or "").strip()) \
+            and check_password(member.pin_hash, pin.strip()):
+        member.pin_failed_count = 0
+        member.pin_locked_until = None
+        db.session.flush()
+        return True
+    member.pin_failed_count = (member.pin_failed_count or 0) + 1
+    if member.pin_failed_count >= PIN_MAX_TRIES:
+        member.pin_failed_count = 0
+        member.pin_locked_until = now + timedelta(minutes=PIN_LOCKOUT_MINUTES)
+        db.session.flush()
+        raise PinLocked(member.pin_locked_until)
+    db.session.flush()
+    return False
+
+
+def search_registry(unit_id: int, query: str, *, limit: int = 50) -> list[Member]:
+    """Members of ``unit_id`` matching ``query`` in name, number or phone (phone typed as
+    ``0812…`` or ``+62 812…`` both match), active first, by name. An empty query lists the
+    unit's members by number."""
+    query = " ".join((query or "").split())
+    stmt = select(Member).where(Member.unit_id == unit_id)
+    if not query:
+        return list(db.session.scalars(stmt.order_by(Member.member_no).limit(limit)))
+    like = f"%{query.lower()}%"
+    conditions = [func.lower(Member.name).like(like), func.lower(Member.member_no).like(like)]
+    digits = re.sub(r"\D", "", query)
+    if len(digits) >= 4 and re.fullmatch(r"[\d\s+().\-]+", query):
+        if digits.startswith("0"):
+            digits = "62" + digits[1:]
+        conditions.append(Member.phone.like(f"%{digits}%"))
+    return list(db.session.scalars(
+        stmt.where(or_(*conditions)).order_by(Member.active.desc(), Member.name).limit(limit)))

@@ -1,0 +1,142 @@
+"""Member cards: one live card per member, revoke and reissue, and the card sheet PDF.
+
+Field case C11 (QR too small to read): the card sheet is rasterised at 203 dpi (a cheap
+thermal/office printer's resolution) and every QR on it must decode, with a real decoder
+(zxing-cpp), to that member's card URL; the quiet zone is at least 4 modules.
+"""
+from __future__ import annotations
+
+import pypdfium2 as pdfium
+import pytest
+import zxingcpp
+from pypdf import PdfReader
+from io import BytesIO
+from reportlab.lib.units import mm
+from sqlalchemy import func, select
+
+from wastebank.documents.cards import CARD_H, CARD_W, QR_SIZE, CardData, card_origin, render_card_sheet
+from wastebank.documents.qr import QUIET_ZONE_MODULES, qr_matrix
+from wastebank.extensions import db
+from wastebank.models import MemberCard
+from wastebank.services.members import card_url, create_member, find_member, issue_card, live_card, revoke_card
+from wastebank.services.errors import NotFound
+
+from .conftest import csrf_token
+
+DPI = 203
+
+
+def decode_pages(pdf: bytes) -> list[list[str]]:
+    """The texts of the QR codes found on each page rendered at 203 dpi."""
+    pages = []
+    for page in pdfium.PdfDocument(pdf):
+        image = page.render(scale=DPI / 72).to_pil()
+        pages.append(sorted(r.text for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)))
+    return pages
+
+
+def test_c11_every_qr_on_a_full_sheet_decodes_to_its_card_url(app, net):
+    unit = net.unit_a
+    members = net.members_a + [create_member(unit, f"Warga Nomor {i} Dengan Nama Yang Cukup Panjang Sekali")
+                               for i in range(9)]
+    db.session.commit()
+    cards = [CardData(unit.name, m.name, m.member_no, card_url(live_card(m).token)) for m in members]
+    pdf = render_card_sheet(cards)
+    pages = decode_pages(pdf)
+    assert len(pages) == 2
+    assert [len(p) for p in pages] == [10, 2]
+    assert sorted(sum(pages, [])) == sorted(c.url for c in cards)
+    assert all(url.startswith("https://bank.example/c/") for url in sum(pages, []))
+
+
+def test_c11_qr_geometry_quiet_zone_and_module_size(app, net):
+    url = card_url(live_card(net.members_a[0]).token)
+    matrix = qr_matrix(url)
+    n = len(matrix)
+    # The quiet zone: 4 light modules on every side.
+    for i in range(QUIET_ZONE_MODULES):
+        assert not any(matrix[i]) and not any(matrix[n - 1 - i])
+        assert not any(row[i] for row in matrix) and not any(row[n - 1 - i] for row in matrix)
+    module_mm = QR_SIZE / n / mm
+    assert module_mm >= 0.75, module_mm                    # ~6 px at 203 dpi, readable at arm's length
+    assert (n - 2 * QUIET_ZONE_MODULES) * module_mm >= 25  # the code itself at least 25 mm
+
+
+def test_card_sheet_layout_is_id1_ten_per_a4_with_text(app, net):
+    cards = [CardData("Bank Sampah Melati RW 05", "Ñoño Đặng Łukasz", "RW05-0003", "https://bank.example/c/x" * 2)]
+    pdf = render_card_sheet(cards * 10)
+    reader = PdfReader(BytesIO(pdf))
+    assert len(reader.pages) == 1
+    box = reader.pages[0].mediabox
+    assert round(float(box.width) / mm) == 210 and round(float(box.height) / mm) == 297
+    text = reader.pages[0].extract_text()
+    assert "Ñoño Đặng Łukasz" in text and "RW05-0003" in text and "Bank Sampah Melati RW 05" in text
+    assert round(CARD_W / mm, 2) == 85.60 and round(CARD_H / mm, 2) == 53.98
+    # Ten cards inside the page, none overlapping.
+    corners = {card_origin(i) for i in range(10)}
+    assert len(corners) == 10
+    assert all(0 < x and x + CARD_W < 210 * mm and 0 < y and y + CARD_H < 297 * mm for x, y in corners)
+    with pytest.raises(ValueError):
+        render_card_sheet([])
+
+
+def test_at_most_one_live_card_revoke_and_reissue(app, net):
+    member = net.members_a[0]
+    first = live_card(member)
+    second = issue_card(member)
+    db.session.commit()
+    assert first.revoked_at is not None and second.revoked_at is None and second.token != first.token
+    assert len(second.token) >= 22  # ≥ 128 bits in URL-safe base64
+    assert db.session.scalar(select(func.count(MemberCard.id)).where(
+        MemberCard.member_id == member.id, MemberCard.revoked_at.is_(None))) == 1
+    with pytest.raises(NotFound) as caught:
+        find_member(net.unit_a.id, card_url(first.token))
+    assert caught.value.code == "card_revoked"
+    assert find_member(net.unit_a.id, card_url(second.token)).id == member.id
+    revoke_card(member)
+    db.session.commit()
+    assert live_card(member) is None
+    with pytest.raises(NotFound):
+        find_member(net.unit_a.id, second.token)
+
+
+def _print(client, data):
+    page = client.get("/members")
+    return client.post("/members/cards.pdf", data={"csrf_token": csrf_token(page.get_data(as_text=True)), **data})
+
+
+def test_print_unprinted_cards_then_nothing_left_and_selection(client, login, net):
+    login("op_a")
+    response = _print(client, {"scope": "unprinted"})
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    urls = decode_pages(response.data)[0]
+    expected = sorted(card_url(live_card(m).token) for m in net.members_a)
+    assert urls == expected  # unit A's three members, never unit B's
+    db.session.expire_all()
+    assert all(live_card(m).printed_at is not None for m in net.members_a)
+    assert all(live_card(m).printed_at is None for m in net.members_b)
+    again = _print(client, {"scope": "unprinted"})
+    assert again.status_code == 302  # nothing left to print
+    # A selection; another unit's member id is ignored.
+    one = _print(client, {"member_id": [str(net.members_a[1].id), str(net.members_b[0].id)]})
+    assert decode_pages(one.data) == [[card_url(live_card(net.members_a[1]).token)]]
+
+
+def test_revoke_and_reissue_screens(client, login, net):
+    member = net.members_a[0]
+    old = live_card(member).token
+    login("op_a")
+    page = client.get(f"/members/{member.member_no}")
+    token = csrf_token(page.get_data(as_text=True))
+    assert client.post(f"/members/{member.member_no}/card/reissue", data={"csrf_token": token}).status_code == 302
+    db.session.expire_all()
+    new = live_card(member).token
+    assert new != old
+    assert client.post(f"/members/{member.member_no}/card/revoke", data={"csrf_token": token}).status_code == 302
+    db.session.expire_all()
+    assert live_card(member) is None
+    # Another unit's member: 404, nothing changes.
+    other = net.members_b[0]
+    assert client.post(f"/members/{other.member_no}/card/revoke", data={"csrf_token": token}).status_code == 404
+    db.session.expire_all()
+    assert live_card(other) is not None

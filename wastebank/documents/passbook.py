@@ -1,0 +1,150 @@
+"""Member statement (*buku tabungan*) as PDF bytes (SPEC §4).
+
+Pure function of its input: no Flask, no database, no clock. Values arrive formatted (money,
+local dates) and labels arrive translated, so this module knows nothing of currencies, time
+zones or languages. A4 portrait, any length: the movements are one platypus ``Table`` with
+``repeatRows=1``, so its header row repeats at the top of every page; every page carries the
+member's name and number and "page n" in its footer.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from .fonts import FONT_BOLD, FONT_REGULAR, register_fonts
+
+__all__ = ["StatementData", "StatementLabels", "StatementRow", "render_statement"]
+
+
+@dataclass(frozen=True)
+class StatementRow:
+    """One movement; display strings. ``money_in`` / ``money_out``: one of them is "" ."""
+
+    date: str
+    description: str
+    reference: str
+    money_in: str
+    money_out: str
+    balance: str
+
+
+@dataclass(frozen=True)
+class StatementLabels:
+    """Translated fixed texts (defaults are Indonesian)."""
+
+    title: str = "BUKU TABUNGAN"
+    member: str = "Nasabah"
+    period: str = "Periode"
+    printed: str = "Dicetak"
+    date: str = "Tanggal"
+    description: str = "Keterangan"
+    reference: str = "No. bukti"
+    money_in: str = "Masuk"
+    money_out: str = "Keluar"
+    balance: str = "Saldo"
+    opening: str = "Saldo awal"
+    closing: str = "Saldo akhir"
+    no_movements: str = "Tidak ada transaksi pada periode ini."
+    page: str = "Halaman"
+
+
+@dataclass(frozen=True)
+class StatementData:
+    """A statement ready to print.
+
+    Attributes:
+        unit_name, unit_address: the unit (address may be "").
+        member_name, member_no: e.g. ``"Siti Aminah"``, ``"RW05-0001"``.
+        period: e.g. ``"01-01-2026 – 31-01-2026"``.
+        printed_at: local date and time of printing, e.g. ``"02-02-2026 09:15 WIB"``.
+        opening, closing: formatted balances, e.g. ``"Rp 125.000"``.
+        rows: the movements, oldest first, each with its running balance.
+    """
+
+    unit_name: str
+    unit_address: str
+    member_name: str
+    member_no: str
+    period: str
+    printed_at: str
+    opening: str
+    closing: str
+    rows: tuple[StatementRow, ...]
+    labels: StatementLabels = field(default_factory=StatementLabels)
+
+
+def render_statement(data: StatementData) -> bytes:
+    """Render ``data`` as an A4 PDF of as many pages as the rows need.
+
+    Returns PDF bytes, byte-identical for identical input (``invariant=1``).
+    """
+    register_fonts()
+    labels = data.labels
+    base = ParagraphStyle("base", fontName=FONT_REGULAR, fontSize=9, leading=11)
+    bold = ParagraphStyle("bold", parent=base, fontName=FONT_BOLD)
+    title = ParagraphStyle("title", parent=base, fontName=FONT_BOLD, fontSize=15, leading=19)
+    right = ParagraphStyle("right", parent=base, alignment=TA_RIGHT)
+    right_bold = ParagraphStyle("right_bold", parent=right, fontName=FONT_BOLD)
+
+    def p(text: str, style=base) -> Paragraph:
+        return Paragraph(escape(text), style)
+
+    story = [
+        p(data.unit_name, bold),
+        p(data.unit_address) if data.unit_address else Spacer(1, 0),
+        Spacer(1, 4 * mm),
+        p(labels.title, title),
+        Spacer(1, 2 * mm),
+        Table([[p(labels.member), p(f"{data.member_name} ({data.member_no})", bold)],
+               [p(labels.period), p(data.period)],
+               [p(labels.printed), p(data.printed_at)]],
+              colWidths=[30 * mm, None], hAlign="LEFT",
+              style=[("LEFTPADDING", (0, 0), (-1, -1), 0), ("TOPPADDING", (0, 0), (-1, -1), 1),
+                     ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]),
+        Spacer(1, 5 * mm),
+    ]
+    header = [p(labels.date, bold), p(labels.description, bold), p(labels.reference, bold),
+              p(labels.money_in, right_bold), p(labels.money_out, right_bold), p(labels.balance, right_bold)]
+    table_rows = [header, [p(""), p(labels.opening, bold), p(""), p(""), p(""), p(data.opening, right_bold)]]
+    for row in data.rows:
+        table_rows.append([p(row.date), p(row.description), p(row.reference), p(row.money_in, right),
+                           p(row.money_out, right), p(row.balance, right)])
+    if not data.rows:
+        table_rows.append([p(""), p(labels.no_movements), p(""), p(""), p(""), p("")])
+    table_rows.append([p(""), p(labels.closing, bold), p(""), p(""), p(""), p(data.closing, right_bold)])
+    table = Table(table_rows, repeatRows=1,
+                  colWidths=[26 * mm, None, 38 * mm, 24 * mm, 24 * mm, 26 * mm])
+    table.setStyle(TableStyle([
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e3f5ea")),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.HexColor("#125a31")),
+        ("LINEBELOW", (0, 1), (-1, -2), 0.25, colors.HexColor("#d5ddd8")),
+        ("LINEABOVE", (0, -1), (-1, -1), 0.8, colors.black),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+    ]))
+    story.append(table)
+
+    def footer(canvas, doc):
+        canvas.saveState()
+        canvas.setFont(FONT_REGULAR, 8)
+        canvas.setFillColor(colors.HexColor("#5f6b66"))
+        canvas.drawString(15 * mm, 10 * mm, f"{data.member_name} · {data.member_no} · {data.period}")
+        canvas.drawRightString(A4[0] - 15 * mm, 10 * mm, f"{labels.page} {doc.page}")
+        canvas.restoreState()
+
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm,
+                            topMargin=15 * mm, bottomMargin=18 * mm, invariant=1, pageCompression=1,
+                            title=f"{labels.title} {data.member_no}", author=data.unit_name)
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    return buf.getvalue()

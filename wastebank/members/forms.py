@@ -1,0 +1,75 @@
+"""Member registry forms (Flask-WTF, CSRF on). Services validate the business rules; the
+forms only bound lengths and shapes."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, DateField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+try:  # WTForms ≥ 3.3 deprecates (value, label) tuples
+    from wtforms.fields.choices import SelectChoice as _Choice
+except ImportError:  # pragma: no cover - older WTForms
+    def _Choice(value, label):
+        return (value, label)
+
+KIND_CHOICES = [_Choice("person", _l("Person")), _Choice("household", _l("Household")),
+                _Choice("institution", _l("Institution"))]
+
+
+class MemberForm(FlaskForm):
+    """Create or edit a member. The phone is normalised to +62… by the service."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(message=_l("Enter the member's name.")),
+                                               Length(max=200)])
+    kind = SelectField(_l("Kind"), choices=KIND_CHOICES, default="person")
+    phone = StringField(_l("Phone"), validators=[Length(max=30)])
+    address = StringField(_l("Address"), validators=[Length(max=300)])
+    rt = StringField(_l("RT"), validators=[Length(max=10)])
+    rw = StringField(_l("RW"), validators=[Length(max=10)])
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something (deactivate, revoke, reissue, print): CSRF only."""
+
+
+class PinForm(FlaskForm):
+    """Set (4–6 digits) or, left empty, remove a member's self-service PIN."""
+
+    pin = PasswordField(_l("New PIN (4–6 digits; empty removes it)"),
+                        validators=[Optional(), Regexp(r"^\d{4,6}$", message=_l("The PIN must be 4 to 6 digits."))])
+
+
+class ImportForm(FlaskForm):
+    """Upload a member list (CSV or .xlsx) for preview."""
+
+    file = FileField(_l("Member list (CSV or .xlsx)"))
+
+
+class ConfirmImportForm(FlaskForm):
+    """Confirm the previewed file, named by its SHA-256."""
+
+    sha256 = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9a-f]{64}$")])
+
+
+class SettingsForm(FlaskForm):
+    """Unit settings for members' self-service."""
+
+    require_pin = BooleanField(_l("Residents must enter their PIN to see their balance"))
+
+
+class StatementForm(FlaskForm):
+    """Period of a member statement (GET; no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    start = DateField(_l("From"), validators=[Optional()])
+    end = DateField(_l("To"), validators=[Optional()])
+
+
+class PublicPinForm(FlaskForm):
+    """The PIN a resident types on the self-service page."""
+
+    pin = PasswordField(_l("PIN"))

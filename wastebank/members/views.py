@@ -1,0 +1,338 @@
+"""Member registry screens for a unit's operators and managers: list and search, create, edit,
+deactivate/reactivate, cards (revoke, reissue, print sheets), self-service PIN, statements, and
+import from paper books (upload → preview → confirm).
+
+Thin views: parse → call a service → commit once → redirect. Every query is limited to the
+user's own unit (``counter_unit``): another unit's member number gives 404.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from ..auth.permissions import counter_unit, has_permission, require
+from ..extensions import db
+from ..models import Member, MemberCard, Unit
+from ..money import format_idr
+from ..reports.members import member_movements
+from ..services.audit import audit
+from ..services.errors import DomainError
+from ..services.ledger import member_savings_account
+from ..services.member_import import (ImportFileError, ImportRejected, confirm_import, file_sha256,
+                                      preview_import)
+from ..services.members import (cards_to_print, create_member, issue_card, live_card, normalise_phone,
+                                revoke_card, search_registry, set_member_active, set_pin, update_member)
+from .documents import card_sheet_pdf, statement_pdf, statement_period
+from .forms import (ActionForm, ConfirmImportForm, ImportForm, MemberForm, PinForm, SettingsForm,
+                    StatementForm)
+
+bp = Blueprint("members", __name__, url_prefix="/members")
+
+UPLOAD_MAX_AGE_S = 24 * 3600
+
+
+def _member_or_404(unit: Unit, member_no: str) -> Member:
+    member = db.session.scalar(select(Member).where(Member.unit_id == unit.id, Member.member_no == member_no))
+    if member is None:
+        abort(404)
+    return member
+
+
+def _pdf(data: bytes, filename: str) -> Response:
+    return Response(data, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{filename}"',
+                             "Cache-Control": "no-store"})
+
+
+@bp.route("")
+@require("member.manage")
+def index():
+    """The unit's members, searchable by name, number or phone; select some to print cards."""
+    unit = counter_unit(current_user)
+    query = request.args.get("q", "")[:100]
+    members = search_registry(unit.id, query, limit=200)
+    live = {card.member_id: card for card in db.session.scalars(select(MemberCard).where(
+        MemberCard.unit_id == unit.id, MemberCard.revoked_at.is_(None)))}
+    unprinted = db.session.scalar(select(func.count(MemberCard.id)).join(Member, Member.id == MemberCard.member_id)
+                                  .where(MemberCard.unit_id == unit.id, MemberCard.revoked_at.is_(None),
+                                         MemberCard.printed_at.is_(None), Member.active.is_(True)))
+    return render_template("members/index.html", unit=unit, members=members, live=live, query=query,
+                           unprinted=unprinted, form=ActionForm(), settings_form=SettingsForm(
+                               require_pin=unit.require_pin),
+                           can_import=has_permission(current_user, "member.import"),
+                           can_settings=has_permission(current_user, "member.settings"))
+
+
+def _apply_form(form: MemberForm, save) -> bool:
+    """Run ``save`` (a service call) and commit; put a DomainError on its field. True if saved."""
+    try:
+        save()
+        db.session.commit()
+        return True
+    except DomainError as exc:
+        db.session.rollback()
+        field = getattr(form, exc.field or "", None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors) + [str(exc.message)]
+        else:
+            form.form_errors.append(str(exc.message))
+        return False
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require("member.manage")
+def new():
+    """Register a member: savings account at Rp 0 and a live card."""
+    unit = counter_unit(current_user)
+    form = MemberForm()
+    created = {}
+    if form.validate_on_submit():
+        def save():
+            phone = normalise_phone(form.phone.data)
+            created["member"] = create_member(unit, form.name.data, phone=phone, address=form.address.data or "",
+                                              rt=form.rt.data or "", rw=form.rw.data or "", kind=form.kind.data,
+                                              user_id=current_user.id)
+        if _apply_form(form, save):
+            member = created["member"]
+            flash(_("Member %(no)s registered.", no=member.member_no), "ok")
+            return redirect(url_for("members.show", member_no=member.member_no))
+    status = 422 if request.method == "POST" else 200
+    return render_template("members/form.html", unit=unit, form=form, member=None), status
+
+
+@bp.route("/<member_no>")
+@require("member.manage")
+def show(member_no: str):
+    """One member: details, balance, card, PIN, statement, recent movements."""
+    unit = counter_unit(current_user)
+    member = _member_or_404(unit, member_no)
+    return render_template("members/show.html", unit=unit, member=member, card=live_card(member),
+                           balance=member_savings_account(member).balance,
+                           movements=member_movements(member, 20), form=ActionForm(), pin_form=PinForm(),
+                           statement_form=StatementForm(request.args))
+
+
+@bp.route("/<member_no>/edit", methods=["GET", "POST"])
+@require("member.manage")
+def edit(member_no: str):
+    """Change name, kind, phone and address (the number never changes)."""
+    unit = counter_unit(current_user)
+    member = _member_or_404(unit, member_no)
+    form = MemberForm(obj=member)
+    if form.validate_on_submit():
+        if _apply_form(form, lambda: update_member(
+                member, name=form.name.data, phone=form.phone.data or "", address=form.address.data or "",
+                rt=form.rt.data or "", rw=form.rw.data or "", kind=form.kind.data, user_id=current_user.id)):
+            flash(_("Saved."), "ok")
+            return redirect(url_for("members.show", member_no=member.member_no))
+    status = 422 if request.method == "POST" else 200
+    return render_template("members/form.html", unit=unit, form=form, member=member), status
+
+
+@bp.route("/<member_no>/active", methods=["POST"])
+@require("member.manage")
+def set_active(member_no: str):
+    """Deactivate (``active=0``) or reactivate (``active=1``); never deletes."""
+    unit = counter_unit(current_user)
+    member = _member_or_404(unit, member_no)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    active = request.form.get("active") == "1"
+    set_member_active(member, active, user_id=current_user.id)
+    db.session.commit()
+    flash(_("Member reactivated.") if active else _("Member deactivated; the history and balance stay."), "ok")
+    return redirect(url_for("members.show", member_no=member.member_no))
+
+
+@bp.route("/<member_no>/card/revoke", methods=["POST"])
+@require("member.manage")
+def card_revoke(member_no: str):
+    """Revoke the live card at once (lost or stolen)."""
+    unit = counter_unit(current_user)
+    member = _member_or_404(unit, member_no)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    revoked = revoke_card(member, user_id=current_user.id)
+    db.session.commit()
+    flash(_("The card was revoked; it no longer works.") if revoked else _("There was no live card."), "ok")
+    return redirect(url_for("members.show", member_no=member.member_no))
+
+
+@bp.route("/<member_no>/card/reissue", methods=["POST"])
+@require("member.manage")
+def card_reissue(member_no: str):
+    """Revoke the live card (if any) and issue a new one with a new token."""
+    unit = counter_unit(current_user)
+    member = _member_or_404(unit, member_no)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    issue_card(member, user_id=current_user.id)
+    db.session.commit()
+    flash(_("A new card was issued; the old one no longer works. Print it now."), "ok")
+    return redirect(url_for("members.show", member_no=member.member_no))
+
+
+@bp.route("/cards.pdf", methods=["POST"])
+@require("member.manage")
+def cards_pdf():
+    """Card sheet PDF: ``scope=unprinted`` (every active member whose live card was never
+    printed), else the members whose ids are posted as ``member_id``. Marks them printed."""
+    unit = counter_unit(current_user)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if request.form.get("scope") == "unprinted":
+        cards = cards_to_print(unit.id, unprinted_only=True)
+    else:
+        ids = [int(v) for v in request.form.getlist("member_id") if v.isdigit()][:1000]
+        cards = cards_to_print(unit.id, ids)
+    if not cards:
+        flash(_("No cards to print: choose members with a live card."), "error")
+        return redirect(url_for("members.index"))
+    pdf = card_sheet_pdf(cards)
+    db.session.commit()
+    return _pdf(pdf, f"cards-{unit.code}.pdf")
+
+
+@bp.route("/<member_no>/pin", methods=["POST"])
+@require("member.manage")
+def pin(member_no: str):
+    """Set or remove the member's self-service PIN (the member tells it to the operator)."""
+    unit = counter_unit(current_user)
+    member = _member_or_404(unit, member_no)
+    form = PinForm()
+    if not form.validate_on_submit():
+        for message in form.pin.errors:
+            flash(str(message), "error")
+        return redirect(url_for("members.show", member_no=member.member_no))
+    try:
+        set_pin(member, form.pin.data, user_id=current_user.id)
+        db.session.commit()
+        flash(_("PIN set.") if form.pin.data else _("PIN removed."), "ok")
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+    return redirect(url_for("members.show", member_no=member.member_no))
+
+
+@bp.route("/<member_no>/statement.pdf")
+@require("member.manage")
+def statement(member_no: str):
+    """Statement (*buku tabungan*) PDF for ``start``–``end`` (local dates, YYYY-MM-DD)."""
+    unit = counter_unit(current_user)
+    member = _member_or_404(unit, member_no)
+    form = StatementForm(request.args)
+    form.validate()
+    start, end = statement_period(form.start.data, form.end.data)
+    return _pdf(statement_pdf(member, start, end), f"{member.member_no}-{start:%Y%m%d}-{end:%Y%m%d}.pdf")
+
+
+@bp.route("/settings", methods=["POST"])
+@require("member.settings")
+def settings():
+    """Unit setting: residents must type their PIN on the self-service page."""
+    unit = counter_unit(current_user)
+    form = SettingsForm()
+    if not form.validate_on_submit():
+        abort(400)
+    unit.require_pin = bool(form.require_pin.data)
+    audit("unit.require_pin", unit_id=unit.id, user_id=current_user.id, object_type="unit",
+          object_id=unit.code, details={"require_pin": unit.require_pin})
+    db.session.commit()
+    flash(_("Settings saved."), "ok")
+    return redirect(url_for("members.index"))
+
+
+# --- Import from paper books -----------------------------------------------------------------
+
+def _upload_dir() -> Path:
+    path = Path(current_app.instance_path) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _upload_path(unit: Unit, sha256: str) -> Path:
+    return _upload_dir() / f"{unit.id}-{sha256}.upload"
+
+
+def _forget_old_uploads() -> None:
+    cutoff = time.time() - UPLOAD_MAX_AGE_S
+    for path in _upload_dir().glob("*.upload"):
+        if path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@require("member.import")
+def import_upload():
+    """Upload a CSV or .xlsx member list; show the preview with per-row errors. Nothing is
+    written to the database here; the file is kept in the instance folder until confirmed."""
+    unit = counter_unit(current_user)
+    form = ImportForm()
+    error = None
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if not form.validate_on_submit():
+            error = _("The form has expired; please try again.")
+        elif upload is None or not upload.filename:
+            error = _("Choose a file to upload.")
+        else:
+            data = upload.read()
+            filename = Path(upload.filename).name[:200]
+            try:
+                preview = preview_import(unit, data, filename)
+            except ImportFileError as exc:
+                error = str(exc.message)
+            else:
+                _forget_old_uploads()
+                _upload_path(unit, preview.sha256).write_bytes(data)
+                (_upload_dir() / f"{unit.id}-{preview.sha256}.name").write_text(filename, encoding="utf-8")
+                db.session.rollback()
+                return render_template("members/import_preview.html", unit=unit, preview=preview,
+                                       form=ConfirmImportForm(sha256=preview.sha256))
+    db.session.rollback()
+    return render_template("members/import.html", unit=unit, form=form, error=error), (422 if error else 200)
+
+
+@bp.route("/import/confirm", methods=["POST"])
+@require("member.import")
+def import_confirm():
+    """Write the previewed file: new members, opening balances, the file's hash."""
+    unit = counter_unit(current_user)
+    form = ConfirmImportForm()
+    if not form.validate_on_submit():
+        abort(400)
+    path = _upload_path(unit, form.sha256.data)
+    if not path.exists():
+        flash(_("The uploaded file is gone; upload it again."), "error")
+        return redirect(url_for("members.import_upload"))
+    data = path.read_bytes()
+    if file_sha256(data) != form.sha256.data:
+        abort(400)
+    name_path = path.with_suffix(".name")
+    filename = name_path.read_text(encoding="utf-8") if name_path.exists() else ""
+    try:
+        result = confirm_import(unit, data, filename, user_id=current_user.id)
+        db.session.commit()
+    except ImportRejected as exc:
+        db.session.rollback()
+        return render_template("members/import_preview.html", unit=unit, preview=exc.preview,
+                               form=ConfirmImportForm(sha256=form.sha256.data)), 422
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return redirect(url_for("members.import_upload"))
+    path.unlink(missing_ok=True)
+    name_path.unlink(missing_ok=True)
+    if result.previous is not None:
+        flash(_("This file was already imported; nothing was changed."), "info")
+    else:
+        flash(_("%(n)d members imported with opening balances of %(total)s in all; %(skipped)d already registered.",
+                n=len(result.created), total=format_idr(result.opening_total_idr, get_locale()),
+                skipped=result.skipped), "ok")
+    return redirect(url_for("members.index"))

@@ -1,0 +1,131 @@
+"""Resident self-service at ``/c/<token>``: the URL in the card's QR (SPEC §3 "Cards").
+
+No login: the card's random token is the key. The page shows the unit, the member's first name,
+the masked member number, the balance, the last 20 movements (local dates) and a statement PDF
+for a chosen period. A revoked card shows "kartu tidak berlaku" and nothing else; an unknown
+token is 404. Where the unit requires a PIN, the page asks for it first; a right PIN opens the
+page for ``PIN_SESSION_MINUTES`` in this browser; wrong PINs lock the member out
+(``services.members.check_pin``). Pages are never cached and send no referrer (the token is in
+the URL).
+"""
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, Response, abort, make_response, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from ..extensions import db
+from ..models import MemberCard
+from ..reports.members import member_movements
+from ..services.ledger import member_savings_account
+from ..services.members import PinLocked, card_by_token, check_pin
+from ..members.documents import statement_pdf, statement_period
+from ..members.forms import PublicPinForm, StatementForm
+from ..timeutil import format_local
+
+bp = Blueprint("public", __name__)
+
+PIN_SESSION_MINUTES = 30
+_SESSION_KEY = "card_pin_ok"  # {card id (str): expiry, epoch seconds}
+
+
+def mask_member_no(member_no: str) -> str:
+    """Hide the middle of a member number: ``RW05-0012`` → ``RW05-••12``; the part before the
+    last ``-`` stays, and only the last two characters after it show."""
+    cut = member_no.rfind("-") + 1
+    prefix, rest = member_no[:cut], member_no[cut:]
+    if len(rest) <= 2:
+        return prefix + "••"
+    return prefix + "•" * (len(rest) - 2) + rest[-2:]
+
+
+def _private(response) -> Response:
+    response = make_response(response)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _live_card_or_page(token: str) -> MemberCard | Response:
+    card = card_by_token(token)
+    if card is None:
+        abort(404)
+    if card.revoked_at is not None:
+        return _private((render_template("public/revoked.html"), 410))
+    return card
+
+
+def _pin_ok(card: MemberCard) -> bool:
+    if not card.member.unit.require_pin:
+        return True
+    expiry = (session.get(_SESSION_KEY) or {}).get(str(card.id), 0)
+    return expiry > time.time()
+
+
+def _remember_pin(card: MemberCard) -> None:
+    now = time.time()
+    granted = {k: v for k, v in (session.get(_SESSION_KEY) or {}).items() if v > now}
+    granted[str(card.id)] = now + PIN_SESSION_MINUTES * 60
+    session[_SESSION_KEY] = granted
+
+
+@bp.route("/c/<token>", methods=["GET", "POST"])
+def card_page(token: str):
+    """The resident's page (GET), or the PIN check (POST) where the unit requires a PIN."""
+    card = _live_card_or_page(token)
+    if isinstance(card, Response):
+        return card
+    member, unit = card.member, card.member.unit
+    if not _pin_ok(card):
+        form = PublicPinForm()
+        error, status = None, 200
+        if not member.pin_hash:
+            return _private(render_template("public/pin.html", unit=unit, form=None, error=_(
+                "This unit asks for a PIN, but none is set for you yet. Ask the operator to set one."),
+                locked=False))
+        if request.method == "POST":
+            if not form.validate_on_submit():
+                error, status = _("The form has expired; please try again."), 400
+            else:
+                try:
+                    ok = check_pin(member, form.pin.data or "")
+                    db.session.commit()
+                except PinLocked as exc:
+                    db.session.commit()
+                    return _private((render_template(
+                        "public/pin.html", unit=unit, form=None, locked=True,
+                        error=_("Too many wrong PINs. Try again after %(time)s.",
+                                time=format_local(exc.until, "%H:%M"))), 429))
+                if ok:
+                    _remember_pin(card)
+                    return redirect(url_for("public.card_page", token=token))
+                error, status = _("Wrong PIN."), 401
+        return _private((render_template("public/pin.html", unit=unit, form=form, error=error,
+                                         locked=False), status))
+    if request.method == "POST":
+        return redirect(url_for("public.card_page", token=token))
+    first_name = (member.name.split() or [""])[0]
+    return _private(render_template(
+        "public/card.html", token=token, unit=unit, first_name=first_name,
+        masked_no=mask_member_no(member.member_no), balance=member_savings_account(member).balance,
+        movements=member_movements(member, 20), active=member.active,
+        statement_form=StatementForm(request.args)))
+
+
+@bp.route("/c/<token>/statement.pdf")
+def card_statement(token: str):
+    """The resident's statement PDF for ``start``–``end`` (local dates, YYYY-MM-DD; default
+    this month); behind the PIN where the unit requires one."""
+    card = _live_card_or_page(token)
+    if isinstance(card, Response):
+        return card
+    if not _pin_ok(card):
+        return redirect(url_for("public.card_page", token=token))
+    form = StatementForm(request.args)
+    form.validate()
+    start, end = statement_period(form.start.data, form.end.data)
+    pdf = statement_pdf(card.member, start, end)
+    return _private(Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="buku-tabungan-{start:%Y%m%d}-{end:%Y%m%d}.pdf"'}))

@@ -1,0 +1,1 @@
+"""Read-only queries behind statements, member pages and dashboards."""
