@@ -1,0 +1,430 @@
+"""Counter screens for money out (issue 4 items 1 and 2): withdrawals (entry → review → save
+with an idempotency key → receipt), the approvals list, pay-out, and voids of deposits and
+withdrawals by a unit manager.
+
+Routes are registered on the counter blueprint ``bp`` (imported at the bottom of
+``counter/views.py``). Thin views: parse → call a service → commit once (``run_in_transaction``)
+→ redirect. Every record is looked up inside the user's own unit, so another unit's id or
+receipt number is a 404; roles are checked by ``require`` (403) before anything is read.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import FieldList, Form, FormField, HiddenField, StringField, TextAreaField
+from wtforms.validators import Length
+
+from ..auth.permissions import counter_unit, has_permission, require
+from ..documents.receipt import ReceiptData, render_receipt
+from ..extensions import db
+from ..models import Member, Posting, Unit, User, Withdrawal
+from ..money import format_idr
+from ..services.errors import AlreadyReversed, Conflict, DomainError, IdempotencyConflict, ValidationFailed
+from ..services.ledger import member_savings_account
+from ..services.transaction import run_in_transaction
+from ..services.withdrawals import (WithdrawalInput, _validate, approve_withdrawal, get_withdrawal,
+                                    pay_withdrawal, record_withdrawal, reject_withdrawal, void_deposit,
+                                    void_withdrawal)
+from ..timeutil import format_local
+from .views import _member_or_404, _visible_deposit, bp, verification_code
+
+MAX_GOODS_ITEMS = 10
+
+METHOD_LABELS = {
+    "cash": _l("Cash"),
+    "transfer": _l("Transfer"),
+    "goods": _l("Goods"),
+    "donation": _l("Donation"),
+}
+STATUS_LABELS = {
+    "pending": _l("Waiting for approval"),
+    "approved": _l("Approved, not paid yet"),
+    "paid": _l("Paid"),
+    "rejected": _l("Rejected"),
+}
+
+
+# --- forms -----------------------------------------------------------------------------------
+
+
+class GoodsItemForm(Form):
+    """One item handed over instead of cash (sembako): name, quantity text, value in rupiah."""
+
+    name = StringField(_l("Item"), validators=[Length(max=100)])
+    quantity = StringField(_l("Quantity"), validators=[Length(max=30)])
+    value = StringField(_l("Value"), validators=[Length(max=30)])
+
+
+class WithdrawForm(FlaskForm):
+    """Withdrawal entry. ``idempotency_key`` is generated when the form is first shown and
+    travels through review and save, so a double tap records one withdrawal."""
+
+    method = HiddenField(default="cash", validators=[Length(max=10)])
+    amount = StringField(_l("Amount"), validators=[Length(max=30)])
+    reference = StringField(_l("Transfer reference"), validators=[Length(max=100)])
+    beneficiary = StringField(_l("Beneficiary"), validators=[Length(max=200)])
+    items = FieldList(FormField(GoodsItemForm), min_entries=0, max_entries=MAX_GOODS_ITEMS)
+    idempotency_key = HiddenField(validators=[Length(max=100)])
+    action = HiddenField()
+
+
+class VoidForm(FlaskForm):
+    """A void: the reason (required by the service) and the idempotency key."""
+
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=500)])
+    idempotency_key = HiddenField(validators=[Length(max=100)])
+
+
+class ActionForm(FlaskForm):
+    """Approve, reject or pay: nothing but the CSRF token."""
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _user() -> User:
+    return current_user._get_current_object()
+
+
+def _withdrawal_or_404(withdrawal_id: int) -> Withdrawal:
+    found = get_withdrawal(counter_unit(current_user).id, withdrawal_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _input_from(form: WithdrawForm) -> WithdrawalInput:
+    method = (request.form.get("method") or form.method.data or "").strip()
+    items = []
+    if method == "goods":
+        for entry in form.items.entries:
+            name = (entry.form.name.data or "").strip()
+            value = (entry.form.value.data or "").strip()
+            quantity = (entry.form.quantity.data or "").strip()
+            if name or value or quantity:
+                items.append({"name": name, "quantity": quantity, "value_idr": value})
+    return WithdrawalInput(method=method, amount=(form.amount.data or "").strip(),
+                           reference=(form.reference.data or "").strip() if method == "transfer" else "",
+                           beneficiary=(form.beneficiary.data or "").strip() if method == "donation" else "",
+                           items=tuple(items))
+
+
+def _messages(exc: DomainError) -> list[str]:
+    if isinstance(exc, ValidationFailed):
+        return [str(message) for _code, message in exc.errors.values()]
+    return [str(exc.message)]
+
+
+def _available(member: Member) -> tuple[int, int, int]:
+    """``(balance, held, available)`` of the member's savings, rupiah."""
+    account = member_savings_account(member)
+    return account.balance, account.held, account.balance - account.held
+
+
+def balance_after(withdrawal: Withdrawal) -> int | None:
+    """The member's savings right after a paid withdrawal: the sum of the savings postings up
+    to and including its journal entry (entries are numbered in posting order)."""
+    if withdrawal.entry_id is None:
+        return None
+    account = member_savings_account(withdrawal.member)
+    total = db.session.scalar(select(func.coalesce(func.sum(Posting.amount), 0)).where(
+        Posting.account_id == account.id, Posting.entry_id <= withdrawal.entry_id))
+    return -int(total)
+
+
+def goods_items(withdrawal: Withdrawal) -> list[dict]:
+    """The goods handed over, ``[{"name", "quantity", "value_idr"}]`` (empty for other methods)."""
+    return json.loads(withdrawal.items) if withdrawal.items else []
+
+
+def withdrawal_verify_url(receipt_no: str) -> str:
+    """The public URL printed as a QR on a withdrawal receipt."""
+    from flask import current_app
+
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    return f"{base}/r/w/{receipt_no}/{verification_code(receipt_no)}"
+
+
+# --- withdrawal entry ------------------------------------------------------------------------
+
+
+@bp.route("/counter/member/<member_no>/withdraw", methods=["GET", "POST"])
+@require("withdrawal.record")
+def withdraw(member_no: str):
+    """Withdrawal entry → review (balance before and after) → save → withdrawal page.
+
+    A repeated save with the same form (double tap, resubmission) replays the first result; a
+    refusal for lack of savings is shown and changes nothing.
+    """
+    unit = counter_unit(current_user)
+    found = _member_or_404(unit, member_no)
+    form = WithdrawForm()
+    if request.method == "GET":
+        form.idempotency_key.data = uuid.uuid4().hex
+        form.method.data = "cash"
+    while len(form.items.entries) < 3:
+        form.items.append_entry()
+    general: list[str] = []
+    status = 200
+    balance, held, available = _available(found)
+    if not found.active:
+        general.append(_("This member is deactivated; reactivate them first."))
+        status = 422 if request.method == "POST" else 200
+    elif request.method == "POST" and form.validate():
+        action = request.form.get("action", "review")
+        data = _input_from(form)
+        if action == "save":
+            try:
+                outcome = run_in_transaction(lambda: record_withdrawal(
+                    unit, found, data, user=_user(), idempotency_key=form.idempotency_key.data))
+                if outcome.status in (201, 202):
+                    if outcome.replayed:
+                        flash(_("This withdrawal was already saved; showing it."), "info")
+                    elif outcome.status == 202:
+                        flash(_("Saved. A unit manager must approve this withdrawal before it is paid."), "info")
+                    return redirect(url_for("counter.withdrawal", withdrawal_id=outcome.body["id"],
+                                            new=1 if outcome.status == 201 else None))
+                general.append(outcome.body["error"]["message"])
+                form.idempotency_key.data = uuid.uuid4().hex  # a corrected amount is a new request
+                status = outcome.status
+            except IdempotencyConflict:
+                general.append(_("This form was already saved with other values. Start a new withdrawal."))
+                form.idempotency_key.data = uuid.uuid4().hex
+                status = 409
+            except DomainError as exc:
+                general += _messages(exc)
+                status = exc.status
+        elif action == "review":
+            try:
+                amount, items = _validate(unit, found, data)
+                if available - unit.min_balance_idr < amount:
+                    general.append(_("Not enough savings: %(available)s can be withdrawn.",
+                                     available=format_idr(max(available - unit.min_balance_idr, 0), get_locale())))
+                    status = 409
+                else:
+                    needs_approval = (bool(unit.approval_threshold_idr) and amount > unit.approval_threshold_idr
+                                      and current_user.role != "unit_manager")
+                    return render_template("counter/withdraw_confirm.html", unit=unit, member=found, form=form,
+                                           data=data, amount=amount, items=items, balance=balance,
+                                           balance_after=balance - amount, needs_approval=needs_approval,
+                                           method_label=METHOD_LABELS[data.method])
+            except DomainError as exc:
+                general += _messages(exc)
+                status = 422
+        # any other action ("edit" from the confirmation step): back to editing
+    elif request.method == "POST":
+        general.append(_("The form has expired; please try again."))
+        status = 422
+    return render_template("counter/withdraw.html", unit=unit, member=found, form=form, balance=balance,
+                           held=held, available=max(available - unit.min_balance_idr, 0),
+                           methods=METHOD_LABELS, general_errors=general), status
+
+
+# --- a withdrawal's page, receipt and the approvals list ------------------------------------
+
+
+def _render_withdrawal(found: Withdrawal, errors: list[str] | None = None, status: int = 200):
+    return render_template(
+        "counter/withdrawal.html", withdrawal=found, unit=found.unit, items=goods_items(found),
+        balance=member_savings_account(found.member).balance, balance_after=balance_after(found),
+        method_label=METHOD_LABELS[found.method], status_label=STATUS_LABELS[found.status],
+        is_new=request.args.get("new") == "1", errors=errors or [], action_form=ActionForm(),
+        can_approve=has_permission(current_user, "withdrawal.approve"),
+        can_pay=has_permission(current_user, "withdrawal.pay"),
+        can_void=has_permission(current_user, "withdrawal.void")), status
+
+
+@bp.route("/counter/withdrawal/<int:withdrawal_id>")
+@require("counter.use")
+def withdrawal(withdrawal_id: int):
+    """A withdrawal: status, amount, method details, balance; print, approve, pay or void."""
+    return _render_withdrawal(_withdrawal_or_404(withdrawal_id))
+
+
+@bp.route("/counter/withdrawals")
+@require("counter.use")
+def withdrawals_open():
+    """Withdrawals waiting for approval (unit managers approve or reject) and approved ones
+    waiting to be paid out (operators and managers pay)."""
+    unit = counter_unit(current_user)
+    rows = db.session.scalars(select(Withdrawal).where(
+        Withdrawal.unit_id == unit.id, Withdrawal.status.in_(("pending", "approved")))
+        .order_by(Withdrawal.requested_at, Withdrawal.id)).all()
+    return render_template("counter/withdrawals.html", unit=unit, rows=rows, methods=METHOD_LABELS,
+                           statuses=STATUS_LABELS, action_form=ActionForm(),
+                           can_approve=has_permission(current_user, "withdrawal.approve"))
+
+
+def _state_change(withdrawal_id: int, change, done_message: str):
+    found = _withdrawal_or_404(withdrawal_id)
+    form = ActionForm()
+    if not form.validate():
+        return _render_withdrawal(found, [_("The form has expired; please try again.")], 400)
+    try:
+        run_in_transaction(lambda: change(db.session.get(Withdrawal, withdrawal_id), user=_user()))
+    except DomainError as exc:
+        db.session.expire_all()
+        return _render_withdrawal(db.session.get(Withdrawal, withdrawal_id), _messages(exc), exc.status)
+    flash(done_message, "ok")
+    if request.form.get("next") == "list":
+        return redirect(url_for("counter.withdrawals_open"))
+    return redirect(url_for("counter.withdrawal", withdrawal_id=withdrawal_id))
+
+
+@bp.route("/counter/withdrawal/<int:withdrawal_id>/approve", methods=["POST"])
+@require("withdrawal.approve")
+def approve(withdrawal_id: int):
+    """A unit manager approves: the amount is held on the member's savings until paid."""
+    return _state_change(withdrawal_id, approve_withdrawal, _("Approved. The amount is held until it is paid."))
+
+
+@bp.route("/counter/withdrawal/<int:withdrawal_id>/reject", methods=["POST"])
+@require("withdrawal.approve")
+def reject(withdrawal_id: int):
+    """A unit manager rejects a pending or approved withdrawal; any hold is released."""
+    return _state_change(withdrawal_id, reject_withdrawal, _("Rejected. Nothing was paid."))
+
+
+@bp.route("/counter/withdrawal/<int:withdrawal_id>/pay", methods=["POST"])
+@require("withdrawal.pay")
+def pay(withdrawal_id: int):
+    """Pay out an approved withdrawal: the hold becomes a posting and a receipt number."""
+    return _state_change(withdrawal_id, pay_withdrawal, _("Paid out."))
+
+
+def withdrawal_receipt_data(found: Withdrawal, *, copy: bool, locale=None) -> ReceiptData:
+    """The plain data a printed withdrawal receipt shows: no lines; amount, method, its
+    details and the new balance as totals rows."""
+    locale = locale or get_locale()
+    totals = [(_("Amount"), format_idr(found.amount_idr, locale)),
+              (_("Method"), str(METHOD_LABELS[found.method]))]
+    if found.method == "transfer":
+        totals.append((_("Reference"), found.reference))
+    elif found.method == "donation":
+        totals.append((_("Beneficiary"), found.beneficiary))
+    elif found.method == "goods":
+        for item in goods_items(found):
+            label = f"{item['name']} {item['quantity']}".strip()
+            totals.append((label, format_idr(item["value_idr"], locale)))
+    totals.append((_("New balance"), format_idr(balance_after(found), locale)))
+    return ReceiptData(
+        title=_("WITHDRAWAL RECEIPT"), unit_name=found.unit.name, unit_address=found.unit.full_address,
+        receipt_no=found.receipt_no, local_datetime=format_local(found.paid_at),
+        operator=found.paid_by.display_name if found.paid_by else "-",
+        member_no=found.member.member_no, member_name=found.member.name, lines=(),
+        totals=tuple(totals), verify_url=withdrawal_verify_url(found.receipt_no), copy=copy,
+        voided=found.void_entry_id is not None,
+    )
+
+
+@bp.route("/counter/withdrawal/<int:withdrawal_id>.pdf")
+@require("counter.use")
+def withdrawal_pdf(withdrawal_id: int):
+    """The receipt of a paid withdrawal as PDF (``size`` = ``roll`` or ``A6``; ``copy=1`` for
+    a reprint, SALINAN); 404 while it is not paid."""
+    found = _withdrawal_or_404(withdrawal_id)
+    if found.receipt_no is None:
+        abort(404)
+    size = request.args.get("size", "roll")
+    size = "A6" if size.upper() == "A6" else str(found.unit.receipt_width_mm)
+    pdf = render_receipt(withdrawal_receipt_data(found, copy=request.args.get("copy") == "1"), size)
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{found.receipt_no}.pdf"'})
+
+
+@bp.route("/r/w/<receipt_no>/<code>")
+def verify_withdrawal(receipt_no: str, code: str):
+    """Public check of a withdrawal receipt's QR: number, date, amount and status; no names."""
+    import hmac
+
+    if not hmac.compare_digest(code, verification_code(receipt_no)):
+        abort(404)
+    found = db.session.scalar(select(Withdrawal).where(Withdrawal.receipt_no == receipt_no))
+    if found is None:
+        abort(404)
+    return render_template("counter/withdraw_verify.html", withdrawal=found)
+
+
+# --- voids -----------------------------------------------------------------------------------
+
+
+def _void_screen(*, record, kind: str, unit: Unit, amount: int, service, back_url: str, done_url: str):
+    """GET: what the void reverses, the balance now and after, a reason box. POST: void it.
+
+    ``amount`` is what the void takes off (+) or puts back on (−) the member's savings.
+    """
+    form = VoidForm()
+    if request.method == "GET":
+        form.idempotency_key.data = uuid.uuid4().hex
+    balance, held, available = _available(record.member)
+    errors: list[str] = []
+    status = 200
+    if record.void_entry_id is not None:
+        errors.append(_("This was already voided."))
+        status = 409 if request.method == "POST" else 200
+    elif request.method == "POST":
+        if not form.validate():
+            errors.append(_("The form has expired; please try again."))
+            status = 400
+        else:
+            try:
+                outcome = run_in_transaction(lambda: service(
+                    db.session.get(type(record), record.id), user=_user(), reason=form.reason.data or "",
+                    idempotency_key=form.idempotency_key.data))
+                if outcome.status == 200:
+                    flash(_("Voided. The receipt keeps its number and prints as VOID."), "ok")
+                    return redirect(done_url)
+                errors.append(outcome.body["error"]["message"])
+                form.idempotency_key.data = uuid.uuid4().hex
+                status = outcome.status
+            except IdempotencyConflict:
+                errors.append(_("This form was already used with another reason. Try again."))
+                form.idempotency_key.data = uuid.uuid4().hex
+                status = 409
+            except (AlreadyReversed, Conflict) as exc:
+                errors.append(str(exc.message))
+                status = 409
+            except DomainError as exc:
+                errors += _messages(exc)
+                status = exc.status
+            db.session.expire_all()
+            balance, held, available = _available(record.member)
+    would_overdraw = record.void_entry_id is None and amount > available
+    if would_overdraw and not errors:
+        errors.append(_("Cannot void: the member has already spent this money, and the savings would go below zero."))
+    return render_template("counter/void.html", record=record, kind=kind, form=form, unit=unit,
+                           member=record.member, amount=amount, balance=balance, balance_after=balance - amount,
+                           can_void=record.void_entry_id is None and not would_overdraw,
+                           errors=errors, back_url=back_url), status
+
+
+@bp.route("/counter/receipt/<receipt_no>/void", methods=["GET", "POST"])
+@require("deposit.void")
+def void_deposit_view(receipt_no: str):
+    """A unit manager voids a deposit with a reason (a reversing entry; refused when the
+    member has spent the money)."""
+    found = _visible_deposit(receipt_no)
+    url = url_for("counter.receipt", receipt_no=found.receipt_no)
+    return _void_screen(record=found, kind="deposit", unit=found.unit, amount=found.credited_idr,
+                        service=void_deposit, back_url=url, done_url=url)
+
+
+@bp.route("/counter/withdrawal/<int:withdrawal_id>/void", methods=["GET", "POST"])
+@require("withdrawal.void")
+def void_withdrawal_view(withdrawal_id: int):
+    """A unit manager voids a paid withdrawal with a reason: the money goes back to savings."""
+    found = _withdrawal_or_404(withdrawal_id)
+    url = url_for("counter.withdrawal", withdrawal_id=found.id)
+    if found.status != "paid":
+        return _render_withdrawal(found, [_("Only a paid withdrawal can be voided.")], 409)
+    return _void_screen(record=found, kind="withdrawal", unit=found.unit, amount=-found.amount_idr,
+                        service=void_withdrawal, back_url=url, done_url=url)
+

@@ -1,0 +1,53 @@
+"""Manager forms (Flask-WTF, CSRF on). Values are validated by the services, which own the
+rules (quantities, rupiah, kinds, payments); the forms only carry text and the idempotency key.
+Choices are plain text fields rendered as radio buttons or selects from the lists below
+(WTForms 3.2 deprecates tuple choices)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+DIRECTIONS = (("out", _l("Write off (shrinkage, spoiled, lost)")), ("in", _l("Add (stock found)")))
+OFFTAKER_KINDS = (("pengepul", _l("Collector (pengepul)")), ("bsi", _l("Bank Sampah Induk")),
+                  ("recycler", _l("Recycler")), ("other", _l("Other")))
+PAYMENTS = (("cash", _l("Cash")), ("credit", _l("On credit (receivable)")))
+
+
+class AdjustForm(FlaskForm):
+    """A stock adjustment: category code, direction (``out`` write-off / ``in`` found stock),
+    quantity text (``"0,5"``) and the reason."""
+
+    category = StringField(_l("Category"), validators=[DataRequired(), Length(max=30)])
+    direction = StringField(_l("Direction"), default="out")
+    quantity = StringField(_l("Quantity"), validators=[DataRequired(), Length(max=30)])
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+    idempotency_key = HiddenField(validators=[Length(max=100)])
+
+
+class OfftakerForm(FlaskForm):
+    """Register an off-taker."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    kind = StringField(_l("Kind"), default="pengepul")
+    phone = StringField(_l("Phone"), validators=[Length(max=30)])
+    address = StringField(_l("Address"), validators=[Length(max=300)])
+
+
+class SaleForm(FlaskForm):
+    """The sale's header. The lines travel as ``w-<CODE>`` (weighed), ``a-<CODE>`` (accepted)
+    and ``p-<CODE>`` (price) fields, one row per category in stock."""
+
+    offtaker = StringField(_l("Off-taker"), validators=[DataRequired(), Length(max=20)])
+    payment = StringField(_l("Payment"), default="cash")
+    note = TextAreaField(_l("Note"), validators=[Length(max=500)])
+    idempotency_key = HiddenField(validators=[Length(max=100)])
+
+
+class CloseForm(FlaskForm):
+    """The daily close: the day (ISO date) and the cash counted in the box (rupiah text)."""
+
+    business_date = HiddenField(validators=[DataRequired(), Length(max=10)])
+    counted = StringField(_l("Cash counted"), validators=[DataRequired(), Length(max=30)])

@@ -1,0 +1,333 @@
+"""Unit manager screens. Thin views: parse → call a service → commit once
+(``run_in_transaction``) → redirect. Every route is scoped to the manager's own unit
+(``counter_unit``); another unit's sale answers 404. Admins see the audit log of all units.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..auth.permissions import counter_unit, has_permission, require
+from ..documents.sale_note import SaleNoteData, SaleNoteLine, render_sale_note
+from ..extensions import db
+from ..models import Sale, Unit, WasteCategory
+from ..money import InputError, format_idr, format_quantity, parse_quantity
+from ..services.audit import audit_entries
+from ..services.cashbook import cash_book, close_day, expected_cash, last_closed_day
+from ..services.catalog import current_prices
+from ..services.errors import DomainError, IdempotencyConflict, ValidationFailed
+from ..services.sales import (SaleLineInput, create_offtaker, get_offtaker, get_sale, list_offtakers, list_sales,
+                              quote_sale, record_sale)
+from ..services.stock import adjust_stock, stock_on_hand
+from ..services.transaction import run_in_transaction
+from ..timeutil import format_local, local_today
+from .forms import DIRECTIONS, OFFTAKER_KINDS, PAYMENTS, AdjustForm, CloseForm, OfftakerForm, SaleForm
+
+bp = Blueprint("manager", __name__, url_prefix="/manager")
+
+
+def _messages(exc: DomainError) -> list[str]:
+    if isinstance(exc, ValidationFailed):
+        return [str(message) for _code, message in exc.errors.values()]
+    return [str(exc.message)]
+
+
+@bp.route("/")
+@require("audit.view")
+def home():
+    """The manager's menu: large tiles to each screen (admins: the audit log only)."""
+    if current_user.role == "admin":
+        return redirect(url_for("manager.audit_log"))
+    return render_template("manager/home.html", unit=counter_unit(current_user))
+
+
+# --------------------------------------------------------------------------------------- stock
+
+@bp.route("/stock")
+@require("stock.manage")
+def stock():
+    """Stock on hand per category: quantity, value at cost, weighted average cost."""
+    unit = counter_unit(current_user)
+    rows = stock_on_hand(unit.id)
+    return render_template("manager/stock.html", unit=unit, rows=rows,
+                           total_idr=sum(r.value_idr for r in rows))
+
+
+@bp.route("/stock/adjust", methods=["GET", "POST"])
+@require("stock.manage")
+def adjust():
+    """Stock adjustment form: write off shrinkage or add found stock, with a reason."""
+    unit = counter_unit(current_user)
+    form = AdjustForm()
+    categories = [row.category for row in current_prices(unit.id).values()]
+    if request.method == "GET":
+        form.idempotency_key.data = uuid.uuid4().hex
+        form.category.data = request.args.get("category", "")
+    errors: list[str] = []
+    if request.method == "POST":
+        if form.validate():
+            category = db.session.scalar(select(WasteCategory).where(
+                WasteCategory.code == (form.category.data or "").strip().upper()))
+            try:
+                if category is None:
+                    raise ValidationFailed({"category": ("unknown_category", _("Unknown category."))})
+                try:
+                    milli = parse_quantity(form.quantity.data, category.unit)
+                except InputError as exc:
+                    raise ValidationFailed({"quantity": (exc.code, exc.message)}) from exc
+                if form.direction.data not in ("out", "in"):
+                    raise ValidationFailed({"direction": ("invalid", _("Choose write off or add."))})
+                delta = -milli if form.direction.data == "out" else milli
+                outcome = run_in_transaction(lambda: adjust_stock(
+                    unit, category, delta, form.reason.data, current_user,
+                    idempotency_key=form.idempotency_key.data))
+                flash(_("Stock adjusted: %(qty)s %(category)s, %(amount)s at cost.",
+                        qty=format_quantity(delta, category.unit, get_locale()), category=category.code,
+                        amount=format_idr(outcome.body["amount_idr"], get_locale())), "ok")
+                return redirect(url_for("manager.stock"))
+            except IdempotencyConflict:
+                form.idempotency_key.data = uuid.uuid4().hex
+                errors.append(_("This form was already saved with other values. Check and save again."))
+            except DomainError as exc:
+                errors += _messages(exc)
+        else:
+            errors.append(_("Fill in the category, the quantity and the reason."))
+    return render_template("manager/adjust.html", unit=unit, form=form, categories=categories, directions=DIRECTIONS,
+                           rows={r.category.id: r for r in stock_on_hand(unit.id)}, errors=errors), \
+        (422 if errors else 200)
+
+
+# ---------------------------------------------------------------------------------- off-takers
+
+@bp.route("/offtakers", methods=["GET", "POST"])
+@require("sale.record")
+def offtakers():
+    """The unit's off-takers, and a form to register one."""
+    unit = counter_unit(current_user)
+    form = OfftakerForm()
+    errors: list[str] = []
+    if request.method == "POST":
+        if form.validate():
+            try:
+                created = run_in_transaction(lambda: create_offtaker(
+                    unit, form.name.data, kind=form.kind.data, phone=form.phone.data or "",
+                    address=form.address.data or "", user=current_user))
+                flash(_("Off-taker %(name)s registered.", name=created.name), "ok")
+                return redirect(url_for("manager.offtakers"))
+            except DomainError as exc:
+                errors += _messages(exc)
+        else:
+            errors.append(_("Enter the off-taker's name."))
+    return render_template("manager/offtakers.html", unit=unit, form=form, offtakers=list_offtakers(unit.id),
+                           kinds=OFFTAKER_KINDS,
+                           errors=errors), (422 if errors else 200)
+
+
+# --------------------------------------------------------------------------------------- sales
+
+@bp.route("/sales")
+@require("sale.record")
+def sales():
+    """The unit's latest sales."""
+    unit = counter_unit(current_user)
+    return render_template("manager/sales.html", unit=unit, sales=list_sales(unit.id))
+
+
+def _sale_lines() -> tuple[list[SaleLineInput], dict[str, dict]]:
+    """Lines from the ``w-/a-/p-<CODE>`` fields, in form order; rows with a blank weighed
+    quantity are skipped. Independent of what is in stock now, so that a repeated save of the
+    same form is the same request. Also returns the typed values per code, to refill the form."""
+    lines, typed = [], {}
+    for name in request.form:
+        if not name.startswith("w-"):
+            continue
+        code = name[2:]
+        values = {k: (request.form.get(f"{k}-{code}") or "").strip()[:30] for k in ("w", "a", "p")}
+        typed[code] = values
+        if values["w"]:
+            lines.append(SaleLineInput(code, values["w"], values["a"] or None, values["p"]))
+    return lines, typed
+
+
+@bp.route("/sales/new", methods=["GET", "POST"])
+@require("sale.record")
+def sale_new():
+    """New sale: weighed, accepted and price per category → confirmation → save → sale page.
+    The idempotency key travels in a hidden field, so a double tap records one sale."""
+    unit = counter_unit(current_user)
+    form = SaleForm()
+    rows = [r for r in stock_on_hand(unit.id) if r.quantity_milli > 0]
+    prices = current_prices(unit.id)
+    buyers = list_offtakers(unit.id, active_only=True)
+    typed: dict[str, dict] = {}
+    errors: list[str] = []
+    status = 200
+    if request.method == "GET":
+        form.idempotency_key.data = uuid.uuid4().hex
+        typed = {r.category.code: {"w": "", "a": "", "p": str(prices[r.category.id].sell_price_idr or "")
+                                   if r.category.id in prices else ""} for r in rows}
+    elif not form.validate():
+        errors.append(_("Choose the off-taker."))
+        status = 422
+    else:
+        lines, typed = _sale_lines()
+        action = request.form.get("action", "review")
+        try:
+            offtaker = get_offtaker(unit.id, int(form.offtaker.data)) if form.offtaker.data.isdigit() \
+                else get_offtaker(unit.id, 0)
+            if action == "save":
+                outcome = run_in_transaction(lambda: record_sale(
+                    unit, offtaker, lines, form.payment.data, user=current_user,
+                    idempotency_key=form.idempotency_key.data, note=form.note.data or ""))
+                if outcome.replayed:
+                    flash(_("This sale was already saved; showing it."), "info")
+                else:
+                    flash(_("Sale saved."), "ok")
+                return redirect(url_for("manager.sale", sale_no=outcome.body["sale_no"]))
+            if action == "review":
+                quote = quote_sale(unit, offtaker, lines, form.payment.data)
+                db.session.rollback()  # the quote reads (and on PostgreSQL locks) only
+                return render_template("manager/sale_confirm.html", unit=unit, form=form, quote=quote,
+                                       typed=typed, payments=dict(PAYMENTS))
+        except IdempotencyConflict:
+            form.idempotency_key.data = uuid.uuid4().hex
+            errors.append(_("This form was already saved with other values. Check and save again."))
+            status = 409
+        except DomainError as exc:
+            db.session.rollback()
+            errors += _messages(exc)
+            status = exc.status if exc.status in (404, 409) else 422
+    return render_template("manager/sale_new.html", unit=unit, form=form, rows=rows, buyers=buyers,
+                           typed=typed, errors=errors, payments=PAYMENTS), status
+
+
+def _visible_sale(sale_no: str) -> Sale:
+    unit = counter_unit(current_user)
+    found = get_sale(unit.id, sale_no)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.route("/sales/<sale_no>")
+@require("sale.record")
+def sale(sale_no: str):
+    """One sale: lines with weighed, accepted, shrinkage, price and amount; totals and margin."""
+    found = _visible_sale(sale_no)
+    return render_template("manager/sale.html", unit=db.session.get(Unit, found.unit_id), sale=found)
+
+
+def sale_note_data(sale: Sale, unit: Unit, locale=None) -> SaleNoteData:
+    """The plain data a printed sale note shows, formatted in ``locale``."""
+    locale = locale or get_locale()
+    lines = tuple(
+        SaleNoteLine(category=l.category.name(locale),
+                     weighed=format_quantity(l.weighed_milli, l.category.unit, locale),
+                     accepted=format_quantity(l.accepted_milli, l.category.unit, locale),
+                     shrinkage=format_quantity(l.weighed_milli - l.accepted_milli, l.category.unit, locale),
+                     price=f"{format_idr(l.price_idr, locale)}/{l.category.unit}",
+                     amount=format_idr(l.amount_idr, locale))
+        for l in sale.lines)
+    payment = str(dict(PAYMENTS).get(sale.payment, sale.payment))
+    return SaleNoteData(
+        title=_("SALE NOTE"), unit_name=unit.name, unit_address=unit.full_address,
+        details=((_("Number"), sale.sale_no), (_("Date"), format_local(sale.posted_at)),
+                 (_("Off-taker"), sale.offtaker.name + (f", {sale.offtaker.address}" if sale.offtaker.address else "")),
+                 (_("Payment"), payment)),
+        headings=(_("Category"), _("Weighed"), _("Accepted"), _("Difference"), _("Price"), _("Amount")),
+        lines=lines, totals=((_("Total"), format_idr(sale.total_idr, locale)),),
+        note=sale.note, signatures=(_("Seller"), _("Buyer")))
+
+
+@bp.route("/sales/<sale_no>.pdf")
+@require("sale.record")
+def sale_pdf(sale_no: str):
+    """The sale note as an A5 PDF."""
+    found = _visible_sale(sale_no)
+    pdf = render_sale_note(sale_note_data(found, db.session.get(Unit, found.unit_id)))
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{sale_no}.pdf"'})
+
+
+# ------------------------------------------------------------------------ cash book and close
+
+def _day_arg(text: str | None) -> date:
+    if not text:
+        return local_today()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        abort(404)
+
+
+def _render_cashbook(unit: Unit, day: date, form: CloseForm, errors: list[str], status: int = 200):
+    book = cash_book(unit, day)
+    closed = last_closed_day(unit.id)
+    can_close = book.close is None and day <= local_today() and (closed is None or day > closed)
+    form.business_date.data = day.isoformat()
+    return render_template("manager/cashbook.html", unit=unit, book=book, day=day, form=form, errors=errors,
+                           expected=expected_cash(unit, day), can_close=can_close, last_closed=closed,
+                           today=local_today()), status
+
+
+@bp.route("/cashbook")
+@require("day.close")
+def cashbook():
+    """The cash book of a day (``?day=YYYY-MM-DD``, default today) with the daily close form:
+    expected cash from the ledger versus the cash counted."""
+    unit = counter_unit(current_user)
+    return _render_cashbook(unit, _day_arg(request.args.get("day")), CloseForm(formdata=None), [])
+
+
+@bp.route("/cashbook/close", methods=["POST"])
+@require("day.close")
+def close():
+    """Close a day with the counted cash; a difference is posted to cash adjustments."""
+    unit = counter_unit(current_user)
+    form = CloseForm()
+    day = _day_arg(request.form.get("business_date"))
+    if not form.validate():
+        return _render_cashbook(unit, day, form, [_("Enter the cash counted.")], 422)
+    try:
+        done = run_in_transaction(lambda: close_day(unit, day, form.counted.data, current_user))
+    except DomainError as exc:
+        return _render_cashbook(unit, day, form, _messages(exc), exc.status if exc.status == 409 else 422)
+    if done.difference_idr:
+        flash(_("Day closed. Difference of %(diff)s posted to cash adjustments.",
+                diff=format_idr(done.difference_idr, get_locale())), "ok")
+    else:
+        flash(_("Day closed. The cash matches the books."), "ok")
+    return redirect(url_for("manager.cashbook", day=day.isoformat()))
+
+
+# ---------------------------------------------------------------------------------- audit log
+
+@bp.route("/audit")
+@require("audit.view")
+def audit_log():
+    """The audit log, newest first: the manager's unit, or (admins) every unit or one chosen
+    with ``?unit=<code>``. ``?page=`` pages by 100."""
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    units = []
+    if current_user.role == "admin":
+        units = list(db.session.scalars(select(Unit).order_by(Unit.code)))
+        code = (request.args.get("unit") or "").upper()
+        chosen = next((u for u in units if u.code == code), None)
+        if code and chosen is None:
+            abort(404)
+        unit_ids = [chosen.id] if chosen else None
+    else:
+        unit_ids = [counter_unit(current_user).id]
+    rows = audit_entries(unit_ids, limit=101, offset=(page - 1) * 100,
+                         action_prefix=(request.args.get("action") or "").strip()[:30])
+    unit_codes = {u.id: u.code for u in db.session.scalars(select(Unit))}
+    return render_template("manager/audit.html", rows=rows[:100], more=len(rows) > 100, page=page,
+                           units=units, unit_codes=unit_codes, chosen=request.args.get("unit", ""),
+                           is_admin=has_permission(current_user, "admin"))
+
