@@ -1,0 +1,268 @@
+"""The one set of read-only queries behind the monthly aggregator statement, the collaborator
+impact statement and the unit reports (issue 5). Every figure is aggregated in SQL; Python only
+arranges the aggregated rows.
+
+Definitions (SPEC §3 "Time", LEDGER.md I11), the same everywhere:
+
+* **When.** A ledger entry belongs to the local period containing its ``recorded_at`` (the
+  capture time; equal to ``posted_at`` for online entries, earlier for offline replays). So a
+  deposit captured on 31 Jan 2025 at 20:15 WIB is January's (C08) even if it synced in February.
+* **Voids.** A voided deposit or withdrawal is *reversed*, not erased: it counts in the period
+  it was recorded, and its reversing entry counts, negated, in the period the void was recorded
+  (``deposit_events`` gives each deposit a +1 event and each void a −1 event). Within one
+  period the two cancel; across periods every statement still equals its ledger movements, and
+  a closed month's figures never change when something is voided later.
+* **Active member**: net deposit events in the period ≥ ``ACTIVE_MEMBER_MIN_DEPOSITS`` (config,
+  default 4; Jakarta's rule, SPEC §3). **Household served**: net deposit events ≥ 1.
+* **Balances at period end** (savings owed, stock at cost) are sums of postings of entries
+  recorded before the end — never the cached balance, so they hold for any past month.
+
+Money is integer rupiah; quantities integer thousandths of the category's unit.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import case, func, literal, select, union_all
+from sqlalchemy.orm import aliased
+
+from ..extensions import db
+from ..models import (WITHDRAWAL_METHODS, Account, Deposit, DepositLine, JournalEntry, Member, Posting, Sale,
+                      Withdrawal)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Units ``unit_ids`` over the UTC instants [``start``, ``end``)."""
+
+    unit_ids: tuple[int, ...]
+    start: datetime
+    end: datetime
+
+
+def active_threshold() -> int:
+    """Deposits in a month that make a member active (``ACTIVE_MEMBER_MIN_DEPOSITS``, SPEC §3)."""
+    return int(current_app.config.get("ACTIVE_MEMBER_MIN_DEPOSITS", 4))
+
+
+def deposit_events(scopes: list[Scope]):
+    """Subquery of signed deposit events inside ``scopes``: columns ``deposit_id``, ``unit_id``,
+    ``member_id``, ``total_idr``, ``fee_idr``, ``credited_idr``, ``sign`` (+1 the deposit, by its
+    ``recorded_at``; −1 its void, by the reversing entry's ``recorded_at``)."""
+    void_entry = aliased(JournalEntry)
+    parts = []
+    for scope in scopes:
+        ids = list(scope.unit_ids) or [-1]
+        cols = (Deposit.id.label("deposit_id"), Deposit.unit_id.label("unit_id"),
+                Deposit.member_id.label("member_id"), Deposit.total_idr.label("total_idr"),
+                Deposit.fee_idr.label("fee_idr"), Deposit.credited_idr.label("credited_idr"))
+        parts.append(select(*cols, literal(1).label("sign")).where(
+            Deposit.unit_id.in_(ids), Deposit.recorded_at >= scope.start, Deposit.recorded_at < scope.end))
+        parts.append(select(*cols, literal(-1).label("sign"))
+                     .join(void_entry, void_entry.id == Deposit.void_entry_id)
+                     .where(void_entry.unit_id.in_(ids), Deposit.unit_id.in_(ids),
+                            void_entry.recorded_at >= scope.start,
+                            void_entry.recorded_at < scope.end))
+    return union_all(*parts).subquery("ev")
+
+
+def withdrawal_events(scopes: list[Scope]):
+    """Subquery of signed paid-withdrawal events: ``unit_id``, ``member_id``, ``method``,
+    ``amount_idr``, ``sign`` (+1 by the payment entry's ``recorded_at``, −1 by its void's)."""
+    paid_entry = aliased(JournalEntry)
+    void_entry = aliased(JournalEntry)
+    parts = []
+    for scope in scopes:
+        ids = list(scope.unit_ids) or [-1]
+        cols = (Withdrawal.unit_id.label("unit_id"), Withdrawal.member_id.label("member_id"),
+                Withdrawal.method.label("method"), Withdrawal.amount_idr.label("amount_idr"))
+        parts.append(select(*cols, literal(1).label("sign"))
+                     .join(paid_entry, paid_entry.id == Withdrawal.entry_id)
+                     .where(paid_entry.unit_id.in_(ids), Withdrawal.unit_id.in_(ids),
+                            paid_entry.recorded_at >= scope.start,
+                            paid_entry.recorded_at < scope.end))
+        parts.append(select(*cols, literal(-1).label("sign"))
+                     .join(void_entry, void_entry.id == Withdrawal.void_entry_id)
+                     .where(void_entry.unit_id.in_(ids), Withdrawal.unit_id.in_(ids),
+                            void_entry.recorded_at >= scope.start,
+                            void_entry.recorded_at < scope.end))
+    return union_all(*parts).subquery("wev")
+
+
+@dataclass
+class CategoryFigure:
+    """Net quantity (thousandths) and value (rupiah) of one category's deposit lines."""
+
+    category_id: int
+    quantity_milli: int = 0
+    value_idr: int = 0
+
+
+@dataclass
+class UnitFigures:
+    """One unit's (or the total's, ``unit_id`` None) figures for a period; see module docstring.
+
+    Rupiah: ``deposit_value_idr`` (Σ line amounts) = ``fee_idr`` + ``credited_idr``;
+    ``withdrawals_idr`` by method; ``savings_owed_idr`` and ``stock_idr`` at period end;
+    ``sales_idr`` accepted sale value, ``margin_idr`` trading margin booked by those sales.
+    """
+
+    unit_id: int | None
+    code: str = ""
+    name: str = ""
+    members: int = 0
+    new_members: int = 0
+    active_members: int = 0
+    households: int = 0
+    deposits: int = 0
+    voided_deposits: int = 0
+    deposit_value_idr: int = 0
+    fee_idr: int = 0
+    credited_idr: int = 0
+    categories: dict[int, CategoryFigure] = field(default_factory=dict)
+    withdrawals_idr: dict[str, int] = field(default_factory=lambda: {m: 0 for m in WITHDRAWAL_METHODS})
+    withdrawals: int = 0
+    savings_owed_idr: int = 0
+    stock_idr: int = 0
+    stock_milli: int = 0
+    sales: int = 0
+    sales_idr: int = 0
+    margin_idr: int = 0
+
+    @property
+    def withdrawals_total_idr(self) -> int:
+        return sum(self.withdrawals_idr.values())
+
+    SUMMED = ("members", "new_members", "active_members", "households", "deposits", "voided_deposits",
+              "deposit_value_idr", "fee_idr", "credited_idr", "withdrawals", "savings_owed_idr", "stock_idr",
+              "stock_milli", "sales", "sales_idr", "margin_idr")
+
+    def add(self, other: "UnitFigures") -> None:
+        """Add ``other`` into this total. Every figure is additive across units: a member
+        belongs to exactly one unit."""
+        for name in self.SUMMED:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for method, amount in other.withdrawals_idr.items():
+            self.withdrawals_idr[method] = self.withdrawals_idr.get(method, 0) + amount
+        for cat_id, fig in other.categories.items():
+            mine = self.categories.setdefault(cat_id, CategoryFigure(cat_id))
+            mine.quantity_milli += fig.quantity_milli
+            mine.value_idr += fig.value_idr
+
+
+def _sum(column):
+    return func.coalesce(func.sum(column), 0)
+
+
+def member_activity(scope: Scope, min_deposits: int | None = None):
+    """Subquery ``(unit_id, member_id, deposits)`` of members with ≥ ``min_deposits`` (default
+    1) net deposit events in ``scope``."""
+    ev = deposit_events([scope])
+    return (select(ev.c.unit_id, ev.c.member_id, func.sum(ev.c.sign).label("deposits"))
+            .group_by(ev.c.unit_id, ev.c.member_id)
+            .having(func.sum(ev.c.sign) >= (min_deposits or 1))
+            .subquery("activity"))
+
+
+def period_figures(unit_ids: list[int], start: datetime, end: datetime,
+                   min_deposits: int | None = None, *, money_out: bool = True) -> dict[int, UnitFigures]:
+    """Figures of each unit in ``unit_ids`` for [``start``, ``end``) (UTC instants), keyed by unit id;
+    units without any activity still get a row of zeros. Nine aggregate queries in all;
+    ``money_out`` False skips withdrawals, balances at the end and sales (left at 0), which the
+    impact statement does not show and whose balance query scans the whole ledger."""
+    from ..models import Unit
+
+    min_deposits = min_deposits or active_threshold()
+    scope = Scope(tuple(unit_ids), start, end)
+    ids = list(unit_ids) or [-1]
+    out: dict[int, UnitFigures] = {
+        u.id: UnitFigures(u.id, u.code, u.name)
+        for u in db.session.execute(select(Unit.id, Unit.code, Unit.name).where(Unit.id.in_(ids)))
+    }
+    session = db.session
+
+    # Members registered by the end, and within the period.
+    for unit_id, total, new in session.execute(
+            select(Member.unit_id, func.count(),
+                   _sum(case((Member.created_at >= start, 1), else_=0)))
+            .where(Member.unit_id.in_(ids), Member.created_at < end).group_by(Member.unit_id)):
+        out[unit_id].members, out[unit_id].new_members = int(total), int(new)
+
+    # Deposits, net of voids.
+    ev = deposit_events([scope])
+    for unit_id, count, voided, value, fee, credited in session.execute(
+            select(ev.c.unit_id, _sum(ev.c.sign), _sum(case((ev.c.sign < 0, 1), else_=0)),
+                   _sum(ev.c.sign * ev.c.total_idr), _sum(ev.c.sign * ev.c.fee_idr),
+                   _sum(ev.c.sign * ev.c.credited_idr)).group_by(ev.c.unit_id)):
+        fig = out[unit_id]
+        fig.deposits, fig.voided_deposits = int(count), int(voided)
+        fig.deposit_value_idr, fig.fee_idr, fig.credited_idr = int(value), int(fee), int(credited)
+
+    # Quantity and value by category.
+    ev = deposit_events([scope])
+    for unit_id, cat_id, qty, value in session.execute(
+            select(ev.c.unit_id, DepositLine.category_id, _sum(ev.c.sign * DepositLine.quantity_milli),
+                   _sum(ev.c.sign * DepositLine.amount_idr))
+            .join(DepositLine, DepositLine.deposit_id == ev.c.deposit_id)
+            .group_by(ev.c.unit_id, DepositLine.category_id)):
+        if qty or value:
+            out[unit_id].categories[cat_id] = CategoryFigure(cat_id, int(qty), int(value))
+
+    # Active members (≥ threshold) and households served (≥ 1).
+    for attr, threshold in (("active_members", min_deposits), ("households", 1)):
+        act = member_activity(scope, threshold)
+        for unit_id, count in session.execute(select(act.c.unit_id, func.count()).group_by(act.c.unit_id)):
+            setattr(out[unit_id], attr, int(count))
+
+    if not money_out:
+        return out
+
+    # Withdrawals paid, by method, net of voids.
+    wev = withdrawal_events([scope])
+    for unit_id, method, count, amount in session.execute(
+            select(wev.c.unit_id, wev.c.method, _sum(wev.c.sign), _sum(wev.c.sign * wev.c.amount_idr))
+            .group_by(wev.c.unit_id, wev.c.method)):
+        out[unit_id].withdrawals_idr[method] = int(amount)
+        out[unit_id].withdrawals += int(count)
+
+    # Savings owed and stock at cost at the end: postings recorded before the end.
+    for unit_id, kind, amount, qty in session.execute(
+            select(Posting.unit_id, Account.kind, _sum(Posting.amount), _sum(Posting.quantity_milli))
+            .join(Account, Account.id == Posting.account_id)
+            .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+            .where(Posting.unit_id.in_(ids), Account.kind.in_(("member_savings", "stock")),
+                   JournalEntry.recorded_at < end)
+            .group_by(Posting.unit_id, Account.kind)):
+        if kind == "member_savings":
+            out[unit_id].savings_owed_idr = -int(amount)
+        else:
+            out[unit_id].stock_idr, out[unit_id].stock_milli = int(amount), int(qty)
+
+    # Sales to off-takers (the sale entry is recorded when posted).
+    for unit_id, count, total, margin in session.execute(
+            select(Sale.unit_id, func.count(), _sum(Sale.total_idr), _sum(Sale.margin_idr))
+            .where(Sale.unit_id.in_(ids), Sale.posted_at >= start, Sale.posted_at < end)
+            .group_by(Sale.unit_id)):
+        out[unit_id].sales, out[unit_id].sales_idr, out[unit_id].margin_idr = int(count), int(total), int(margin)
+    return out
+
+
+def households_served(scopes: list[Scope]) -> int:
+    """Distinct members with at least one net deposit over ``scopes`` (disjoint units)."""
+    ev = deposit_events(scopes)
+    per_member = (select(ev.c.member_id).group_by(ev.c.member_id).having(func.sum(ev.c.sign) >= 1)
+                  .subquery())
+    return int(db.session.scalar(select(func.count()).select_from(per_member)) or 0)
+
+
+def category_households(scopes: list[Scope]) -> dict[int, int]:
+    """category id → distinct members with net deposits of that category over ``scopes``."""
+    ev = deposit_events(scopes)
+    per = (select(DepositLine.category_id.label("category_id"), ev.c.member_id)
+           .join(DepositLine, DepositLine.deposit_id == ev.c.deposit_id)
+           .group_by(DepositLine.category_id, ev.c.member_id)
+           .having(func.sum(ev.c.sign * DepositLine.quantity_milli) > 0).subquery())
+    return {int(c): int(n) for c, n in db.session.execute(
+        select(per.c.category_id, func.count()).group_by(per.c.category_id))}

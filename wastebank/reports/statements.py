@@ -1,0 +1,295 @@
+"""The monthly aggregator statement (SPEC §4, issue 5): per unit and in total, for one local
+month. Built from ``figures.period_figures``; the PDF, the CSV, the JSON API and the CLI all
+take this one object, so they cannot disagree.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import WITHDRAWAL_METHODS, Aggregator, Unit, WasteCategory
+from ..timeutil import local_month_bounds
+from .figures import UnitFigures, active_threshold, period_figures
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def parse_month(text: str) -> tuple[int, int]:
+    """``"2025-01"`` → ``(2025, 1)``. Raises ValueError for anything else (years 2000–2999)."""
+    match = _MONTH.match((text or "").strip())
+    if not match:
+        raise ValueError("month must look like YYYY-MM")
+    year, month = int(match.group(1)), int(match.group(2))
+    if not (1 <= month <= 12 and 2000 <= year <= 2999):
+        raise ValueError("month must look like YYYY-MM")
+    return year, month
+
+
+@dataclass(frozen=True)
+class CategoryInfo:
+    """A category shown on a statement: code, names, unit of measure, CO₂e factor (grams per
+    unit) and the factor's source (which carries its version, e.g. ``EPA WARM v16 PET``)."""
+
+    id: int
+    code: str
+    name_id: str
+    name_en: str
+    unit: str
+    co2e_g_per_unit: int
+    co2e_source: str
+
+    def name(self, locale) -> str:
+        return self.name_en if str(locale).startswith("en") else self.name_id
+
+
+def categories_by_id(ids) -> dict[int, CategoryInfo]:
+    """The categories ``ids`` in display order (sort order, then code)."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(WasteCategory.id, WasteCategory.code, WasteCategory.name_id, WasteCategory.name_en,
+               WasteCategory.unit, WasteCategory.co2e_g_per_unit, WasteCategory.co2e_source)
+        .where(WasteCategory.id.in_(ids)).order_by(WasteCategory.sort_order, WasteCategory.code))
+    return {row[0]: CategoryInfo(*row) for row in rows}
+
+
+@dataclass
+class MonthlyStatement:
+    """One aggregator's statement for a local month: ``units`` (ordered by code), ``total``
+    (their sum), ``categories`` seen in the month (display order). ``start``/``end`` are the
+    UTC instants of local midnight on the 1st of the month and of the next (SPEC §3)."""
+
+    aggregator_code: str
+    aggregator_name: str
+    year: int
+    month: int
+    start: datetime
+    end: datetime
+    active_min_deposits: int
+    units: list[UnitFigures]
+    total: UnitFigures
+    categories: dict[int, CategoryInfo]
+
+    @property
+    def month_text(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+
+def build_statement(units: list[Unit], year: int, month: int, *, aggregator_code: str = "",
+                    aggregator_name: str = "") -> MonthlyStatement:
+    """The statement of ``units`` for local month ``year``-``month``."""
+    start, end = local_month_bounds(year, month)
+    threshold = active_threshold()
+    figures = period_figures([u.id for u in units], start, end, threshold)
+    ordered = sorted(figures.values(), key=lambda f: f.code)
+    total = UnitFigures(None, "TOTAL", "")
+    for fig in ordered:
+        total.add(fig)
+    return MonthlyStatement(aggregator_code, aggregator_name, year, month, start, end, threshold, ordered,
+                            total, categories_by_id(total.categories))
+
+
+def aggregator_statement(aggregator: Aggregator, year: int, month: int,
+                         unit_ids: list[int] | None = None) -> MonthlyStatement:
+    """The statement of ``aggregator``'s units (restricted to ``unit_ids`` when given: the
+    caller's scope) for the local month."""
+    query = select(Unit).where(Unit.aggregator_id == aggregator.id)
+    if unit_ids is not None:
+        query = query.where(Unit.id.in_(list(unit_ids) or [-1]))
+    units = list(db.session.scalars(query.order_by(Unit.code)))
+    return build_statement(units, year, month, aggregator_code=aggregator.code, aggregator_name=aggregator.name)
+
+
+def find_aggregator(code: str) -> Aggregator | None:
+    return db.session.scalar(select(Aggregator).where(func.upper(Aggregator.code) == (code or "").strip().upper()))
+
+
+def readable_aggregator(user, code: str) -> Aggregator | None:
+    """The aggregator ``code`` if ``user`` may read its statements (admins: any; aggregator
+    staff: their own), else None — callers answer 404 so other codes do not leak."""
+    aggregator = find_aggregator(code) if code and len(code) <= 20 else None
+    if aggregator is None or user.role == "admin":
+        return aggregator
+    if user.role == "aggregator_staff" and user.aggregator_id == aggregator.id:
+        return aggregator
+    return None
+
+
+# --- JSON ------------------------------------------------------------------------------------
+
+
+def unit_json(fig: UnitFigures, categories: dict[int, CategoryInfo]) -> dict:
+    """One unit's (or the total's) figures as JSON-ready data (rupiah and thousandths as int)."""
+    return {
+        "unit": fig.code, "name": fig.name,
+        "members": fig.members, "new_members": fig.new_members, "active_members": fig.active_members,
+        "households_served": fig.households,
+        "deposits": fig.deposits, "voided_deposits": fig.voided_deposits,
+        "deposit_value_idr": fig.deposit_value_idr, "fee_idr": fig.fee_idr, "credited_idr": fig.credited_idr,
+        "by_category": [
+            {"category": categories[c].code, "unit": categories[c].unit,
+             "quantity_milli": fig.categories[c].quantity_milli, "value_idr": fig.categories[c].value_idr}
+            for c in categories if c in fig.categories
+        ],
+        "withdrawals": fig.withdrawals,
+        "withdrawals_idr": dict(fig.withdrawals_idr),
+        "withdrawals_total_idr": fig.withdrawals_total_idr,
+        "savings_owed_idr": fig.savings_owed_idr,
+        "sales": fig.sales, "sales_idr": fig.sales_idr, "margin_idr": fig.margin_idr,
+        "stock_idr": fig.stock_idr,
+    }
+
+
+def statement_json(st: MonthlyStatement) -> dict:
+    """The statement as the API answers it."""
+    return {
+        "aggregator": {"code": st.aggregator_code, "name": st.aggregator_name},
+        "month": st.month_text,
+        "start": st.start.isoformat(), "end": st.end.isoformat(),
+        "active_member_min_deposits": st.active_min_deposits,
+        "categories": [{"code": c.code, "name_id": c.name_id, "name_en": c.name_en, "unit": c.unit}
+                       for c in st.categories.values()],
+        "units": [unit_json(fig, st.categories) for fig in st.units],
+        "total": unit_json(st.total, st.categories),
+    }
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value):
+    """A CSV cell safe to open in a spreadsheet (SPEC §4; OWASP "CSV injection"): text
+    starting with ``= + - @`` tab or CR gets a leading ``'``; numbers stay numbers."""
+    if isinstance(value, bool) or value is None:
+        return "" if value is None else int(value)
+    if isinstance(value, int):
+        return value
+    text = str(value)
+    return "'" + text if text.startswith(_DANGEROUS) else text
+
+
+def write_csv(header: list[str], rows: list[list]) -> bytes:
+    """UTF-8 CSV (with BOM, so spreadsheets read names right) of neutralised cells."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([safe_cell(h) for h in header])
+    for row in rows:
+        writer.writerow([safe_cell(c) for c in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+QUANTITY_HEADER_UNIT = {"kg": "g", "L": "mL", "pcs": "pcs/1000"}
+
+
+def statement_csv(st: MonthlyStatement) -> bytes:
+    """One row per unit, then the TOTAL row; the same figures as the PDF and the API. Quantities
+    are integer thousandths (grams, millilitres, thousandths of a piece) so they stay exact."""
+    header = ["month", "unit", "name", "members", "new_members", "active_members", "deposits",
+              "voided_deposits", "deposit_value_idr", "fee_idr", "credited_idr"]
+    header += [f"withdrawals_{m}_idr" for m in WITHDRAWAL_METHODS]
+    header += ["withdrawals_total_idr", "savings_owed_idr", "sales_idr", "margin_idr", "stock_idr"]
+    for cat in st.categories.values():
+        header += [f"{cat.code} quantity ({QUANTITY_HEADER_UNIT[cat.unit]})", f"{cat.code} value_idr"]
+    rows = []
+    for fig in st.units + [st.total]:
+        row = [st.month_text, fig.code, fig.name, fig.members, fig.new_members, fig.active_members,
+               fig.deposits, fig.voided_deposits, fig.deposit_value_idr, fig.fee_idr, fig.credited_idr]
+        row += [fig.withdrawals_idr.get(m, 0) for m in WITHDRAWAL_METHODS]
+        row += [fig.withdrawals_total_idr, fig.savings_owed_idr, fig.sales_idr, fig.margin_idr, fig.stock_idr]
+        for cat_id in st.categories:
+            cf = fig.categories.get(cat_id)
+            row += [cf.quantity_milli if cf else 0, cf.value_idr if cf else 0]
+        rows.append(row)
+    return write_csv(header, rows)
+
+
+def statement_filename(st: MonthlyStatement, ext: str) -> str:
+    safe = re.sub(r"[^A-Za-z0-9_-]", "_", st.aggregator_code or "units")
+    return f"statement-{safe}-{st.month_text}.{ext}"
+
+
+# --- PDF -------------------------------------------------------------------------------------
+
+
+def statement_pdf(st: MonthlyStatement, locale: str = "id", generated: str = "") -> bytes:
+    """The statement as an A4 PDF (``documents.statements``), labels in the current language."""
+    from babel.numbers import format_decimal
+    from flask_babel import gettext as _
+
+    from ..documents.statements import ReportSection, TableReport, render_table_report
+    from ..money import format_idr, format_quantity
+
+    def idr(v):
+        return format_idr(v, locale)
+
+    def num(v):
+        return format_decimal(v, locale=locale, group_separator=True)
+
+    method_labels = {"cash": _("Cash"), "transfer": _("Transfer"), "goods": _("Goods"), "donation": _("Donation")}
+    all_rows = st.units + [st.total]
+
+    def unit_label(fig):
+        return f"{fig.code} — {fig.name}" if fig.unit_id is not None else _("Total")
+
+    summary = ReportSection(
+        heading=_("Summary per unit"),
+        header=(_("Unit"), _("Members"), _("New"), _("Active (≥ %(n)s deposits)", n=st.active_min_deposits),
+                _("Deposits"), _("Deposit value"), _("Fees"), _("Withdrawals"), _("Savings owed at month end"),
+                _("Sales"), _("Trading margin"), _("Stock at cost")),
+        rows=tuple((unit_label(f), num(f.members), num(f.new_members), num(f.active_members), num(f.deposits),
+                    idr(f.deposit_value_idr), idr(f.fee_idr), idr(f.withdrawals_total_idr), idr(f.savings_owed_idr),
+                    idr(f.sales_idr), idr(f.margin_idr), idr(f.stock_idr)) for f in st.units),
+        totals=((unit_label(st.total), num(st.total.members), num(st.total.new_members),
+                 num(st.total.active_members), num(st.total.deposits), idr(st.total.deposit_value_idr),
+                 idr(st.total.fee_idr), idr(st.total.withdrawals_total_idr), idr(st.total.savings_owed_idr),
+                 idr(st.total.sales_idr), idr(st.total.margin_idr), idr(st.total.stock_idr)),),
+        numeric=frozenset(range(1, 12)),
+        widths=(3.2, 1, 0.8, 1.1, 1, 1.4, 1.2, 1.3, 1.5, 1.3, 1.2, 1.3),
+        note=_("Deposits and withdrawals are net of voids: a void counts, negated, in the month it was "
+               "recorded. Savings owed and stock are the ledger balances at the end of the month."),
+    )
+    withdrawals = ReportSection(
+        heading=_("Withdrawals by method"),
+        header=(_("Unit"),) + tuple(method_labels[m] for m in WITHDRAWAL_METHODS) + (_("Total"),),
+        rows=tuple((unit_label(f),) + tuple(idr(f.withdrawals_idr.get(m, 0)) for m in WITHDRAWAL_METHODS)
+                   + (idr(f.withdrawals_total_idr),) for f in st.units),
+        totals=((unit_label(st.total),) + tuple(idr(st.total.withdrawals_idr.get(m, 0)) for m in WITHDRAWAL_METHODS)
+                + (idr(st.total.withdrawals_total_idr),),),
+        numeric=frozenset(range(1, 6)),
+        widths=(3, 1, 1, 1, 1, 1.2),
+    )
+    cat_rows = []
+    for fig in st.units:
+        for cat_id, cat in st.categories.items():
+            cf = fig.categories.get(cat_id)
+            if cf:
+                cat_rows.append((unit_label(fig), cat.name(locale),
+                                 format_quantity(cf.quantity_milli, cat.unit, locale), idr(cf.value_idr)))
+    cat_totals = tuple(
+        (_("Total"), cat.name(locale), format_quantity(st.total.categories[cat_id].quantity_milli, cat.unit, locale),
+         idr(st.total.categories[cat_id].value_idr))
+        for cat_id, cat in st.categories.items()
+    ) + ((_("Total"), _("All categories"), "", idr(st.total.deposit_value_idr)),)
+    by_category = ReportSection(
+        heading=_("Quantity and value by category"),
+        header=(_("Unit"), _("Category"), _("Quantity"), _("Value")),
+        rows=tuple(cat_rows), totals=cat_totals, numeric=frozenset({2, 3}), widths=(3, 3, 1.2, 1.2),
+    )
+    title = _("Monthly statement %(month)s — %(name)s", month=st.month_text,
+              name=st.aggregator_name or st.aggregator_code)
+    subtitle = (
+        _("Aggregator %(code)s · %(units)s units · month from local midnight on the 1st to the 1st of the next "
+          "month", code=st.aggregator_code, units=len(st.units)),
+    ) + ((generated,) if generated else ())
+    report = TableReport(title=title, subtitle=subtitle, sections=(summary, withdrawals, by_category),
+                         footer=f"{st.aggregator_code} {st.month_text}", page_label=_("Page"))
+    return render_table_report(report)

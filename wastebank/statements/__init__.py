@@ -1,0 +1,1 @@
+"""Statement and report screens (issue 5)."""
