@@ -32,6 +32,8 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = 8 * 3600  # a whole counter shift
+    # Login rate limit counters: per process by default; redis://… to share them across workers.
+    RATELIMIT_STORAGE_URI = "memory://"
     API_TITLE = "wastebank API"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"
@@ -41,9 +43,10 @@ class Config:
 
 
 class DevelopmentConfig(Config):
-    """Local development and the demo: a fixed, non-secret key is acceptable here."""
+    """Local development and the demo (the default). Without SECRET_KEY, a random key is made
+    once and kept in the instance folder (``instance/secret_key``), so no two installs share
+    one and sessions survive restarts."""
 
-    SECRET_KEY = "dev-only-not-secret"
     DEBUG = False
 
 

@@ -52,7 +52,9 @@ def browser():
 @pytest.fixture
 def tablet(browser, live_server):
     """A fresh browser context at 800×1280 portrait with touch, pointed at the live server."""
-    context = browser.new_context(base_url=live_server, locale="id-ID", **TABLET)
+    # Service workers blocked: Playwright cannot route requests a service worker makes, and
+    # one test rewrites counter.js on the way in.
+    context = browser.new_context(base_url=live_server, locale="id-ID", service_workers="block", **TABLET)
     context.set_default_timeout(10_000)
     page = context.new_page()
     try:

@@ -446,3 +446,22 @@ def test_documents_package_does_not_import_flask():
             else:
                 continue
             assert not any(n.split(".")[0] in ("flask", "sqlalchemy") for n in names), src
+
+
+def test_a6_receipt_of_a_three_line_deposit_fits_one_page():
+    """A usual visit (three lines, fee, totals, QR and thank-you) prints on one A6 sheet."""
+    lines = tuple(ReceiptLine(category=name, quantity="1,5 kg", unit_price="Rp 3.250/kg", amount="Rp 4.875")
+                  for name in ("Botol PET bening bersih", "Kardus", "Kaleng aluminium"))
+    data = ReceiptData(
+        title="BUKTI SETORAN", unit_name="Bank Sampah Kenanga RW 05",
+        unit_address="Jl. Melati No. 5, RW 05, Kebon Kosong, Kemayoran, Jakarta Pusat",
+        receipt_no="RW05-2026-000123", local_datetime="29-11-2026 14:05 WIB", operator="Dewi Operator",
+        member_no="RW05-0042", member_name="Siti Aminah", lines=lines,
+        totals=(("Total", "Rp 14.625"), ("Potongan", "Rp 731"), ("Masuk tabungan", "Rp 13.894"),
+                ("Saldo baru", "Rp 182.279")),
+        verify_url="https://bank.example/r/RW05-2026-000123/0123456789abcdef",
+        footer="Terima kasih sudah memilah sampah!")
+    reader = pypdf.PdfReader(io.BytesIO(render_receipt(data, "A6")))
+    assert len(reader.pages) == 1
+    text = reader.pages[0].extract_text()
+    assert "Terima kasih sudah memilah sampah!" in text and "Rp 182.279" in text

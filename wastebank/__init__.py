@@ -17,7 +17,21 @@ def _select_locale() -> str:
     lang = session.get("lang")
     if lang in ("id", "en"):
         return lang
+    if request.path.startswith("/api/"):
+        # Devices and scripts choose with Accept-Language; the UI stays Indonesian by default.
+        return request.accept_languages.best_match(("id", "en"), default="id")
     return "id"
+
+
+def _instance_secret(path: Path) -> str:
+    """The instance's own random session key: read from ``path``, created (mode 0600) if absent."""
+    import secrets
+
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
 
 
 def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
@@ -39,9 +53,11 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
         app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
     if overrides:
         app.config.update(overrides)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY") and config_cls is config_module.DevelopmentConfig:
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set (environment variable SECRET_KEY)")
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(Path(app.instance_path) / "wastebank.sqlite")
 
@@ -62,6 +78,13 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(counter_bp)
+    from .statements.views import bp as statements_bp; app.register_blueprint(statements_bp)  # noqa: E702
+    from .members.views import bp as members_bp
+    from .public.views import bp as public_bp
+    app.register_blueprint(members_bp)
+    app.register_blueprint(public_bp)
+    from .manager.views import bp as manager_bp
+    app.register_blueprint(manager_bp)
     register_api(app)
 
     from .cli import register as register_cli

@@ -118,8 +118,11 @@ def register(app: Flask) -> None:
         found = db.session.scalar(select(User).where(User.username == username))
         if found is None:
             _fail(f"no user {username!r}")
+        from .services.audit import audit
         found.active = False
         end_all_sessions(found)
+        audit("user.deactivate", unit_id=found.unit_id, user_id=None, object_type="user", object_id=username,
+              details={"role": found.role}, device="cli")
         db.session.commit()
         click.echo(f"user {username} deactivated")
 
@@ -210,6 +213,43 @@ def register(app: Flask) -> None:
         db.session.commit()
         click.echo(f"member {new.member_no} created: {new.name}; card token {live_card(new).token}")
 
+    @member.command("import")
+    @click.argument("unit_code")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--dry-run", is_flag=True, help="only check the file and show what would be created")
+    def member_import(unit_code, path, dry_run):
+        """Import members and opening balances from a CSV or .xlsx file at UNIT (as the
+        import screen does: every row is checked first; nothing is written if any row is bad;
+        the same file twice changes nothing)."""
+        from pathlib import Path
+
+        from .services.member_import import ImportFileError, confirm_import, preview_import
+        target = _unit(unit_code)
+        data = Path(path).read_bytes()
+        try:
+            preview = preview_import(target, data, Path(path).name)
+        except ImportFileError as exc:
+            _fail(str(exc.message))
+        for row in preview.errors:
+            for message in row.messages:
+                click.echo(f"row {row.row_no}: {message}", err=True)
+        if preview.errors:
+            _fail(f"{len(preview.errors)} rows with errors; nothing imported")
+        if preview.previous is not None:
+            click.echo(f"this file was already imported at {target.code} "
+                       f"({preview.previous.created_at:%Y-%m-%d %H:%M} UTC); nothing changed")
+            return
+        if dry_run or not preview.new_rows:
+            click.echo(f"{len(preview.new_rows)} new members, {len(preview.skipped)} already registered"
+                       + ("; nothing written (dry run)" if dry_run else "; nothing to import"))
+            return
+        result = confirm_import(target, data, Path(path).name, user_id=None)
+        db.session.commit()
+        for new, amount in result.created:
+            click.echo(f"member {new.member_no} created: {new.name}; opening balance Rp {amount}")
+        click.echo(f"{len(result.created)} members imported at {target.code}, opening balances Rp "
+                   f"{result.opening_total_idr} in all; {result.skipped} already registered")
+
     @app.cli.group()
     def ledger():
         """The ledger."""
@@ -238,9 +278,47 @@ def register(app: Flask) -> None:
         """Load the demo network once (refuses if units exist); prints the logins."""
         from .demo import load_demo
         if db.session.scalar(select(Unit.id).limit(1)) is not None:
-            click.echo("demo data already present; nothing loaded")
+            click.echo("the database already has units; demo data is loaded only into an empty one")
+            from .demo import DEMO_PASSWORD, demo_logins
+            logins = demo_logins()
+            if logins:
+                click.echo(f"demo logins present (password {DEMO_PASSWORD}): " + ", ".join(logins))
             return
         logins = load_demo(members=members, days=days, seed=rng_seed, echo=click.echo)
         click.echo("demo logins (username / password):")
         for username, password, role in logins:
             click.echo(f"  {username:<15} {password:<13} {role}")
+
+    @app.cli.group()
+    def statement():
+        """Statements (issue 5)."""
+
+    @statement.command("aggregator")
+    @click.argument("code")
+    @click.argument("month")
+    @click.option("--out", "out_dir", default=".", type=click.Path(file_okay=False),
+                  help="directory for the PDF and the CSV (created if missing)")
+    @click.option("--lang", default="id", type=click.Choice(["id", "en"]))
+    def statement_aggregator(code, month, out_dir, lang):
+        """Write aggregator CODE's statement for MONTH (YYYY-MM) as PDF and CSV into --out."""
+        from pathlib import Path
+
+        from flask_babel import force_locale
+
+        from .reports.statements import (aggregator_statement, parse_month, statement_csv, statement_filename,
+                                         statement_pdf)
+        try:
+            year, month_no = parse_month(month)
+        except ValueError as exc:
+            _fail(str(exc))
+        st = aggregator_statement(_aggregator(code), year, month_no)
+        target = Path(out_dir)
+        target.mkdir(parents=True, exist_ok=True)
+        with force_locale(lang):
+            pdf = statement_pdf(st, lang)
+        (target / statement_filename(st, "pdf")).write_bytes(pdf)
+        (target / statement_filename(st, "csv")).write_bytes(statement_csv(st))
+        click.echo(f"statement {st.aggregator_code} {st.month_text}: {len(st.units)} units, "
+                   f"deposits {st.total.deposits}, value Rp {st.total.deposit_value_idr}, "
+                   f"savings owed Rp {st.total.savings_owed_idr}; written to "
+                   f"{target / statement_filename(st, 'pdf')} and .csv")

@@ -23,6 +23,9 @@ def _on_connect(dbapi_connection, connection_record):
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        # INSERT OR REPLACE deletes the old row; with recursive triggers on, that delete fires
+        # the ledger's append-only triggers and is refused (otherwise it would slip past them).
+        cursor.execute("PRAGMA recursive_triggers = ON")
         cursor.close()
 
 

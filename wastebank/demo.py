@@ -118,3 +118,15 @@ def load_demo(members: int = 300, days: int = 61, seed: int = 2026,
     db.session.commit()
     echo(f"{count} deposits over {days} days")
     return logins
+
+
+def demo_logins() -> list[str]:
+    """Usernames of the demo's users that exist in the database (empty if none)."""
+    from sqlalchemy import select
+
+    from .models import User
+
+    names = ["admin", "agregator"] + [f"{role}_{code.lower()}" for code, *_ in UNITS
+                                      for role in ("petugas", "pengurus")]
+    found = set(db.session.scalars(select(User.username).where(User.username.in_(names))))
+    return [name for name in names if name in found]

@@ -37,4 +37,4 @@ babel = Babel()
 api = WastebankApi()  # flask-smorest Api documenting and answering the SPEC §5 error shape
 # Brute-force protection on login. In-memory per process: enough for the embedded default; a
 # city deployment sets WASTEBANK_RATELIMIT_STORAGE_URI=redis://… so all workers share counts.
-limiter = Limiter(key_func=get_remote_address, storage_uri="memory://")
+limiter = Limiter(key_func=get_remote_address)  # storage: RATELIMIT_STORAGE_URI in config

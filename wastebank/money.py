@@ -20,7 +20,7 @@ _SUB_UNITS = {
     "pcs": {"pcs": 1000, "pc": 1000, "buah": 1000},
 }
 
-_NUMBER = re.compile(r"^(?P<int>\d+)(?:[.,](?P<frac>\d+))?$")
+_NUMBER = re.compile(r"^(?P<int>[0-9]+)(?:[.,](?P<frac>[0-9]+))?$")
 
 
 class InputError(ValueError):
@@ -108,12 +108,12 @@ def parse_rupiah(text: str | int) -> int:
             raise InputError(_l("Enter an amount in rupiah."), "required")
         if raw.startswith("-"):
             raise InputError(_l("The amount must be more than zero."), "not_positive")
-        raw = re.sub(r"[.,]00?$", "", raw) if re.search(r"\d[.,]\d{3}[.,]00?$|^\d+[.,]00?$", raw) else raw
-        if re.fullmatch(r"\d{1,3}(\.\d{3})+", raw):
+        raw = re.sub(r"[.,]00?$", "", raw) if re.search(r"[0-9][.,][0-9]{3}[.,]00?$|^[0-9]+[.,]00?$", raw) else raw
+        if re.fullmatch(r"[0-9]{1,3}(\.[0-9]{3})+", raw):
             value = int(raw.replace(".", ""))
-        elif re.fullmatch(r"\d{1,3}(,\d{3})+", raw):
+        elif re.fullmatch(r"[0-9]{1,3}(,[0-9]{3})+", raw):
             value = int(raw.replace(",", ""))
-        elif re.fullmatch(r"\d+", raw):
+        elif re.fullmatch(r"[0-9]+", raw):
             value = int(raw)
         else:
             raise InputError(_l("Whole rupiah only, e.g. 3.250."), "not_a_number")

@@ -1,8 +1,9 @@
 """JSON API v1 (SPEC §5), built with flask-smorest: the marshmallow schemas in ``schemas.py``
 validate requests and generate the OpenAPI 3 document at ``/api/v1/openapi.json``.
 
-Endpoints (``views.py``): ``POST /api/v1/deposits``, ``GET /api/v1/members/<member_no>``,
-``GET /api/v1/prices``. Errors (``errors.py``): ``{"error": {"code", "message", "field"}}``.
+Endpoints (``views.py``): ``POST /api/v1/deposits``, ``POST /api/v1/withdrawals``,
+``POST /api/v1/deposits/<id>/void``, ``POST /api/v1/withdrawals/<id>/void``,
+``GET /api/v1/members/<member_no>``, ``GET /api/v1/prices``. Errors (``errors.py``): ``{"error": {"code", "message", "field"}}``.
 
 This package's ``__init__`` imports nothing of the app at module level, because
 ``wastebank.extensions`` imports ``wastebank.api.errors`` for the Api class.

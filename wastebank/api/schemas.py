@@ -44,12 +44,23 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
+def _unique_keys(pairs):
+    """An object's members as a dict, refusing a name given twice (``{"member": A, "member":
+    B}``): which one counts would depend on who reads the body."""
+    result = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
 def parse_json_body(raw: bytes):
     """Parse a request body: numbers with a fraction or exponent become ``Decimal`` (never
-    float), very long integers too; ``NaN``/``Infinity`` are refused. Raises ValueError
-    (including JSONDecodeError and UnicodeDecodeError) or RecursionError on bad input."""
+    float), very long integers too; ``NaN``/``Infinity`` and repeated keys are refused. Raises
+    ValueError (including JSONDecodeError and UnicodeDecodeError) or RecursionError."""
     return json.loads(raw.decode("utf-8"), parse_float=Decimal, parse_int=_parse_int,
-                      parse_constant=_reject_constant)
+                      parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
 
 
 class ApiParser(FlaskParser):
@@ -317,3 +328,113 @@ class PriceListSchema(ma.Schema):
 
     unit = _out(ma.fields.String, example="RW05")
     prices = ma.fields.List(ma.fields.Nested(PriceSchema), required=True)
+
+
+# --- withdrawals and voids (issue 4) ---------------------------------------------------------
+
+MAX_REFERENCE = 100
+MAX_BENEFICIARY = 200
+MAX_REASON = 500
+MAX_GOODS_ITEMS = 20
+# The largest amount a request may name (10^15 rupiah); anything bigger is out_of_range.
+MAX_AMOUNT_IDR = 10**15
+
+
+class Rupiah(ma.fields.Field):
+    """Whole rupiah as a JSON integer (``8000``). Booleans, strings, fractions, null and
+    objects are refused (``not_a_number``); zero or less, or above 10^15, ``out_of_range``."""
+
+    default_error_messages = {"required": "required", "null": "not_a_number",
+                              "validator_failed": "invalid"}
+
+    def _deserialize(self, value, attr, data, **kwargs) -> int:
+        if isinstance(value, bool):
+            raise ma.ValidationError("not_a_number")
+        if isinstance(value, Decimal):  # a fraction, an exponent or a very long integer
+            if not value.is_finite() or value != value.to_integral_value():
+                raise ma.ValidationError("not_a_number")
+            if abs(value) > MAX_AMOUNT_IDR:
+                raise ma.ValidationError("out_of_range")
+            value = int(value)
+        if not isinstance(value, int):
+            raise ma.ValidationError("not_a_number")
+        if not 0 < value <= MAX_AMOUNT_IDR:
+            raise ma.ValidationError("out_of_range")
+        return value
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value
+
+
+class GoodsItemRequestSchema(ApiSchema):
+    """One item handed over instead of cash (sembako)."""
+
+    name = Text(required=True, max_length=100, metadata={"example": "Beras 5 kg"})
+    quantity = Text(load_default="", max_length=30, metadata={"example": "1"})
+    value_idr = Rupiah(required=True, metadata={"type": "integer", "minimum": 1, "example": 15000})
+
+
+class WithdrawalRequestSchema(ApiSchema):
+    """Body of ``POST /api/v1/withdrawals``."""
+
+    member = Text(required=True, max_length=MAX_MEMBER_REF,
+                  metadata={"description": "Member number (RW05-0001), card token or scanned card URL",
+                            "example": "RW05-0001"})
+    amount_idr = Rupiah(required=True, metadata={"type": "integer", "minimum": 1, "example": 8000,
+                                                 "description": "Whole rupiah"})
+    method = Text(required=True, max_length=10,
+                  validate=ma.validate.OneOf(("cash", "transfer", "goods", "donation"), error="invalid"),
+                  metadata={"enum": ["cash", "transfer", "goods", "donation"], "example": "cash"})
+    reference = Text(load_default="", max_length=MAX_REFERENCE,
+                     metadata={"description": "Transfer reference (required for `transfer`)"})
+    beneficiary = Text(load_default="", max_length=MAX_BENEFICIARY,
+                       metadata={"description": "Who receives a donation (required for `donation`)"})
+    items = Lines(LineEntry(GoodsItemRequestSchema), load_default=list, max_items=MAX_GOODS_ITEMS,
+                  metadata={"description": "Goods handed over (required for `goods`); their "
+                                           "values add up to `amount_idr`"})
+
+
+class WithdrawalSchema(ma.Schema):
+    """A recorded withdrawal; a replay returns the same body."""
+
+    id = _out(ma.fields.Integer)
+    receipt_no = ma.fields.String(required=True, allow_none=True,
+                                  metadata={"description": "Null while waiting for approval",
+                                            "example": "RW05-2026-000124"})
+    member_no = _out(ma.fields.String, example="RW05-0001")
+    method = _out(ma.fields.String, enum=["cash", "transfer", "goods", "donation"])
+    status = _out(ma.fields.String, "`paid` (201) or `pending` approval (202)",
+                  enum=["pending", "approved", "paid", "rejected"])
+    amount_idr = _out(ma.fields.Integer, "Rupiah withdrawn")
+    balance_idr = _out(ma.fields.Integer, "Member's savings after this request, rupiah")
+
+
+class VoidRequestSchema(ApiSchema):
+    """Body of ``POST /api/v1/deposits/<id>/void``."""
+
+    reason = Text(required=True, max_length=MAX_REASON,
+                  metadata={"description": "Why it is voided (at least 3 characters)",
+                            "example": "salah timbang"})
+
+
+class VoidPostingSchema(ma.Schema):
+    """One posting of the reversing entry."""
+
+    account = _out(ma.fields.String, "Account key, e.g. savings:12, cash, stock:3")
+    amount_idr = _out(ma.fields.Integer, "Signed rupiah, debit +, credit −")
+    quantity_milli = ma.fields.Integer(required=True, allow_none=True,
+                                       metadata={"description": "Stock thousandths, on stock postings"})
+
+
+class VoidSchema(ma.Schema):
+    """The reversing entry of a void; a replay returns the same body."""
+
+    id = _out(ma.fields.Integer, "The voided deposit's (or withdrawal's) id")
+    receipt_no = _out(ma.fields.String, "Its receipt number, kept", example="RW05-2026-000123")
+    void_entry_id = _out(ma.fields.Integer, "The reversing journal entry")
+    reverses_entry_id = _out(ma.fields.Integer, "The journal entry it reverses")
+    reason = _out(ma.fields.String)
+    voided_by = _out(ma.fields.String, "Username of the unit manager")
+    posted_at = _out(ma.fields.String, "Server posting time, UTC", format="date-time")
+    postings = ma.fields.List(ma.fields.Nested(VoidPostingSchema), required=True)
+    balance_idr = _out(ma.fields.Integer, "Member's savings after the void, rupiah")

@@ -25,14 +25,16 @@ from werkzeug.exceptions import HTTPException, default_exceptions
 from ..auth.permissions import counter_unit, require, visible_unit_ids
 from ..auth.tokens import user_for_token
 from ..extensions import csrf, db, login_manager
-from ..models import IdempotencyRecord, Member, MemberCard, Unit
+from ..models import Deposit, IdempotencyRecord, Member, MemberCard, Unit, Withdrawal
 from ..services.catalog import current_prices
 from ..services.deposits import LineInput, Outcome, record_deposit
 from ..services.errors import DomainError, NotFound, ValidationFailed
 from ..services.ledger import member_savings_account
 from ..services.members import find_member
 from ..services.transaction import run_in_transaction
+from ..services.withdrawals import WithdrawalInput, get_withdrawal, record_withdrawal, void_deposit, void_withdrawal
 from .errors import ErrorSchema, domain_error_response, http_error_response
+from .statement_schemas import StatementSchema
 from .schemas import (
     ApiBlueprint,
     DepositRequestSchema,
@@ -41,6 +43,10 @@ from .schemas import (
     MemberSchema,
     PriceListSchema,
     PricesQuerySchema,
+    VoidRequestSchema,
+    VoidSchema,
+    WithdrawalRequestSchema,
+    WithdrawalSchema,
 )
 
 blp = ApiBlueprint(
@@ -201,6 +207,128 @@ def create_deposit(headers: dict, body: dict):
     return response
 
 
+def _answer(outcome: Outcome):
+    """The stored or new outcome as a response, with ``Idempotent-Replayed`` on a replay."""
+    response = jsonify(outcome.body)
+    response.status_code = outcome.status
+    if outcome.replayed:
+        response.headers[REPLAYED_HEADER] = "true"
+    return response
+
+
+_REPLAY_HEADERS = {REPLAYED_HEADER: {"description": "`true` when this answer is a replay of an "
+                                                   "earlier request with the same key",
+                                    "schema": {"type": "string", "enum": ["true"]}}}
+
+
+# --- withdrawals -----------------------------------------------------------------------------
+
+
+@blp.route("/withdrawals", methods=["POST"])
+@blp.doc(security=WRITE_SECURITY)
+@require("withdrawal.record")
+@blp.arguments(IdempotencyHeaderSchema, location="headers")
+@blp.arguments(WithdrawalRequestSchema)
+@blp.response(201, WithdrawalSchema, description="Paid; a replay returns the same body.",
+              headers=_REPLAY_HEADERS)
+@blp.alt_response(202, schema=WithdrawalSchema, description="Recorded, waiting for a unit manager's "
+                  "approval (above the unit's approval limit); nothing is held or paid yet.")
+@_errors(
+    (400, "invalid_json, json_required, csrf_failed"),
+    (401, "unauthorized: no session and no valid bearer token"),
+    (403, "forbidden: the role may not record withdrawals"),
+    (404, "member_not_found, card_revoked"),
+    (409, "insufficient_balance (stored: a replay with the same key stays refused), "
+          "idempotency_key_reused"),
+    (422, "idempotency_key_required, member_inactive, validation codes with `field` "
+          "(required, not_a_number, out_of_range, below_minimum, sum_mismatch, …)"),
+)
+def create_withdrawal(headers: dict, body: dict):
+    """Withdraw savings (penarikan)
+
+    Pays out `amount_idr` from the member's savings by cash, transfer (`reference`), goods
+    (`items`) or donation (`beneficiary`). Refused with 409 `insufficient_balance` when the
+    savings (less held withdrawals and the unit's minimum balance) do not cover it; concurrent
+    withdrawals never overdraw. Above the unit's approval limit an operator's request is
+    recorded as pending (202). Safe to retry with the same `Idempotency-Key`.
+    """
+    unit = counter_unit(current_user)
+    user = current_user._get_current_object()
+    key = headers["idempotency_key"]
+    data = WithdrawalInput(method=body["method"], amount=body["amount_idr"], reference=body["reference"],
+                           beneficiary=body["beneficiary"], items=tuple(body["items"]))
+
+    def record() -> Outcome:
+        member = _member_for_deposit(unit, body["member"], key)
+        return record_withdrawal(unit, member, data, user=user, idempotency_key=key)
+
+    return _answer(run_in_transaction(record))
+
+
+# --- voids -----------------------------------------------------------------------------------
+
+
+def _void(model, record, service, key: str, reason: str):
+    user = current_user._get_current_object()
+    return _answer(run_in_transaction(lambda: service(
+        db.session.get(model, record.id), user=user, reason=reason, idempotency_key=key)))
+
+
+_VOID_ERRORS = (
+    (400, "invalid_json, json_required, csrf_failed"),
+    (401, "unauthorized"),
+    (403, "forbidden: only a unit manager may void"),
+    (404, "not_found: no such record at the caller's unit"),
+    (409, "insufficient_balance (the member has spent the money), already_voided, not_paid, "
+          "day_closed, insufficient_stock, idempotency_key_reused"),
+    (422, "idempotency_key_required, reason required"),
+)
+
+
+@blp.route("/deposits/<int:deposit_id>/void", methods=["POST"])
+@blp.doc(security=WRITE_SECURITY)
+@require("deposit.void")
+@blp.arguments(IdempotencyHeaderSchema, location="headers")
+@blp.arguments(VoidRequestSchema)
+@blp.response(200, VoidSchema, description="Voided: the reversing entry. A replay returns the same body.",
+              headers=_REPLAY_HEADERS)
+@_errors(*_VOID_ERRORS)
+def void_deposit_endpoint(headers: dict, body: dict, deposit_id: int):
+    """Void a deposit
+
+    A unit manager voids a deposit of their unit with a reason: a reversing entry naming the
+    original (savings, stock and fee back); the receipt keeps its number and reprints as
+    BATAL. Refused with 409 `insufficient_balance` when the member has already spent the
+    money, and 409 `already_voided` the second time.
+    """
+    unit = counter_unit(current_user)
+    found = db.session.scalar(select(Deposit).where(Deposit.unit_id == unit.id, Deposit.id == deposit_id))
+    if found is None:
+        raise NotFound(_l("No deposit with this id at your unit."), field="id", code="not_found")
+    return _void(Deposit, found, void_deposit, headers["idempotency_key"], body["reason"])
+
+
+@blp.route("/withdrawals/<int:withdrawal_id>/void", methods=["POST"])
+@blp.doc(security=WRITE_SECURITY)
+@require("withdrawal.void")
+@blp.arguments(IdempotencyHeaderSchema, location="headers")
+@blp.arguments(VoidRequestSchema)
+@blp.response(200, VoidSchema, description="Voided: the reversing entry. A replay returns the same body.",
+              headers=_REPLAY_HEADERS)
+@_errors(*_VOID_ERRORS)
+def void_withdrawal_endpoint(headers: dict, body: dict, withdrawal_id: int):
+    """Void a paid withdrawal
+
+    A unit manager voids a paid withdrawal of their unit with a reason: a reversing entry
+    puts the money back on the member's savings.
+    """
+    unit = counter_unit(current_user)
+    found = get_withdrawal(unit.id, withdrawal_id)
+    if found is None:
+        raise NotFound(_l("No withdrawal with this id at your unit."), field="id", code="not_found")
+    return _void(Withdrawal, found, void_withdrawal, headers["idempotency_key"], body["reason"])
+
+
 # --- members ---------------------------------------------------------------------------------
 
 
@@ -280,3 +408,46 @@ def get_prices(query: dict):
             for row in rows
         ],
     }
+
+
+# --- statements (issue 5) --------------------------------------------------------------------
+
+
+def _statement_scope(code: str):
+    """The aggregator named ``code`` if the caller may read its statement, and the unit ids the
+    caller may see in it (aggregator staff: their own aggregator only; admins: any). Anything
+    else is 404 ``aggregator_not_found``, so codes of other aggregators do not leak."""
+    from ..reports.statements import readable_aggregator
+
+    aggregator = readable_aggregator(current_user, code)
+    if aggregator is None:
+        raise NotFound(_l("No such aggregator, or not yours."), field="code", code="aggregator_not_found")
+    return aggregator, visible_unit_ids(current_user)
+
+
+@blp.route("/statements/aggregator/<code>/<month>")
+@blp.doc(security=READ_SECURITY)
+@require("statement.aggregator")
+@blp.response(200, StatementSchema)
+@_errors(
+    (401, "unauthorized"),
+    (403, "forbidden: only aggregator staff and admins read aggregator statements"),
+    (404, "aggregator_not_found: unknown code, or another aggregator's"),
+    (422, "invalid_month: the month is not YYYY-MM"),
+)
+def get_aggregator_statement(code: str, month: str):
+    """The monthly aggregator statement
+
+    Per unit and in total for the local month `YYYY-MM` (local midnight on the 1st to the 1st
+    of the next month): members, new and active members, deposits (net of voids), quantity
+    and value by category, fees, withdrawals by method, savings owed and stock at cost at the
+    month end, sales and margin. The same figures as the statement's PDF and CSV.
+    """
+    from ..reports.statements import aggregator_statement, parse_month, statement_json
+
+    try:
+        year, month_no = parse_month(month)
+    except ValueError:
+        raise ValidationFailed({"month": ("invalid_month", _l("Give the month as YYYY-MM, e.g. 2025-01."))})
+    aggregator, unit_ids = _statement_scope(code)
+    return statement_json(aggregator_statement(aggregator, year, month_no, unit_ids))

@@ -23,8 +23,16 @@ def _safe_next(target: str | None) -> str | None:
     return None
 
 
+def _login_attempt_key() -> str:
+    """Count failed logins per address and username, so that one guesser behind a collection
+    point's shared address does not lock out every tablet there."""
+    from flask_limiter.util import get_remote_address
+
+    return f"{get_remote_address()}|{(request.form.get('username') or '').strip().lower()[:80]}"
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit("10 per minute", methods=["POST"], key_func=_login_attempt_key)
 def login():
     """Log in with username and password; inactive users are refused with the same message."""
     if current_user.is_authenticated:

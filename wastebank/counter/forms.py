@@ -10,16 +10,21 @@ from wtforms.validators import Length
 class LineForm(Form):
     """One deposit line as typed: category code and quantity text (validated by the service)."""
 
-    category = StringField(_l("Category"), validators=[Length(max=30)])
-    quantity = StringField(_l("Quantity"), validators=[Length(max=30)])
+    # Generous limits: the service validates the values themselves, with translated messages.
+    category = StringField(_l("Category"), validators=[Length(max=200)])
+    quantity = StringField(_l("Quantity"), validators=[Length(max=200)])
 
 
 class DepositForm(FlaskForm):
     """Deposit entry. ``idempotency_key`` is generated when the form is first shown and travels
     through review and save, so a double tap or a resubmission records one deposit."""
 
-    lines = FieldList(FormField(LineForm), min_entries=0, max_entries=40)
+    # Above the service's 40-line limit, so that too many lines are refused with a message
+    # rather than cut off silently by WTForms.
+    lines = FieldList(FormField(LineForm), min_entries=0, max_entries=200)
     idempotency_key = HiddenField(validators=[Length(max=100)])
+    # What the confirmation step showed as credited (rupiah): saving refuses another figure.
+    expected_credited = HiddenField(validators=[Length(max=20)])
     action = HiddenField()
 
 

@@ -13,16 +13,17 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from ..auth.permissions import counter_unit, require
 from ..documents.receipt import ReceiptData, ReceiptLine, render_receipt
 from ..extensions import db
-from ..models import Deposit, JournalEntry, Member, Posting, Unit
+from ..models import Deposit, JournalEntry, Member, Posting, Unit, Withdrawal
 from ..money import format_idr, format_quantity
 from ..services.catalog import current_prices
 from ..services.deposits import LineInput, quote_deposit, record_deposit
-from ..services.errors import DomainError, IdempotencyConflict, NotFound, ValidationFailed
+from ..services.errors import Conflict, DomainError, IdempotencyConflict, NotFound, ValidationFailed
 from ..services.ledger import member_savings_account
 from ..services.members import find_member, search_members
 from ..services.transaction import run_in_transaction
@@ -65,7 +66,8 @@ def find():
 
 
 def _member_or_404(unit: Unit, member_no: str) -> Member:
-    member = db.session.scalar(select(Member).where(Member.unit_id == unit.id, Member.member_no == member_no))
+    member = db.session.scalar(select(Member).where(
+        Member.unit_id == unit.id, func.upper(Member.member_no) == member_no.upper()))
     if member is None:
         abort(404)
     return member
@@ -73,18 +75,38 @@ def _member_or_404(unit: Unit, member_no: str) -> Member:
 
 def recent_movements(member: Member, limit: int = 20) -> list[dict]:
     """The member's latest savings movements, newest first: ``{"posted_at", "kind", "amount",
-    "receipt_no"}`` with ``amount`` in rupiah, positive for money in."""
+    "receipt_no", "withdrawal_id", "withdrawal_receipt_no", "voided", "void_of"}`` with
+    ``amount`` in rupiah, positive for money in. ``receipt_no`` is a deposit's receipt,
+    ``withdrawal_id``/``withdrawal_receipt_no`` a withdrawal's; ``voided`` is True when the
+    movement was voided later; ``void_of`` names what a void entry reverses
+    (``{"type": "deposit"|"withdrawal", "receipt_no", "withdrawal_id"}``), else None."""
     account = member_savings_account(member)
+    voided_deposit, voided_withdrawal = aliased(Deposit), aliased(Withdrawal)
     rows = db.session.execute(
-        select(JournalEntry, Posting.amount, Deposit.receipt_no)
+        select(JournalEntry, Posting.amount, Deposit.receipt_no, Deposit.void_entry_id,
+               Withdrawal.id, Withdrawal.receipt_no, Withdrawal.void_entry_id,
+               voided_deposit.receipt_no, voided_withdrawal.id, voided_withdrawal.receipt_no)
         .join(Posting, Posting.entry_id == JournalEntry.id)
         .outerjoin(Deposit, Deposit.entry_id == JournalEntry.id)
+        .outerjoin(Withdrawal, Withdrawal.entry_id == JournalEntry.id)
+        .outerjoin(voided_deposit, voided_deposit.void_entry_id == JournalEntry.id)
+        .outerjoin(voided_withdrawal, voided_withdrawal.void_entry_id == JournalEntry.id)
         .where(Posting.account_id == account.id)
         .order_by(JournalEntry.posted_at.desc(), JournalEntry.id.desc())
         .limit(limit)
     )
-    return [{"posted_at": entry.posted_at, "kind": entry.kind, "amount": -amount, "receipt_no": receipt_no}
-            for entry, amount, receipt_no in rows]
+    movements = []
+    for (entry, amount, receipt_no, dep_void, wd_id, wd_receipt, wd_void,
+         void_dep_receipt, void_wd_id, void_wd_receipt) in rows:
+        void_of = None
+        if void_dep_receipt is not None:
+            void_of = {"type": "deposit", "receipt_no": void_dep_receipt, "withdrawal_id": None}
+        elif void_wd_id is not None:
+            void_of = {"type": "withdrawal", "receipt_no": void_wd_receipt, "withdrawal_id": void_wd_id}
+        movements.append({"posted_at": entry.posted_at, "kind": entry.kind, "amount": -amount,
+                          "receipt_no": receipt_no, "withdrawal_id": wd_id, "withdrawal_receipt_no": wd_receipt,
+                          "voided": (dep_void or wd_void) is not None, "void_of": void_of})
+    return movements
 
 
 @bp.route("/counter/member/<member_no>")
@@ -144,11 +166,13 @@ def deposit(member_no: str):
         lines, rows = _filled_lines(form)
         if action not in ("save", "review"):
             failed = False  # "change" from the confirmation step: back to editing
+        expected = form.expected_credited.data or ""
         if action == "save":
             try:
                 outcome = run_in_transaction(lambda: record_deposit(
                     unit, found, lines, operator_id=current_user.id,
-                    idempotency_key=form.idempotency_key.data))
+                    idempotency_key=form.idempotency_key.data,
+                    expect_credited_idr=int(expected) if expected.isdigit() else None))
                 if outcome.replayed:
                     flash(_("This deposit was already saved; showing its receipt."), "info")
                 return redirect(url_for("counter.receipt", receipt_no=outcome.body["receipt_no"], new=1))
@@ -158,6 +182,13 @@ def deposit(member_no: str):
                 failed = True
             except ValidationFailed as exc:
                 general += _attach_errors(form, exc.errors, rows)
+            except Conflict as exc:
+                if exc.code != "quote_changed":
+                    raise
+                # Prices moved between check and save: show the new figures to confirm again.
+                flash(str(exc.message), "error")
+                return render_template("counter/confirm.html", unit=unit, member=found, form=form,
+                                       quote=quote_deposit(unit, found, lines), lines=lines), 409
             except DomainError as exc:
                 general.append(str(exc.message))
         elif action == "review":
@@ -170,7 +201,10 @@ def deposit(member_no: str):
             except DomainError as exc:
                 general.append(str(exc.message))
     elif request.method == "POST":
-        general.append(_("The form has expired; please try again."))
+        if form.csrf_token.errors:
+            general.append(_("The form has expired; please try again."))
+        else:
+            general.append(_("This form was altered or is too long; start a new deposit."))
     return render_template("counter/deposit.html", unit=unit, member=found, form=form, prices=prices,
                            balance=member_savings_account(found).balance, general_errors=general), \
         (422 if failed else 200)
@@ -253,3 +287,7 @@ def verify_receipt(receipt_no: str, code: str):
     if found is None:
         abort(404)
     return render_template("counter/verify.html", deposit=found)
+
+
+from . import withdrawals  # noqa: E402,F401  (money-out routes on this blueprint)
+from . import offline  # noqa: E402,F401  (service worker, offline page, device token)

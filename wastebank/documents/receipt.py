@@ -120,7 +120,7 @@ class _Format:
 _FORMATS: dict[str, _Format] = {
     "58": _Format(width=58 * mm, margin=5 * mm, body=8.0, qr=34 * mm, roll=True),
     "80": _Format(width=80 * mm, margin=4 * mm, body=9.0, qr=40 * mm, roll=True),
-    "A6": _Format(width=A6[0], margin=7 * mm, body=9.0, qr=34 * mm, roll=False),
+    "A6": _Format(width=A6[0], margin=7 * mm, body=9.0, qr=28 * mm, roll=False),
 }
 #: The accepted values of ``render_receipt(size=...)``.
 RECEIPT_SIZES: tuple[str, ...] = tuple(_FORMATS)
@@ -305,33 +305,37 @@ def _story(data: ReceiptData, fmt: _Format) -> list[Flowable]:
             story.append(item)
         story.append(_rule())
 
-    # Totals: bold, value right-aligned.
+    # Totals: bold, value right-aligned. On A6 the QR stands beside them, so that a usual
+    # visit fits one sheet; on rolls it comes below, centred.
+    qr_size = min(fmt.qr, band)
+    beside = not fmt.roll and bool(data.totals)
+    totals_w = band - qr_size - 4 * mm if beside else band
+    totals = None
     if data.totals:
-        value_w = _value_column_width((v for _, v in data.totals), st.total_value, band)
+        value_w = _value_column_width((v for _, v in data.totals), st.total_value, totals_w)
         rows = [
             [Paragraph(_esc(label), st.total_label), Paragraph(_esc(value), st.total_value)]
             for label, value in data.totals
         ]
-        table = _two_columns(rows, band, band - value_w)
-        story.append(table)
-        story.append(_rule(dashed=False))
+        totals = _two_columns(rows, totals_w, totals_w - value_w)
 
-    # QR code + caption (kept together on A6).
-    qr = QRFlowable(data.verify_url, min(fmt.qr, band), hAlign="CENTER")
-    story.append(
-        KeepTogether(
-            [
-                Spacer(1, 2),
-                qr,
-                Paragraph(_QR_CAPTION, st.small),
-                Paragraph(_esc(data.verify_url), st.small),
-            ]
-        )
-    )
-
-    if data.footer:
-        story.append(Spacer(1, 4))
-        story.append(Paragraph(_esc(data.footer), st.center))
+    qr = QRFlowable(data.verify_url, qr_size, hAlign="CENTER")
+    closing = []
+    if beside:
+        pair = Table([[totals, qr]], colWidths=(band - qr_size, qr_size), hAlign="LEFT")
+        pair.setStyle(_table_style(("VALIGN", (0, 0), (-1, -1), "TOP"),
+                                   ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                                   ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0)))
+        closing += [pair, _rule(dashed=False)]
+    else:
+        if totals is not None:
+            story.append(totals)
+            story.append(_rule(dashed=False))
+        closing += [Spacer(1, 2), qr]
+    closing += [Paragraph(_QR_CAPTION, st.small), Paragraph(_esc(data.verify_url), st.small)]
+    if data.footer:  # the thank-you line stays with the QR, never alone on a page
+        closing += [Spacer(1, 4), Paragraph(_esc(data.footer), st.center)]
+    story.append(KeepTogether(closing))
     if data.voided:
         story.append(Spacer(1, 4))
         story.append(_banner(_VOID_TEXT, st.banner, band))

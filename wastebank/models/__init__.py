@@ -1,8 +1,9 @@
 """All models, imported here so that metadata and migrations see every table."""
 from .catalog import Price, WasteCategory
+from .collab import Collaborator, Sponsorship
 from .deposit import Deposit, DepositLine, IdempotencyRecord, ReceiptCounter
 from .ledger import ACCOUNT_KINDS, Account, JournalEntry, Posting
-from .member import MEMBER_KINDS, Member, MemberCard
+from .member import MEMBER_KINDS, Member, MemberCard, MemberImport
 from .money_out import (WITHDRAWAL_METHODS, WITHDRAWAL_STATUSES, AuditLog, DayClose, Offtaker, Sale,
                         SaleLine, Withdrawal)
 from .org import Aggregator, Unit
@@ -12,7 +13,7 @@ from .user import ROLES, ApiToken, User
 __all__ = [
     "WITHDRAWAL_METHODS", "WITHDRAWAL_STATUSES", "AuditLog", "DayClose", "Offtaker", "Sale", "SaleLine",
     "Withdrawal",
-    "ACCOUNT_KINDS", "Account", "Aggregator", "ApiToken", "Deposit", "DepositLine",
-    "IdempotencyRecord", "JournalEntry", "MEMBER_KINDS", "Member", "MemberCard", "Posting",
+    "ACCOUNT_KINDS", "Account", "Aggregator", "ApiToken", "Collaborator", "Sponsorship", "Deposit", "DepositLine",
+    "IdempotencyRecord", "JournalEntry", "MEMBER_KINDS", "Member", "MemberCard", "MemberImport", "Posting",
     "Price", "ROLES", "ReceiptCounter", "UTCDateTime", "Unit", "User", "WasteCategory", "clock_at", "utcnow",
 ]

@@ -28,6 +28,7 @@ class Deposit(db.Model):
         CheckConstraint("total_idr = fee_idr + credited_idr", name="parts_sum"),
         Index("ix_deposit_unit_posted", "unit_id", "posted_at"),
         Index("ix_deposit_member_posted", "member_id", "posted_at"),
+        Index("ix_deposit_unit_recorded", "unit_id", "recorded_at"),  # statements bucket by capture time
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

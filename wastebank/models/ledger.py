@@ -87,7 +87,9 @@ class JournalEntry(db.Model):
 
     postings: Mapped[list["Posting"]] = relationship(back_populates="entry", order_by="Posting.id")
 
-    __table_args__ = (Index("ix_journal_entry_unit_posted", "unit_id", "posted_at"),)
+    # Statements bucket entries by ``recorded_at`` (the capture time, SPEC §3 "Time", I11).
+    __table_args__ = (Index("ix_journal_entry_unit_posted", "unit_id", "posted_at"),
+                      Index("ix_journal_entry_unit_recorded", "unit_id", "recorded_at"))
 
 
 class Posting(db.Model):

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -54,6 +55,8 @@ class Unit(db.Model):
     min_balance_idr: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     min_withdrawal_idr: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     approval_threshold_idr: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Residents' self-service page (/c/<token>) asks for the member's 4–6 digit PIN.
+    require_pin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     aggregator: Mapped[Aggregator | None] = relationship(back_populates="units")

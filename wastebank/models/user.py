@@ -18,7 +18,7 @@ class User(UserMixin, db.Model):
     """A person who logs in. ``role`` is one of ROLES.
 
     Scope: operators and unit managers belong to one ``unit``; aggregator staff to one
-    ``aggregator``; admins to neither. ``session_version`` is part of the login session id:
+    ``aggregator``; collaborators to one ``collaborator``; admins to none. ``session_version`` is part of the login session id:
     bumping it (logout, deactivation, password change) ends every session at once.
     """
 
@@ -37,6 +37,8 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     aggregator_id: Mapped[int | None] = mapped_column(ForeignKey("aggregator.id"), index=True)
+    # Collaborator users belong to one sponsor and see its sponsored units' aggregates only.
+    collaborator_id: Mapped[int | None] = mapped_column(ForeignKey("collaborator.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Price, WasteCategory
 from ..timeutil import local_today
+from .audit import audit
 from .ledger import stock_account
 
 
@@ -73,6 +74,9 @@ def set_price(unit_id: int, category: WasteCategory, buy_price_idr: int, sell_pr
     price.created_by_id = created_by_id
     stock_account(unit_id, category.id)
     db.session.flush()
+    audit("price.set", unit_id=unit_id, user_id=created_by_id, object_type="price", object_id=category.code,
+          details={"buy_price_idr": buy_price_idr, "sell_price_idr": sell_price_idr,
+                   "effective_from": effective_from.isoformat()})
     return price
 
 

@@ -9,11 +9,12 @@ from sqlalchemy import select, update
 
 from ..extensions import db
 from ..models import Deposit, DepositLine, Member, ReceiptCounter, Unit, WasteCategory, utcnow
-from ..money import InputError, fee_amount, line_amount, parse_quantity
+from ..money import InputError, fee_amount, format_idr, line_amount, parse_quantity
 from ..timeutil import to_local
 from . import idempotency
+from .audit import audit
 from .catalog import current_prices
-from .errors import DomainError, ValidationFailed
+from .errors import Conflict, DomainError, ValidationFailed
 from .ledger import Leg, member_savings_account, post_journal, stock_account, system_account
 
 MAX_LINES = 40
@@ -59,13 +60,22 @@ class DepositQuote:
         return self.balance_before_idr + self.credited_idr
 
 
+def _as_utc(recorded_at: datetime) -> datetime:
+    """A client's capture time in UTC. Raises ValidationFailed for a naive time or one that
+    cannot be represented in UTC (year 1 or 9999 with an offset)."""
+    if recorded_at.tzinfo is None or recorded_at.utcoffset() is None:
+        raise ValidationFailed({"recorded_at": ("naive_time", _l("Give the time with its UTC offset."))})
+    try:
+        return recorded_at.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        raise ValidationFailed({"recorded_at": ("out_of_range", _l("The capture time is too long ago."))}) from None
+
+
 def _check_recorded_at(recorded_at: datetime | None) -> datetime:
     now = utcnow()
     if recorded_at is None:
         return now
-    if recorded_at.tzinfo is None:
-        raise ValidationFailed({"recorded_at": ("naive_time", _l("Give the time with its UTC offset."))})
-    recorded_at = recorded_at.astimezone(timezone.utc)
+    recorded_at = _as_utc(recorded_at)
     if recorded_at > now + CLOCK_SKEW:
         raise ValidationFailed({"recorded_at": ("in_future", _l("The capture time is in the future."))})
     if recorded_at < now - MAX_OFFLINE_AGE:
@@ -185,20 +195,24 @@ class Outcome:
 
 
 def record_deposit(unit: Unit, member: Member, lines: list[LineInput], *, operator_id: int | None,
-                   idempotency_key: str, recorded_at: datetime | None = None) -> Outcome:
+                   idempotency_key: str, recorded_at: datetime | None = None,
+                   expect_credited_idr: int | None = None) -> Outcome:
     """Record a deposit: price the lines, post one journal entry (Dr stock at cost per category;
     Cr member savings total − fee; Cr fee income), take a receipt number and store the answer
     under ``idempotency_key``. A repeat with the same key and request returns the first answer
     and moves nothing; the same key with another request raises IdempotencyConflict.
 
+    ``expect_credited_idr`` is what the confirmation step showed: if prices changed since,
+    the deposit is refused (Conflict ``quote_changed``) instead of crediting another figure.
+
     Flushes, never commits: run it through ``run_in_transaction``. Raises ValidationFailed,
-    DomainError (inactive member, bad key) and IdempotencyConflict.
+    DomainError (inactive member, bad key), Conflict and IdempotencyConflict.
     """
     key = idempotency.check_key(idempotency_key)
     canonical = {
         "member": member.id,
         "lines": [_canonical_line(line) for line in lines],
-        "recorded_at": recorded_at.astimezone(timezone.utc).isoformat() if recorded_at else None,
+        "recorded_at": _as_utc(recorded_at).isoformat() if recorded_at else None,
     }
     digest = idempotency.request_hash("deposit", canonical)
     stored = idempotency.replay(unit.id, key, "deposit", digest)
@@ -206,6 +220,10 @@ def record_deposit(unit: Unit, member: Member, lines: list[LineInput], *, operat
         return Outcome(stored[0], stored[1], True)
 
     quote = quote_deposit(unit, member, lines, recorded_at)
+    if expect_credited_idr is not None and quote.credited_idr != expect_credited_idr:
+        raise Conflict(_l("Prices changed since the check: %(now)s would be credited, not %(shown)s. "
+                          "Check again with the member.", now=format_idr(quote.credited_idr),
+                          shown=format_idr(expect_credited_idr)), code="quote_changed")
     by_category: dict[int, list[int]] = {}
     for line in quote.lines:
         acc = by_category.setdefault(line.category.id, [0, 0])
@@ -234,6 +252,10 @@ def record_deposit(unit: Unit, member: Member, lines: list[LineInput], *, operat
     db.session.add(deposit)
     db.session.flush()
     body = deposit_body(deposit)
+    audit("deposit.record", unit_id=unit.id, user_id=operator_id, object_type="deposit", object_id=receipt_no,
+          details={"member_no": member.member_no, "total_idr": deposit.total_idr, "fee_idr": deposit.fee_idr,
+                   "credited_idr": deposit.credited_idr, "entry_id": entry.id,
+                   "lines": [[l.category.code, l.quantity_milli, l.amount_idr] for l in quote.lines]})
     idempotency.remember(unit.id, key, "deposit", digest, 201, body, operator_id)
     return Outcome(201, body, False)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import json
 
 from flask_babel import lazy_gettext as _l
@@ -12,6 +13,7 @@ from ..models import IdempotencyRecord
 from .errors import DomainError, IdempotencyConflict
 
 MAX_KEY_LENGTH = 100
+_KEY = re.compile(r"[A-Za-z0-9_.:-]+")
 
 
 def request_hash(operation: str, canonical: dict) -> str:
@@ -21,12 +23,13 @@ def request_hash(operation: str, canonical: dict) -> str:
 
 
 def check_key(key: str | None) -> str:
-    """Validate a client-supplied key: 8–100 printable ASCII characters. Returns it stripped.
+    """Validate a client-supplied key: 8–100 characters from ``A–Z a–z 0–9 - _ . :``.
+    Returns it stripped. (A comma would mean two Idempotency-Key headers joined by the server.)
 
     Raises DomainError (code ``idempotency_key_required``) when missing or malformed.
     """
     key = (key or "").strip()
-    if not 8 <= len(key) <= MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
+    if not 8 <= len(key) <= MAX_KEY_LENGTH or not _KEY.fullmatch(key):
         raise DomainError(_l("A unique request key (8–100 characters) is required."),
                           field="Idempotency-Key", code="idempotency_key_required")
     return key

@@ -201,6 +201,27 @@ def reverse_entry(entry: JournalEntry, *, created_by_id: int | None, reason: str
                         reverses_id=entry.id, reason=reason)
 
 
+def _deposit_faults(unit_id: int | None) -> list[str]:
+    """Deposits whose receipt figures disagree with their journal entry: the total must equal
+    the stock debits and the credited amount the member's savings credit (receipts and
+    statements read the deposit rows, so they must not drift from the ledger)."""
+    from ..models import Deposit
+
+    stock = (select(func.coalesce(func.sum(Posting.amount), 0))
+             .join(Account, Account.id == Posting.account_id)
+             .where(Posting.entry_id == Deposit.entry_id, Account.kind == "stock").scalar_subquery())
+    savings = (select(func.coalesce(-func.sum(Posting.amount), 0))
+               .join(Account, Account.id == Posting.account_id)
+               .where(Posting.entry_id == Deposit.entry_id, Account.kind == "member_savings").scalar_subquery())
+    query = select(Deposit.receipt_no, Deposit.total_idr, stock, Deposit.credited_idr, savings).where(
+        (Deposit.total_idr != stock) | (Deposit.credited_idr != savings))
+    if unit_id is not None:
+        query = query.where(Deposit.unit_id == unit_id)
+    return [f"deposit {no}: receipt says total {total} / credited {credited}, "
+            f"ledger says {ledger_total} / {ledger_credited}"
+            for no, total, ledger_total, credited, ledger_credited in db.session.execute(query)]
+
+
 @dataclass
 class VerifyReport:
     """What ``verify_ledger`` found: counts checked and a list of human-readable faults."""
@@ -259,5 +280,6 @@ def verify_ledger(unit_id: int | None = None) -> VerifyReport:
                           f"{account.quantity_milli} but postings give {quantity}")
         if account.kind == "member_savings" and account.balance < 0:
             faults.append(f"account {account.id} ({account.key}): negative savings {account.balance}")
+    faults += _deposit_faults(unit_id)
     n_entries = db.session.scalar(select(func.count(JournalEntry.id)).where(*entry_filter)) or 0
     return VerifyReport(entries=n_entries, accounts=n_accounts, faults=faults)

@@ -10,6 +10,7 @@ from ..auth.passwords import hash_password
 from ..extensions import db
 from ..models import ROLES, Aggregator, Unit, User
 from ..money import InputError
+from .audit import audit
 from .ledger import system_account
 
 UNIT_SYSTEM_ACCOUNTS = ("cash", "fee_income", "trading_margin", "stock_writeoff", "opening_equity")
@@ -56,7 +57,8 @@ def create_unit(code: str, name: str, *, aggregator: Aggregator | None = None, *
 
 
 def create_user(username: str, role: str, password: str, *, unit: Unit | None = None,
-                aggregator: Aggregator | None = None, full_name: str = "") -> User:
+                aggregator: Aggregator | None = None, full_name: str = "",
+                created_by_id: int | None = None) -> User:
     """Create a user. Operators and unit managers need a unit, aggregator staff an aggregator.
 
     Raises ValueError for an unknown role, a missing scope, a short password or a taken name.
@@ -76,4 +78,7 @@ def create_user(username: str, role: str, password: str, *, unit: Unit | None = 
                 full_name=full_name, active=True, session_version=1)
     db.session.add(user)
     db.session.flush()
+    audit("user.create", unit_id=user.unit_id, user_id=created_by_id, object_type="user", object_id=username,
+          details={"role": role, "unit_id": user.unit_id, "aggregator_id": user.aggregator_id,
+                   "full_name": full_name})
     return user

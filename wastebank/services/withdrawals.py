@@ -18,6 +18,7 @@ from ..extensions import db
 from ..models import Deposit, JournalEntry, Member, Unit, User, Withdrawal, WITHDRAWAL_METHODS, utcnow
 from ..money import InputError, format_idr, parse_rupiah
 from . import idempotency
+from .audit import audit
 from .deposits import Outcome, next_receipt_no
 from .errors import (AlreadyReversed, Conflict, DomainError, Forbidden, InsufficientBalance,
                      InsufficientStock, PeriodClosed, ValidationFailed)
@@ -158,8 +159,16 @@ def record_withdrawal(unit: Unit, member: Member, data: WithdrawalInput, *, user
         idempotency.remember(unit.id, key, "withdrawal", digest, 409, body, user.id)
         return Outcome(409, body, False)
     body = withdrawal_body(withdrawal)
+    _audit_withdrawal("withdrawal.pay" if status == 201 else "withdrawal.request", withdrawal, user)
     idempotency.remember(unit.id, key, "withdrawal", digest, status, body, user.id)
     return Outcome(status, body, False)
+
+
+def _audit_withdrawal(action: str, withdrawal: Withdrawal, user: User) -> None:
+    audit(action, unit_id=withdrawal.unit_id, user_id=user.id, object_type="withdrawal", object_id=withdrawal.id,
+          details={"member_no": withdrawal.member.member_no, "method": withdrawal.method,
+                   "amount_idr": withdrawal.amount_idr, "status": withdrawal.status,
+                   "receipt_no": withdrawal.receipt_no, "entry_id": withdrawal.entry_id})
 
 
 def _manager_of(unit: Unit, user: User) -> None:
@@ -180,6 +189,7 @@ def approve_withdrawal(withdrawal: Withdrawal, *, user: User) -> Withdrawal:
     change_hold(member_savings_account(withdrawal.member), withdrawal.amount_idr, unit.min_balance_idr)
     withdrawal.status, withdrawal.approved_by_id, withdrawal.approved_at = "approved", user.id, utcnow()
     db.session.flush()
+    _audit_withdrawal("withdrawal.approve", withdrawal, user)
     return withdrawal
 
 
@@ -195,6 +205,7 @@ def pay_withdrawal(withdrawal: Withdrawal, *, user: User) -> Withdrawal:
     change_hold(member_savings_account(withdrawal.member), -withdrawal.amount_idr)
     _pay(withdrawal, withdrawal.unit, user.id)
     db.session.flush()
+    _audit_withdrawal("withdrawal.pay", withdrawal, user)
     return withdrawal
 
 
@@ -207,6 +218,7 @@ def reject_withdrawal(withdrawal: Withdrawal, *, user: User) -> Withdrawal:
         raise Conflict(_l("Only a pending or approved withdrawal can be rejected."), code="not_pending")
     withdrawal.status = "rejected"
     db.session.flush()
+    _audit_withdrawal("withdrawal.reject", withdrawal, user)
     return withdrawal
 
 
@@ -245,6 +257,9 @@ def _void(unit: Unit, record, operation: str, *, user: User, reason: str, idempo
             "postings": [{"account": p.account.key, "amount_idr": p.amount, "quantity_milli": p.quantity_milli}
                          for p in reversal.postings],
             "balance_idr": member_savings_account(record.member).balance}
+    audit(operation.replace("_", "."), unit_id=unit.id, user_id=user.id,
+          object_type=operation.split("_", 1)[1], object_id=record.receipt_no or record.id,
+          details={"reason": reason, "void_entry_id": reversal.id, "reverses_entry_id": record.entry_id})
     idempotency.remember(unit.id, key, operation, digest, 200, body, user.id)
     return Outcome(200, body, False)
 
