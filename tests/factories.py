@@ -9,7 +9,7 @@ from wastebank.extensions import db
 from wastebank.models import Member, Unit, User, WasteCategory
 from wastebank.services.catalog import load_catalogue, set_price
 from wastebank.services.members import create_member
-from wastebank.services.org import create_aggregator, create_unit, create_user
+from wastebank.services.org import create_aggregator, create_collaborator, create_unit, create_user
 
 PASSWORD = "rahasia-123"
 
@@ -50,7 +50,8 @@ def build_network(price_from: date = date(2024, 1, 1)) -> Network:
         "op_b": create_user("op_b", "operator", PASSWORD, unit=unit_b, full_name="Sari Operator"),
         "admin": create_user("admin", "admin", PASSWORD),
         "agg": create_user("agg", "aggregator_staff", PASSWORD, aggregator=agg),
-        "collab": create_user("collab", "collaborator", PASSWORD),
+        "collab": create_user("collab", "collaborator", PASSWORD,
+                              collaborator=create_collaborator("Sponsor tanpa unit")),
     }
     members_a = [create_member(unit_a, n) for n in ("Siti Aminah", "Joko Susilo", "Ñoño Đặng Łukasz")]
     members_b = [create_member(unit_b, n) for n in ("Rina Wati", "Agus Salim", "Putri Ayu")]

@@ -72,3 +72,11 @@ def test_formatting_per_locale():
     assert format_quantity(1500, "kg", "en") == "1.5 kg"
     assert format_quantity(2000, "kg", "id") == "2 kg"
     assert format_quantity(12345, "L", "id") == "12,345 L"
+
+
+def test_absurd_rupiah_amounts_are_refused_before_the_database():
+    assert parse_rupiah("1.000.000.000.000") == 10**12
+    for text in ("1.000.000.000.001", "99999999999999999999999", "9223372036854775808"):
+        with pytest.raises(InputError) as err:
+            parse_rupiah(text)
+        assert err.value.code == "too_large"

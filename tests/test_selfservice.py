@@ -219,3 +219,28 @@ def test_staff_statement_pdf(client, login, net):
 def test_staff_statement_of_another_unit_is_404(client, login, net):
     login("op_b")
     assert client.get(f"/members/{net.members_a[0].member_no}/statement.pdf").status_code == 404
+
+
+def test_pin_lockouts_grow_so_guessing_cannot_outlast_them(app, net):
+    """Every fifth wrong PIN in a row locks again, each time twice as long (15, 30, 60 min…)."""
+    from datetime import datetime, timedelta, timezone
+
+    from wastebank.models import clock_at
+    from wastebank.services.members import PinLocked, check_pin, set_pin
+
+    member = net.members_a[0]
+    set_pin(member, "4321")
+    db.session.commit()
+    moment = datetime(2026, 3, 1, 8, 0, tzinfo=timezone.utc)
+    for expected_minutes in (15, 30, 60):
+        with clock_at(moment):
+            for _ in range(4):
+                assert check_pin(member, "0000") is False
+            with pytest.raises(PinLocked):
+                check_pin(member, "0000")
+        db.session.commit()
+        assert member.pin_locked_until == moment + timedelta(minutes=expected_minutes)
+        moment = member.pin_locked_until + timedelta(seconds=1)
+    with clock_at(moment):
+        assert check_pin(member, "4321") is True
+    assert member.pin_failed_count == 0

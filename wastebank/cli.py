@@ -33,6 +33,15 @@ def _aggregator(code: str) -> Aggregator:
     return aggregator
 
 
+def _collaborator(name: str):
+    from .models.collab import Collaborator
+
+    found = db.session.scalar(select(Collaborator).where(Collaborator.name == name))
+    if found is None:
+        _fail(f"no collaborator {name!r}")
+    return found
+
+
 def default_catalogue_text() -> str:
     """The shipped default catalogue (``wastebank/data/catalogue.csv``) as text."""
     return resources.files("wastebank").joinpath("data/catalogue.csv").read_text(encoding="utf-8")
@@ -94,20 +103,23 @@ def register(app: Flask) -> None:
     @click.option("--role", type=click.Choice(ROLES), required=True)
     @click.option("--unit", "unit_code")
     @click.option("--aggregator", "aggregator_code")
+    @click.option("--collaborator", "collaborator_name", help="sponsor NAME (role collaborator)")
     @click.option("--password", required=True)
     @click.option("--name", "full_name", default="")
-    def user_create(username, role, unit_code, aggregator_code, password, full_name):
-        """Create USERNAME with ROLE, scoped to a unit or an aggregator."""
+    def user_create(username, role, unit_code, aggregator_code, collaborator_name, password, full_name):
+        """Create USERNAME with ROLE, scoped to a unit, an aggregator or a collaborator."""
         from .services.org import create_user
         try:
             new = create_user(username, role, password,
                               unit=_unit(unit_code) if unit_code else None,
                               aggregator=_aggregator(aggregator_code) if aggregator_code else None,
+                              collaborator=_collaborator(collaborator_name) if collaborator_name else None,
                               full_name=full_name)
         except ValueError as exc:
             _fail(str(exc))
         db.session.commit()
-        scope = new.unit.code if new.unit else (new.aggregator.code if new.aggregator else "all")
+        scope = new.unit.code if new.unit else (new.aggregator.code if new.aggregator else (
+            collaborator_name or "all"))
         click.echo(f"user {new.username} created: role {new.role}, scope {scope} (id {new.id})")
 
     @user.command("deactivate")
@@ -125,6 +137,38 @@ def register(app: Flask) -> None:
               details={"role": found.role}, device="cli")
         db.session.commit()
         click.echo(f"user {username} deactivated")
+
+    @app.cli.group()
+    def collaborator():
+        """Collaborators (sponsors) and what they sponsor."""
+
+    @collaborator.command("create")
+    @click.argument("name")
+    def collaborator_create(name):
+        """Register sponsor NAME."""
+        from .services.org import create_collaborator
+        try:
+            new = create_collaborator(name)
+        except ValueError as exc:
+            _fail(str(exc))
+        db.session.commit()
+        click.echo(f"collaborator {new.name} created (id {new.id})")
+
+    @collaborator.command("sponsor")
+    @click.argument("name")
+    @click.argument("unit_code")
+    @click.option("--from", "start", type=click.DateTime(formats=["%Y-%m-%d"]), required=True)
+    @click.option("--to", "end", type=click.DateTime(formats=["%Y-%m-%d"]))
+    def collaborator_sponsor(name, unit_code, start, end):
+        """NAME sponsors UNIT from a date (to a date, or open-ended)."""
+        from .services.org import add_sponsorship
+        try:
+            row = add_sponsorship(_collaborator(name), _unit(unit_code), start.date(), end.date() if end else None)
+        except ValueError as exc:
+            _fail(str(exc))
+        db.session.commit()
+        click.echo(f"{name} sponsors {unit_code.upper()} from {row.start_date.isoformat()}"
+                   + (f" to {row.end_date.isoformat()}" if row.end_date else ""))
 
     @app.cli.group()
     def token():

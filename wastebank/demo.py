@@ -20,7 +20,7 @@ from .models import clock_at
 from .services.catalog import load_catalogue, set_price
 from .services.deposits import LineInput, record_deposit
 from .services.members import create_member
-from .services.org import create_aggregator, create_unit, create_user
+from .services.org import add_sponsorship, create_aggregator, create_collaborator, create_unit, create_user
 from .timeutil import local_today, local_zone
 
 DEMO_PASSWORD = "bank-sampah"
@@ -82,6 +82,11 @@ def load_demo(members: int = 300, days: int = 61, seed: int = 2026,
         logins += [(f"petugas_{low}", DEMO_PASSWORD, f"operator {code}"),
                    (f"pengurus_{low}", DEMO_PASSWORD, f"unit_manager {code}")]
         units.append(unit)
+    sponsor = create_collaborator("CSR Hijau Nusantara")
+    for unit in units[1:3]:
+        add_sponsorship(sponsor, unit, start_day)
+    create_user("kolaborator", "collaborator", DEMO_PASSWORD, collaborator=sponsor, full_name=fake.name())
+    logins.append(("kolaborator", DEMO_PASSWORD, f"collaborator ({units[1].code}, {units[2].code})"))
     db.session.commit()
 
     roster = []
@@ -126,7 +131,7 @@ def demo_logins() -> list[str]:
 
     from .models import User
 
-    names = ["admin", "agregator"] + [f"{role}_{code.lower()}" for code, *_ in UNITS
+    names = ["admin", "agregator", "kolaborator"] + [f"{role}_{code.lower()}" for code, *_ in UNITS
                                       for role in ("petugas", "pengurus")]
     found = set(db.session.scalars(select(User.username).where(User.username.in_(names))))
     return [name for name in names if name in found]

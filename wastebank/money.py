@@ -12,6 +12,9 @@ from babel.numbers import format_decimal
 from flask_babel import lazy_gettext as _l
 
 UNITS = ("kg", "L", "pcs")
+# No single amount typed at a unit comes near this (Rp 1 trillion); anything above is a typo
+# or an attack, and would not fit a database integer much further up.
+MAX_RUPIAH = 10**12
 
 # Smaller units a weight input may carry, with the factor to thousandths of the base unit.
 _SUB_UNITS = {
@@ -119,6 +122,8 @@ def parse_rupiah(text: str | int) -> int:
             raise InputError(_l("Whole rupiah only, e.g. 3.250."), "not_a_number")
     if value <= 0:
         raise InputError(_l("The amount must be more than zero."), "not_positive")
+    if value > MAX_RUPIAH:
+        raise InputError(_l("That amount is far too large; check the digits."), "too_large")
     return value
 
 

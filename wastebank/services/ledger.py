@@ -100,6 +100,11 @@ def check_open(unit_id: int, *moments: datetime) -> None:
         return
     closed = db.session.scalar(select(func.max(DayClose.business_date)).where(DayClose.unit_id == unit_id))
     if closed is not None and min(days) <= closed:
+        from ..timeutil import local_today
+
+        if min(days) == local_today():
+            raise PeriodClosed(_l("Today's books are already closed for this unit; new entries "
+                                  "can be recorded from tomorrow."))
         raise PeriodClosed(_l("The day %(day)s is closed for this unit; record it today instead.",
                               day=min(days).strftime("%d-%m-%Y")))
 

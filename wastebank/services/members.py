@@ -263,9 +263,11 @@ class PinLocked(DomainError):
 
 
 def check_pin(member: Member, pin: str) -> bool:
-    """Check a PIN typed on the self-service page. A wrong PIN counts a try; the
-    ``PIN_MAX_TRIES``-th wrong try in a row locks the member for ``PIN_LOCKOUT_MINUTES``; a
-    right PIN resets the count. While locked, every PIN (even the right one) is refused.
+    """Check a PIN typed on the self-service page. A wrong PIN counts a try; every
+    ``PIN_MAX_TRIES``-th wrong try in a row locks the member, for ``PIN_LOCKOUT_MINUTES`` the
+    first time and twice as long each time after (at most a day), so that guessing a 4-digit
+    PIN takes years, not weeks; a right PIN resets the count. While locked, every PIN (even the
+    right one) is refused.
 
     Returns True for the right PIN. Raises PinLocked while locked. Flushes; the caller
     commits in either case (the count must persist).
@@ -286,9 +288,10 @@ def check_pin(member: Member, pin: str) -> bool:
         db.session.flush()
         return True
     member.pin_failed_count = (member.pin_failed_count or 0) + 1
-    if member.pin_failed_count >= PIN_MAX_TRIES:
-        member.pin_failed_count = 0
-        member.pin_locked_until = now + timedelta(minutes=PIN_LOCKOUT_MINUTES)
+    if member.pin_failed_count % PIN_MAX_TRIES == 0:
+        rounds = member.pin_failed_count // PIN_MAX_TRIES
+        minutes = min(PIN_LOCKOUT_MINUTES * 2 ** min(rounds - 1, 10), 24 * 60)
+        member.pin_locked_until = now + timedelta(minutes=minutes)
         db.session.flush()
         raise PinLocked(member.pin_locked_until)
     db.session.flush()

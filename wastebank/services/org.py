@@ -58,8 +58,9 @@ def create_unit(code: str, name: str, *, aggregator: Aggregator | None = None, *
 
 def create_user(username: str, role: str, password: str, *, unit: Unit | None = None,
                 aggregator: Aggregator | None = None, full_name: str = "",
-                created_by_id: int | None = None) -> User:
-    """Create a user. Operators and unit managers need a unit, aggregator staff an aggregator.
+                created_by_id: int | None = None, collaborator=None) -> User:
+    """Create a user. Operators and unit managers need a unit, aggregator staff an aggregator,
+    collaborators a ``Collaborator`` (the sponsor whose impact they see).
 
     Raises ValueError for an unknown role, a missing scope, a short password or a taken name.
     """
@@ -69,16 +70,52 @@ def create_user(username: str, role: str, password: str, *, unit: Unit | None = 
         raise ValueError(f"role {role} needs --unit")
     if role == "aggregator_staff" and aggregator is None:
         raise ValueError("role aggregator_staff needs --aggregator")
+    if role == "collaborator" and collaborator is None:
+        raise ValueError("role collaborator needs --collaborator")
     if len(password) < 8:
         raise ValueError("password must have at least 8 characters")
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
         raise ValueError(f"username {username!r} is taken")
     user = User(username=username, role=role, password_hash=hash_password(password),
                 unit_id=unit.id if unit else None, aggregator_id=aggregator.id if aggregator else None,
-                full_name=full_name, active=True, session_version=1)
+                full_name=full_name, active=True, session_version=1,
+                collaborator_id=collaborator.id if collaborator is not None and role == "collaborator" else None)
     db.session.add(user)
     db.session.flush()
     audit("user.create", unit_id=user.unit_id, user_id=created_by_id, object_type="user", object_id=username,
           details={"role": role, "unit_id": user.unit_id, "aggregator_id": user.aggregator_id,
                    "full_name": full_name})
     return user
+
+
+def create_collaborator(name: str) -> "Collaborator":
+    """Register a sponsor (kolaborator). Raises ValueError for an empty or taken name."""
+    from ..models.collab import Collaborator
+
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValueError("the collaborator needs a name")
+    if db.session.scalar(select(Collaborator.id).where(Collaborator.name == name)) is not None:
+        raise ValueError(f"collaborator {name!r} exists")
+    collaborator = Collaborator(name=name)
+    db.session.add(collaborator)
+    db.session.flush()
+    audit("collaborator.create", unit_id=None, user_id=None, object_type="collaborator",
+          object_id=str(collaborator.id), details={"name": name})
+    return collaborator
+
+
+def add_sponsorship(collaborator, unit: Unit, start, end=None) -> "Sponsorship":
+    """``collaborator`` sponsors ``unit`` from local date ``start`` to ``end`` (inclusive, None =
+    open-ended). Raises ValueError when ``end`` is before ``start``."""
+    from ..models.collab import Sponsorship
+
+    if end is not None and end < start:
+        raise ValueError("the sponsorship ends before it starts")
+    sponsorship = Sponsorship(collaborator_id=collaborator.id, unit_id=unit.id, start_date=start, end_date=end)
+    db.session.add(sponsorship)
+    db.session.flush()
+    audit("sponsorship.create", unit_id=unit.id, user_id=None, object_type="collaborator",
+          object_id=str(collaborator.id),
+          details={"start": start.isoformat(), "end": end.isoformat() if end else None})
+    return sponsorship
