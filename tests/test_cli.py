@@ -15,7 +15,7 @@ def test_collaborator_commands_create_sponsor_and_user(net, app):
     user = run(args=["user", "create", "csr", "--role", "collaborator", "--collaborator", "CSR Hijau Nusantara",
                      "--password", "rahasia-csr-2026"])
     assert user.exit_code == 0, user.output
-    collaborator = db.session.scalars(select(Collaborator)).one()
+    collaborator = db.session.scalars(select(Collaborator).where(Collaborator.name == "CSR Hijau Nusantara")).one()
     assert db.session.scalars(select(User).where(User.username == "csr")).one().collaborator_id == collaborator.id
     row = db.session.scalars(select(Sponsorship)).one()
     assert (row.unit_id, row.start_date.isoformat(), row.end_date) == (net.unit_a.id, "2026-01-01", None)
