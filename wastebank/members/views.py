@@ -51,6 +51,7 @@ def _pdf(data: bytes, filename: str) -> Response:
 
 
 @bp.route("")
+@bp.route("/")
 @require("member.manage")
 def index():
     """The unit's members, searchable by name, number or phone; select some to print cards."""
