@@ -1,29 +1,75 @@
 """Offline at the counter (SPEC §6, LEDGER.md "Offline replays").
 
-The deposit screen is an installable web app: a service worker keeps the app shell, and a
-deposit saved while the tablet is offline goes into an app-owned outbox on the tablet with its
-idempotency key and capture time (``recorded_at``). When the tablet is back online the outbox
-replays each deposit through ``POST /api/v1/deposits`` with a per-device bearer token — not a
-form CSRF token, which would have expired — so a replay is safe however often it happens. A
-4xx answer is final and shown to the operator; nothing leaves the queue unseen.
+The counter is a client of the JSON API. Its browser code (``static/counter/``) writes every
+confirmed deposit to a durable outbox on the tablet (IndexedDB) *before* sending it through
+``POST /api/v1/deposits`` with its idempotency key and capture time, using a per-device bearer
+token — never a form CSRF token, which expires. A service worker keeps the app shell, the find
+screen and a deposit shell page so that the queue keeps moving offline; the tablet keeps the
+unit's members and prices (``GET /api/v1/counter/snapshot``) to fill them in.
+
+This module serves what that browser code needs from the server: the service worker (with a
+version derived from the static files, so a deploy reaches the tablets — CASES C18), the
+offline and shell pages, the device token, and the translated strings and page data.
 """
 from __future__ import annotations
 
-from flask import current_app, jsonify, render_template, request, send_from_directory
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from flask import Response, abort, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..auth.permissions import require
+from ..auth.permissions import counter_unit, require
 from ..auth.tokens import create_token
-from ..extensions import db
+from ..extensions import csrf, db
+from ..services.catalog import current_prices
+from ..services.deposits import MAX_LINES
 from .views import bp
+
+# The header the counter's own script sends to get a device token. A cross-site page cannot
+# send a custom header without a CORS preflight, which this app never answers, so the header
+# protects the POST as a CSRF token would, without expiring while a tablet sits idle (C19).
+DEVICE_TOKEN_HEADER = ("X-Requested-With", "wastebank-counter")
+
+
+@lru_cache(maxsize=4)
+def _static_manifest(static_folder: str) -> tuple[str, tuple[str, ...]]:
+    """``(version, urls)``: a hash of every static file's path and bytes, and their URLs.
+
+    Computed once per process: a deploy changes files, restarts the app and so changes the
+    version, which changes the bytes of ``/sw.js`` — the browser's signal to update."""
+    root = Path(static_folder)
+    digest = hashlib.sha256()
+    urls = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        relative = path.relative_to(root).as_posix()
+        if relative == "sw.js" or relative.endswith((".md", "LICENSE", "VERSION")):
+            continue
+        digest.update(relative.encode())
+        digest.update(path.read_bytes())
+        urls.append("/static/" + relative)
+    return digest.hexdigest()[:16], tuple(urls)
+
+
+def client_version() -> str:
+    """The version of the counter's browser code now served (16 hex characters)."""
+    return _static_manifest(current_app.static_folder)[0]
 
 
 @bp.route("/sw.js")
 def service_worker():
-    """The service worker, served from the root so that its scope is the whole app."""
-    response = send_from_directory(current_app.static_folder, "sw.js", mimetype="text/javascript",
-                                   max_age=0)
+    """The service worker, served from the root so that its scope is the whole app, with the
+    version and the list of static files to keep written into it."""
+    version, urls = _static_manifest(current_app.static_folder)
+    source = Path(current_app.static_folder, "sw.js").read_text(encoding="utf-8")
+    source = source.replace('"__VERSION__"', json.dumps(version)).replace(
+        '["__STATIC__"]', json.dumps(list(urls)))
+    response = Response(source, mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = "/"
     return response
 
 
@@ -33,15 +79,138 @@ def offline_page():
     return render_template("counter/offline.html")
 
 
+@bp.route("/counter/shell/deposit")
+@require("deposit.record")
+def deposit_shell():
+    """The deposit screen without a member: the service worker keeps it and serves it for any
+    member's deposit screen while offline; the page fills in the member from the snapshot."""
+    from .views import render_deposit_page
+
+    return render_deposit_page(counter_unit(current_user), None)
+
+
 @bp.route("/counter/device-token", methods=["POST"])
+@csrf.exempt
 @require("deposit.record")
 def device_token():
-    """Issue a bearer token for this tablet's outbox (POST with the session's CSRF token).
+    """Issue a bearer token for this tablet's outbox. Needs the logged-in session and the
+    header ``X-Requested-With: wastebank-counter`` (403 without it).
 
     Answers ``{"token": str, "username": str}``. The token ends with every other session of
     the user: logout, deactivation and password change revoke it at once.
     """
+    name, value = DEVICE_TOKEN_HEADER
+    if request.headers.get(name) != value:
+        abort(403)
     agent = (request.user_agent.string or "")[:60]
     token = create_token(current_user._get_current_object(), label=f"device: {agent}")
     db.session.commit()
     return jsonify(token=token, username=current_user.username)
+
+
+def quantity_messages() -> dict[str, str]:
+    """The deposit form's validation messages by error code, translated, for the browser's
+    check as the operator types (the same sentences the server answers with; money.py and
+    services/deposits.py raise them)."""
+    return {
+        "required": _("Enter the quantity."),
+        "not_a_number": _("Enter a number, e.g. 1,5."),
+        "not_positive": _("The quantity must be more than zero."),
+        "unit": _("Unknown unit “%(suffix)s”."),
+        "thousands_separator": _("Use one decimal mark and no thousands separator, e.g. 1500,5 or 1,5."),
+        "too_precise": _("At most three decimals."),
+        "too_precise_whole": _("Whole grams or millilitres only."),
+        "over_limit": _("Too much for one line: at most %(max)s."),
+        "unknown_category": _("Unknown category or no price set for it at this unit."),
+        "too_small": _("Too little to be worth one rupiah."),
+        "no_category": _("Choose a category for this weight."),
+        "lines_required": _("Add at least one category."),
+        "required_lines": _("Add at least one category."),
+        "too_many": _("At most %(n)s lines per deposit.", n=MAX_LINES),
+    }
+
+
+def deposit_page_data(unit, member, prices, balance: int | None) -> dict:
+    """What the deposit screen's script needs: the member (or None on the shell page), the
+    unit's fee (basis points), the prices in force by code and in tile order, and messages."""
+    from flask_babel import get_locale
+
+    locale = str(get_locale() or "id")
+    return {
+        "member": None if member is None else {
+            "member_no": member.member_no, "name": member.name, "balance_idr": balance,
+            "rt": member.rt, "rw": member.rw},
+        "fee_bp": unit.fee_bp,
+        "prices": {row.category.code: {
+            "name": row.category.name(locale), "unit": row.category.unit,
+            "buy_price_idr": row.buy_price_idr, "max_line_milli": row.category.max_line_milli,
+            "material_group": row.category.material_group} for row in prices.values()},
+        "order": [row.category.code for row in prices.values()],
+        "messages": quantity_messages(),
+    }
+
+
+def counter_i18n() -> dict[str, str]:
+    """Translated strings of the outbox panel and the counter's browser code."""
+    return {
+        "title": _("Saved on this tablet"),
+        "summary": _("{queued} waiting to be sent, {fix} to correct."),
+        "state_queued": _("waiting"),
+        "state_sending": _("sending"),
+        "state_synced": _("sent"),
+        "state_fix": _("needs correcting"),
+        "kind_deposit": _("Deposit"),
+        "kind_withdrawal": _("Withdrawal"),
+        "send_now": _("Send now"),
+        "receipt": _("Receipt"),
+        "slip": _("Provisional slip"),
+        "fix": _("Correct"),
+        "resend": _("Send again"),
+        "remove": _("Remove"),
+        "confirm_remove": _("Remove the deposit of {member} ({total}) from this tablet? It is not recorded on the server."),
+        "stale": _("{count} deposit(s) not sent since {since}"),
+        "auth": _("Your session has ended. Log in again to send; the queue stays on this tablet."),
+        "login": _("Log in again"),
+        "retrying": _("No answer from the server; trying again automatically."),
+        "offline": _("No connection: deposits are kept on this tablet and sent automatically."),
+        "update": _("A new version is available."),
+        "reload": _("Reload"),
+        "provisional": _("PROVISIONAL"),
+        "provisional_note": _("Not yet sent. The receipt number is given once it is sent; the server recomputes the amounts."),
+        "key": _("Key"),
+        "total": _("Total"),
+        "fee": _("Fee"),
+        "credited": _("Credited to savings"),
+        "close": _("Close"),
+        "print": _("Print"),
+        "choose": _("— choose —"),
+        "new_deposit": _("New deposit"),
+        "member_unknown_offline": _("Member {member} is not on this tablet yet. Connect once to load the members."),
+        "refused_title": _("The server refused this deposit"),
+        "kept_title": _("Saved on this tablet"),
+        "kept_text": _("Not sent yet ({total}); it is sent automatically when the connection works. You can serve the next member."),
+        "fixing": _("Correct this deposit and save it again: {reason}"),
+        "withdrawal_refused": _("The withdrawal was refused: {reason}"),
+        "withdrawal_kept": _("Not sent yet: the withdrawal is kept on this tablet and sent automatically. Do not hand out the money until it shows as sent."),
+        "no_results": _("No member found for “{q}”."),
+        "searching_offline": _("Offline: searching the members kept on this tablet."),
+    }
+
+
+def counter_context() -> dict | None:
+    """The logged-in operator and unit for the browser code, or None off the counter."""
+    if not current_user.is_authenticated or current_user.role not in ("operator", "unit_manager"):
+        return None
+    unit = current_user.unit
+    if unit is None:
+        return None
+    from flask_babel import get_locale
+
+    return {"username": current_user.username, "unit": unit.code, "unitName": unit.name,
+            "locale": str(get_locale() or "id"), "version": client_version()}
+
+
+@bp.app_context_processor
+def _counter_client() -> dict:
+    """``counter_client_context()`` and ``counter_client_i18n()`` for base.html."""
+    return {"counter_client_context": counter_context, "counter_client_i18n": counter_i18n}

@@ -1,14 +1,33 @@
-// Service worker: keeps the app shell and the last pages seen, so the counter opens offline.
-// Money never goes through here: POSTs and the API pass straight to the network; deposits taken
-// offline wait in the page's own outbox (outbox.js) until they can be replayed.
+// Service worker: keeps the counter's shell so the queue keeps moving offline (SPEC §6).
+// Money never goes through here: POSTs and the API pass straight to the network; confirmed
+// deposits wait in the page's own outbox (static/counter/sync.js, IndexedDB).
+//
+// The server writes VERSION (a hash of the static files) and STATIC (their URLs) into this
+// file, so every deploy changes its bytes: the browser installs the new worker, which takes
+// over at once and keeps its own cache; a page it takes over offers a reload (CASES C18).
 "use strict";
-var CACHE = "wastebank-shell-v1";
-var SHELL = ["/counter/offline", "/static/app.css", "/static/counter.js", "/static/outbox.js",
-             "/static/manifest.webmanifest", "/static/icon-192.png"];
+var VERSION = "__VERSION__";
+var STATIC = ["__STATIC__"];
+var CACHE = "wastebank-" + VERSION;
+// Pages kept for offline use: the find screen and the memberless deposit screen.
+var PAGES = ["/counter", "/counter/shell/deposit"];
+var OFFLINE = "/counter/offline";
+// A navigation that takes longer than this is served from the cache (a stalled Wi-Fi).
+var NAVIGATION_TIMEOUT_MS = 8000;
+
+function warmPages(cache) {
+  return Promise.all(PAGES.map(function (path) {
+    return fetch(path, { credentials: "same-origin", cache: "no-store" }).then(function (response) {
+      if (response.ok && !response.redirected) { return cache.put(path, response); }
+      return null;
+    }).catch(function () { return null; });
+  }));
+}
 
 self.addEventListener("install", function (event) {
-  event.waitUntil(caches.open(CACHE).then(function (cache) { return cache.addAll(SHELL); })
-    .then(function () { return self.skipWaiting(); }));
+  event.waitUntil(caches.open(CACHE).then(function (cache) {
+    return cache.addAll(STATIC.concat([OFFLINE])).then(function () { return warmPages(cache); });
+  }).then(function () { return self.skipWaiting(); }));
 });
 
 self.addEventListener("activate", function (event) {
@@ -17,32 +36,60 @@ self.addEventListener("activate", function (event) {
   }).then(function () { return self.clients.claim(); }));
 });
 
+// A page asks for the offline pages to be (re)fetched while the operator is logged in.
+self.addEventListener("message", function (event) {
+  if (event.data === "warm") { event.waitUntil(caches.open(CACHE).then(warmPages)); }
+});
+
+function withTimeout(promise, ms) {
+  return new Promise(function (resolve, reject) {
+    var timer = setTimeout(function () { reject(new Error("timeout")); }, ms);
+    promise.then(function (value) { clearTimeout(timer); resolve(value); },
+                 function (error) { clearTimeout(timer); reject(error); });
+  });
+}
+
+function offlineCopy(url, orElse) {
+  return caches.open(CACHE).then(function (cache) {
+    if (/^\/counter\/member\/[^/]+\/deposit$/.test(url.pathname)) {
+      return cache.match("/counter/shell/deposit");
+    }
+    if (url.pathname === "/counter") { return cache.match("/counter", { ignoreSearch: true }); }
+    return cache.match(url.pathname + url.search);
+  }).then(function (hit) {
+    if (hit) { return hit; }
+    return orElse || caches.open(CACHE).then(function (cache) { return cache.match(OFFLINE); });
+  });
+}
+
 self.addEventListener("fetch", function (event) {
   var request = event.request;
   var url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin || url.pathname.indexOf("/api/") === 0
-      || url.pathname.slice(-4) === ".pdf") {
+      || url.pathname.slice(-4) === ".pdf" || url.pathname === "/sw.js") {
     return;  // writes, the API and documents always go to the network
   }
   if (url.pathname.indexOf("/static/") === 0) {
-    event.respondWith(caches.match(request).then(function (hit) {
-      return hit || fetch(request).then(function (response) {
-        var copy = response.clone();
-        caches.open(CACHE).then(function (cache) { cache.put(request, copy); });
-        return response;
+    event.respondWith(caches.open(CACHE).then(function (cache) {
+      return cache.match(request, { ignoreSearch: true }).then(function (hit) {
+        return hit || fetch(request).then(function (response) {
+          if (response.ok) { cache.put(request, response.clone()); }
+          return response;
+        });
       });
     }));
     return;
   }
   if (request.mode === "navigate") {
-    event.respondWith(fetch(request).then(function (response) {
-      if (response.ok && url.pathname.indexOf("/counter") === 0) {
+    event.respondWith(withTimeout(fetch(request), NAVIGATION_TIMEOUT_MS).then(function (response) {
+      if (response.status >= 500) {
+        return offlineCopy(url, response);  // a server error: the kept copy, else the error page
+      }
+      if (response.ok && !response.redirected && !url.search && PAGES.indexOf(url.pathname) >= 0) {
         var copy = response.clone();
-        caches.open(CACHE).then(function (cache) { cache.put(request, copy); });
+        caches.open(CACHE).then(function (cache) { cache.put(url.pathname, copy); });
       }
       return response;
-    }).catch(function () {
-      return caches.match(request).then(function (hit) { return hit || caches.match("/counter/offline"); });
-    }));
+    }).catch(function () { return offlineCopy(url); }));
   }
 });

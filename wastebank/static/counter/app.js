@@ -1,0 +1,72 @@
+// Entry point of the counter's browser code, loaded on every page of unit staff.
+// Starts the outbox sender and its panel, keeps the unit's snapshot (members, prices) fresh
+// while online, installs the service worker and tells the operator when a new version is
+// ready (CASES C18). Page modules (deposit, find) are loaded only where their page is.
+import * as panel from "./panel.js";
+import * as store from "./store.js";
+import * as sync from "./sync.js";
+
+const SNAPSHOT_EVERY_MS = 5 * 60 * 1000;
+
+function readJson(id) {
+  const node = document.getElementById(id);
+  if (!node) { return null; }
+  try { return JSON.parse(node.textContent); } catch (e) { return null; }
+}
+
+function serviceWorker(i18n) {
+  if (!("serviceWorker" in navigator)) { return; }
+  const hadController = !!navigator.serviceWorker.controller;
+  navigator.serviceWorker.register("/sw.js", { scope: "/", updateViaCache: "none" }).then((registration) => {
+    registration.update().catch(() => {});
+    // Keep the offline pages current while the operator is logged in and online.
+    navigator.serviceWorker.ready.then((ready) => {
+      if (ready.active && navigator.onLine) { ready.active.postMessage("warm"); }
+    });
+  }).catch(() => { /* the counter works without it, only not offline */ });
+  // A new version took over this page: offer the reload (the outbox is in IndexedDB, which
+  // both versions share, so nothing queued is lost).
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    if (!hadController || document.getElementById("update-banner")) { return; }
+    const banner = document.createElement("div");
+    banner.id = "update-banner";
+    banner.className = "update-banner";
+    banner.innerHTML = "<span></span><button type=\"button\" class=\"primary\"></button>";
+    banner.querySelector("span").textContent = i18n.update;
+    banner.querySelector("button").textContent = i18n.reload;
+    banner.querySelector("button").addEventListener("click", () => location.reload());
+    document.body.insertBefore(banner, document.body.firstChild);
+  });
+}
+
+async function main() {
+  const context = readJson("counter-context");
+  const i18n = readJson("counter-i18n") || {};
+  if (!context || !context.username) { return; }
+  window.wastebankCounter = { context: context, i18n: i18n, sync: sync, store: store };
+  serviceWorker(i18n);
+  // Logging out revokes the device token on the server; forget it here too (the queue stays).
+  document.querySelectorAll('form[action$="/logout"]').forEach((form) => {
+    form.addEventListener("submit", () => { sync.forgetToken(); });
+  });
+  await store.importLegacy();
+  store.persist();
+  panel.mount(i18n, context);
+  await sync.start(context);
+  const refresh = () => { if (navigator.onLine) { sync.refreshSnapshot(); } };
+  refresh();
+  setInterval(refresh, SNAPSHOT_EVERY_MS);
+  window.addEventListener("online", refresh);
+  if (document.getElementById("deposit-form")) {
+    (await import("./deposit.js")).init(context, i18n);
+  }
+  if (document.querySelector("#confirm-form[data-member]")) {
+    (await import("./withdraw.js")).init(context, i18n);
+  }
+  if (document.getElementById("find-form")) {
+    (await import("./find.js")).init(context, i18n);
+  }
+  document.documentElement.dataset.counterReady = "1";
+}
+
+main().catch((error) => { console.error(error); });

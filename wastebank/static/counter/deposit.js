@@ -1,0 +1,423 @@
+// The deposit screen (setoran): tap a tile, type the weight, check with the member, save.
+// Line values come from money.js, the same rules as wastebank/money.py (shared test vectors).
+// "Simpan setoran" writes the deposit to the outbox first, then the outbox sends it through
+// the JSON API with its idempotency key: a failed network never loses a confirmed deposit and
+// never shows the browser's error page. Works offline from the tablet's snapshot.
+import { formatIdr, formatQuantity, messageFor, parseQuantity, quoteLines } from "./money.js";
+import { isoWithOffset, newKey } from "./outbox-core.js";
+import { showSlip } from "./panel.js";
+import * as store from "./store.js";
+import * as sync from "./sync.js";
+
+// Sub-unit a line's unit button switches to.
+const SMALL = { kg: "g", L: "ml" };
+// How long the screen waits for the server's answer before it tells the operator the deposit
+// is kept on the tablet and moves on (the outbox keeps trying).
+const WAIT_FOR_ANSWER_MS = 12000;
+
+let data = null;
+let T = {};
+let M = {};
+let ctx = {};
+let form, body, template, totalCell, confirmPanel, resultPanel;
+let fixing = null;   // the refused outbox item being corrected, if any
+let member = null;   // {member_no, name, balance_idr}
+let prices = {};     // CODE → {name, unit, buy_price_idr, max_line_milli, material_group}
+let order = [];
+
+function readJson(id) {
+  const node = document.getElementById(id);
+  return node ? JSON.parse(node.textContent) : null;
+}
+
+function esc(text) {
+  return String(text == null ? "" : text).replace(/[&<>"']/g, (c) => (
+    { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+}
+
+/** Start the screen: server data when online, else the tablet's snapshot (shell page). */
+export async function init(context, i18n) {
+  ctx = context;
+  T = i18n;
+  form = document.getElementById("deposit-form");
+  body = document.getElementById("lines");
+  template = document.getElementById("line-template");
+  totalCell = document.getElementById("total");
+  confirmPanel = document.getElementById("confirm-panel");
+  resultPanel = document.getElementById("result-panel");
+  data = readJson("deposit-data");
+  M = data.messages;
+  const snap = await sync.snapshot();
+  const memberNo = decodeURIComponent((location.pathname.match(/\/counter\/member\/([^/]+)\/deposit/) || [])[1] || "");
+  if (data.member) {
+    member = data.member;
+    prices = data.prices;
+    order = data.order;
+  } else if (snap) {
+    fromSnapshot(snap, memberNo);
+  }
+  if (!member) {
+    showUnavailable(memberNo);
+    return;
+  }
+  if (!data.member) { renderShell(); }
+  wire();
+  if (location.hash.indexOf("#fix=") === 0) { await loadFix(location.hash.slice(5)); }
+  update();
+  form.dataset.ready = "1";
+}
+
+function fromSnapshot(snap, memberNo) {
+  const wanted = memberNo.toUpperCase();
+  const found = snap.members.find((m) => m.member_no.toUpperCase() === wanted);
+  if (found) { member = { member_no: found.member_no, name: found.name, balance_idr: found.balance_idr, rt: found.rt, rw: found.rw }; }
+  data.fee_bp = snap.unit.fee_bp;
+  prices = {};
+  order = [];
+  for (const row of snap.prices) {
+    prices[row.category] = { name: ctx.locale === "en" ? row.name_en : row.name_id, unit: row.unit,
+                             buy_price_idr: row.buy_price_idr, max_line_milli: row.max_line_milli,
+                             material_group: row.material_group };
+    order.push(row.category);
+  }
+}
+
+function showUnavailable(memberNo) {
+  form.hidden = true;
+  const note = document.createElement("p");
+  note.className = "error";
+  note.id = "deposit-unavailable";
+  note.textContent = T.member_unknown_offline.replace("{member}", memberNo);
+  form.parentNode.insertBefore(note, form);
+}
+
+/** The shell page (served offline) has no member or tiles: draw them from the snapshot. */
+function renderShell() {
+  document.title = T.new_deposit + " · " + member.name;
+  const head = document.querySelector(".member-head");
+  if (head) {
+    head.querySelector("h1").textContent = member.name;
+    head.querySelector(".member-no").textContent = member.member_no + (member.rt ? " · RT " + member.rt + "/RW " + member.rw : "");
+  }
+  const tiles = form.querySelector(".tiles");
+  tiles.innerHTML = order.map((code) => {
+    const p = prices[code];
+    return '<button type="button" class="tile group-' + esc(p.material_group) + '" data-code="' + esc(code) + '">' +
+      '<span class="tname">' + esc(p.name) + '</span><span class="tprice">' + esc(formatIdr(p.buy_price_idr, ctx.locale)) +
+      "/" + esc(p.unit) + "</span></button>";
+  }).join("");
+  const options = '<option value="">' + esc(T.choose) + "</option>" + order.map((code) =>
+    '<option value="' + esc(code) + '" data-price="' + prices[code].buy_price_idr + '" data-unit="' + esc(prices[code].unit) + '">' +
+    esc(prices[code].name) + "</option>").join("");
+  body.querySelectorAll("select.cat").forEach((select) => { select.innerHTML = options; });
+  template.innerHTML = template.innerHTML.replace(/<select([^>]*)>[\s\S]*?<\/select>/, "<select$1>" + options + "</select>");
+  const back = document.getElementById("deposit-back");
+  if (back) { back.href = "/counter"; }
+  showBalance(member.balance_idr);
+}
+
+function showBalance(value) {
+  const cell = document.getElementById("balance");
+  if (cell && typeof value === "number") { cell.textContent = formatIdr(value, ctx.locale); }
+}
+
+function rows() { return Array.prototype.slice.call(body.querySelectorAll("tr.line")); }
+
+/** The row's category code, its typed text as the server will read it, and its unit. */
+function readRow(row) {
+  const code = row.querySelector("select.cat").value;
+  const price = prices[code];
+  const unit = price ? price.unit : "";
+  const toggle = row.querySelector(".unit");
+  const typed = row.querySelector("input.quantity").value.trim();
+  const hasSuffix = /[a-z]\s*$/i.test(typed);
+  const small = toggle.dataset.small === "1" && SMALL[unit] && !hasSuffix;
+  return { code: code, unit: unit, typed: typed, hasSuffix: hasSuffix, small: small,
+           text: small && typed ? typed + " " + SMALL[unit] : typed };
+}
+
+function rowError(row, message) {
+  let node = row.querySelector("p.live");
+  if (!node) {
+    node = document.createElement("p");
+    node.className = "error live";
+    node.setAttribute("role", "alert");
+    row.querySelector(".qty").parentNode.appendChild(node);
+  }
+  node.textContent = message || "";
+  node.hidden = !message;
+  row.classList.toggle("has-error", !!message);
+}
+
+/** Recompute every line as the operator types; validation messages are the server's own. */
+function update() {
+  let total = 0;
+  for (const row of rows()) {
+    const r = readRow(row);
+    const price = prices[r.code];
+    const toggle = row.querySelector(".unit");
+    if (!SMALL[r.unit]) { toggle.dataset.small = ""; }
+    toggle.textContent = r.hasSuffix ? "" : (r.small ? SMALL[r.unit] : r.unit);
+    toggle.disabled = !SMALL[r.unit] || r.hasSuffix;
+    row.querySelector(".price").textContent = price ? formatIdr(price.buy_price_idr, ctx.locale) + "/" + r.unit : "";
+    const amountCell = row.querySelector(".amount");
+    amountCell.textContent = "";
+    if (!r.typed) { rowError(row, ""); continue; }
+    if (!price) { rowError(row, M.no_category); continue; }
+    const parsed = parseQuantity(r.text, r.unit, price.max_line_milli, ctx.locale);
+    if (!parsed.ok) {
+      // A number still being typed ("1," or "") is not an error yet; everything else is.
+      rowError(row, /[.,]$/.test(r.typed) ? "" : messageFor(parsed, M));
+      continue;
+    }
+    rowError(row, "");
+    const quoted = quoteLines([{ category: r.code, quantity: r.text }], pricesForQuote(), 0, 0);
+    if (quoted.lines.length) {
+      amountCell.textContent = formatIdr(quoted.lines[0].amount_idr, ctx.locale);
+      total += quoted.lines[0].amount_idr;
+    } else {
+      const err = quoted.errors["lines.0.quantity"];
+      if (err) { rowError(row, messageFor(err, M)); }
+    }
+  }
+  totalCell.textContent = formatIdr(total, ctx.locale);
+}
+
+function pricesForQuote() {
+  const out = {};
+  for (const code of Object.keys(prices)) {
+    out[code] = { unit: prices[code].unit, buy_price_idr: prices[code].buy_price_idr, max_line_milli: prices[code].max_line_milli };
+  }
+  return out;
+}
+
+function addRow(code) {
+  // A tile whose category already has a line focuses that line instead of adding a twin.
+  const existing = rows().find((row) => row.querySelector("select.cat").value === code);
+  if (existing) {
+    existing.querySelector("input.quantity").focus();
+    return existing;
+  }
+  const all = rows();
+  const last = all[all.length - 1];
+  let target;
+  if (last && !last.querySelector("select.cat").value && !last.querySelector("input.quantity").value) {
+    target = last;
+  } else {
+    const index = all.reduce((max, r) => Math.max(max, parseInt(r.dataset.index, 10) + 1), 0);
+    const holder = document.createElement("tbody");
+    holder.innerHTML = template.innerHTML.replace(/__i__/g, String(index)).trim();
+    target = holder.firstElementChild;
+    body.appendChild(target);
+  }
+  target.querySelector("select.cat").value = code;
+  update();
+  target.querySelector("input.quantity").focus();
+  return target;
+}
+
+function clearLines() {
+  rows().forEach((row, index) => {
+    if (index > 0) { row.remove(); return; }
+    row.querySelector("select.cat").value = "";
+    row.querySelector("input.quantity").value = "";
+    row.querySelector(".unit").dataset.small = "";
+  });
+  update();
+}
+
+function wire() {
+  form.querySelector(".tiles").addEventListener("click", (event) => {
+    const tile = event.target.closest(".tile");
+    if (tile) { addRow(tile.dataset.code); }
+  });
+  body.addEventListener("input", update);
+  body.addEventListener("change", update);
+  body.addEventListener("click", (event) => {
+    const button = event.target.closest("button");
+    if (!button) { return; }
+    if (button.classList.contains("unit")) {
+      button.dataset.small = button.dataset.small === "1" ? "" : "1";
+      update();
+      button.closest("tr.line").querySelector("input.quantity").focus();
+    } else if (button.classList.contains("remove")) {
+      const row = button.closest("tr.line");
+      if (rows().length > 1) { row.remove(); } else {
+        row.querySelector("select.cat").value = "";
+        row.querySelector("input.quantity").value = "";
+      }
+      update();
+    }
+  });
+  // The check step happens here, on the tablet: no form POST, so no error page can appear.
+  form.addEventListener("submit", (event) => { event.preventDefault(); review(); });
+  document.getElementById("edit").addEventListener("click", () => {
+    confirmPanel.hidden = true;
+    form.hidden = false;
+  });
+  document.getElementById("save").addEventListener("click", save);
+}
+
+/** The lines as the API takes them, and the quote the member is shown. */
+function currentQuote() {
+  const lines = [];
+  const rowsUsed = [];
+  for (const row of rows()) {
+    const r = readRow(row);
+    if (!r.code && !r.typed) { continue; }
+    if (!r.code) { rowError(row, M.no_category); return { invalid: true, row: row }; }
+    lines.push({ category: r.code, quantity: r.text });
+    rowsUsed.push(row);
+  }
+  const quote = quoteLines(lines, pricesForQuote(), data.fee_bp || 0, member.balance_idr || 0);
+  return { lines: lines, rows: rowsUsed, quote: quote };
+}
+
+function review() {
+  const current = currentQuote();
+  const general = document.getElementById("deposit-error");
+  general.textContent = "";
+  if (current.invalid) { current.row.querySelector("input.quantity").focus(); return; }
+  const errors = current.quote.errors || {};
+  const keys = Object.keys(errors);
+  if (keys.length) {
+    let first = null;
+    for (const key of keys) {
+      const match = key.match(/^lines\.(\d+)\.(\w+)$/);
+      if (match) {
+        const row = current.rows[parseInt(match[1], 10)];
+        rowError(row, messageFor(errors[key], M));
+        first = first || row;
+      } else {
+        general.textContent = messageFor(errors[key], M);
+      }
+    }
+    if (first) { first.querySelector("input.quantity").focus(); }
+    return;
+  }
+  const q = current.quote;
+  const table = confirmPanel.querySelector("tbody");
+  table.innerHTML = q.lines.map((line) => "<tr><td>" + esc(prices[line.category].name) + '</td><td class="num">' +
+    esc(formatQuantity(line.quantity_milli, line.unit, ctx.locale)) + '</td><td class="num">' +
+    esc(formatIdr(line.unit_price_idr, ctx.locale)) + "/" + esc(line.unit) + '</td><td class="num">' +
+    esc(formatIdr(line.amount_idr, ctx.locale)) + "</td></tr>").join("");
+  document.getElementById("confirm-total").textContent = formatIdr(q.total_idr, ctx.locale);
+  const feeRow = document.getElementById("confirm-fee-row");
+  feeRow.hidden = !q.fee_idr;
+  document.getElementById("confirm-fee").textContent = "−" + formatIdr(q.fee_idr, ctx.locale);
+  document.getElementById("confirm-credited").textContent = formatIdr(q.credited_idr, ctx.locale);
+  document.getElementById("confirm-balance").textContent = formatIdr(q.balance_after_idr, ctx.locale);
+  const save = document.getElementById("save");
+  save.disabled = false;
+  delete save.dataset.sent;
+  form.hidden = true;
+  confirmPanel.hidden = false;
+  confirmPanel.dataset.lines = JSON.stringify(current.lines);
+  window.scrollTo(0, 0);
+  save.focus();
+}
+
+/** Canonical quantity text for the API: "1.5" for 1 500 thousandths (no locale, no unit). */
+function canonical(milli) {
+  const whole = Math.floor(milli / 1000);
+  const frac = milli % 1000;
+  return frac ? whole + "." + String(frac).padStart(3, "0").replace(/0+$/, "") : String(whole);
+}
+
+async function save() {
+  const button = document.getElementById("save");
+  if (button.dataset.sent) { return; }   // one tap saves once
+  button.dataset.sent = "1";
+  button.disabled = true;
+  document.getElementById("edit").disabled = true;
+  const current = currentQuote();
+  const q = current.quote;
+  const now = new Date();
+  const item = {
+    key: newKey(), kind: "deposit", username: ctx.username, unit: ctx.unit,
+    member_no: member.member_no, member_name: member.name,
+    body: { member: member.member_no, recorded_at: isoWithOffset(now), expected_credited_idr: q.credited_idr,
+            lines: q.lines.map((line) => ({ category: line.category, quantity: canonical(line.quantity_milli) })) },
+    estimate: { total_idr: q.total_idr, fee_idr: q.fee_idr, credited_idr: q.credited_idr,
+                lines: q.lines.map((line) => ({ category: line.category, name: prices[line.category].name,
+                                                quantity_text: formatQuantity(line.quantity_milli, line.unit, ctx.locale),
+                                                unit_price_idr: line.unit_price_idr, amount_idr: line.amount_idr })) },
+    captured_at: now.toISOString(), state: "queued", attempts: 0, corrects: fixing ? fixing.key : null,
+  };
+  if (fixing) { await sync.replace(fixing.key, item); } else { await sync.enqueue(item); }
+  await awaitAnswer(item);
+}
+
+/** Wait for the outbox's answer: the receipt, a refusal to correct, or "kept on the tablet". */
+function awaitAnswer(item) {
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (stored) => {
+      if (done) { return; }
+      done = true;
+      stop();
+      clearTimeout(timer);
+      showResult(stored || item);
+      resolve();
+    };
+    const check = async () => {
+      const stored = await store.getItem(item.key);
+      if (!stored) { return; }
+      if (stored.state === "synced" || stored.state === "fix") { finish(stored); }
+      else if (!navigator.onLine || sync.status.auth || (stored.state === "queued" && stored.last_error)) { finish(stored); }
+    };
+    const stop = sync.onChange(check);
+    const timer = setTimeout(() => store.getItem(item.key).then(finish), WAIT_FOR_ANSWER_MS);
+    check();
+  });
+}
+
+function showResult(item) {
+  confirmPanel.hidden = true;
+  if (item.state === "synced" && item.response && item.response.receipt_no) {
+    location.assign("/counter/receipt/" + encodeURIComponent(item.response.receipt_no) + "?new=1");
+    return;
+  }
+  resultPanel.hidden = false;
+  const title = resultPanel.querySelector("h2");
+  const text = resultPanel.querySelector("p.what");
+  resultPanel.className = "card result-panel " + item.state;
+  if (item.state === "fix") {
+    title.textContent = T.refused_title;
+    text.textContent = (item.error && item.error.reason) || "";
+    document.getElementById("result-fix").hidden = false;
+    document.getElementById("result-fix").onclick = () => { loadFix(item.key).then(() => { resultPanel.hidden = true; }); };
+  } else {
+    title.textContent = T.kept_title;
+    text.textContent = T.kept_text.replace("{total}", formatIdr(item.estimate.credited_idr, ctx.locale));
+    document.getElementById("result-fix").hidden = true;
+  }
+  document.getElementById("result-slip").onclick = () => { store.getItem(item.key).then(showSlip); };
+  document.getElementById("result-slip").hidden = item.state === "fix";
+  window.scrollTo(0, 0);
+  document.getElementById("result-next").focus();
+}
+
+/** Reopen a refused outbox item in the form to correct it; saving gives it a new key. */
+async function loadFix(key) {
+  const item = await store.getItem(key);
+  if (!item || item.state !== "fix" || item.member_no !== member.member_no) { return; }
+  fixing = item;
+  clearLines();
+  let first = true;
+  for (const line of item.body.lines) {
+    const row = first ? rows()[0] : null;
+    let target = row;
+    if (first) { row.querySelector("select.cat").value = line.category; } else { target = addRow(line.category); }
+    target.querySelector("input.quantity").value = String(line.quantity).replace(".", ctx.locale === "en" ? "." : ",");
+    first = false;
+  }
+  const note = document.getElementById("deposit-error");
+  note.textContent = T.fixing.replace("{reason}", (item.error && item.error.reason) || "");
+  form.hidden = false;
+  confirmPanel.hidden = true;
+  update();
+  const field = item.error && item.error.field ? item.error.field.match(/^lines\.(\d+)\./) : null;
+  const row = field ? rows()[parseInt(field[1], 10)] : rows()[0];
+  if (row) { row.querySelector("input.quantity").focus(); }
+}

@@ -1,0 +1,114 @@
+// The outbox's rules, without storage or network (SPEC §6 "Offline-first at the counter",
+// LEDGER.md "Offline replays"). Pure functions: the page (sync.js) and Node's tests use them.
+//
+// An item is a money-moving request the operator confirmed: written to the tablet's outbox
+// *before* it is sent, sent with its idempotency key until the server gives a final answer.
+//   state "queued"   menunggu         — not yet answered; sent (again) when it can be
+//   state "sending"  mengirim         — a request is in flight (a reload turns it back to queued)
+//   state "synced"   terkirim         — the server recorded it; `response` holds its answer
+//   state "fix"      perlu diperbaiki — the server refused it (409/422); the operator corrects
+//                                       it (a corrected body gets a new key) or removes it
+// Nothing leaves the outbox unless the operator removes it or it synced.
+
+export const STATES = Object.freeze(["queued", "sending", "synced", "fix"]);
+
+// How long one request may take before it counts as lost (then resent with the same key).
+export const REQUEST_TIMEOUT_MS = 10000;
+
+// Error codes that the operator cannot correct by editing the deposit: a manager's action or
+// time fixes them, so "Kirim ulang" resends the same key.
+const RESEND_CODES = new Set(["day_closed", "member_inactive", "card_revoked"]);
+
+/**
+ * What to do with an item after one attempt.
+ * `status` is the HTTP status (0 for a network error or a timeout); `body` the parsed JSON or
+ * null. Returns {outcome, reason, code} with outcome one of:
+ *   "synced" — 200/201: recorded (a replay of the same key answers the same body)
+ *   "retry"  — network error, timeout, 5xx, 408, 429: keep queued, try again with backoff
+ *   "auth"   — 401/403: the session or device token ended; keep queued until a new login
+ *   "fix"    — 400/404/409/422 and any other 4xx: the server refused this request
+ */
+export function classify(status, body) {
+  const error = body && body.error ? body.error : null;
+  const code = error ? error.code || "" : "";
+  const reason = error ? error.message || "" : "";
+  if (status === 200 || status === 201 || status === 202) { return { outcome: "synced", reason: "", code: "" }; }
+  if (status === 0 || status >= 500 || status === 408 || status === 429) {
+    return { outcome: "retry", reason: reason, code: code || "network" };
+  }
+  if (status === 401 || status === 403) { return { outcome: "auth", reason: reason, code: code || "unauthorized" }; }
+  // A CSRF failure is the page's problem, never the deposit's: the outbox sends with the
+  // device token, so this only happens to a request sent with the session; retry it.
+  if (status === 400 && code === "csrf_failed") { return { outcome: "auth", reason: reason, code: code }; }
+  return { outcome: "fix", reason: reason || ("HTTP " + status), code: code || "refused" };
+}
+
+/** True when a refused item is best resent unchanged (the operator cannot fix it by editing). */
+export function resendable(code) { return RESEND_CODES.has(code); }
+
+/**
+ * Milliseconds to wait before the next attempt after `attempts` failed ones: 2 s, 4 s, 8 s …
+ * capped at 60 s, with up to 20 % jitter from `random` (0..1) so tablets do not stampede.
+ */
+export function backoffMs(attempts, random = 0) {
+  const base = Math.min(60000, 2000 * Math.pow(2, Math.max(0, attempts - 1)));
+  return Math.round(base * (1 + 0.2 * random));
+}
+
+/** Items to send, oldest capture first (capture order; `seq` breaks ties). */
+export function sendOrder(items, username) {
+  return items
+    .filter((item) => item.state === "queued" && (!username || item.username === username))
+    .sort((a, b) => (a.seq - b.seq) || (a.captured_at < b.captured_at ? -1 : a.captured_at > b.captured_at ? 1 : 0));
+}
+
+/** Items a reload found "sending": their request may or may not have arrived; resend them. */
+export function recover(items) {
+  return items.filter((item) => item.state === "sending").map((item) => Object.assign({}, item, { state: "queued" }));
+}
+
+/** A new idempotency key: 32 hex characters (the API accepts 16–64 of [A-Za-z0-9_-]). */
+export function newKey(cryptoObject = globalThis.crypto) {
+  if (cryptoObject && cryptoObject.randomUUID) { return cryptoObject.randomUUID().replace(/-/g, ""); }
+  const bytes = new Uint8Array(16);
+  cryptoObject.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * ISO 8601 with the tablet's own UTC offset, to the second: "2025-07-01T09:00:00+07:00".
+ * The server keeps it as the capture time (`recorded_at`, LEDGER.md I11).
+ */
+export function isoWithOffset(date) {
+  const pad = (n) => String(Math.abs(Math.trunc(n))).padStart(2, "0");
+  const offset = -date.getTimezoneOffset();
+  const sign = offset >= 0 ? "+" : "-";
+  return date.getFullYear() + "-" + pad(date.getMonth() + 1) + "-" + pad(date.getDate()) + "T" +
+    pad(date.getHours()) + ":" + pad(date.getMinutes()) + ":" + pad(date.getSeconds()) +
+    sign + pad(offset / 60) + ":" + pad(offset % 60);
+}
+
+/** "01/07/2025" for a Date in the tablet's time zone. */
+export function formatDay(date) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return pad(date.getDate()) + "/" + pad(date.getMonth() + 1) + "/" + date.getFullYear();
+}
+
+/**
+ * The warning for items still unsent from an earlier day (CASES C16), or null:
+ * {count, since: "01/07/2025"} where `since` is the oldest unsent capture day.
+ */
+export function staleWarning(items, now) {
+  const today = formatDay(now);
+  const unsent = items.filter((item) => item.state === "queued" || item.state === "sending" || item.state === "fix");
+  if (!unsent.length) { return null; }
+  const oldest = unsent.map((item) => new Date(item.captured_at)).sort((a, b) => a - b)[0];
+  if (formatDay(oldest) === today) { return null; }
+  return { count: unsent.length, since: formatDay(oldest) };
+}
+
+/** Synced items older than `days` days are dropped from the list; unsent items never are. */
+export function prune(items, now, days = 7) {
+  const limit = now.getTime() - days * 86400000;
+  return items.filter((item) => item.state !== "synced" || new Date(item.synced_at || item.captured_at).getTime() >= limit);
+}

@@ -1,0 +1,163 @@
+// The outbox panel on every counter page: what is queued (menunggu), in flight (mengirim),
+// synced with its receipt (terkirim) and refused with the server's reason (perlu diperbaiki).
+// The operator can always see where each confirmed deposit is; nothing disappears unseen.
+import { formatIdr } from "./money.js";
+import { formatDay, resendable, staleWarning } from "./outbox-core.js";
+import * as store from "./store.js";
+import * as sync from "./sync.js";
+
+let T = {};
+let ctx = {};
+let host = null;
+
+/** Mount the panel at the top of <main> and keep it current. */
+export function mount(i18n, context) {
+  T = i18n;
+  ctx = context;
+  host = document.getElementById("outbox-panel");
+  if (!host) {
+    const main = document.querySelector("main");
+    if (!main) { return; }
+    host = document.createElement("section");
+    host.id = "outbox-panel";
+    host.setAttribute("aria-live", "polite");
+    main.insertBefore(host, main.firstChild);
+  }
+  host.addEventListener("click", onClick);
+  sync.onChange(render);
+  window.addEventListener("online", render);
+  window.addEventListener("offline", render);
+  render();
+}
+
+function fill(template, values) {
+  return String(template || "").replace(/\{(\w+)\}/g, (m, name) => (name in values ? values[name] : m));
+}
+
+function esc(text) {
+  return String(text == null ? "" : text).replace(/[&<>"']/g, (c) => (
+    { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+}
+
+function localTime(iso) {
+  const d = new Date(iso);
+  const pad = (n) => String(n).padStart(2, "0");
+  return formatDay(d) + " " + pad(d.getHours()) + ":" + pad(d.getMinutes());
+}
+
+function amountOf(item) {
+  if (item.state === "synced" && item.response) {
+    const value = item.response.credited_idr != null ? item.response.credited_idr : item.response.amount_idr;
+    if (value != null) { return formatIdr(value, ctx.locale); }
+  }
+  if (item.estimate && item.estimate.credited_idr != null) { return formatIdr(item.estimate.credited_idr, ctx.locale); }
+  if (item.body && item.body.amount_idr != null) { return formatIdr(item.body.amount_idr, ctx.locale); }
+  return "";
+}
+
+function today(item) { return formatDay(new Date(item.synced_at || item.captured_at)) === formatDay(new Date()); }
+
+async function render() {
+  if (!host) { return; }
+  const all = (await store.allItems()).filter((item) => item.username === ctx.username);
+  // Unsent items always show; synced ones only for today (the receipt stays on the server).
+  const items = all.filter((item) => item.state !== "synced" || today(item)).reverse();
+  const queued = all.filter((item) => item.state === "queued" || item.state === "sending").length;
+  const fix = all.filter((item) => item.state === "fix").length;
+  const parts = [];
+  if (!navigator.onLine) { parts.push('<p class="notice offline" id="outbox-offline">' + esc(T.offline) + "</p>"); }
+  if (sync.status.auth && queued) {
+    parts.push('<p class="notice error" id="outbox-auth">' + esc(T.auth) +
+               ' <a class="button secondary" href="/login?next=' + encodeURIComponent(location.pathname) + '">' +
+               esc(T.login) + "</a></p>");
+  }
+  const stale = staleWarning(all, new Date());
+  if (stale) { parts.push('<p class="notice error" id="outbox-stale">' + esc(fill(T.stale, stale)) + "</p>"); }
+  if (!items.length && !parts.length) { host.innerHTML = ""; host.className = ""; return; }
+  host.className = items.length ? "outbox card" : "outbox-notices";
+  if (items.length) {
+    parts.push("<h2>" + esc(T.title) + "</h2>");
+    parts.push('<p id="outbox-summary">' + esc(fill(T.summary, { queued: queued, fix: fix })) + "</p>");
+    parts.push("<ul>");
+    for (const item of items) {
+      const label = item.state === "synced" ? T.state_synced + " · " + ((item.response || {}).receipt_no || "")
+        : item.state === "fix" ? T.state_fix : item.state === "sending" ? T.state_sending : T.state_queued;
+      const kind = item.kind === "withdrawal" ? T.kind_withdrawal : T.kind_deposit;
+      let actions = "";
+      if (item.state === "synced" && item.response && item.response.receipt_no) {
+        const href = item.kind === "withdrawal" && item.response.id
+          ? "/counter/withdrawal/" + item.response.id : "/counter/receipt/" + encodeURIComponent(item.response.receipt_no);
+        actions += '<a class="button secondary receipt-link" href="' + esc(href) + '">' + esc(T.receipt) + "</a>";
+      }
+      if ((item.state === "queued" || item.state === "sending") && item.kind !== "withdrawal") {
+        actions += '<button type="button" class="secondary slip" data-key="' + esc(item.key) + '">' + esc(T.slip) + "</button>";
+      }
+      if (item.state === "fix") {
+        if (item.kind !== "withdrawal") {
+          actions += '<a class="button primary fix" href="/counter/member/' + encodeURIComponent(item.member_no) +
+                     "/deposit#fix=" + esc(item.key) + '">' + esc(T.fix) + "</a>";
+        }
+        if (resendable(item.error && item.error.code)) {
+          actions += '<button type="button" class="secondary resend" data-key="' + esc(item.key) + '">' + esc(T.resend) + "</button>";
+        }
+        actions += '<button type="button" class="secondary dismiss" data-key="' + esc(item.key) + '">' + esc(T.remove) + "</button>";
+      }
+      parts.push('<li class="outbox-item ' + item.state + '" data-key="' + esc(item.key) + '">' +
+        '<div class="what"><span class="who">' + esc(item.member_name || item.member_no) + " · " + esc(item.member_no) +
+        "</span><span class=\"muted\">" + esc(kind) + " · " + esc(localTime(item.captured_at)) + " · " + esc(amountOf(item)) +
+        '</span></div><strong class="state">' + esc(label) + "</strong>" +
+        (item.state === "fix" && item.error ? '<p class="error reason">' + esc(item.error.reason) + "</p>" : "") +
+        (item.state === "queued" && item.last_error ? '<p class="muted reason">' + esc(T.retrying) + "</p>" : "") +
+        (actions ? '<div class="actions">' + actions + "</div>" : "") + "</li>");
+    }
+    parts.push("</ul>");
+    if (queued) { parts.push('<button type="button" class="primary" id="outbox-sync">' + esc(T.send_now) + "</button>"); }
+  }
+  host.innerHTML = parts.join("");
+}
+
+async function onClick(event) {
+  const target = event.target.closest("button");
+  if (!target) { return; }
+  if (target.id === "outbox-sync") { sync.kick(0); return; }
+  const key = target.dataset.key;
+  if (target.classList.contains("resend")) { await sync.resend(key); return; }
+  if (target.classList.contains("slip")) { showSlip(await store.getItem(key)); return; }
+  if (target.classList.contains("dismiss")) {
+    const item = await store.getItem(key);
+    if (!item) { return; }
+    if (window.confirm(fill(T.confirm_remove, { member: item.member_name || item.member_no, total: amountOf(item) }))) {
+      await sync.remove(key);
+    }
+  }
+}
+
+/**
+ * The provisional slip of a queued deposit (SEMENTARA): member, lines, total and the item's
+ * key; the receipt number comes after the sync. Shown in a dialog that can be printed.
+ */
+export function showSlip(item) {
+  if (!item) { return; }
+  let dialog = document.getElementById("slip-dialog");
+  if (!dialog) {
+    dialog = document.createElement("dialog");
+    dialog.id = "slip-dialog";
+    document.body.appendChild(dialog);
+  }
+  const est = item.estimate || { lines: [], total_idr: 0, fee_idr: 0, credited_idr: 0 };
+  const rows = (est.lines || []).map((line) => "<tr><td>" + esc(line.name || line.category) + "<br><span class=\"muted\">" +
+    esc(line.quantity_text) + " × " + esc(formatIdr(line.unit_price_idr, ctx.locale)) + "</span></td><td class=\"num\">" +
+    esc(formatIdr(line.amount_idr, ctx.locale)) + "</td></tr>").join("");
+  dialog.innerHTML = '<div class="slip" id="provisional-slip"><p class="stamp">' + esc(T.provisional) + "</p>" +
+    "<h2>" + esc(ctx.unitName || "") + "</h2><p>" + esc(item.member_name) + " · " + esc(item.member_no) + "<br>" +
+    esc(localTime(item.captured_at)) + "</p><table>" + rows +
+    "<tr><th>" + esc(T.total) + '</th><th class="num">' + esc(formatIdr(est.total_idr, ctx.locale)) + "</th></tr>" +
+    (est.fee_idr ? "<tr><td>" + esc(T.fee) + '</td><td class="num">−' + esc(formatIdr(est.fee_idr, ctx.locale)) + "</td></tr>" : "") +
+    "<tr><th>" + esc(T.credited) + '</th><th class="num" id="slip-credited">' + esc(formatIdr(est.credited_idr, ctx.locale)) + "</th></tr></table>" +
+    '<p class="muted">' + esc(T.provisional_note) + "</p><p class=\"key\">" + esc(T.key) + ": " + esc(item.key) + "</p></div>" +
+    '<div class="row two"><button type="button" class="secondary" id="slip-close">' + esc(T.close) + "</button>" +
+    '<button type="button" class="primary" id="slip-print">' + esc(T.print) + "</button></div>";
+  dialog.querySelector("#slip-close").addEventListener("click", () => dialog.close());
+  dialog.querySelector("#slip-print").addEventListener("click", () => window.print());
+  if (dialog.showModal) { dialog.showModal(); } else { dialog.setAttribute("open", ""); }
+}

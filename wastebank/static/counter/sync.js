@@ -1,0 +1,231 @@
+// Sending the outbox (SPEC §6, LEDGER.md "Offline replays"): items go out in capture order,
+// one at a time per tablet (a Web Lock shared by every tab), through the JSON API with their
+// idempotency key and this tablet's device token — never a form's CSRF token, which expires.
+// A lost answer is resolved by resending with the same key: the server returns its stored
+// answer. Network errors, timeouts, 5xx, 408/429 and an ended session leave the item queued;
+// 409/422 move it to "perlu diperbaiki".
+import { backoffMs, classify, recover, REQUEST_TIMEOUT_MS, sendOrder } from "./outbox-core.js";
+import * as store from "./store.js";
+
+const LOCK = "wastebank-outbox-sender";
+const ENDPOINTS = { deposit: "/api/v1/deposits", withdrawal: "/api/v1/withdrawals" };
+const channel = typeof BroadcastChannel !== "undefined" ? new BroadcastChannel("wastebank-outbox") : null;
+
+let context = { username: "", unit: "" };
+let timer = null;
+let failures = 0;
+let running = false;
+const listeners = new Set();
+
+/** The sender's visible status: {auth: bool, waitingUntil: ms epoch or 0, lastError: text}. */
+export const status = { auth: false, waitingUntil: 0, lastError: "" };
+
+/** Start the sender for the logged-in `username` of unit `unit`. */
+export async function start(ctx) {
+  context = ctx;
+  for (const item of recover(await store.allItems())) { await store.putItem(item); }
+  if (channel) { channel.onmessage = () => emit(false); }
+  window.addEventListener("online", () => kick(0));
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) { kick(0); } });
+  kick(0);
+}
+
+/** Call `listener()` whenever an item or the sender's status changes (in any tab). */
+export function onChange(listener) { listeners.add(listener); return () => listeners.delete(listener); }
+
+function emit(broadcast = true) {
+  listeners.forEach((listener) => { try { listener(); } catch (e) { console.error(e); } });
+  if (broadcast && channel) { channel.postMessage("changed"); }
+}
+
+/** Write a confirmed request to the outbox, then try to send it at once. */
+export async function enqueue(item) {
+  item.seq = await store.nextSeq();
+  await store.putItem(item);
+  emit();
+  kick(0);
+  return item;
+}
+
+/** Replace a refused item by its correction (new key), then send. */
+export async function replace(oldKey, item) {
+  item.seq = (await store.getItem(oldKey) || {}).seq || await store.nextSeq();
+  await store.replaceItem(oldKey, item);
+  emit();
+  kick(0);
+  return item;
+}
+
+/** Put a refused item back in the queue with the same key (e.g. after a reopened day). */
+export async function resend(key) {
+  await store.updateItem(key, (item) => item.state === "fix" ? Object.assign(item, { state: "queued", error: null }) : null);
+  emit();
+  kick(0);
+}
+
+/** Remove an item the operator chose to drop (only refused or synced items may go). */
+export async function remove(key) {
+  const item = await store.getItem(key);
+  if (item && (item.state === "fix" || item.state === "synced")) { await store.deleteItem(key); }
+  emit();
+}
+
+/** Try to send now (`delay` ms from now); a later call replaces an earlier timer. */
+export function kick(delay) {
+  if (timer) { clearTimeout(timer); }
+  timer = setTimeout(() => { timer = null; drain(); }, delay || 0);
+}
+
+/** Send every queued item of this user, oldest first, under the tablet-wide lock. */
+export async function drain() {
+  if (running) { return; }
+  running = true;
+  try {
+    if (navigator.locks && navigator.locks.request) {
+      await navigator.locks.request(LOCK, { ifAvailable: true }, async (lock) => {
+        if (!lock) { kick(3000); return; }  // another tab is sending; look again soon
+        await drainHeld();
+      });
+    } else {
+      await drainHeld();
+    }
+  } catch (e) {
+    console.error(e);
+    kick(backoffMs(++failures, Math.random()));
+  } finally {
+    running = false;
+  }
+}
+
+async function drainHeld() {
+  let freshToken = false;
+  for (;;) {
+    const next = sendOrder(await store.allItems(), context.username)[0];
+    if (!next) { failures = 0; status.waitingUntil = 0; emit(false); return; }
+    let token = await store.getValue("token:" + context.username);
+    if (!token) {
+      token = await obtainToken();
+      freshToken = true;
+      if (!token) { status.auth = true; emit(false); kick(30000); return; }
+    }
+    status.auth = false;
+    const item = await store.updateItem(next.key, (current) => current.state === "queued"
+      ? Object.assign(current, { state: "sending", attempts: (current.attempts || 0) + 1,
+                                 last_try: new Date().toISOString() }) : null);
+    if (!item || item.state !== "sending") { continue; }
+    emit();
+    const answer = await send(item, token);
+    const verdict = classify(answer.status, answer.body);
+    if (verdict.outcome === "synced") {
+      failures = 0;
+      await store.updateItem(item.key, (current) => Object.assign(current, {
+        state: "synced", response: answer.body, synced_at: new Date().toISOString(), error: null }));
+      await rememberBalance(item, answer.body);
+      status.lastError = "";
+      emit();
+      continue;
+    }
+    if (verdict.outcome === "fix") {
+      await store.updateItem(item.key, (current) => Object.assign(current, {
+        state: "fix", error: { code: verdict.code, reason: verdict.reason,
+                               field: answer.body && answer.body.error ? answer.body.error.field : null } }));
+      emit();
+      continue;  // a refusal concerns this item only: the next one may go
+    }
+    await store.updateItem(item.key, (current) => Object.assign(current, {
+      state: "queued", last_error: verdict.reason || verdict.code }));
+    if (verdict.outcome === "auth") {
+      await store.deleteValue("token:" + context.username);
+      if (!freshToken) { freshToken = true; continue; }  // try once more with a new token
+      status.auth = true;
+      emit();
+      kick(30000);
+      return;
+    }
+    failures += 1;
+    const wait = backoffMs(failures, Math.random());
+    status.waitingUntil = Date.now() + wait;
+    status.lastError = verdict.reason || verdict.code;
+    emit();
+    kick(wait);
+    return;  // keep capture order: nothing after it goes out first
+  }
+}
+
+async function send(item, token) {
+  const controller = new AbortController();
+  const timeout = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
+  try {
+    const response = await fetch(ENDPOINTS[item.kind] || ENDPOINTS.deposit, {
+      method: "POST", credentials: "omit", signal: controller.signal, cache: "no-store",
+      headers: { "Content-Type": "application/json", "Authorization": "Bearer " + token,
+                 "Idempotency-Key": item.key, "Accept-Language": document.documentElement.lang || "id" },
+      body: JSON.stringify(item.body),
+    });
+    let body = null;
+    try { body = await response.json(); } catch (e) { body = null; }
+    return { status: response.status, body: body };
+  } catch (e) {
+    return { status: 0, body: null };  // network error or timeout: the answer may be lost
+  } finally {
+    clearTimeout(timeout);
+  }
+}
+
+/**
+ * A device token for this tablet from the logged-in session, or null when there is no
+ * session (the operator must log in again; the queue waits). The request carries a custom
+ * header, which a cross-site page cannot send, instead of the page's expiring CSRF token.
+ */
+export async function obtainToken() {
+  try {
+    const response = await fetch("/counter/device-token", {
+      method: "POST", credentials: "same-origin", cache: "no-store",
+      headers: { "X-Requested-With": "wastebank-counter", "Accept": "application/json" },
+    });
+    if (!response.ok || response.redirected) { return null; }
+    const data = await response.json();
+    if (!data || data.username !== context.username || !data.token) { return null; }
+    await store.setValue("token:" + context.username, data.token);
+    return data.token;
+  } catch (e) {
+    return null;
+  }
+}
+
+async function rememberBalance(item, body) {
+  if (!body || typeof body.balance_idr !== "number") { return; }
+  const snapshot = await store.getValue("snapshot:" + context.unit);
+  if (!snapshot) { return; }
+  const member = snapshot.members.find((m) => m.member_no === (body.member_no || item.member_no));
+  if (member) {
+    member.balance_idr = body.balance_idr;
+    await store.setValue("snapshot:" + context.unit, snapshot);
+  }
+}
+
+/** Fetch the unit's members and prices for offline use; keeps the old copy on failure. */
+export async function refreshSnapshot() {
+  try {
+    const controller = new AbortController();
+    const timeout = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
+    const response = await fetch("/api/v1/counter/snapshot", {
+      credentials: "same-origin", cache: "no-store", signal: controller.signal,
+      headers: { "Accept": "application/json" } });
+    clearTimeout(timeout);
+    if (!response.ok || response.redirected) { return null; }
+    const data = await response.json();
+    data.fetched_at = new Date().toISOString();
+    await store.setValue("snapshot:" + context.unit, data);
+    emit(false);
+    return data;
+  } catch (e) {
+    return null;
+  }
+}
+
+/** The stored snapshot of this unit, or null. */
+export async function snapshot() { return store.getValue("snapshot:" + context.unit); }
+
+/** Forget this user's device token (logout revokes it on the server too). */
+export async function forgetToken() { await store.deleteValue("token:" + context.username); }

@@ -1,0 +1,66 @@
+// The withdrawal's confirmation step (penarikan). The check is the server's (it needs the live
+// balance), but "Simpan penarikan" goes through the outbox like a deposit: written to the
+// tablet first, sent through the JSON API with the form's idempotency key, resent after a lost
+// answer with the same key. Until it is sent the operator is told not to hand out the money.
+import * as store from "./store.js";
+import * as sync from "./sync.js";
+
+const WAIT_FOR_ANSWER_MS = 12000;
+
+/** Wire the confirmation form `#confirm-form` of a withdrawal. */
+export function init(context, i18n) {
+  const form = document.getElementById("confirm-form");
+  if (!form || !form.dataset.member) { return; }
+  const save = document.getElementById("save");
+  const note = document.getElementById("withdraw-result");
+  save.addEventListener("click", async (event) => {
+    event.preventDefault();
+    if (save.dataset.sent) { return; }
+    save.dataset.sent = "1";
+    save.disabled = true;
+    const field = (name) => (form.querySelector('[name="' + name + '"]') || { value: "" }).value;
+    const items = [];
+    for (let i = 0; form.querySelector('[name="items-' + i + '-name"]'); i++) {
+      if (field("items-" + i + "-name")) {
+        items.push({ name: field("items-" + i + "-name"), quantity: field("items-" + i + "-quantity"),
+                     value_idr: parseInt(field("items-" + i + "-value"), 10) });
+      }
+    }
+    const amount = parseInt(form.dataset.amount, 10);
+    const item = {
+      key: field("idempotency_key"), kind: "withdrawal", username: context.username, unit: context.unit,
+      member_no: form.dataset.member, member_name: form.dataset.memberName,
+      body: { member: form.dataset.member, amount_idr: amount, method: field("method"),
+              reference: field("reference"), beneficiary: field("beneficiary"), items: items },
+      estimate: null, captured_at: new Date().toISOString(), state: "queued", attempts: 0,
+    };
+    if (!(await store.getItem(item.key))) { await sync.enqueue(item); } else { sync.kick(0); }
+    const stored = await waitFor(item.key);
+    if (stored.state === "synced" && stored.response && stored.response.id) {
+      location.assign("/counter/withdrawal/" + stored.response.id + (stored.response.status === "paid" ? "?new=1" : ""));
+      return;
+    }
+    note.hidden = false;
+    note.className = "flash error";
+    note.textContent = stored.state === "fix"
+      ? i18n.withdrawal_refused.replace("{reason}", (stored.error && stored.error.reason) || "")
+      : i18n.withdrawal_kept;
+    if (stored.state === "fix") { save.hidden = true; }
+  });
+}
+
+function waitFor(key) {
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (stored) => { if (!done) { done = true; stop(); clearTimeout(timer); resolve(stored); } };
+    const check = async () => {
+      const stored = await store.getItem(key);
+      if (!stored) { return; }
+      if (stored.state === "synced" || stored.state === "fix" || !navigator.onLine || sync.status.auth ||
+          (stored.state === "queued" && stored.last_error)) { finish(stored); }
+    };
+    const stop = sync.onChange(check);
+    const timer = setTimeout(() => store.getItem(key).then(finish), WAIT_FOR_ANSWER_MS);
+    check();
+  });
+}
