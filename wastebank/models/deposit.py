@@ -44,6 +44,9 @@ class Deposit(db.Model):
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     void_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entry.id"), unique=True)
+    #: When the receipt page was first shown (UTC); claimed once, so only that view is the
+    #: original and every later view or PDF prints SALINAN (``counter.views.claim_original``).
+    receipt_shown_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit] = relationship()
     member: Mapped[Member] = relationship()

@@ -56,6 +56,8 @@ class Withdrawal(db.Model):
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entry.id"), unique=True)
     void_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entry.id"), unique=True)
+    #: When the paid withdrawal's receipt page was first shown (UTC); see Deposit.receipt_shown_at.
+    receipt_shown_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit] = relationship()
     member: Mapped[Member] = relationship()
