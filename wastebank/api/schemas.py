@@ -254,6 +254,11 @@ class DepositRequestSchema(ApiSchema):
                                  "ISO 8601 with offset, at most 5 minutes ahead and 31 days "
                                  "behind the server. Default: now.",
                   "example": "2026-03-01T09:30:00+07:00"})
+    expected_credited_idr = ma.fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=ma.validate.Range(min=0, max=10**12),
+        metadata={"description": "What the tablet showed the member would be credited (rupiah). "
+                                 "When given and the server's figure differs (prices changed), the "
+                                 "deposit is refused with 409 `quote_changed` and nothing is written."})
 
 
 def _out(field_cls, description: str | None = None, **metadata):
@@ -438,3 +443,56 @@ class VoidSchema(ma.Schema):
     posted_at = _out(ma.fields.String, "Server posting time, UTC", format="date-time")
     postings = ma.fields.List(ma.fields.Nested(VoidPostingSchema), required=True)
     balance_idr = _out(ma.fields.Integer, "Member's savings after the void, rupiah")
+
+
+# --- counter snapshot (issue 8) --------------------------------------------------------------
+
+
+class SnapshotUnitSchema(ma.Schema):
+    """The caller's unit, as the counter needs it for offline receipts and fees."""
+
+    code = _out(ma.fields.String, example="RW05")
+    name = _out(ma.fields.String, example="Bank Sampah Melati RW 05")
+    fee_bp = _out(ma.fields.Integer, "Fee withheld on deposits, basis points (250 = 2.5 %)")
+    receipt_width_mm = _out(ma.fields.Integer, "Receipt printer width, mm", enum=[58, 80])
+
+
+class SnapshotMemberSchema(ma.Schema):
+    """An active member for the offline lookup. Card tokens are never sent, only hashes."""
+
+    member_no = _out(ma.fields.String, example="RW05-0012")
+    name = _out(ma.fields.String)
+    rt = _out(ma.fields.String, "RT (neighbourhood), may be empty")
+    rw = _out(ma.fields.String, "RW, may be empty")
+    balance_idr = _out(ma.fields.Integer, "Savings balance, whole rupiah")
+    card_hashes = ma.fields.List(
+        ma.fields.String(), required=True,
+        metadata={"description": "SHA-256 (lower-case hex of the UTF-8 token) of each live, "
+                                 "unrevoked card; compare the hash of a scanned `/c/<token>`"})
+
+
+class SnapshotPriceSchema(ma.Schema):
+    """A category with a price at the unit."""
+
+    category = _out(ma.fields.String, example="PET-CLEAN")
+    name_id = _out(ma.fields.String, "Name in Indonesian")
+    name_en = _out(ma.fields.String, "Name in English")
+    unit = _out(ma.fields.String, enum=["kg", "L", "pcs"])
+    material_group = _out(ma.fields.String, "Material group, may be empty")
+    buy_price_idr = _out(ma.fields.Integer, "Paid to members, rupiah per unit")
+    max_line_milli = _out(ma.fields.Integer, "Most one line may carry, thousandths of unit")
+    effective_from = _out(ma.fields.Date, "Local date the price applies from")
+
+
+class CounterSnapshotSchema(ma.Schema):
+    """What the counter tablet keeps locally to find members and price lines offline."""
+
+    unit = ma.fields.Nested(SnapshotUnitSchema, required=True)
+    generated_at = _out(ma.fields.String, "When this snapshot was made, UTC", format="date-time")
+    members = ma.fields.List(ma.fields.Nested(SnapshotMemberSchema), required=True,
+                             metadata={"description": "Active members of the unit, by number"})
+    prices = ma.fields.List(ma.fields.Nested(SnapshotPriceSchema), required=True,
+                            metadata={"description": "Prices in force today (local date)"})
+    upcoming_prices = ma.fields.List(
+        ma.fields.Nested(SnapshotPriceSchema), required=True,
+        metadata={"description": "Prices taking effect in the next 7 local days, by date"})

@@ -37,6 +37,7 @@ from .errors import ErrorSchema, domain_error_response, http_error_response
 from .statement_schemas import StatementSchema
 from .schemas import (
     ApiBlueprint,
+    CounterSnapshotSchema,
     DepositRequestSchema,
     DepositSchema,
     IdempotencyHeaderSchema,
@@ -161,10 +162,10 @@ def _member_for_deposit(unit: Unit, ref: str, key: str) -> Member:
 
 
 def _record(unit: Unit, ref: str, lines: list[LineInput], key: str, recorded_at,
-            operator_id: int) -> Outcome:
+            operator_id: int, expected_credited_idr: int | None = None) -> Outcome:
     member = _member_for_deposit(unit, ref, key)
     return record_deposit(unit, member, lines, operator_id=operator_id, idempotency_key=key,
-                          recorded_at=recorded_at)
+                          recorded_at=recorded_at, expect_credited_idr=expected_credited_idr)
 
 
 @blp.route("/deposits", methods=["POST"])
@@ -181,7 +182,8 @@ def _record(unit: Unit, ref: str, lines: list[LineInput], key: str, recorded_at,
     (401, "unauthorized: no session and no valid bearer token"),
     (403, "forbidden: the role may not record deposits"),
     (404, "member_not_found, card_revoked"),
-    (409, "idempotency_key_reused: the key was used for another request"),
+    (409, "idempotency_key_reused: the key was used for another request; quote_changed: "
+          "`expected_credited_idr` differs from the server's figure; day_closed"),
     (422, "idempotency_key_required, member_inactive, validation codes with `field` "
           "(required, not_a_number, thousands_separator, too_precise, over_limit, "
           "unknown_category, too_many, in_future, too_old, …)"),
@@ -199,7 +201,8 @@ def create_deposit(headers: dict, body: dict):
     key = headers["idempotency_key"]
     lines = [LineInput(line["category"], line["quantity"]) for line in body["lines"]]
     outcome = run_in_transaction(lambda: _record(unit, body["member"], lines, key,
-                                                 body["recorded_at"], operator_id))
+                                                 body["recorded_at"], operator_id,
+                                                 body.get("expected_credited_idr")))
     response = jsonify(outcome.body)
     response.status_code = outcome.status
     if outcome.replayed:
@@ -407,6 +410,60 @@ def get_prices(query: dict):
              "effective_from": row.effective_from, "max_line_milli": row.category.max_line_milli}
             for row in rows
         ],
+    }
+
+
+# --- counter snapshot (issue 8) --------------------------------------------------------------
+
+UPCOMING_PRICE_DAYS = 7
+
+
+def _snapshot_price(category, buy_price_idr: int, effective_from) -> dict:
+    return {"category": category.code, "name_id": category.name_id, "name_en": category.name_en,
+            "unit": category.unit, "material_group": category.material_group or "",
+            "buy_price_idr": buy_price_idr, "max_line_milli": category.max_line_milli,
+            "effective_from": effective_from}
+
+
+@blp.route("/counter/snapshot")
+@blp.doc(security=READ_SECURITY)
+@require("deposit.record")
+@blp.response(200, CounterSnapshotSchema)
+@_errors(
+    (401, "unauthorized"),
+    (403, "forbidden: the role may not record deposits, or the caller has no unit"),
+)
+def get_counter_snapshot():
+    """The counter's local copy
+
+    What the counter tablet keeps to go on serving residents offline, for the caller's unit
+    only: the unit's fee and receipt width, its active members (number, name, RT/RW, balance,
+    and the SHA-256 of each live card token — never the token), the prices in force today
+    (local date) and those taking effect in the next 7 days. A fixed number of queries
+    whatever the number of members.
+    """
+    from datetime import timedelta
+
+    from ..models import Price, WasteCategory, utcnow
+    from ..services.members import snapshot_members
+    from ..timeutil import local_today
+
+    unit = counter_unit(current_user)
+    today = local_today()
+    upcoming = db.session.execute(
+        select(Price, WasteCategory).join(WasteCategory, WasteCategory.id == Price.category_id)
+        .where(Price.unit_id == unit.id, Price.effective_from > today,
+               Price.effective_from <= today + timedelta(days=UPCOMING_PRICE_DAYS))
+        .order_by(Price.effective_from, WasteCategory.sort_order, WasteCategory.code))
+    return {
+        "unit": {"code": unit.code, "name": unit.name, "fee_bp": unit.fee_bp,
+                 "receipt_width_mm": unit.receipt_width_mm},
+        "generated_at": utcnow().isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "members": snapshot_members(unit.id),
+        "prices": [_snapshot_price(row.category, row.buy_price_idr, row.effective_from)
+                   for row in current_prices(unit.id, today).values()],
+        "upcoming_prices": [_snapshot_price(category, price.buy_price_idr, price.effective_from)
+                            for price, category in upcoming],
     }
 
 

@@ -45,7 +45,8 @@ def home():
 @bp.route("/counter")
 @require("counter.use")
 def find():
-    """Find a member: exact number or card token jumps to the member; otherwise name search."""
+    """Find a member: a number as operators type it (``12``, ``rw05-12``) or a card token jumps
+    to the member's deposit screen; otherwise name search. Lists the members served today."""
     unit = counter_unit(current_user)
     form = SearchForm(request.args)
     results: list[Member] = []
@@ -62,7 +63,10 @@ def find():
             results = search_members(unit.id, query)
             if not results:
                 error = _("No member found for “%(q)s”.", q=query)
-    return render_template("counter/find.html", unit=unit, form=form, results=results, error=error)
+    from ..services.members import served_today
+
+    return render_template("counter/find.html", unit=unit, form=form, results=results, error=error,
+                           served=served_today(unit.id))
 
 
 def _member_or_404(unit: Unit, member_no: str) -> Member:
@@ -205,9 +209,24 @@ def deposit(member_no: str):
             general.append(_("The form has expired; please try again."))
         else:
             general.append(_("This form was altered or is too long; start a new deposit."))
-    return render_template("counter/deposit.html", unit=unit, member=found, form=form, prices=prices,
-                           balance=member_savings_account(found).balance, general_errors=general), \
-        (422 if failed else 200)
+    return render_deposit_page(unit, found, form=form, prices=prices, general=general,
+                               status=422 if failed else 200)
+
+
+def render_deposit_page(unit: Unit, member: Member | None, *, form: DepositForm | None = None,
+                        prices: dict | None = None, general: list[str] | None = None, status: int = 200):
+    """The deposit screen for ``member``, or the memberless shell page (``member=None``) that
+    the service worker serves offline for any member (``offline.deposit_shell``)."""
+    from .offline import deposit_page_data
+
+    if form is None:
+        form = DepositForm()
+        form.idempotency_key.data = uuid.uuid4().hex
+    prices = current_prices(unit.id) if prices is None else prices
+    balance = member_savings_account(member).balance if member is not None else None
+    return render_template("counter/deposit.html", unit=unit, member=member, form=form, prices=prices,
+                           balance=balance, general_errors=general or [],
+                           client_data=deposit_page_data(unit, member, prices, balance)), status
 
 
 def _visible_deposit(receipt_no: str) -> Deposit:

@@ -1,8 +1,10 @@
 """Members and cards: create, find by number, name or card token."""
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
+from datetime import datetime, timezone
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
@@ -73,9 +75,55 @@ def live_card(member: Member) -> MemberCard | None:
         MemberCard.member_id == member.id, MemberCard.revoked_at.is_(None)))
 
 
+# Separators operators type inside a member number: "rw05-12", "RW05 12", "rw05/12", "rw05.12".
+_NUMBER_SEPARATORS = re.compile(r"[\s\-_./]+")
+_MAX_TYPED_DIGITS = 9  # "12" … "000000012"; longer digit strings are not a member's counter
+
+
+def member_number_candidates(unit_code: str, text: str) -> list[str]:
+    """The member numbers ``text`` may mean at the unit ``unit_code``, most exact first, all
+    upper case (compare with ``upper(member_no)``).
+
+    First the text itself (trimmed, inner whitespace collapsed, upper-cased): an imported
+    number of any shape matches exactly and always wins. Then, when the text is a counter
+    (``12``, ``0012``) or the unit's code followed by a counter with or without separators
+    (``rw05-12``, ``RW05 12``, ``rw0512``, ``RW05-0012``), the unit's standard number
+    ``<UNIT CODE>-<counter, at least 4 digits>`` (``RW05-0012``, see ``next_member_no``).
+    Another unit's number (``RW07-0003`` at RW05) gives only itself, so it finds nothing there.
+    Empty text gives ``[]``. Never raises. The browser mirrors this in
+    ``static/counter/members.js: normaliseMemberRef`` (shared vectors:
+    ``tests/vectors/member_ref.json``).
+    """
+    typed = " ".join(str(text or "").split()).upper()
+    if not typed:
+        return []
+    candidates = [typed]
+    code = str(unit_code or "").strip().upper()
+    compact = _NUMBER_SEPARATORS.sub("", typed)
+    compact_code = _NUMBER_SEPARATORS.sub("", code)
+    counter = None
+    if re.fullmatch(r"[0-9]+", compact):
+        counter = compact
+    elif compact_code and compact.startswith(compact_code) and re.fullmatch(r"[0-9]+", compact[len(compact_code):]):
+        counter = compact[len(compact_code):]
+    if code and counter is not None and len(counter) <= _MAX_TYPED_DIGITS and int(counter) > 0:
+        standard = f"{code}-{int(counter):04d}"
+        if standard not in candidates:
+            candidates.append(standard)
+    return candidates
+
+
+def card_token_hash(token: str) -> str:
+    """The SHA-256 of a card token (UTF-8) as 64 lower-case hex digits: what the counter
+    snapshot hands the tablet instead of the token (``static/counter/members.js: cardHash``)."""
+    return hashlib.sha256(str(token).encode("utf-8")).hexdigest()
+
+
 def find_member(unit_id: int, ref: str) -> Member:
-    """The member of ``unit_id`` named by ``ref``: a member number (case-insensitive), a live
-    card token, or a scanned card URL ending in ``/c/<token>``.
+    """The member of ``unit_id`` named by ``ref``: a member number as operators type it (see
+    :func:`member_number_candidates`: ``12``, ``rw05-12``, ``RW05-0012``; an exact,
+    case-insensitive match always wins), a live card token, or a scanned card URL ending in
+    ``/c/<token>``.
 
     Raises NotFound (also for a revoked card or another unit's member) and DomainError with
     code ``member_inactive`` for a deactivated member.
@@ -85,8 +133,13 @@ def find_member(unit_id: int, ref: str) -> Member:
         raise NotFound(_l("Enter a member number or scan a card."), field="member")
     match = _CARD_URL.search(ref)
     token = match.group(1) if match else ref
-    member = db.session.scalar(select(Member).where(
-        Member.unit_id == unit_id, func.upper(Member.member_no) == ref.upper()))
+    member = None
+    unit_code = db.session.scalar(select(Unit.code).where(Unit.id == unit_id))
+    candidates = member_number_candidates(unit_code or "", ref)
+    if candidates:
+        found = {m.member_no.upper(): m for m in db.session.scalars(select(Member).where(
+            Member.unit_id == unit_id, func.upper(Member.member_no).in_(candidates)))}
+        member = next((found[c] for c in candidates if c in found), None)
     if member is None:
         card = db.session.scalar(select(MemberCard).where(MemberCard.token == token))
         if card is not None and card.revoked_at is not None:
@@ -117,6 +170,72 @@ def search_members(unit_id: int, query: str, limit: int = 20) -> list[Member]:
         .order_by(Member.active.desc(), Member.name)
         .limit(limit)
     ))
+
+
+def served_today(unit_id: int, limit: int = 10) -> list[tuple[Member, datetime]]:
+    """The last ``limit`` distinct members served today at ``unit_id``, newest first: pairs
+    ``(member, at)`` where ``at`` (aware UTC) is the latest capture time today of a deposit
+    (``recorded_at``, so an item synced from the outbox counts on the day it was weighed) or a
+    withdrawal request (``requested_at``, any status). "Today" is the local day
+    (``timeutil.local_today``, Asia/Jakarta by default). Two queries whatever the count."""
+    from sqlalchemy import union_all
+
+    from ..models import Deposit, Withdrawal
+    from ..timeutil import local_day_bounds, local_today
+
+    start, end = local_day_bounds(local_today())
+    visits = union_all(
+        select(Deposit.member_id.label("member_id"), Deposit.recorded_at.label("at"))
+        .where(Deposit.unit_id == unit_id, Deposit.recorded_at >= start, Deposit.recorded_at < end),
+        select(Withdrawal.member_id.label("member_id"), Withdrawal.requested_at.label("at"))
+        .where(Withdrawal.unit_id == unit_id, Withdrawal.requested_at >= start,
+               Withdrawal.requested_at < end),
+    ).subquery()
+    latest_at = func.max(visits.c.at).label("latest_at")
+    rows = db.session.execute(
+        select(visits.c.member_id, latest_at).group_by(visits.c.member_id)
+        .order_by(latest_at.desc(), visits.c.member_id.desc()).limit(limit)).all()
+    if not rows:
+        return []
+    members = {m.id: m for m in db.session.scalars(select(Member).where(
+        Member.unit_id == unit_id, Member.id.in_([row[0] for row in rows])))}
+    return [(members[member_id], _as_utc(at)) for member_id, at in rows if member_id in members]
+
+
+def _as_utc(moment) -> datetime:
+    """A timestamp read back from an aggregate as an aware UTC datetime (SQLite may hand back
+    naive text or a naive datetime)."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def snapshot_members(unit_id: int) -> list[dict]:
+    """The active members of ``unit_id`` for the counter tablet's offline copy, by number:
+    ``{"member_no", "name", "rt", "rw", "balance_idr", "card_hashes"}`` with ``balance_idr``
+    the savings balance in rupiah and ``card_hashes`` the :func:`card_token_hash` of each
+    unrevoked card (the tokens themselves never leave the server). Two queries whatever the
+    number of members."""
+    from ..models import Account
+
+    rows = db.session.execute(
+        select(Member.id, Member.member_no, Member.name, Member.rt, Member.rw, Account.balance)
+        .outerjoin(Account, (Account.member_id == Member.id) & (Account.kind == "member_savings"))
+        .where(Member.unit_id == unit_id, Member.active.is_(True))
+        .order_by(Member.member_no)).all()
+    hashes: dict[int, list[str]] = {}
+    for member_id, token in db.session.execute(
+            select(MemberCard.member_id, MemberCard.token)
+            .join(Member, Member.id == MemberCard.member_id)
+            .where(MemberCard.unit_id == unit_id, MemberCard.revoked_at.is_(None),
+                   Member.unit_id == unit_id, Member.active.is_(True))
+            .order_by(MemberCard.id)):
+        hashes.setdefault(member_id, []).append(card_token_hash(token))
+    return [{"member_no": member_no, "name": name, "rt": rt or "", "rw": rw or "",
+             "balance_idr": int(balance or 0), "card_hashes": hashes.get(member_id, [])}
+            for member_id, member_no, name, rt, rw, balance in rows]
 
 
 # --- Registry, cards and self-service PIN (issue 3) -------------------------------------------
