@@ -89,6 +89,10 @@ class ReceiptData:
         voided: cancelled transaction – prints a prominent "BATAL" banner
             at the top and the bottom.
         footer: optional closing line (e.g. a thank-you), centred.
+        signatures: signature blocks printed side by side at the end, each
+            ``(role, name)``: the role above a blank space to sign in, the
+            line, the name under it (wraps), e.g.
+            ``(("Nasabah", "Siti Aminah"), ("Petugas", "Budi"))``. Empty: none.
     """
 
     title: str
@@ -105,6 +109,7 @@ class ReceiptData:
     copy: bool = False
     voided: bool = False
     footer: str = ""
+    signatures: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -264,6 +269,38 @@ def _banner(text: str, style: ParagraphStyle, band: float) -> Table:
     return table
 
 
+def _signature_blocks(signatures, st: _Styles, band: float, gap: float = 4 * mm) -> Table:
+    """Signature blocks side by side across the band: role, a blank space to sign in
+    (14 mm), a solid line, the name under it. Columns alternate block, gap, block…"""
+    n = len(signatures)
+    block = (band - gap * (n - 1)) / n
+    widths, roles, blank, names = [], [], [], []
+    for i, (role, name) in enumerate(signatures):
+        if i:
+            widths.append(gap)
+            roles.append("")
+            blank.append("")
+            names.append("")
+        widths.append(block)
+        roles.append(Paragraph(_esc(role), st.center))
+        blank.append("")
+        names.append(Paragraph(_esc(name or "-"), st.center))
+    table = Table([roles, blank, names], colWidths=widths, rowHeights=[None, 14 * mm, None], hAlign="LEFT")
+    table.setStyle(
+        _table_style(
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ("TOPPADDING", (0, 0), (-1, -1), 0),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+            ("TOPPADDING", (0, 2), (-1, 2), 2),
+            *(("LINEABOVE", (col, 2), (col, 2), 0.8, colors.black) for col in range(0, len(widths), 2)),
+        )
+    )
+    table.spaceBefore = 8
+    return table
+
+
 def _story(data: ReceiptData, fmt: _Format) -> list[Flowable]:
     """Build the flowables of a receipt for a band of ``fmt`` width."""
     band = fmt.width - 2 * fmt.margin
@@ -336,6 +373,8 @@ def _story(data: ReceiptData, fmt: _Format) -> list[Flowable]:
     if data.footer:  # the thank-you line stays with the QR, never alone on a page
         closing += [Spacer(1, 4), Paragraph(_esc(data.footer), st.center)]
     story.append(KeepTogether(closing))
+    if data.signatures:
+        story.append(KeepTogether([_signature_blocks(data.signatures, st, band)]))
     if data.voided:
         story.append(Spacer(1, 4))
         story.append(_banner(_VOID_TEXT, st.banner, band))
