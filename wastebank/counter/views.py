@@ -188,11 +188,14 @@ def deposit(member_no: str):
                 general += _attach_errors(form, exc.errors, rows)
             except Conflict as exc:
                 if exc.code != "quote_changed":
-                    raise
-                # Prices moved between check and save: show the new figures to confirm again.
-                flash(str(exc.message), "error")
-                return render_template("counter/confirm.html", unit=unit, member=found, form=form,
-                                       quote=quote_deposit(unit, found, lines), lines=lines), 409
+                    # Today is closed (day_closed) or another refusal: the message on the form
+                    # (422), nothing written, the same key kept for a resend after a reopen.
+                    general.append(str(exc.message))
+                else:
+                    # Prices moved between check and save: show the new figures to confirm again.
+                    flash(str(exc.message), "error")
+                    return render_template("counter/confirm.html", unit=unit, member=found, form=form,
+                                           quote=quote_deposit(unit, found, lines), lines=lines), 409
             except DomainError as exc:
                 general.append(str(exc.message))
         elif action == "review":

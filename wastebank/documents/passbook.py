@@ -27,7 +27,12 @@ __all__ = ["StatementData", "StatementLabels", "StatementRow", "render_statement
 
 @dataclass(frozen=True)
 class StatementRow:
-    """One movement; display strings. ``money_in`` / ``money_out``: one of them is "" ."""
+    """One movement; display strings. ``money_in`` / ``money_out``: one of them is "" .
+
+    ``date`` is the local date of the capture time (the day the movement belongs to);
+    ``posted`` the local posting time when it differs (an offline capture synced later, e.g.
+    ``"01-08-2025 08:00 WIB"``), printed under the date after ``labels.posted``; else "".
+    """
 
     date: str
     description: str
@@ -35,6 +40,7 @@ class StatementRow:
     money_in: str
     money_out: str
     balance: str
+    posted: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,7 @@ class StatementLabels:
     closing: str = "Saldo akhir"
     no_movements: str = "Tidak ada transaksi pada periode ini."
     page: str = "Halaman"
+    posted: str = "dibukukan"
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,7 @@ def render_statement(data: StatementData) -> bytes:
     title = ParagraphStyle("title", parent=base, fontName=FONT_BOLD, fontSize=15, leading=19)
     right = ParagraphStyle("right", parent=base, alignment=TA_RIGHT)
     right_bold = ParagraphStyle("right_bold", parent=right, fontName=FONT_BOLD)
+    note = ParagraphStyle("note", parent=base, fontSize=7, leading=8.5, textColor=colors.HexColor("#5f6b66"))
 
     def p(text: str, style=base) -> Paragraph:
         return Paragraph(escape(text), style)
@@ -116,7 +124,8 @@ def render_statement(data: StatementData) -> bytes:
               p(labels.money_in, right_bold), p(labels.money_out, right_bold), p(labels.balance, right_bold)]
     table_rows = [header, [p(""), p(labels.opening, bold), p(""), p(""), p(""), p(data.opening, right_bold)]]
     for row in data.rows:
-        table_rows.append([p(row.date), p(row.description), p(row.reference), p(row.money_in, right),
+        when = [p(row.date), p(f"{labels.posted} {row.posted}", note)] if row.posted else p(row.date)
+        table_rows.append([when, p(row.description), p(row.reference), p(row.money_in, right),
                            p(row.money_out, right), p(row.balance, right)])
     if not data.rows:
         table_rows.append([p(""), p(labels.no_movements), p(""), p(""), p(""), p("")])

@@ -11,7 +11,10 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
+from wtforms import HiddenField, TextAreaField
+from wtforms.validators import DataRequired, Length
 
 from ..auth.permissions import counter_unit, has_permission, require
 from ..documents.sale_note import SaleNoteData, SaleNoteLine, render_sale_note
@@ -19,7 +22,8 @@ from ..extensions import db
 from ..models import Sale, Unit, WasteCategory
 from ..money import InputError, format_idr, format_quantity, parse_quantity
 from ..services.audit import audit_entries
-from ..services.cashbook import cash_book, close_day, expected_cash, last_closed_day
+from ..services.cashbook import (cash_book, close_day, close_preview, expected_cash, last_closed_day, late_arrivals,
+                                  reopen_day, reopenable_close)
 from ..services.catalog import current_prices
 from ..services.errors import DomainError, IdempotencyConflict, ValidationFailed
 from ..services.sales import (SaleLineInput, create_offtaker, get_offtaker, get_sale, list_offtakers, list_sales,
@@ -266,21 +270,36 @@ def _day_arg(text: str | None) -> date:
         abort(404)
 
 
-def _render_cashbook(unit: Unit, day: date, form: CloseForm, errors: list[str], status: int = 200):
+class ReopenForm(FlaskForm):
+    """Reopen today's close: the day (ISO date) and the required reason (checked by the service)."""
+
+    business_date = HiddenField(validators=[DataRequired(), Length(max=10)])
+    reason = TextAreaField(validators=[Length(max=2000)])
+
+
+def _render_cashbook(unit: Unit, day: date, form: CloseForm, errors: list[str], status: int = 200, *,
+                     preview=None, reopen_form: ReopenForm | None = None, reopen_errors: list[str] | None = None):
     book = cash_book(unit, day)
     closed = last_closed_day(unit.id)
     can_close = book.close is None and day <= local_today() and (closed is None or day > closed)
     form.business_date.data = day.isoformat()
+    reopenable = reopenable_close(unit.id)
+    can_reopen = book.close is not None and reopenable is not None and reopenable.id == book.close.id
+    reopen_form = reopen_form or ReopenForm(formdata=None)
+    reopen_form.business_date.data = day.isoformat()
     return render_template("manager/cashbook.html", unit=unit, book=book, day=day, form=form, errors=errors,
                            expected=expected_cash(unit, day), can_close=can_close, last_closed=closed,
-                           today=local_today()), status
+                           today=local_today(), preview=preview, can_reopen=can_reopen,
+                           reopen_form=reopen_form, reopen_errors=reopen_errors or [],
+                           late=late_arrivals(unit, day)), status
 
 
 @bp.route("/cashbook")
 @require("day.close")
 def cashbook():
-    """The cash book of a day (``?day=YYYY-MM-DD``, default today) with the daily close form:
-    expected cash from the ledger versus the cash counted."""
+    """The cash book of a day (``?day=YYYY-MM-DD``, default today) with the daily close form
+    (expected cash from the ledger versus the cash counted), the reopen form for today's close
+    and the day's late arrivals (deposits captured that day, posted later)."""
     unit = counter_unit(current_user)
     return _render_cashbook(unit, _day_arg(request.args.get("day")), CloseForm(formdata=None), [])
 
@@ -288,12 +307,22 @@ def cashbook():
 @bp.route("/cashbook/close", methods=["POST"])
 @require("day.close")
 def close():
-    """Close a day with the counted cash; a difference is posted to cash adjustments."""
+    """Close a day with the counted cash; a difference is posted to cash adjustments.
+
+    Two steps: the page's form posts ``step=check`` and gets the confirmation (expected,
+    counted, difference, and the "Close the day now" button); that button posts without
+    ``step`` and closes. A post without ``step`` closes directly (scripts, older pages)."""
     unit = counter_unit(current_user)
     form = CloseForm()
     day = _day_arg(request.form.get("business_date"))
     if not form.validate():
         return _render_cashbook(unit, day, form, [_("Enter the cash counted.")], 422)
+    if request.form.get("step") == "check":
+        try:
+            preview = close_preview(unit, day, form.counted.data, current_user)
+        except DomainError as exc:
+            return _render_cashbook(unit, day, form, _messages(exc), exc.status if exc.status == 409 else 422)
+        return _render_cashbook(unit, day, form, [], preview=preview)
     try:
         done = run_in_transaction(lambda: close_day(unit, day, form.counted.data, current_user))
     except DomainError as exc:
@@ -303,6 +332,26 @@ def close():
                 diff=format_idr(done.difference_idr, get_locale())), "ok")
     else:
         flash(_("Day closed. The cash matches the books."), "ok")
+    return redirect(url_for("manager.cashbook", day=day.isoformat()))
+
+
+@bp.route("/cashbook/reopen", methods=["POST"])
+@require("day.close")
+def reopen():
+    """Reopen today's close with a reason (audited ``day.reopen``); a cash-count difference
+    is reversed. A past day, or a missing reason, is refused on the page (409 / 422)."""
+    unit = counter_unit(current_user)
+    form = ReopenForm()
+    day = _day_arg(request.form.get("business_date"))
+    if not form.validate():
+        return _render_cashbook(unit, day, CloseForm(formdata=None), [], 422, reopen_form=form,
+                                reopen_errors=[_("The form has expired; please try again.")])
+    try:
+        run_in_transaction(lambda: reopen_day(unit, day, form.reason.data or "", current_user))
+    except DomainError as exc:
+        return _render_cashbook(unit, day, CloseForm(formdata=None), [], exc.status if exc.status in (403, 409)
+                                else 422, reopen_form=form, reopen_errors=_messages(exc))
+    flash(_("The day is open again; the counter can record. Close it again after the new count."), "ok")
     return redirect(url_for("manager.cashbook", day=day.isoformat()))
 
 

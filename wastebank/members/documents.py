@@ -53,8 +53,8 @@ def statement_pdf(member: Member, start: date, end: date) -> bytes:
     _ignored, finish = local_day_bounds(end)
     statement = member_statement(member, begin, finish)
     rows = tuple(
-        StatementRow(date=to_local(m.posted_at).strftime("%d-%m-%Y"), description=m.description,
-                     reference=m.reference,
+        StatementRow(date=to_local(m.recorded_at or m.posted_at).strftime("%d-%m-%Y"), description=m.description,
+                     reference=m.reference, posted=format_local(m.posted_at) if m.posted_later else "",
                      money_in=format_idr(m.amount_idr, locale) if m.amount_idr > 0 else "",
                      money_out=format_idr(-m.amount_idr, locale) if m.amount_idr < 0 else "",
                      balance=format_idr(m.balance_idr, locale))
@@ -63,7 +63,8 @@ def statement_pdf(member: Member, start: date, end: date) -> bytes:
         title=_("SAVINGS STATEMENT"), member=_("Member"), period=_("Period"), printed=_("Printed"),
         date=_("Date"), description=_("Description"), reference=_("Receipt no."),
         money_in=_("In"), money_out=_("Out"), balance=_("Balance"), opening=_("Opening balance"),
-        closing=_("Closing balance"), no_movements=_("No movements in this period."), page=_("Page"))
+        closing=_("Closing balance"), no_movements=_("No movements in this period."), page=_("Page"),
+        posted=_("posted"))
     data = StatementData(
         unit_name=member.unit.name, unit_address=member.unit.full_address, member_name=member.name,
         member_no=member.member_no, period=f"{start:%d-%m-%Y} – {end:%d-%m-%Y}",

@@ -1,11 +1,17 @@
 """Read-only queries about one member's savings: recent movements and the statement
 (*buku tabungan*). Amounts are integer rupiah, positive for money in (a credit to the member's
 savings account, which is credit-normal), negative for money out.
+
+A movement belongs to the day and month of its capture time, the entry's ``recorded_at``
+(SPEC §3 "Time"): a deposit captured offline on 31 July and posted on 1 August (C17) is in the
+July passbook, not August's. Movements are bucketed and ordered by ``recorded_at`` (then by
+entry id); ``posted_at`` is carried beside it so screens and the PDF can show it where it
+differs.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -27,9 +33,10 @@ KIND_LABELS = {
 class Movement:
     """One change to a member's savings.
 
-    ``posted_at`` aware UTC; ``amount_idr`` rupiah, + in / − out; ``reference`` the receipt
-    number if any; ``description`` a translatable label; ``balance_idr`` the running balance
-    after this movement (statements only, else None).
+    ``recorded_at`` (capture time, which places it in a day and month) and ``posted_at``
+    (when the server posted it) aware UTC; ``amount_idr`` rupiah, + in / − out; ``reference``
+    the receipt number if any; ``description`` a translatable label; ``balance_idr`` the
+    running balance after this movement (statements only, else None).
     """
 
     entry_id: int
@@ -39,6 +46,13 @@ class Movement:
     reference: str
     amount_idr: int
     balance_idr: int | None = None
+    recorded_at: datetime | None = None
+
+    @property
+    def posted_later(self) -> bool:
+        """True when the posting came a minute or more after the capture (an offline capture
+        synced later): then the posting time is shown beside the capture time."""
+        return self.recorded_at is not None and self.posted_at - self.recorded_at >= timedelta(minutes=1)
 
 
 def _movement_query(account_id: int):
@@ -47,7 +61,7 @@ def _movement_query(account_id: int):
     return (
         select(JournalEntry.id, JournalEntry.posted_at, JournalEntry.kind, Posting.amount,
                Deposit.receipt_no, Withdrawal.receipt_no, voided_deposit.receipt_no,
-               voided_withdrawal.receipt_no)
+               voided_withdrawal.receipt_no, JournalEntry.recorded_at)
         .join(Posting, Posting.entry_id == JournalEntry.id)
         .outerjoin(Deposit, Deposit.entry_id == JournalEntry.id)
         .outerjoin(Withdrawal, Withdrawal.entry_id == JournalEntry.id)
@@ -58,7 +72,7 @@ def _movement_query(account_id: int):
 
 
 def _movement(row, balance: int | None = None) -> Movement:
-    entry_id, posted_at, kind, amount, dep_no, wd_no, void_dep_no, void_wd_no = row
+    entry_id, posted_at, kind, amount, dep_no, wd_no, void_dep_no, void_wd_no, recorded_at = row
     reference = dep_no or wd_no or void_dep_no or void_wd_no or ""
     if void_dep_no:
         description = _l("Deposit voided")
@@ -67,15 +81,15 @@ def _movement(row, balance: int | None = None) -> Movement:
     else:
         description = KIND_LABELS.get(kind, kind)
     return Movement(entry_id=entry_id, posted_at=posted_at, kind=kind, description=str(description),
-                    reference=reference, amount_idr=-int(amount), balance_idr=balance)
+                    reference=reference, amount_idr=-int(amount), balance_idr=balance, recorded_at=recorded_at)
 
 
 def member_movements(member: Member, limit: int = 20) -> list[Movement]:
-    """The member's latest ``limit`` savings movements, newest first."""
+    """The member's latest ``limit`` savings movements, newest capture time first."""
     account = member_savings_account(member)
     rows = db.session.execute(
         _movement_query(account.id)
-        .order_by(JournalEntry.posted_at.desc(), JournalEntry.id.desc()).limit(limit))
+        .order_by(JournalEntry.recorded_at.desc(), JournalEntry.id.desc()).limit(limit))
     return [_movement(row) for row in rows]
 
 
@@ -94,7 +108,9 @@ class Statement:
 
 def member_statement(member: Member, start: datetime, end: datetime) -> Statement:
     """Build the member's statement for [``start``, ``end``) from the postings (not from the
-    cached balance, so it holds for any past period). Raises ValueError if ``end`` < ``start``.
+    cached balance, so it holds for any past period): the movements whose capture time
+    (``recorded_at``) falls inside, in capture order; the opening balance sums every movement
+    captured before ``start``. Raises ValueError if ``end`` < ``start``.
     """
     if end < start:
         raise ValueError("statement end before start")
@@ -102,14 +118,14 @@ def member_statement(member: Member, start: datetime, end: datetime) -> Statemen
     before = db.session.scalar(
         select(func.coalesce(func.sum(Posting.amount), 0))
         .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-        .where(Posting.account_id == account.id, JournalEntry.posted_at < start))
+        .where(Posting.account_id == account.id, JournalEntry.recorded_at < start))
     balance = -int(before or 0)
     opening = balance
     movements = []
     rows = db.session.execute(
         _movement_query(account.id)
-        .where(JournalEntry.posted_at >= start, JournalEntry.posted_at < end)
-        .order_by(JournalEntry.posted_at, JournalEntry.id))
+        .where(JournalEntry.recorded_at >= start, JournalEntry.recorded_at < end)
+        .order_by(JournalEntry.recorded_at, JournalEntry.id))
     for row in rows:
         balance += -int(row[3])
         movements.append(_movement(row, balance))

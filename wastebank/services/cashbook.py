@@ -1,10 +1,14 @@
-"""Cash book and daily close (issue 4 item 5).
+"""Cash book and daily close (issue 4 item 5, issue 8 item 5; docs/daily-close.md).
 
 Every cash movement is a posting on the unit's ``cash`` account. A day is a local calendar day
-(SPEC §3 "Time"); a posting belongs to the local day of its entry's ``posted_at``. At the end of
-the day the cash is counted; ``close_day`` posts counted − expected to the cash-adjustment
-account through a normal, reversible entry and writes the DayClose, after which
-``post_journal`` refuses postings into that day or any earlier one (LEDGER.md I12).
+(SPEC §3 "Time"); in the cash book a posting belongs to the local day of its entry's
+``posted_at`` (the cash count is of the box, whose cash moved when it was posted). At the end of
+the day the cash is counted; ``close_preview`` shows expected, counted and the difference, and
+``close_day`` posts counted − expected to the cash-adjustment account through a normal,
+reversible entry and writes the DayClose, after which ``post_journal`` posts nothing more on
+that day (LEDGER.md I12: the posting day counts, not the capture time). ``reopen_day`` undoes
+today's close, with a reason, audited. ``late_arrivals`` lists deposits captured on a day but
+posted after it or after its close (offline captures synced late, C17).
 """
 from __future__ import annotations
 
@@ -15,12 +19,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import DayClose, JournalEntry, Posting, Unit, User
+from ..models import DayClose, Deposit, JournalEntry, Member, Posting, Unit, User
 from ..money import InputError, format_idr, parse_rupiah
 from ..timeutil import local_day_bounds, local_today
 from .audit import audit
-from .errors import Conflict, DomainError, ValidationFailed
-from .ledger import Leg, post_journal, system_account
+from .errors import Conflict, DomainError, Forbidden, ValidationFailed
+from .ledger import Leg, post_journal, reverse_entry, system_account
+
+MAX_REASON = 300
 
 
 @dataclass(frozen=True)
@@ -122,21 +128,22 @@ def parse_counted(text: str | int) -> int:
         raise ValidationFailed({"counted_cash_idr": (exc.code, exc.message)}) from exc
 
 
-def close_day(unit: Unit, business_date: date, counted_cash_idr: int | str, user: User) -> DayClose:
-    """Close local ``business_date`` at ``unit`` with the cash counted in the box.
+@dataclass(frozen=True)
+class ClosePreview:
+    """What closing ``day`` would write (rupiah): ``difference_idr`` = counted − expected."""
 
-    Expected cash is ``expected_cash(unit, business_date)``; the difference (counted − expected)
-    is posted as one entry of kind ``cash_count`` — Dr cash / Cr cash adjustments when there is
-    more cash than expected, the reverse when short — posted now (reversible with
-    ``ledger.reverse_entry`` on a later, open day); then the DayClose is written and audited.
+    day: date
+    expected_cash_idr: int
+    counted_cash_idr: int
 
-    Flushes, never commits. Raises Conflict (code ``day_already_closed``) when the day or a
-    later one is already closed, ValidationFailed for a future day or a bad count, Forbidden-like
-    DomainError for staff of another unit, PeriodClosed.
-    """
+    @property
+    def difference_idr(self) -> int:
+        return self.counted_cash_idr - self.expected_cash_idr
+
+
+def _check_closable(unit: Unit, business_date: date, user: User) -> None:
     if user.unit_id != unit.id:
         raise DomainError(_l("Only staff of this unit may close its day."), code="wrong_unit")
-    counted = parse_counted(counted_cash_idr)
     if business_date > local_today():
         raise ValidationFailed({"business_date": ("in_future", _l("A day cannot be closed before it starts."))})
     closed = last_closed_day(unit.id)
@@ -144,6 +151,32 @@ def close_day(unit: Unit, business_date: date, counted_cash_idr: int | str, user
         raise Conflict(_l("The day %(day)s is already closed (last closed day: %(last)s). Nothing was changed.",
                           day=business_date.strftime("%d-%m-%Y"), last=closed.strftime("%d-%m-%Y")),
                        field="business_date", code="day_already_closed")
+
+
+def close_preview(unit: Unit, business_date: date, counted_cash_idr: int | str, user: User) -> ClosePreview:
+    """The confirmation step of the close: expected cash, the count and the difference, with
+    the same refusals as ``close_day`` (ValidationFailed, Conflict ``day_already_closed``,
+    DomainError ``wrong_unit``). Read-only."""
+    counted = parse_counted(counted_cash_idr)
+    _check_closable(unit, business_date, user)
+    return ClosePreview(business_date, expected_cash(unit, business_date), counted)
+
+
+def close_day(unit: Unit, business_date: date, counted_cash_idr: int | str, user: User) -> DayClose:
+    """Close local ``business_date`` at ``unit`` with the cash counted in the box.
+
+    Expected cash is ``expected_cash(unit, business_date)``; the difference (counted − expected)
+    is posted as one entry of kind ``cash_count`` — Dr cash / Cr cash adjustments when there is
+    more cash than expected, the reverse when short — posted now (reversible with
+    ``ledger.reverse_entry`` on a later, open day, or by ``reopen_day`` the same day); then the
+    DayClose is written and audited.
+
+    Flushes, never commits. Raises Conflict (code ``day_already_closed``) when the day or a
+    later one is already closed, ValidationFailed for a future day or a bad count, Forbidden-like
+    DomainError for staff of another unit, PeriodClosed.
+    """
+    counted = parse_counted(counted_cash_idr)
+    _check_closable(unit, business_date, user)
     expected = expected_cash(unit, business_date)
     difference = counted - expected
     entry = None
@@ -163,3 +196,99 @@ def close_day(unit: Unit, business_date: date, counted_cash_idr: int | str, user
           details={"expected_cash_idr": expected, "counted_cash_idr": counted, "difference_idr": difference,
                    "entry_id": entry.id if entry else None})
     return close
+
+
+def reopenable_close(unit_id: int) -> DayClose | None:
+    """The close that ``reopen_day`` may undo: the unit's latest close if its business date is
+    today (local time), else None."""
+    latest = last_closed_day(unit_id)
+    if latest is None or latest != local_today():
+        return None
+    return get_close(unit_id, latest)
+
+
+def reopen_day(unit: Unit, business_date: date, reason: str, user: User) -> JournalEntry | None:
+    """Reopen today's close at ``unit`` so the counter can record again; the day can be closed
+    again afterwards.
+
+    Only a unit manager of the unit, only the latest close, only when its ``business_date`` is
+    today (local time); ``reason`` is required (at most 300 characters). Removes the DayClose
+    (the day is open again), then reverses its cash-count difference entry, if any, through
+    ``ledger.reverse_entry`` (posted now, on the reopened day) and writes the audit record
+    ``day.reopen`` with the reason and the old figures (expected, counted, difference, the
+    entry, who closed and when).
+
+    Returns the reversing entry, or None when the count had matched. Flushes, never commits.
+    Raises Forbidden (``forbidden``) for another role or unit, ValidationFailed (``reason``),
+    Conflict ``not_closed`` (the day has no close) or ``reopen_not_today`` (a past day or not
+    the latest close: correct it with an entry today instead).
+    """
+    from ..auth.permissions import has_permission
+
+    if user.unit_id != unit.id or not has_permission(user, "day.close"):
+        raise Forbidden(_l("Only a unit manager of this unit may reopen its day."))
+    reason = " ".join(str(reason or "").split())
+    if not reason:
+        raise ValidationFailed({"reason": ("required", _l("Give the reason for reopening the day."))})
+    if len(reason) > MAX_REASON:
+        raise ValidationFailed({"reason": ("too_long", _l("The reason is too long (at most %(n)s characters).",
+                                                          n=MAX_REASON))})
+    close = get_close(unit.id, business_date)
+    if close is None:
+        raise Conflict(_l("The day %(day)s is not closed; there is nothing to reopen.",
+                          day=business_date.strftime("%d-%m-%Y")), field="business_date", code="not_closed")
+    if business_date != local_today() or last_closed_day(unit.id) != business_date:
+        raise Conflict(_l("Only today's close can be reopened; %(day)s stays closed. Correct it with an entry "
+                          "today instead.", day=business_date.strftime("%d-%m-%Y")),
+                       field="business_date", code="reopen_not_today")
+    old = {"business_date": business_date.isoformat(), "reason": reason,
+           "expected_cash_idr": close.expected_cash_idr, "counted_cash_idr": close.counted_cash_idr,
+           "difference_idr": close.difference_idr, "entry_id": close.entry_id,
+           "closed_by_id": close.closed_by_id, "closed_at": close.closed_at}
+    entry = db.session.get(JournalEntry, close.entry_id) if close.entry_id else None
+    db.session.delete(close)
+    db.session.flush()  # the day is open again: the reversal below may be posted today
+    reversal = None
+    if entry is not None and db.session.scalar(
+            select(JournalEntry.id).where(JournalEntry.reverses_id == entry.id)) is None:
+        reversal = reverse_entry(entry, created_by_id=user.id, reason=f"Buka kembali hari: {reason}"[:MAX_REASON],
+                                 kind="reversal")
+    old["reversal_entry_id"] = reversal.id if reversal else None
+    audit("day.reopen", unit_id=unit.id, user_id=user.id, object_type="day_close",
+          object_id=business_date.isoformat(), details=old)
+    return reversal
+
+
+@dataclass(frozen=True)
+class LateArrival:
+    """A deposit captured on a day but posted on a later day or after that day's close:
+    ``recorded_at`` (capture) and ``posted_at`` aware UTC; ``credited_idr`` rupiah credited to
+    the member; ``voided`` whether it was voided since."""
+
+    receipt_no: str
+    member_no: str
+    member_name: str
+    credited_idr: int
+    recorded_at: datetime
+    posted_at: datetime
+    voided: bool
+
+
+def late_arrivals(unit: Unit, day: date) -> list[LateArrival]:
+    """Deposits of ``unit`` whose capture time (``recorded_at``) falls in local ``day`` but
+    which were posted on a later day, or after the day's close (if it is closed), oldest
+    capture first. They belong to ``day`` in every document; they moved no cash, so the day's
+    cash count is unaffected."""
+    start, end = local_day_bounds(day)
+    close = get_close(unit.id, day)
+    late = Deposit.posted_at >= end
+    if close is not None:
+        late = late | (Deposit.posted_at > close.closed_at)
+    rows = db.session.execute(
+        select(Deposit, Member.member_no, Member.name)
+        .join(Member, Member.id == Deposit.member_id)
+        .where(Deposit.unit_id == unit.id, Deposit.recorded_at >= start, Deposit.recorded_at < end, late)
+        .order_by(Deposit.recorded_at, Deposit.id))
+    return [LateArrival(dep.receipt_no, member_no, name, dep.credited_idr, dep.recorded_at, dep.posted_at,
+                        dep.void_entry_id is not None)
+            for dep, member_no, name in rows]

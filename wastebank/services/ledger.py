@@ -89,24 +89,28 @@ def change_hold(account: Account, delta_idr: int, floor_idr: int = 0) -> None:
     db.session.expire(account)
 
 
-def check_open(unit_id: int, *moments: datetime) -> None:
-    """Raise PeriodClosed if the local day of any of ``moments`` is closed at ``unit_id``
-    (LEDGER.md I12: a closed day is not written into; corrections go in through today)."""
+def check_open(unit_id: int, posted_at: datetime) -> None:
+    """Raise PeriodClosed if the local day of ``posted_at`` (the posting moment, i.e. now) is
+    closed at ``unit_id`` (LEDGER.md I12: no entry is *posted* on a closed day).
+
+    Only the posting day counts. An entry's capture time (``recorded_at``) may lie in a day
+    that was closed since (an offline capture synced the next morning, C17): it is posted
+    today and keeps its capture time, which places it in the documents (SPEC §3 "Time").
+    Deposits move no cash, so the closed day's cash count stays right.
+    """
     from ..models import DayClose
-    from ..timeutil import to_local
+    from ..timeutil import local_today, to_local
 
-    days = {to_local(m).date() for m in moments if m is not None}
-    if not days:
-        return
+    day = to_local(posted_at).date()
     closed = db.session.scalar(select(func.max(DayClose.business_date)).where(DayClose.unit_id == unit_id))
-    if closed is not None and min(days) <= closed:
-        from ..timeutil import local_today
-
-        if min(days) == local_today():
-            raise PeriodClosed(_l("Today's books are already closed for this unit; new entries "
-                                  "can be recorded from tomorrow."))
-        raise PeriodClosed(_l("The day %(day)s is closed for this unit; record it today instead.",
-                              day=min(days).strftime("%d-%m-%Y")))
+    if closed is None or day > closed:
+        return
+    if day == local_today():
+        raise PeriodClosed(_l("Today (%(day)s) is already closed: the cash was counted and nothing more can "
+                              "be recorded. A unit manager can reopen the day (Manage → Cash book); "
+                              "nothing was saved.", day=day.strftime("%d-%m-%Y")))
+    raise PeriodClosed(_l("The day %(day)s is closed for this unit; record it today instead.",
+                          day=day.strftime("%d-%m-%Y")))
 
 
 def post_journal(unit_id: int, kind: str, legs: list[Leg], *, created_by_id: int | None,
@@ -138,7 +142,7 @@ def post_journal(unit_id: int, kind: str, legs: list[Leg], *, created_by_id: int
         raise LedgerError("postings of a journal entry must sum to zero")
 
     now = utcnow()
-    check_open(unit_id, now, recorded_at)
+    check_open(unit_id, now)  # the posting day only; recorded_at may be in a closed day
     touched = []
     for leg in sorted(legs, key=lambda leg: leg.account.id):  # fixed lock order (I13)
         account = leg.account
