@@ -35,6 +35,7 @@ from wastebank.services.withdrawals import WithdrawalInput, record_withdrawal
 from wastebank.timeutil import local_month_bounds
 
 from .conftest import csrf_token
+from .factories import PASSWORD
 
 WIB = ZoneInfo("Asia/Jakarta")
 # A working afternoon: "today" in the tests that close and reopen today.
@@ -372,3 +373,96 @@ def test_past_days_close_shows_no_reopen_form_and_a_posted_reopen_is_409(net, cl
                                                                  "business_date": "2025-04-09", "reason": "coba"})
         assert response.status_code == 409 and "09-04-2025 tetap ditutup" in response.get_data(as_text=True)
         assert db.session.scalar(select(func.count(DayClose.id))) == 1
+
+
+# --- the cash book page in a real browser: tablet landscape and portrait -----------------------
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = __import__("pathlib").Path(__file__).resolve().parents[1] / "test-artifacts"
+
+
+def _overflow(page) -> int:
+    """How many CSS pixels the page is wider than the screen (0 when it fits)."""
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width,height", [(1280, 800), (800, 1280)])
+def test_cashbook_page_in_the_browser(net, live_server, width, height):
+    """Yesterday closed, then an offline capture of yesterday 20:00 synced now: listed as a late
+    arrival. Today: check the count, confirm, the reopen form, reopen with a reason. The page
+    never scrolls sideways; screenshots go to test-artifacts/."""
+    import os
+    from datetime import timedelta
+
+    from wastebank.timeutil import local_today
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's Chromium (/usr/bin/chromium) is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    yesterday = local_today() - timedelta(days=1)
+    with clock_at(datetime.combine(yesterday, datetime.min.time(), tzinfo=WIB).replace(hour=17)):
+        run_in_transaction(lambda: close_day(db.session.get(type(net.unit_a), net.unit_a.id), yesterday, "0",
+                                             _user(net, "mgr_a")))
+    unit = db.session.get(type(net.unit_a), net.unit_a.id)
+    member = db.session.get(type(net.members_a[2]), net.members_a[2].id)
+    run_in_transaction(lambda: record_deposit(
+        unit, member, [LineInput("PET-CLEAN", "2,5")], operator_id=None, idempotency_key="browser-late-01",
+        recorded_at=datetime.combine(yesterday, datetime.min.time(), tzinfo=WIB).replace(hour=20)))
+    member_no = member.member_no
+    db.session.close()
+    ARTIFACTS.mkdir(exist_ok=True)
+    size = f"{width}x{height}"
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                    args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+        try:
+            context = browser.new_context(base_url=live_server, locale="id-ID", service_workers="block",
+                                          viewport={"width": width, "height": height}, has_touch=True)
+            context.set_default_timeout(10_000)
+            page = context.new_page()
+            page.goto("/login")
+            page.locator("#username").fill("mgr_a")
+            page.locator("#password").fill(PASSWORD)
+            page.locator("form button[type=submit].primary").click()
+            page.wait_for_load_state()
+
+            page.goto(f"/manager/cashbook?day={yesterday.isoformat()}")
+            sync_api.expect(page.locator("#late-arrivals")).to_contain_text("Rp 8.125")
+            sync_api.expect(page.locator("#late-arrivals")).to_contain_text(member_no)
+            assert page.locator("#reopen-form").count() == 0
+            page.screenshot(path=str(ARTIFACTS / f"cashbook-late-{size}.png"), full_page=True)
+            assert _overflow(page) <= 0
+
+            page.goto("/manager/cashbook")
+            page.locator("#counted").fill("1.000")
+            page.locator("#check-close").click()
+            sync_api.expect(page.locator("#close-confirm")).to_contain_text("Rp 1.000")
+            page.screenshot(path=str(ARTIFACTS / f"cashbook-confirm-{size}.png"), full_page=True)
+            assert _overflow(page) <= 0
+            page.locator("#confirm-close").click()
+            sync_api.expect(page.locator("#day-closed")).to_be_visible()
+            page.locator("#reason").fill("uang kembalian belum dihitung")
+            page.screenshot(path=str(ARTIFACTS / f"cashbook-reopen-{size}.png"), full_page=True)
+            assert _overflow(page) <= 0
+            page.locator("#reopen").click()
+            sync_api.expect(page.locator("#check-close")).to_be_visible()
+            assert _overflow(page) <= 0
+            context.close()
+        finally:
+            browser.close()
+    with live_server_session():
+        assert db.session.scalar(select(func.count(DayClose.id))) == 1  # yesterday's only
+        assert [json.loads(r.details)["reason"] for r in _audit("day.reopen")] == ["uang kembalian belum dihitung"]
+        assert verify_ledger().ok
+
+
+class live_server_session:
+    """Read the database the live server wrote, then close the session again (SQLite lock)."""
+
+    def __enter__(self):
+        db.session.expire_all()
+
+    def __exit__(self, *exc):
+        db.session.rollback()
+        db.session.close()
