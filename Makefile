@@ -7,7 +7,7 @@ FLASK = $(BIN)/flask --app wastebank
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install demo run test test-postgres chromium translations bench clean
+.PHONY: install demo run test test-js test-postgres chromium nodejs translations bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,13 @@ install: $(VENV)/.installed
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
+nodejs:
+	@command -v node >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq nodejs >/dev/null; }
+
+## make test-js: the browser code's own tests (Node's built-in runner; shared money vectors)
+test-js: nodejs
+	node --test tests/js/
+
 ## make demo: set up, migrate the SQLite database in instance/, load demo data once, serve
 demo: install
 	$(FLASK) db upgrade
@@ -34,11 +41,11 @@ run: install
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 ## make test: the whole suite (SQLite unless DATABASE_URL points at PostgreSQL)
-test: install chromium
+test: install chromium test-js
 	$(BIN)/python -m pytest
 
 ## make test-postgres: the whole suite on the local PostgreSQL
-test-postgres: install chromium
+test-postgres: install chromium test-js
 	psql -h 127.0.0.1 -U postgres -qtc "SELECT 1 FROM pg_database WHERE datname = 'wastebank_test'" | grep -q 1 \
 	  || psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE wastebank_test"
 	DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/wastebank_test $(BIN)/python -m pytest

@@ -18,7 +18,7 @@ MAX_RUPIAH = 10**12
 
 # Smaller units a weight input may carry, with the factor to thousandths of the base unit.
 _SUB_UNITS = {
-    "kg": {"kg": 1000, "g": 1, "gr": 1, "gram": 1},
+    "kg": {"kg": 1000, "g": 1, "gr": 1, "gram": 1, "ons": 100},  # 1 ons = 100 g (Indonesian)
     "L": {"l": 1000, "liter": 1000, "litre": 1000, "ml": 1},
     "pcs": {"pcs": 1000, "pc": 1000, "buah": 1000},
 }
@@ -40,7 +40,8 @@ def parse_quantity(text: str | int, unit: str, max_milli: int | None = None) -> 
 
     ``text`` takes one decimal mark, ``,`` or ``.``, with at most three decimals and no
     thousands separator (SPEC §3): ``"1,5"`` and ``"1.5"`` are both 1 500 for kg. A sub-unit
-    suffix is accepted (``"750 g"`` → 750 for kg, ``"250 ml"`` → 250 for L). An ``int`` is
+    suffix is accepted (``"750 g"`` → 750 for kg, ``"5 ons"`` → 500 for kg, ``"250 ml"`` → 250
+    for L; ons take at most two decimals, grams and millilitres none). An ``int`` is
     taken as whole units. Returns a positive int.
 
     Raises InputError for empty, zero, negative, non-numeric, over-precise, thousands-marked
@@ -79,7 +80,7 @@ def parse_quantity(text: str | int, unit: str, max_milli: int | None = None) -> 
         raise InputError(_l("Enter a number, e.g. 1,5."), "not_a_number")
     whole, frac = parsed.group("int"), parsed.group("frac") or ""
     # Decimals allowed so that the result stays a whole number of thousandths.
-    allowed = {1000: 3, 1: 0}.get(factor, 3)
+    allowed = {1000: 3, 100: 2, 1: 0}.get(factor, 3)
     if len(frac) > allowed:
         if allowed == 0:
             raise InputError(_l("Whole grams or millilitres only."), "too_precise")

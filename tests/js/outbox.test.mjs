@@ -1,0 +1,85 @@
+// The outbox's rules (static/counter/outbox-core.js) under Node's test runner.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import {
+  backoffMs, classify, formatDay, isoWithOffset, newKey, prune, recover, resendable, sendOrder, staleWarning,
+} from "../../wastebank/static/counter/outbox-core.js";
+
+const err = (code, message) => ({ error: { code, message, field: null } });
+
+test("answers that keep an item queued, sync it or ask for a correction (C15)", () => {
+  assert.equal(classify(201, { receipt_no: "RW05-2026-000001" }).outcome, "synced");
+  assert.equal(classify(200, {}).outcome, "synced");       // a replay of the same key
+  assert.equal(classify(202, {}).outcome, "synced");       // a withdrawal waiting for approval
+  for (const status of [0, 500, 502, 503, 504, 408, 429]) {
+    assert.equal(classify(status, null).outcome, "retry", String(status));
+  }
+  assert.equal(classify(401, err("unauthorized", "Log in")).outcome, "auth");
+  assert.equal(classify(403, err("forbidden", "No")).outcome, "auth");
+  assert.equal(classify(400, err("csrf_failed", "CSRF")).outcome, "auth");
+  const refused = classify(422, err("over_limit", "Terlalu banyak untuk satu baris: paling banyak 500 kg."));
+  assert.deepEqual(refused, { outcome: "fix", reason: "Terlalu banyak untuk satu baris: paling banyak 500 kg.", code: "over_limit" });
+  assert.equal(classify(409, err("quote_changed", "Harga berubah")).outcome, "fix");
+  assert.equal(classify(404, err("member_not_found", "Tidak ada")).outcome, "fix");
+  assert.equal(classify(409, null).reason, "HTTP 409");
+});
+
+test("a refusal the operator cannot edit away is resent with the same key", () => {
+  assert.equal(resendable("day_closed"), true);
+  assert.equal(resendable("over_limit"), false);
+});
+
+test("backoff doubles from 2 s and stops at 60 s, jitter at most 20 %", () => {
+  assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 10].map((n) => backoffMs(n, 0)), [2000, 4000, 8000, 16000, 32000, 60000, 60000, 60000]);
+  assert.equal(backoffMs(1, 1), 2400);
+});
+
+test("items go out in capture order, only the operator's own queued ones", () => {
+  const items = [
+    { key: "c", seq: 3, state: "queued", username: "op", captured_at: "2025-07-01T02:00:03Z" },
+    { key: "a", seq: 1, state: "queued", username: "op", captured_at: "2025-07-01T02:00:01Z" },
+    { key: "b", seq: 2, state: "fix", username: "op", captured_at: "2025-07-01T02:00:02Z" },
+    { key: "d", seq: 0, state: "queued", username: "other", captured_at: "2025-07-01T02:00:00Z" },
+  ];
+  assert.deepEqual(sendOrder(items, "op").map((i) => i.key), ["a", "c"]);
+});
+
+test("an item left 'sending' by a reload is queued again with the same key", () => {
+  const [item] = recover([{ key: "k1", state: "sending" }, { key: "k2", state: "synced" }]);
+  assert.deepEqual(item, { key: "k1", state: "queued" });
+});
+
+test("keys are 32 hex characters and differ", () => {
+  const a = newKey(), b = newKey();
+  assert.match(a, /^[0-9a-f]{32}$/);
+  assert.notEqual(a, b);
+  const fallback = newKey({ getRandomValues: (bytes) => bytes.fill(171) });
+  assert.equal(fallback, "ab".repeat(16));
+});
+
+test("capture time keeps the tablet's offset (C16: 2025-07-01T09:00+07:00)", () => {
+  process.env.TZ = "Asia/Jakarta";
+  const d = new Date("2025-07-01T02:00:00Z");
+  assert.equal(isoWithOffset(d), "2025-07-01T09:00:00+07:00");
+  assert.equal(formatDay(d), "01/07/2025");
+});
+
+test("unsent items from an earlier day raise the warning; synced ones do not (C16)", () => {
+  process.env.TZ = "Asia/Jakarta";
+  const now = new Date("2025-07-09T03:00:00Z");
+  const items = [{ state: "queued", captured_at: "2025-07-01T02:00:00Z" },
+                 { state: "synced", captured_at: "2025-06-01T02:00:00Z" }];
+  assert.deepEqual(staleWarning(items, now), { count: 1, since: "01/07/2025" });
+  assert.equal(staleWarning([{ state: "queued", captured_at: "2025-07-09T01:00:00Z" }], now), null);
+  assert.equal(staleWarning([], now), null);
+});
+
+test("pruning drops only old synced items, never unsent ones", () => {
+  const now = new Date("2025-07-09T03:00:00Z");
+  const items = [{ key: "old-synced", state: "synced", synced_at: "2025-06-01T00:00:00Z" },
+                 { key: "old-queued", state: "queued", captured_at: "2025-06-01T00:00:00Z" },
+                 { key: "old-fix", state: "fix", captured_at: "2025-06-01T00:00:00Z" },
+                 { key: "new-synced", state: "synced", synced_at: "2025-07-08T00:00:00Z" }];
+  assert.deepEqual(prune(items, now).map((i) => i.key), ["old-queued", "old-fix", "new-synced"]);
+});
