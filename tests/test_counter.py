@@ -90,7 +90,10 @@ def test_two_line_deposit_and_receipt_pdf(net, client, login):
     deposit = db.session.scalars(select(Deposit)).one()
     assert [(l.quantity_milli, l.amount_idr) for l in deposit.lines] == [(2000, 6500), (750, 1500)]
     assert deposit.total_idr == 8000
-    pdf = client.get(f"/counter/receipt/{deposit.receipt_no}.pdf?size=roll")
+    # The original prints from the print link of the receipt's first view (issue 8 item 7).
+    first_view = client.get(saved.location).get_data(as_text=True)
+    roll_link = re.search(r'id="print-roll"[^>]*href="([^"]+)"', first_view).group(1).replace("&amp;", "&")
+    pdf = client.get(roll_link)
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     from io import BytesIO
 

@@ -34,6 +34,37 @@ def _instance_secret(path: Path) -> str:
     return path.read_text().strip()
 
 
+def is_loopback_url(url: str) -> bool:
+    """True when ``url``'s host is this machine only (127.0.0.0/8, ``localhost``, ``::1``) or
+    missing: a QR code with that address would open nothing on a member's phone."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    try:
+        host = (urlsplit(str(url or "")).hostname or "").rstrip(".").lower()
+    except ValueError:
+        return True
+    if not host or host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_public_base_url(app: Flask, config_cls, config_module) -> None:
+    """Outside development and testing, a loopback ``PUBLIC_BASE_URL`` is logged as a warning
+    at start-up and flagged (``PUBLIC_BASE_URL_UNREACHABLE``) for the admin's banner."""
+    unreachable = (config_cls not in (config_module.DevelopmentConfig, config_module.TestingConfig)
+                   and is_loopback_url(app.config.get("PUBLIC_BASE_URL", "")))
+    app.config["PUBLIC_BASE_URL_UNREACHABLE"] = unreachable
+    if unreachable:
+        app.logger.warning(
+            "PUBLIC_BASE_URL (WASTEBANK_PUBLIC_BASE_URL) is %r, a loopback address: the QR codes on "
+            "receipts and member cards would point nowhere. Set it to the address members can reach.",
+            app.config.get("PUBLIC_BASE_URL"))
+
+
 def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
     """Build the app: config → extensions → blueprints → CLI → error pages.
 
@@ -60,6 +91,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
         raise RuntimeError("SECRET_KEY must be set (environment variable SECRET_KEY)")
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(Path(app.instance_path) / "wastebank.sqlite")
+    _check_public_base_url(app, config_cls, config_module)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),

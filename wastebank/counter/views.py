@@ -6,20 +6,25 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import uuid
+from datetime import datetime, timedelta
+from urllib.parse import quote
 
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
                    url_for)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import aliased
 
 from ..auth.permissions import counter_unit, require
 from ..documents.receipt import ReceiptData, ReceiptLine, render_receipt
 from ..extensions import db
 from ..models import Deposit, JournalEntry, Member, Posting, Unit, Withdrawal
+from ..models.types import utcnow
 from ..money import format_idr, format_quantity
 from ..services.catalog import current_prices
 from ..services.deposits import LineInput, quote_deposit, record_deposit
@@ -252,14 +257,92 @@ def verify_url(receipt_no: str) -> str:
     return f"{base}/r/{receipt_no}/{verification_code(receipt_no)}"
 
 
+# --- original or copy (SALINAN) -----------------------------------------------------------
+
+#: How long the print links of a receipt's first view print the original, and how soon after
+#: saving that first view must come to be the original (a receipt first opened later, from the
+#: member page or the outbox, is a copy).
+ORIGINAL_WINDOW = timedelta(minutes=15)
+_ORIGINAL_SALT = "receipt-original"
+
+
+def claim_original(model: type[Deposit] | type[Withdrawal], record_id: int, saved_at: datetime | None) -> bool:
+    """Record that the receipt of ``model`` row ``record_id`` is being shown; True when this is
+    its original view: the very first view (claimed atomically — ``UPDATE … SET
+    receipt_shown_at = now WHERE id = :id AND receipt_shown_at IS NULL`` — so two tabs can never
+    both get it) and no later than ``ORIGINAL_WINDOW`` after ``saved_at`` (UTC). Commits."""
+    now = utcnow()
+
+    def claim() -> bool:
+        result = db.session.execute(
+            update(model).where(model.id == record_id, model.receipt_shown_at.is_(None))
+            .values(receipt_shown_at=now).execution_options(synchronize_session=False))
+        return result.rowcount == 1
+
+    first = run_in_transaction(claim)
+    return first and saved_at is not None and now - saved_at <= ORIGINAL_WINDOW
+
+
+def original_token(kind: str, receipt_no: str) -> str:
+    """A signed token (itsdangerous, the app's SECRET_KEY) that lets the print links of a
+    receipt's original view print the original: ``kind`` ``"d"`` (deposit) or ``"w"``
+    (withdrawal) and the receipt number; valid ``ORIGINAL_WINDOW``."""
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_ORIGINAL_SALT).dumps([kind, receipt_no])
+
+
+def is_original_print(kind: str, receipt_no: str, token: str | None) -> bool:
+    """True when ``token`` was made by ``original_token(kind, receipt_no)`` less than
+    ``ORIGINAL_WINDOW`` ago; any other token, or none, prints a copy (SALINAN)."""
+    if not token:
+        return False
+    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_ORIGINAL_SALT)
+    try:
+        value = serializer.loads(token, max_age=int(ORIGINAL_WINDOW.total_seconds()))
+    except (BadSignature, TypeError, ValueError):
+        return False
+    return value == [kind, receipt_no]
+
+
+def whatsapp_share_url(*, title: str, unit_name: str, receipt_no: str, when: str,
+                       amounts: list[tuple[str, int]], check_url: str, phone: str = "", locale=None) -> str:
+    """The ``https://wa.me/…?text=…`` link that shares a receipt's summary by WhatsApp (no API
+    account): unit, ``title`` and number, ``when`` (local time text), one ``label: Rp …`` line
+    per ``amounts`` (rupiah), and the receipt's verification URL. ``phone`` in E.164
+    (``+62…``, as ``services.members.normalise_phone`` stores it) addresses that chat;
+    otherwise WhatsApp asks whom to send it to."""
+    locale = locale or get_locale()
+    lines = [unit_name, f"{title} {receipt_no}", when]
+    lines += [f"{label}: {format_idr(value, locale)}" for label, value in amounts]
+    lines.append(_("Check this receipt: %(url)s", url=check_url))
+    number = re.sub(r"\D", "", phone or "")
+    target = number if number.startswith("62") else ""
+    return f"https://wa.me/{target}?text={quote(chr(10).join(lines), safe='')}"
+
+
 @bp.route("/counter/receipt/<receipt_no>")
 @require("counter.use")
 def receipt(receipt_no: str):
-    """Receipt page: what was saved, the new balance, print buttons."""
+    """Receipt page: what was saved, the new balance, print buttons and a WhatsApp share link.
+
+    Only the first view, right after saving, is the original ("Asli"; its print links carry an
+    ``original_token``); every later view, reload and PDF is a copy (SALINAN). Never cached.
+    """
     found = _visible_deposit(receipt_no)
-    return render_template("counter/receipt.html", deposit=found, unit=found.unit,
+    original = claim_original(Deposit, found.id, found.posted_at)
+    amounts = [(_("Total"), found.total_idr)]
+    if found.fee_idr:
+        amounts.append((_("Credited"), found.credited_idr))
+    amounts.append((_("New balance"), found.balance_after_idr))
+    share = whatsapp_share_url(title=_("Deposit receipt"), unit_name=found.unit.name, receipt_no=found.receipt_no,
+                               when=format_local(found.posted_at), amounts=amounts,
+                               check_url=verify_url(found.receipt_no), phone=found.member.phone)
+    page = render_template("counter/receipt.html", deposit=found, unit=found.unit,
                            balance=member_savings_account(found.member).balance,
-                           is_new=request.args.get("new") == "1")
+                           is_new=request.args.get("new") == "1", original=original,
+                           shown_at=found.receipt_shown_at,
+                           token=original_token("d", found.receipt_no) if original else None,
+                           share_url=share)
+    return page, 200, {"Cache-Control": "no-store"}
 
 
 def receipt_data(deposit: Deposit, *, copy: bool, locale=None) -> ReceiptData:
@@ -290,14 +373,17 @@ def receipt_data(deposit: Deposit, *, copy: bool, locale=None) -> ReceiptData:
 @bp.route("/counter/receipt/<receipt_no>.pdf")
 @require("counter.use")
 def receipt_pdf(receipt_no: str):
-    """The receipt as PDF: ``size`` = ``roll`` (the unit's 58/80 mm) or ``A6``;
-    ``copy=1`` marks a reprint SALINAN."""
+    """The receipt as PDF: ``size`` = ``roll`` (the unit's 58/80 mm) or ``A6``. The original
+    only with the ``t`` token of the receipt's first view (``original_token``, 15 minutes);
+    any other request, or ``copy=1``, prints SALINAN."""
     found = _visible_deposit(receipt_no)
     size = request.args.get("size", "roll")
     size = "A6" if size.upper() == "A6" else str(found.unit.receipt_width_mm)
-    pdf = render_receipt(receipt_data(found, copy=request.args.get("copy") == "1"), size)
+    copy = request.args.get("copy") == "1" or not is_original_print("d", found.receipt_no, request.args.get("t"))
+    pdf = render_receipt(receipt_data(found, copy=copy), size)
     return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{receipt_no}.pdf"'})
+                    headers={"Content-Disposition": f'inline; filename="{receipt_no}.pdf"',
+                             "Cache-Control": "no-store"})
 
 
 @bp.route("/r/<receipt_no>/<code>")

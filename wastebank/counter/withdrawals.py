@@ -34,7 +34,8 @@ from ..services.withdrawals import (WithdrawalInput, _validate, approve_withdraw
                                     pay_withdrawal, record_withdrawal, reject_withdrawal, void_deposit,
                                     void_withdrawal)
 from ..timeutil import format_local
-from .views import _member_or_404, _visible_deposit, bp, verification_code
+from .views import (_member_or_404, _visible_deposit, bp, claim_original, is_original_print, original_token,
+                    verification_code, whatsapp_share_url)
 
 MAX_GOODS_ITEMS = 10
 
@@ -232,14 +233,26 @@ def withdraw(member_no: str):
 
 
 def _render_withdrawal(found: Withdrawal, errors: list[str] | None = None, status: int = 200):
+    """The withdrawal page. Once paid it is the receipt: the first view (right after paying)
+    is the original, with print links that print the original; every later view is SALINAN."""
+    original, token, share = False, None, None
+    if found.receipt_no is not None:
+        original = claim_original(Withdrawal, found.id, found.paid_at)
+        token = original_token("w", found.receipt_no) if original else None
+        share = whatsapp_share_url(
+            title=_("Withdrawal receipt"), unit_name=found.unit.name, receipt_no=found.receipt_no,
+            when=format_local(found.paid_at), amounts=[(_("Amount"), found.amount_idr),
+                                                       (_("New balance"), balance_after(found))],
+            check_url=withdrawal_verify_url(found.receipt_no), phone=found.member.phone)
     return render_template(
         "counter/withdrawal.html", withdrawal=found, unit=found.unit, items=goods_items(found),
         balance=member_savings_account(found.member).balance, balance_after=balance_after(found),
         method_label=METHOD_LABELS[found.method], status_label=STATUS_LABELS[found.status],
         is_new=request.args.get("new") == "1", errors=errors or [], action_form=ActionForm(),
+        original=original, shown_at=found.receipt_shown_at, token=token, share_url=share,
         can_approve=has_permission(current_user, "withdrawal.approve"),
         can_pay=has_permission(current_user, "withdrawal.pay"),
-        can_void=has_permission(current_user, "withdrawal.void")), status
+        can_void=has_permission(current_user, "withdrawal.void")), status, {"Cache-Control": "no-store"}
 
 
 @bp.route("/counter/withdrawal/<int:withdrawal_id>")
@@ -302,7 +315,8 @@ def pay(withdrawal_id: int):
 
 def withdrawal_receipt_data(found: Withdrawal, *, copy: bool, locale=None) -> ReceiptData:
     """The plain data a printed withdrawal receipt shows: no lines; amount, method, its
-    details and the new balance as totals rows."""
+    details and the new balance as totals rows; signature lines for the member (Nasabah) and
+    the operator who paid (Petugas), names under the lines."""
     locale = locale or get_locale()
     totals = [(_("Amount"), format_idr(found.amount_idr, locale)),
               (_("Method"), str(METHOD_LABELS[found.method]))]
@@ -322,22 +336,27 @@ def withdrawal_receipt_data(found: Withdrawal, *, copy: bool, locale=None) -> Re
         member_no=found.member.member_no, member_name=found.member.name, lines=(),
         totals=tuple(totals), verify_url=withdrawal_verify_url(found.receipt_no), copy=copy,
         voided=found.void_entry_id is not None,
+        signatures=((_("Member"), found.member.name),
+                    (_("Operator"), found.paid_by.display_name if found.paid_by else "-")),
     )
 
 
 @bp.route("/counter/withdrawal/<int:withdrawal_id>.pdf")
 @require("counter.use")
 def withdrawal_pdf(withdrawal_id: int):
-    """The receipt of a paid withdrawal as PDF (``size`` = ``roll`` or ``A6``; ``copy=1`` for
-    a reprint, SALINAN); 404 while it is not paid."""
+    """The receipt of a paid withdrawal as PDF (``size`` = ``roll`` or ``A6``); 404 while it
+    is not paid. The original only with the ``t`` token of the receipt's first view
+    (``original_token``, 15 minutes); any other request, or ``copy=1``, prints SALINAN."""
     found = _withdrawal_or_404(withdrawal_id)
     if found.receipt_no is None:
         abort(404)
     size = request.args.get("size", "roll")
     size = "A6" if size.upper() == "A6" else str(found.unit.receipt_width_mm)
-    pdf = render_receipt(withdrawal_receipt_data(found, copy=request.args.get("copy") == "1"), size)
+    copy = request.args.get("copy") == "1" or not is_original_print("w", found.receipt_no, request.args.get("t"))
+    pdf = render_receipt(withdrawal_receipt_data(found, copy=copy), size)
     return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{found.receipt_no}.pdf"'})
+                    headers={"Content-Disposition": f'inline; filename="{found.receipt_no}.pdf"',
+                             "Cache-Control": "no-store"})
 
 
 @bp.route("/r/w/<receipt_no>/<code>")
