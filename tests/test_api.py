@@ -599,7 +599,7 @@ def test_openapi_document(client, net):
     post_op = doc["paths"]["/api/v1/deposits"]["post"]
     body = _resolve(doc, post_op["requestBody"]["content"]["application/json"]["schema"]["$ref"])
     assert post_op["requestBody"]["required"] is True
-    assert set(body["properties"]) == {"member", "lines", "recorded_at"}
+    assert set(body["properties"]) == {"member", "lines", "recorded_at", "expected_credited_idr"}
     assert set(body["required"]) == {"member", "lines"}
     line = _resolve(doc, body["properties"]["lines"]["items"]["$ref"])
     assert {"type": "string"} in line["properties"]["quantity"]["oneOf"]

@@ -30,7 +30,7 @@ from ..services.catalog import current_prices
 from ..services.deposits import LineInput, Outcome, record_deposit
 from ..services.errors import DomainError, NotFound, ValidationFailed
 from ..services.ledger import member_savings_account
-from ..services.members import find_member
+from ..services.members import find_member, member_number_candidates
 from ..services.transaction import run_in_transaction
 from ..services.withdrawals import WithdrawalInput, get_withdrawal, record_withdrawal, void_deposit, void_withdrawal
 from .errors import ErrorSchema, domain_error_response, http_error_response
@@ -134,8 +134,10 @@ for _status in default_exceptions:
 def _member_any_state(unit_id: int, ref: str) -> Member | None:
     """The member of ``unit_id`` named by number or by any card token, live or revoked."""
     ref = ref.strip()
+    unit_code = db.session.scalar(select(Unit.code).where(Unit.id == unit_id)) or ""
     member = db.session.scalar(select(Member).where(
-        Member.unit_id == unit_id, func.upper(Member.member_no) == ref.upper()))
+        Member.unit_id == unit_id,
+        func.upper(Member.member_no).in_(member_number_candidates(unit_code, ref))).limit(1))
     if member is None:
         token = ref.rstrip("/").rsplit("/c/", 1)[-1]
         card = db.session.scalar(select(MemberCard).where(

@@ -63,6 +63,10 @@ export async function init(context, i18n) {
   if (!data.member) { renderShell(); }
   wire();
   if (location.hash.indexOf("#fix=") === 0) { await loadFix(location.hash.slice(5)); }
+  // The panel's "Perbaiki" on this member's own screen only changes the hash.
+  window.addEventListener("hashchange", () => {
+    if (location.hash.indexOf("#fix=") === 0) { loadFix(location.hash.slice(5)); }
+  });
   update();
   form.dataset.ready = "1";
 }
@@ -288,8 +292,8 @@ function review() {
         const row = current.rows[parseInt(match[1], 10)];
         rowError(row, messageFor(errors[key], M));
         first = first || row;
-      } else {
-        general.textContent = messageFor(errors[key], M);
+      } else {  // "lines": no line at all, or too many
+        general.textContent = errors[key].code === "required" ? M.lines_required : messageFor(errors[key], M);
       }
     }
     if (first) { first.querySelector("input.quantity").focus(); }
@@ -364,7 +368,7 @@ function awaitAnswer(item) {
       const stored = await store.getItem(item.key);
       if (!stored) { return; }
       if (stored.state === "synced" || stored.state === "fix") { finish(stored); }
-      else if (!navigator.onLine || sync.status.auth || (stored.state === "queued" && stored.last_error)) { finish(stored); }
+      else if (!navigator.onLine || sync.status.auth || (stored.state === "queued" && (stored.last_error || sync.status.waitingUntil > Date.now()))) { finish(stored); }
     };
     const stop = sync.onChange(check);
     const timer = setTimeout(() => store.getItem(item.key).then(finish), WAIT_FOR_ANSWER_MS);

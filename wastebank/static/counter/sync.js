@@ -4,7 +4,7 @@
 // A lost answer is resolved by resending with the same key: the server returns its stored
 // answer. Network errors, timeouts, 5xx, 408/429 and an ended session leave the item queued;
 // 409/422 move it to "perlu diperbaiki".
-import { backoffMs, classify, recover, REQUEST_TIMEOUT_MS, sendOrder } from "./outbox-core.js";
+import { backoffMs, classify, prune, recover, REQUEST_TIMEOUT_MS, sendOrder } from "./outbox-core.js";
 import * as store from "./store.js";
 
 const LOCK = "wastebank-outbox-sender";
@@ -24,7 +24,12 @@ export const status = { auth: false, waitingUntil: 0, lastError: "" };
 export async function start(ctx) {
   context = ctx;
   for (const item of recover(await store.allItems())) { await store.putItem(item); }
+  const all = await store.allItems();
+  const keep = new Set(prune(all, new Date()).map((item) => item.key));
+  for (const item of all) { if (!keep.has(item.key)) { await store.deleteItem(item.key); } }
   if (channel) { channel.onmessage = () => emit(false); }
+  // Hold a device token before the connection goes: the outbox never needs the session later.
+  if (navigator.onLine && !(await store.getValue("token:" + context.username))) { await obtainToken(); }
   window.addEventListener("online", () => kick(0));
   document.addEventListener("visibilitychange", () => { if (!document.hidden) { kick(0); } });
   kick(0);
@@ -42,6 +47,7 @@ function emit(broadcast = true) {
 export async function enqueue(item) {
   item.seq = await store.nextSeq();
   await store.putItem(item);
+  status.waitingUntil = 0;  // trying now; a failure sets it again
   emit();
   kick(0);
   return item;

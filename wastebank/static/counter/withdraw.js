@@ -57,7 +57,7 @@ function waitFor(key) {
       const stored = await store.getItem(key);
       if (!stored) { return; }
       if (stored.state === "synced" || stored.state === "fix" || !navigator.onLine || sync.status.auth ||
-          (stored.state === "queued" && stored.last_error)) { finish(stored); }
+          (stored.state === "queued" && (stored.last_error || sync.status.waitingUntil > Date.now()))) { finish(stored); }
     };
     const stop = sync.onChange(check);
     const timer = setTimeout(() => store.getItem(key).then(finish), WAIT_FOR_ANSWER_MS);

@@ -1,0 +1,474 @@
+"""The counter on a bad network (issue 8, CASES C15–C19): every confirmed deposit goes through
+the tablet's outbox (IndexedDB) to the JSON API, and whatever the network does — an aborted
+request, a 500 once, a stall, an ended session, a refusal, no connection at all — the
+ledger holds each deposit exactly once with the right amount, and the operator sees where it is.
+
+Debian's Chromium through Playwright, as in test_browser.py. Faults are injected with
+``page.route`` (service workers blocked there, since Playwright cannot route a worker's
+requests) and ``context.set_offline`` (service worker on, for the offline find and shell).
+"""
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select, update
+
+from wastebank.extensions import db
+from wastebank.models import Deposit, Member, WasteCategory
+from wastebank.services.ledger import member_savings_account
+
+from .factories import PASSWORD
+from .test_browser import ARTIFACTS, TABLET, browser, sync_api  # noqa: F401  (browser is a fixture)
+
+pytestmark = pytest.mark.browser
+expect = sync_api.expect
+API = "**/api/v1/deposits"
+
+
+def _deposits() -> list[tuple[str, int, int, list]]:
+    """Every deposit as (member_no, total, credited, [(code, milli, amount)]), in id order."""
+    rows = [(d.member.member_no, d.total_idr, d.credited_idr,
+             [(line.category.code, line.quantity_milli, line.amount_idr) for line in d.lines])
+            for d in db.session.scalars(select(Deposit).order_by(Deposit.id))]
+    db.session.close()
+    return rows
+
+
+def _balance(member_no: str) -> int:
+    member = db.session.scalars(select(Member).where(Member.member_no == member_no)).one()
+    balance = member_savings_account(member).balance
+    db.session.close()
+    return balance
+
+
+def _tablet(browser, live_server, *, service_worker: bool = False, username: str = "op_a", **extra):
+    """A logged-in 800×1280 tablet. Without the service worker unless asked (page.route
+    cannot see a worker's requests)."""
+    options = dict(TABLET, **extra)
+    context = browser.new_context(base_url=live_server, locale="id-ID", timezone_id="Asia/Jakarta",
+                                  service_workers="allow" if service_worker else "block", **options)
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    _log_in(page, username)
+    return context, page
+
+
+def _log_in(page, username: str = "op_a") -> None:
+    page.goto("/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(re.compile(r".*/counter.*"))
+
+
+def _open_deposit(page, member_no: str) -> None:
+    page.goto(f"/counter/member/{member_no}/deposit")
+    expect(page.locator("#deposit-form[data-ready='1']")).to_be_attached()
+
+
+def _capture(page, lines=(("PET-CLEAN", "1,5"),)) -> None:
+    """Tap each tile, type its weight, check the confirmation and tap "Simpan setoran"."""
+    for code, weight in lines:
+        page.locator(f"button.tile[data-code='{code}']").click()
+        page.keyboard.type(weight)
+    page.click("#review")
+    expect(page.locator("#confirm-panel")).to_be_visible()
+    page.click("#save")
+
+
+def _until(page, script: str, timeout: float = 20.0) -> None:
+    """Poll the async ``script`` in the page until it is truthy (wait_for_function does not
+    await a promise)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(script):
+        assert time.monotonic() < deadline, f"timed out waiting for {script}"
+        time.sleep(0.1)
+
+
+def _device_ready(page) -> None:
+    """Wait until the tablet holds its device token and the unit's snapshot."""
+    _until(page, """async () => {
+        const s = window.wastebankCounter && window.wastebankCounter.store;
+        if (!s) return false;
+        const ctx = window.wastebankCounter.context;
+        return !!(await s.getValue('token:' + ctx.username)) && !!(await s.getValue('snapshot:' + ctx.unit));
+    }""")
+
+
+def _items(page) -> list[dict]:
+    return page.evaluate("() => window.wastebankCounter.store.allItems()")
+
+
+def _panel(page):
+    return page.locator("#outbox-panel")
+
+
+def test_aborted_save_is_kept_and_sent_once(browser, live_server, net):
+    member_no = net.members_a[0].member_no
+    context, page = _tablet(browser, live_server)
+    calls = []
+
+    def abort_first(route):
+        calls.append(route.request.headers.get("idempotency-key"))
+        if len(calls) == 1:
+            route.abort("connectionreset")  # Wi-Fi "connected" but the request dies
+        else:
+            route.continue_()
+
+    page.route(API, abort_first)
+    _open_deposit(page, member_no)
+    _capture(page)
+    # The operator is told the deposit is safe on the tablet, never an error page.
+    expect(page.locator("#result-panel")).to_be_visible()
+    expect(page.locator("#result-panel h2")).to_have_text("Tersimpan di tablet ini")
+    expect(_panel(page)).to_contain_text("Rp 4.875")
+    # The outbox retries by itself and the deposit lands once.
+    expect(page.locator(".outbox-item.synced")).to_have_count(1, timeout=20_000)
+    assert len(calls) == 2 and calls[0] == calls[1], calls  # the same key both times
+    assert _deposits() == [(member_no, 4875, 4875, [("PET-CLEAN", 1500, 4875)])]
+    receipt = db.session.scalar(select(Deposit.receipt_no))
+    db.session.close()
+    expect(page.locator(".outbox-item.synced")).to_contain_text(receipt)
+    expect(page.locator(".outbox-item.synced a.receipt-link")).to_have_attribute("href", f"/counter/receipt/{receipt}")
+    context.close()
+
+
+def test_server_error_once_then_lost_answer_record_one_deposit(browser, live_server, net):
+    """A 500 once (C15), then the server commits but its answer is lost (C06): the same key is
+    resent and the server's stored answer comes back."""
+    member_no = net.members_a[0].member_no
+    context, page = _tablet(browser, live_server)
+    seen = []
+
+    def faults(route):
+        seen.append(route.request.headers.get("idempotency-key"))
+        if len(seen) == 1:
+            route.fulfill(status=500, body="Internal Server Error")
+        elif len(seen) == 2:
+            route.fetch()           # the server records it …
+            route.abort("failed")   # … and the answer never reaches the tablet
+        else:
+            route.continue_()
+
+    page.route(API, faults)
+    _open_deposit(page, member_no)
+    _capture(page, [("PET-CLEAN", "1,5"), ("CARDBOARD", "750 g")])
+    expect(page.locator(".outbox-item.synced")).to_have_count(1, timeout=30_000)
+    assert len(seen) == 3 and len(set(seen)) == 1, seen
+    assert _deposits() == [(member_no, 6375, 6375, [("PET-CLEAN", 1500, 4875), ("CARDBOARD", 750, 1500)])]
+    assert _balance(member_no) == 6375
+    context.close()
+
+
+def test_stalled_request_times_out_and_is_resent(browser, live_server, net):
+    member_no = net.members_a[1].member_no
+    context, page = _tablet(browser, live_server)
+    held = []
+
+    def stall_first(route):
+        if not held:
+            held.append(route)  # never answered: a 30 s stall on a bad link
+        else:
+            route.continue_()
+
+    page.route(API, stall_first)
+    _open_deposit(page, member_no)
+    _capture(page)
+    expect(page.locator("#result-panel")).to_be_visible(timeout=20_000)
+    expect(page.locator(".outbox-item.synced")).to_have_count(1, timeout=30_000)
+    assert _deposits() == [(member_no, 4875, 4875, [("PET-CLEAN", 1500, 4875)])]
+    for route in held:
+        try:
+            route.abort()
+        except Exception:  # the page gave up on it already
+            pass
+    context.close()
+
+
+def test_session_ended_keeps_queue_until_login_again(browser, live_server, net):
+    """C15 with 401: the operator's session and device token end (logged out elsewhere); the
+    deposit stays queued and visible; after logging in again it goes out with the same key."""
+    from wastebank.auth.tokens import end_all_sessions
+    from wastebank.models import User
+
+    member_no = net.members_a[0].member_no
+    context, page = _tablet(browser, live_server)
+    _open_deposit(page, member_no)
+    _device_ready(page)
+    user = db.session.scalars(select(User).where(User.username == "op_a")).one()
+    end_all_sessions(user)
+    db.session.commit()
+    db.session.close()
+    _capture(page)
+    expect(page.locator("#outbox-auth")).to_contain_text("Sesi sudah berakhir")
+    expect(page.locator(".outbox-item.queued")).to_have_count(1)
+    assert _deposits() == []
+    key = _items(page)[0]["key"]
+    page.locator("#outbox-auth a").click()
+    page.fill("#username", "op_a")
+    page.fill("#password", PASSWORD)
+    page.click("main button[type=submit]")
+    expect(page.locator(".outbox-item.synced")).to_have_count(1, timeout=20_000)
+    assert [item["key"] for item in _items(page)] == [key]
+    assert _deposits() == [(member_no, 4875, 4875, [("PET-CLEAN", 1500, 4875)])]
+    context.close()
+
+
+def test_refused_deposit_is_corrected_and_resent_with_a_new_key(browser, live_server, net):
+    """A 422 moves the item to "perlu diperbaiki"; the operator corrects it; the correction
+    is a new request (new key) and the refused one leaves the list. Nothing is dropped."""
+    member_no = net.members_a[0].member_no
+    context, page = _tablet(browser, live_server)
+    _open_deposit(page, member_no)
+    # The server's line limit drops after the tablet loaded its prices: 20 kg is now too much.
+    db.session.execute(update(WasteCategory).where(WasteCategory.code == "PET-CLEAN").values(max_line_milli=10_000))
+    db.session.commit()
+    db.session.close()
+    _capture(page, [("PET-CLEAN", "20")])
+    item = page.locator(".outbox-item.fix")
+    expect(item).to_contain_text("perlu diperbaiki")
+    expect(item).to_contain_text("10 kg")
+    expect(page.locator("#result-panel h2")).to_have_text("Server menolak setoran ini")
+    old_key = _items(page)[0]["key"]
+    assert _deposits() == []
+    page.reload()  # still there after a reload
+    expect(page.locator(".outbox-item.fix")).to_have_count(1)
+    page.locator(".outbox-item.fix a.fix").click()
+    expect(page.locator("#lines-0-quantity")).to_have_value("20")
+    expect(page.locator("#deposit-error")).to_contain_text("10 kg")
+    page.fill("#lines-0-quantity", "8")
+    page.click("#review")
+    expect(page.locator("#confirm-credited")).to_have_text("Rp 26.000")
+    page.click("#save")
+    page.wait_for_url(re.compile(r"/counter/receipt/[^/?]+\?new=1$"))
+    assert _deposits() == [(member_no, 26000, 26000, [("PET-CLEAN", 8000, 26000)])]
+    items = _items(page)
+    assert [i["state"] for i in items] == ["synced"] and items[0]["key"] != old_key
+    context.close()
+
+
+def test_validation_as_you_type_uses_the_servers_messages(browser, live_server, net):
+    context, page = _tablet(browser, live_server)
+    _open_deposit(page, net.members_a[0].member_no)
+    page.locator("button.tile[data-code='PET-CLEAN']").click()
+    row = page.locator("tr.line").nth(0)
+    for typed, message in [("abc", "Masukkan angka"), ("1.500,5", "satu tanda desimal"), ("0", "lebih dari nol"),
+                           ("600", "500 kg")]:
+        page.fill("#lines-0-quantity", typed)
+        expect(row.locator("p.live")).to_contain_text(message)
+    page.fill("#lines-0-quantity", "5 ons")
+    expect(row.locator("p.live")).to_be_hidden()
+    expect(row.locator(".amount")).to_have_text("Rp 1.625")
+    # A tile whose category already has a line focuses that line instead of adding another.
+    page.locator("button.tile[data-code='PET-CLEAN']").click()
+    expect(page.locator("tr.line")).to_have_count(1)
+    expect(page.locator("#lines-0-quantity")).to_be_focused()
+    # A weight with no category is refused before the check step.
+    page.locator("button.tile[data-code='CARDBOARD']").click()
+    page.select_option("#lines-1-category", "")
+    page.fill("#lines-1-quantity", "2")
+    expect(page.locator("tr.line").nth(1).locator("p.live")).to_contain_text("Pilih jenis sampah")
+    page.click("#review")
+    expect(page.locator("#confirm-panel")).to_be_hidden()
+    assert _deposits() == []
+    context.close()
+
+
+def test_queue_of_five_served_offline_then_synced(browser, live_server, net):
+    """Offline from the first resident to the last: each is found by number as operators type
+    it, weighed, saved to the tablet; when the connection returns all five go out, once each."""
+    from wastebank.services.members import create_member
+
+    for name in ("Warga Antre Empat", "Warga Antre Lima"):
+        create_member(db.session.get(type(net.unit_a), net.unit_a.id), name)
+    db.session.commit()
+    numbers = sorted(db.session.scalars(select(Member.member_no).where(Member.unit_id == net.unit_a.id)))
+    db.session.close()
+    assert len(numbers) == 5
+    context, page = _tablet(browser, live_server, service_worker=True)
+    page.goto("/counter")
+    _device_ready(page)
+    _until(page, "async () => (await caches.keys()).length > 0 && "
+                 "!!(await (await caches.open((await caches.keys())[0])).match('/counter/shell/deposit'))")
+    page.reload()  # now under the service worker's control
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    context.set_offline(True)
+    for index, number in enumerate(numbers):
+        page.goto("/counter")
+        typed = str(int(number.split("-")[1]))  # "3" for RW05-0003
+        page.fill("#q", typed)
+        page.click("#find-form button[type=submit]")
+        page.wait_for_url(f"**/counter/member/{number}/deposit")
+        expect(page.locator("#deposit-form[data-ready='1']")).to_be_attached()
+        expect(page.locator(".member-head h1")).not_to_be_empty()
+        _capture(page, [("PET-CLEAN", f"{index + 1},5")])
+        expect(page.locator("#result-panel h2")).to_have_text("Tersimpan di tablet ini")
+        page.locator("#result-slip").click()
+        expect(page.locator("#provisional-slip")).to_contain_text("SEMENTARA")
+        page.locator("#slip-close").click()
+    assert _deposits() == []
+    expect(page.locator(".outbox-item.queued")).to_have_count(5)
+    context.set_offline(False)
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    expect(page.locator(".outbox-item.synced")).to_have_count(5, timeout=30_000)
+    recorded = _deposits()
+    assert [(r[0], r[1]) for r in recorded] == [
+        (number, (2 * (i * 1000 + 1500) * 3250 + 1000) // 2000) for i, number in enumerate(numbers)]
+    context.close()
+
+
+def test_two_tabs_draining_at_once_send_each_item_once(browser, live_server, net):
+    """Wi-Fi that says "connected" but drops every request, three deposits queued, then two
+    tabs of the same tablet both try to send: each item reaches the server once."""
+    member_no = net.members_a[0].member_no
+    context, page = _tablet(browser, live_server)
+    down = {"on": True}
+    sent = []
+
+    def network(route):
+        if down["on"]:
+            route.abort("connectionrefused")
+        else:
+            sent.append(route.request.headers.get("idempotency-key"))
+            route.continue_()
+
+    context.route(API, network)
+    _open_deposit(page, member_no)
+    for weight in ("1", "2", "3"):
+        _capture(page, [("PET-CLEAN", weight)])
+        expect(page.locator("#result-panel h2")).to_have_text("Tersimpan di tablet ini")
+        _open_deposit(page, member_no)
+    second = context.new_page()
+    second.goto(f"/counter/member/{member_no}/deposit")
+    expect(second.locator(".outbox-item.queued")).to_have_count(3)
+    down["on"] = False
+    for tab in (page, second):
+        tab.evaluate("() => { window.wastebankCounter.sync.kick(0); }")
+    expect(page.locator(".outbox-item.synced")).to_have_count(3, timeout=30_000)
+    expect(second.locator(".outbox-item.synced")).to_have_count(3, timeout=30_000)
+    assert len(sent) == 3 and len(set(sent)) == 3, sent
+    assert [r[1] for r in _deposits()] == [3250, 6500, 9750]  # in capture order
+    context.close()
+
+
+def test_reload_between_capture_and_sync_and_stale_warning(browser, live_server, net):
+    """C16: a deposit captured offline 8 days ago on this tablet is still queued, with the
+    warning, and goes out with its capture time."""
+    member_no = net.members_a[1].member_no
+    context, page = _tablet(browser, live_server, service_worker=True)
+    _open_deposit(page, member_no)
+    _device_ready(page)
+    eight_days_ago = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=8)
+    page.clock.install(time=eight_days_ago)
+    context.set_offline(True)
+    _capture(page)
+    expect(page.locator("#result-panel")).to_be_visible()
+    page.clock.set_system_time(datetime.now(timezone.utc))
+    page.reload()
+    day = (eight_days_ago + timedelta(hours=7)).strftime("%d/%m/%Y")
+    expect(page.locator("#outbox-stale")).to_have_text(f"1 setoran belum terkirim sejak {day}")
+    expect(page.locator(".outbox-item.queued")).to_have_count(1)
+    context.set_offline(False)
+    page.evaluate("() => { window.dispatchEvent(new Event('online')); }")
+    expect(page.locator(".outbox-item.synced")).to_have_count(1, timeout=30_000)
+    deposit = db.session.scalars(select(Deposit)).one()
+    assert abs((deposit.recorded_at - eight_days_ago).total_seconds()) < 5, deposit.recorded_at
+    assert deposit.posted_at - deposit.recorded_at > timedelta(days=7)
+    db.session.close()
+    context.close()
+
+
+def test_saved_after_the_day_is_closed_waits_for_the_reopen(browser, live_server, net):
+    """After the manager closes today the save is refused with a clear message (never a 500)
+    and kept to send again; after the reopen "Kirim ulang" records it once."""
+    from wastebank.models import Unit, User
+    from wastebank.services.cashbook import close_day
+    from wastebank.services.transaction import run_in_transaction
+    from wastebank.timeutil import local_today
+
+    member_no = net.members_a[0].member_no
+    context, page = _tablet(browser, live_server)
+    _open_deposit(page, member_no)
+    unit = db.session.scalars(select(Unit).where(Unit.code == "RW05")).one()
+    manager = db.session.scalars(select(User).where(User.username == "mgr_a")).one()
+    unit_id, manager_id = unit.id, manager.id
+    close = run_in_transaction(lambda: close_day(unit, local_today(), "0", manager))
+    db.session.close()
+    _capture(page)
+    item = page.locator(".outbox-item.fix")
+    expect(item).to_contain_text("ditutup")
+    assert _deposits() == []
+    from wastebank.services.cashbook import reopen_day
+
+    unit = db.session.get(Unit, unit_id)
+    manager = db.session.get(User, manager_id)
+    run_in_transaction(lambda: reopen_day(unit, local_today(), "setoran antrean terakhir", manager))
+    db.session.close()
+    page.locator(".outbox-item.fix button.resend").click()
+    expect(page.locator(".outbox-item.synced")).to_have_count(1, timeout=20_000)
+    assert _deposits() == [(member_no, 4875, 4875, [("PET-CLEAN", 1500, 4875)])]
+    assert close is not None
+    context.close()
+
+
+def test_items_of_the_old_version_are_sent_after_the_new_one_takes_over(browser, live_server, net, monkeypatch):
+    """C18: version A controls the page and holds queued items (the first offline version kept
+    them in localStorage); version B is deployed; after two reloads B runs and A's items went out."""
+    from wastebank.counter import offline
+
+    member_no = net.members_a[2].member_no
+    context, page = _tablet(browser, live_server, service_worker=True)
+    page.goto("/counter")
+    _until(page, "async () => (await caches.keys()).length === 1")
+    version_a = page.evaluate("async () => (await caches.keys()).join(',')")
+    legacy = [{"key": "legacyc18key00000000000000000001", "username": "op_a", "member": member_no,
+               "member_name": "Ñoño", "lines": [{"category": "PET-CLEAN", "quantity": "1,5"}],
+               "recorded_at": (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat(),
+               "captured": "", "estimate": "Rp 4.875", "state": "queued"}]
+    import json
+    page.evaluate(f"() => localStorage.setItem('wastebank.outbox', {json.dumps(json.dumps(legacy))})")
+    real = offline._static_manifest
+
+    def version_b(folder):
+        version, urls = real(folder)
+        return "b" + version[1:], urls
+
+    monkeypatch.setattr(offline, "_static_manifest", version_b)
+    page.reload()
+    page.reload()
+    _until(page, "async () => (await caches.keys()).some(k => k.startsWith('wastebank-b'))")
+    _until(page, "async () => { const r = await navigator.serviceWorker.getRegistration();"
+                 " return !!(r && r.active && !r.waiting && !r.installing); }")
+    assert version_a != page.evaluate("async () => (await caches.keys()).join(',')")
+    expect(page.locator(".outbox-item.synced")).to_have_count(1, timeout=20_000)
+    assert _deposits() == [(member_no, 4875, 4875, [("PET-CLEAN", 1500, 4875)])]
+    assert page.evaluate("() => localStorage.getItem('wastebank.outbox')") is None
+    context.close()
+
+
+@pytest.fixture
+def short_csrf(monkeypatch):
+    """CSRF tokens that expire after one second (the counter default is a whole shift)."""
+    from config import TestingConfig
+
+    monkeypatch.setattr(TestingConfig, "WTF_CSRF_TIME_LIMIT", 1)
+
+
+def test_expired_csrf_token_never_loses_the_deposit(browser, short_csrf, live_server, net):
+    """C19: the confirmation left open longer than the CSRF lifetime, then "Simpan"."""
+    member_no = net.members_a[0].member_no
+    context, page = _tablet(browser, live_server)
+    _open_deposit(page, member_no)
+    page.evaluate("() => window.wastebankCounter.store.deleteValue('token:op_a')")  # no device token yet
+    page.locator("button.tile[data-code='PET-CLEAN']").click()
+    page.keyboard.type("1,5")
+    page.click("#review")
+    time.sleep(2.5)  # the page's CSRF token is now expired
+    page.click("#save")
+    page.wait_for_url(re.compile(r"/counter/receipt/[^/?]+\?new=1$"))
+    assert _deposits() == [(member_no, 4875, 4875, [("PET-CLEAN", 1500, 4875)])]
+    context.close()
