@@ -92,6 +92,7 @@ def test_deposit_first_view_is_original_then_every_view_and_pdf_is_salinan(net, 
     # A reload (even with new=1 again) is a copy, and so are its print links.
     again = client.get(f"/counter/receipt/{dep.receipt_no}?new=1").get_data(as_text=True)
     assert kind(again) == "copy" and "<strong>SALINAN</strong>" in again and "Asli" not in again
+    assert "Tersimpan. Rp 10.000 masuk tabungan." in html and "Tersimpan. Rp" not in again
     assert "t=" not in link(again, "print-roll")
     assert "SALINAN" in pdf_text(client.get(link(again, "print-roll")).data)
     assert "SALINAN" in pdf_text(client.get(link(again, "print-a6")).data)
@@ -211,8 +212,10 @@ def test_withdrawal_first_view_original_then_salinan(net, client, login):
     assert kind(html) == "original" and "<strong>Asli</strong>" in html
     assert "SALINAN" not in pdf_text(client.get(link(html, "print-roll")).data)
     assert "SALINAN" not in pdf_text(client.get(link(html, "print-a6")).data)
-    again = client.get(f"/counter/withdrawal/{wd.id}").get_data(as_text=True)
+    again = client.get(f"/counter/withdrawal/{wd.id}?new=1").get_data(as_text=True)
     assert kind(again) == "copy" and "<strong>SALINAN</strong>" in again
+    # "Pay out Rp 4.000" only once: a reload must not look like a second payment to make.
+    assert "Tersimpan. Bayarkan Rp 4.000." in html and "Tersimpan. Bayarkan" not in again
     assert "SALINAN" in pdf_text(client.get(link(again, "print-roll")).data)
     assert "SALINAN" in pdf_text(client.get(f"/counter/withdrawal/{wd.id}.pdf?size=A6").data)
 
@@ -372,3 +375,67 @@ def test_no_warning_for_a_public_url_or_in_development_and_testing(net, database
         assert 'id="public-url-warning"' not in admin.get("/", follow_redirects=True).get_data(as_text=True)
         db.session.remove()
         db.engine.dispose()
+
+
+# --- in a real browser: tap targets, no overflow, screenshots --------------------------------
+
+
+def test_receipt_pages_in_the_browser(net, live_server):
+    """The deposit and withdrawal receipt pages at 800×1280 (first view: Asli) and 1280×800
+    (reload: SALINAN): nothing wider than the screen, every link and button in the page at
+    least 44×44 px; screenshots in test-artifacts/receipt-*.png."""
+    from pathlib import Path
+
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip("Debian's Chromium (/usr/bin/chromium) is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from wastebank.models import Member, Unit, User
+
+    unit = db.session.get(Unit, net.unit_a.id)
+    member = db.session.get(Member, net.members_a[0].id)
+    member.phone = "+6281234567890"
+    db.session.commit()
+    dep = run_in_transaction(lambda: record_deposit(unit, member, [LineInput("CARDBOARD", "5"), LineInput("PET-CLEAN", "1,5")],
+                                                    operator_id=net.users["op_a"].id, idempotency_key="orig-browser-dep"))
+    wd = run_in_transaction(lambda: record_withdrawal(unit, member, WithdrawalInput("cash", "4000"),
+                                                      user=db.session.get(User, net.users["op_a"].id),
+                                                      idempotency_key="orig-browser-wd"))
+    pages = {"deposit": f"/counter/receipt/{dep.body['receipt_no']}?new=1",
+             "withdrawal": f"/counter/withdrawal/{wd.body['id']}?new=1"}
+    db.session.commit()
+    db.session.close()
+    artifacts = Path(__file__).resolve().parents[1] / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"]
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), headless=True, args=args)
+        try:
+            context = browser.new_context(base_url=live_server, locale="id-ID", service_workers="block",
+                                          viewport={"width": 800, "height": 1280}, has_touch=True)
+            page = context.new_page()
+            page.goto("/login")
+            page.locator("#username").fill("op_a")
+            page.locator("#password").fill(PASSWORD)
+            page.locator("form button[type=submit].primary").click()
+            page.wait_for_url("**/counter")
+            for name, url in pages.items():
+                for (width, height), expected in (((800, 1280), "Asli"), ((1280, 800), "SALINAN")):
+                    page.set_viewport_size({"width": width, "height": height})
+                    page.goto(url)
+                    sync_api.expect(page.locator("#receipt-kind strong")).to_have_text(expected)
+                    share = page.locator("#share-whatsapp")
+                    sync_api.expect(share).to_have_text("Bagikan lewat WhatsApp")
+                    assert share.get_attribute("href").startswith("https://wa.me/6281234567890?text=")
+                    assert page.evaluate("document.documentElement.scrollWidth") <= width
+                    small = page.evaluate("""() => [...document.querySelectorAll('main a, main button')]
+                        .filter(e => e.offsetParent !== null)
+                        .map(e => [e.id || e.textContent.trim(), e.getBoundingClientRect()])
+                        .filter(([, r]) => r.width < 44 || r.height < 44)
+                        .map(([what, r]) => `${what} ${Math.round(r.width)}x${Math.round(r.height)}`)""")
+                    assert small == [], (name, width, small)
+                    page.screenshot(path=str(artifacts / f"receipt-{name}-{width}x{height}.png"), full_page=True)
+            context.close()
+        finally:
+            browser.close()
