@@ -190,7 +190,7 @@ def test_counter_deposit_on_tablet(tablet, net, slow_save):
     # Double tap on "Simpan setoran": two clicks 50 ms apart, like a hurried thumb.
     save_posts = _double_tap_save(page)
     assert len(save_posts) == 1, f"the page sent {len(save_posts)} save requests for a double tap"
-    expect(page.locator("p.flash.ok")).to_contain_text("Rp 6.375")
+    expect(page.locator("p.flash.ok", has_text="Tersimpan")).to_contain_text("Rp 6.375")
 
     # Exactly one deposit, with the two lines and one journal entry.
     member = _member("Siti Aminah")

@@ -153,7 +153,8 @@ def deposit_page_data(unit, member, prices, balance: int | None) -> dict:
 def counter_i18n() -> dict[str, str]:
     """Translated strings of the outbox panel and the counter's browser code."""
     return {
-        "title": _("Saved on this tablet"),
+        "title": _("Deposits from this tablet"),
+        "all_sent": _("Everything saved on this tablet has been sent."),
         "summary": _("{queued} waiting to be sent, {fix} to correct."),
         "state_queued": _("waiting"),
         "state_sending": _("sending"),

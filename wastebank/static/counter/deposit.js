@@ -62,6 +62,12 @@ export async function init(context, i18n) {
   }
   if (!data.member) { renderShell(); }
   wire();
+  // A deposit of this member synced (from this tab or another): show the server's balance.
+  sync.onChange(async () => {
+    const mine = (await store.allItems()).filter((item) => item.state === "synced" && item.member_no === member.member_no &&
+                                                            item.response && typeof item.response.balance_idr === "number");
+    if (mine.length) { showBalance(mine[mine.length - 1].response.balance_idr); }
+  });
   if (location.hash.indexOf("#fix=") === 0) { await loadFix(location.hash.slice(5)); }
   // The panel's "Perbaiki" on this member's own screen only changes the hash.
   window.addEventListener("hashchange", () => {
@@ -301,9 +307,9 @@ function review() {
   }
   const q = current.quote;
   const table = confirmPanel.querySelector("tbody");
-  table.innerHTML = q.lines.map((line) => "<tr><td>" + esc(prices[line.category].name) + '</td><td class="num">' +
-    esc(formatQuantity(line.quantity_milli, line.unit, ctx.locale)) + '</td><td class="num">' +
-    esc(formatIdr(line.unit_price_idr, ctx.locale)) + "/" + esc(line.unit) + '</td><td class="num">' +
+  table.innerHTML = q.lines.map((line) => "<tr><td>" + esc(prices[line.category].name) +
+    '<br><span class="muted qty-price">' + esc(formatQuantity(line.quantity_milli, line.unit, ctx.locale)) + " × " +
+    esc(formatIdr(line.unit_price_idr, ctx.locale)) + "/" + esc(line.unit) + '</span></td><td class="num">' +
     esc(formatIdr(line.amount_idr, ctx.locale)) + "</td></tr>").join("");
   document.getElementById("confirm-total").textContent = formatIdr(q.total_idr, ctx.locale);
   const feeRow = document.getElementById("confirm-fee-row");

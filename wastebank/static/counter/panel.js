@@ -77,7 +77,7 @@ async function render() {
   host.className = items.length ? "outbox card" : "outbox-notices";
   if (items.length) {
     parts.push("<h2>" + esc(T.title) + "</h2>");
-    parts.push('<p id="outbox-summary">' + esc(fill(T.summary, { queued: queued, fix: fix })) + "</p>");
+    parts.push('<p id="outbox-summary">' + esc(queued || fix ? fill(T.summary, { queued: queued, fix: fix }) : T.all_sent) + "</p>");
     parts.push("<ul>");
     for (const item of items) {
       const label = item.state === "synced" ? T.state_synced + " · " + ((item.response || {}).receipt_no || "")
