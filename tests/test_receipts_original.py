@@ -380,6 +380,7 @@ def test_no_warning_for_a_public_url_or_in_development_and_testing(net, database
 # --- in a real browser: tap targets, no overflow, screenshots --------------------------------
 
 
+@pytest.mark.browser
 def test_receipt_pages_in_the_browser(net, live_server):
     """The deposit and withdrawal receipt pages at 800×1280 (first view: Asli) and 1280×800
     (reload: SALINAN): nothing wider than the screen, every link and button in the page at
