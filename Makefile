@@ -59,5 +59,11 @@ translations: install
 bench: install
 	$(BIN)/python bench/deposits.py
 
+## make bench-outbox: 200 queued deposits draining from the tablet's outbox, SQLite and PostgreSQL
+.PHONY: bench-outbox
+bench-outbox: install chromium
+	$(BIN)/python bench/outbox_drain.py --database sqlite
+	$(BIN)/python bench/outbox_drain.py --database postgresql
+
 clean:
 	rm -rf $(VENV) instance .pytest_cache
