@@ -37,8 +37,10 @@ self.addEventListener("activate", function (event) {
 });
 
 // A page asks for the offline pages to be (re)fetched while the operator is logged in.
+// A page asks a waiting new version to take over (on load, or the "Versi baru" tap).
 self.addEventListener("message", function (event) {
   if (event.data === "warm") { event.waitUntil(caches.open(CACHE).then(warmPages)); }
+  if (event.data === "skip-waiting") { self.skipWaiting(); }
 });
 
 function withTimeout(promise, ms) {

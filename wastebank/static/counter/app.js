@@ -14,28 +14,46 @@ function readJson(id) {
   try { return JSON.parse(node.textContent); } catch (e) { return null; }
 }
 
+function banner(i18n, onTap) {
+  if (document.getElementById("update-banner")) { return; }
+  const node = document.createElement("div");
+  node.id = "update-banner";
+  node.className = "update-banner";
+  node.setAttribute("role", "status");
+  node.innerHTML = "<span></span><button type=\"button\" class=\"primary\"></button>";
+  node.querySelector("span").textContent = i18n.update;
+  node.querySelector("button").textContent = i18n.reload;
+  node.querySelector("button").addEventListener("click", onTap);
+  document.body.insertBefore(node, document.body.firstChild);
+}
+
 function serviceWorker(i18n) {
   if (!("serviceWorker" in navigator)) { return; }
   const hadController = !!navigator.serviceWorker.controller;
+  // A new version that finished installing takes over at once: the outbox lives in IndexedDB,
+  // which both versions share, so nothing queued is lost (CASES C18).
+  const takeOver = (worker) => { if (worker) { worker.postMessage("skip-waiting"); } };
   navigator.serviceWorker.register("/sw.js", { scope: "/", updateViaCache: "none" }).then((registration) => {
+    takeOver(registration.waiting);
+    registration.addEventListener("updatefound", () => {
+      const worker = registration.installing;
+      if (!worker) { return; }
+      worker.addEventListener("statechange", () => {
+        if (worker.state === "installed" && navigator.serviceWorker.controller) {
+          banner(i18n, () => { takeOver(worker); });
+          takeOver(worker);
+        }
+      });
+    });
     registration.update().catch(() => {});
     // Keep the offline pages current while the operator is logged in and online.
     navigator.serviceWorker.ready.then((ready) => {
       if (ready.active && navigator.onLine) { ready.active.postMessage("warm"); }
     });
   }).catch(() => { /* the counter works without it, only not offline */ });
-  // A new version took over this page: offer the reload (the outbox is in IndexedDB, which
-  // both versions share, so nothing queued is lost).
+  // The new version controls this page now: one tap reloads it with the new code.
   navigator.serviceWorker.addEventListener("controllerchange", () => {
-    if (!hadController || document.getElementById("update-banner")) { return; }
-    const banner = document.createElement("div");
-    banner.id = "update-banner";
-    banner.className = "update-banner";
-    banner.innerHTML = "<span></span><button type=\"button\" class=\"primary\"></button>";
-    banner.querySelector("span").textContent = i18n.update;
-    banner.querySelector("button").textContent = i18n.reload;
-    banner.querySelector("button").addEventListener("click", () => location.reload());
-    document.body.insertBefore(banner, document.body.firstChild);
+    if (hadController) { banner(i18n, () => location.reload()); }
   });
 }
 
