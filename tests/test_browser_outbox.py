@@ -472,3 +472,44 @@ def test_expired_csrf_token_never_loses_the_deposit(browser, short_csrf, live_se
     page.wait_for_url(re.compile(r"/counter/receipt/[^/?]+\?new=1$"))
     assert _deposits() == [(member_no, 4875, 4875, [("PET-CLEAN", 1500, 4875)])]
     context.close()
+
+
+def test_withdrawal_save_goes_through_the_outbox_once(browser, live_server, net):
+    """A cash withdrawal whose save request dies on the network is kept, the operator is told
+    not to hand out the money yet, and the outbox records it once with the form's key."""
+    from wastebank.models import Withdrawal
+    from wastebank.services.deposits import LineInput, record_deposit
+    from wastebank.services.transaction import run_in_transaction
+    from wastebank.models import Unit
+
+    member_no = net.members_a[0].member_no
+    unit = db.session.scalars(select(Unit).where(Unit.code == "RW05")).one()
+    member = db.session.scalars(select(Member).where(Member.member_no == member_no)).one()
+    run_in_transaction(lambda: record_deposit(unit, member, [LineInput("PET-CLEAN", "4")], operator_id=None,
+                                              idempotency_key="seed-withdrawal-test-0001"))
+    db.session.close()
+    context, page = _tablet(browser, live_server)
+    calls = []
+
+    def abort_first(route):
+        calls.append(route.request.headers.get("idempotency-key"))
+        if len(calls) == 1:
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/withdrawals", abort_first)
+    page.goto(f"/counter/member/{member_no}/withdraw")
+    page.fill("#amount", "5.000")
+    page.click("#review")
+    expect(page.locator("#confirm-amount")).to_have_text("−Rp 5.000")
+    page.wait_for_function("() => document.documentElement.dataset.counterReady === '1'")
+    page.click("#save")
+    expect(page.locator("#withdraw-result")).to_contain_text("Jangan serahkan uang")
+    expect(page.locator(".outbox-item.synced")).to_have_count(1, timeout=20_000)
+    assert len(calls) == 2 and calls[0] == calls[1]
+    rows = [(w.amount_idr, w.method, w.status) for w in db.session.scalars(select(Withdrawal))]
+    db.session.close()
+    assert rows == [(5000, "cash", "paid")]
+    assert _balance(member_no) == 13000 - 5000
+    context.close()
