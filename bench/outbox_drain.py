@@ -228,6 +228,7 @@ def _browser_run(base: str, numbers: list[str], count: int, timeout: float) -> t
     # Per item on the tablet: from marking it "sending" to storing the answer (request + IndexedDB).
     per_item = [_parse_iso(i["synced_at"]) - _parse_iso(i["last_try"]) for i in items if i.get("last_try")]
     cycle = [b - a for a, b in zip(synced_at, synced_at[1:])]
+    quarter = len(cycle) // 4
     network = [t["responseEnd"] / 1000 for t in timings if t and t.get("responseEnd", -1) >= 0]
     figures = {
         "deposits": count,
@@ -240,6 +241,9 @@ def _browser_run(base: str, numbers: list[str], count: int, timeout: float) -> t
         "request_latency": _stats_ms(network),  # Playwright request timing: request start → response end
         "item_latency": _stats_ms(per_item),  # item marked sending → answer stored in IndexedDB
         "cycle": _stats_ms(cycle),  # between consecutive items reaching "synced"
+        # The sender and the outbox panel read the whole outbox on every step: does it grow?
+        "cycle_first_quarter_mean_ms": round(statistics.fmean(cycle[:quarter]) * 1000, 1) if quarter else None,
+        "cycle_last_quarter_mean_ms": round(statistics.fmean(cycle[-quarter:]) * 1000, 1) if quarter else None,
     }
     return figures, items
 
