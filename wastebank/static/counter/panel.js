@@ -24,10 +24,17 @@ export function mount(i18n, context) {
     main.insertBefore(host, main.firstChild);
   }
   host.addEventListener("click", onClick);
-  sync.onChange(render);
-  window.addEventListener("online", render);
-  window.addEventListener("offline", render);
+  sync.onChange(scheduleRender);
+  window.addEventListener("online", scheduleRender);
+  window.addEventListener("offline", scheduleRender);
   render();
+}
+
+// A draining queue changes every few milliseconds: draw at most every 150 ms.
+let pending = null;
+function scheduleRender() {
+  if (pending) { return; }
+  pending = setTimeout(() => { pending = null; render(); }, 150);
 }
 
 function fill(template, values) {
