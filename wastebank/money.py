@@ -3,6 +3,10 @@
 Money is whole rupiah in a Python ``int``. Quantities are ``int`` thousandths of the
 category's unit of measure: grams for kg, millilitres for L, thousandths of a piece for pcs.
 No float is ever involved: parsing works on the digits of the text.
+
+``static/counter/money.js`` applies the same rules in the browser (offline counter, checks as
+the operator types); ``tests/vectors/money.json`` is the contract both answer alike
+(docs/money-rules.md). A change here is a change there and in the vectors.
 """
 from __future__ import annotations
 
@@ -15,43 +19,69 @@ UNITS = ("kg", "L", "pcs")
 # No single amount typed at a unit comes near this (Rp 1 trillion); anything above is a typo
 # or an attack, and would not fit a database integer much further up.
 MAX_RUPIAH = 10**12
+# Likewise no quantity comes near a trillion kilograms (10**15 thousandths): parse_quantity
+# refuses anything above as over the limit, even where no per-category maximum is given, so a
+# string of digits never reaches int() or a database integer.
+MAX_QUANTITY_MILLI = 10**15
 
-# Smaller units a weight input may carry, with the factor to thousandths of the base unit.
+# Unit suffixes a quantity input may carry, with the thousandths of the category's unit in one
+# of them. 1 ons = 100 g (the Indonesian market's tenth of a kilogram).
 _SUB_UNITS = {
-    "kg": {"kg": 1000, "g": 1, "gr": 1, "gram": 1, "ons": 100},  # 1 ons = 100 g (Indonesian)
+    "kg": {"kg": 1000, "g": 1, "gr": 1, "gram": 1, "ons": 100},
     "L": {"l": 1000, "liter": 1000, "litre": 1000, "ml": 1},
     "pcs": {"pcs": 1000, "pc": 1000, "buah": 1000},
 }
+
+# Decimals a number may carry with each factor, so that the result is whole thousandths.
+_DECIMALS = {1000: 3, 100: 2, 1: 0}
 
 _NUMBER = re.compile(r"^(?P<int>[0-9]+)(?:[.,](?P<frac>[0-9]+))?$")
 
 
 class InputError(ValueError):
-    """Bad user input. ``message`` is a lazily translated, human sentence for the field."""
+    """Bad user input. ``message`` is a lazily translated, human sentence for the field;
+    ``code`` its stable name (the API's and the browser's); ``params`` the values the message
+    interpolates (and, for ``too_precise``, which of its sentences: ``decimals``/``whole``)."""
 
-    def __init__(self, message, code: str = "invalid"):
+    def __init__(self, message, code: str = "invalid", params: dict | None = None):
         super().__init__(str(message))
         self.message = message
         self.code = code
+        self.params = dict(params or {})
 
 
 def parse_quantity(text: str | int, unit: str, max_milli: int | None = None) -> int:
-    """Parse a quantity typed at the counter into thousandths of ``unit``.
+    """Parse a quantity typed at the counter into thousandths of ``unit`` (``"kg"``, ``"L"``
+    or ``"pcs"``): grams, millilitres, thousandths of a piece.
 
-    ``text`` takes one decimal mark, ``,`` or ``.``, with at most three decimals and no
-    thousands separator (SPEC §3): ``"1,5"`` and ``"1.5"`` are both 1 500 for kg. A sub-unit
-    suffix is accepted (``"750 g"`` → 750 for kg, ``"5 ons"`` → 500 for kg, ``"250 ml"`` → 250
-    for L; ons take at most two decimals, grams and millilitres none). An ``int`` is
-    taken as whole units. Returns a positive int.
+    ``text`` takes one decimal mark, ``,`` or ``.``, and no thousands separator (SPEC §3):
+    ``"1,5"`` and ``"1.5"`` are both 1 500 for kg; ``"2,000"`` is 2 kg. A unit suffix, with or
+    without a space, in any case, is accepted: for kg ``kg``, ``ons`` (100 g: ``"5 ons"`` →
+    500, ``"2,5 ons"`` → 250), ``g``/``gr``/``gram``; for L ``l``/``liter``/``litre``/``ml``;
+    for pcs ``pcs``/``pc``/``buah``. Decimals: at most three in the base unit, two in ons and
+    none in g or ml, so the result is always whole thousandths. Surrounding whitespace and
+    no-break spaces are ignored. An ``int`` (not a bool) is whole units. Returns a positive
+    int, at most ``max_milli`` when given and never over ``MAX_QUANTITY_MILLI``.
 
-    Raises InputError for empty, zero, negative, non-numeric, over-precise, thousands-marked
-    or over ``max_milli`` values.
+    Raises InputError, ``code`` (``params``): ``unit`` (``unit`` is not a unit of measure: no
+    params; a suffix that does not fit it: ``suffix``), ``not_a_number`` (bool, float, None,
+    letters, exponents, non-ASCII digits, ``",5"``, ``"5,"``), ``required`` (empty),
+    ``not_positive`` (zero, or a leading ``-``), ``thousands_separator`` (two marks:
+    ``"1.500,5"``), ``too_precise`` (``decimals`` allowed, 3/2/0, and ``whole`` — true for g or
+    ml — choosing the sentence), ``over_limit`` (``max``: the limit by ``format_quantity`` in
+    Indonesian, ``"500 kg"``). ``static/counter/money.js`` ``parseQuantity`` gives the same
+    codes and params for the same input (tests/vectors/money.json).
     """
     if unit not in UNITS:
         raise InputError(_l("Unknown unit of measure."), "unit")
     if isinstance(text, bool):
         raise InputError(_l("Enter a number, e.g. 1,5."), "not_a_number")
+    limit = MAX_QUANTITY_MILLI if max_milli is None else min(max_milli, MAX_QUANTITY_MILLI)
     if isinstance(text, int):
+        if text <= 0:
+            raise InputError(_l("The quantity must be more than zero."), "not_positive")
+        if text >= 10**16:  # over the limit in any unit; str() of a huge int may not even finish
+            raise _over_limit(limit, unit)
         text = str(text)
     if not isinstance(text, str):
         raise InputError(_l("Enter a number, e.g. 1,5."), "not_a_number")
@@ -67,7 +97,7 @@ def parse_quantity(text: str | int, unit: str, max_milli: int | None = None) -> 
         if not number:
             raise InputError(_l("Enter a number, e.g. 1,5."), "not_a_number")
         if suffix not in _SUB_UNITS[unit]:
-            raise InputError(_l("Unknown unit “%(suffix)s”.", suffix=suffix), "unit")
+            raise InputError(_l("Unknown unit “%(suffix)s”.", suffix=suffix), "unit", {"suffix": suffix})
         factor = _SUB_UNITS[unit][suffix]
         raw = number
     if raw.count(".") + raw.count(",") > 1:
@@ -79,21 +109,55 @@ def parse_quantity(text: str | int, unit: str, max_milli: int | None = None) -> 
     if not parsed:
         raise InputError(_l("Enter a number, e.g. 1,5."), "not_a_number")
     whole, frac = parsed.group("int"), parsed.group("frac") or ""
-    # Decimals allowed so that the result stays a whole number of thousandths.
-    allowed = {1000: 3, 100: 2, 1: 0}.get(factor, 3)
+    allowed = _DECIMALS[factor]
     if len(frac) > allowed:
+        params = {"decimals": allowed, "whole": allowed == 0}
         if allowed == 0:
-            raise InputError(_l("Whole grams or millilitres only."), "too_precise")
-        raise InputError(_l("At most three decimals."), "too_precise")
+            raise InputError(_l("Whole grams or millilitres only."), "too_precise", params)
+        if allowed == 2:
+            raise InputError(_l("At most two decimals in ons (whole grams)."), "too_precise", params)
+        raise InputError(_l("At most three decimals."), "too_precise", params)
+    if len(whole.lstrip("0")) > 16:  # at least 10**16 units: over MAX_QUANTITY_MILLI in any unit
+        raise _over_limit(limit, unit)
     milli = (int(whole) * 1000 + int(frac.ljust(3, "0") or 0)) * factor // 1000
     if milli <= 0:
         raise InputError(_l("The quantity must be more than zero."), "not_positive")
-    if max_milli is not None and milli > max_milli:
-        raise InputError(
-            _l("Too much for one line: at most %(max)s.", max=format_quantity(max_milli, unit)),
-            "over_limit",
-        )
+    if milli > limit:
+        raise _over_limit(limit, unit)
     return milli
+
+
+def _over_limit(limit: int, unit: str) -> InputError:
+    shown = format_quantity(limit, unit)
+    return InputError(_l("Too much for one line: at most %(max)s.", max=shown), "over_limit", {"max": shown})
+
+
+def message_templates() -> dict[str, str]:
+    """The sentences of quantity and deposit-line refusals in the current language, with
+    their ``%(name)s`` placeholders, keyed as ``static/counter/money.js`` ``messageFor`` looks
+    them up: the error code; ``too_precise_ons`` and ``too_precise_whole`` for the other two
+    precision sentences, ``unit_measure`` for a category with no known unit, and
+    ``lines_required`` / ``lines_too_many`` for the deposit as a whole. A page hands these to
+    the browser so that its checks speak the server's own words (``services/deposits.py``
+    raises the last four).
+    """
+    templates = {
+        "required": _l("Enter the quantity."),
+        "not_a_number": _l("Enter a number, e.g. 1,5."),
+        "not_positive": _l("The quantity must be more than zero."),
+        "unit": _l("Unknown unit “%(suffix)s”."),
+        "unit_measure": _l("Unknown unit of measure."),
+        "thousands_separator": _l("Use one decimal mark and no thousands separator, e.g. 1500,5 or 1,5."),
+        "too_precise": _l("At most three decimals."),
+        "too_precise_ons": _l("At most two decimals in ons (whole grams)."),
+        "too_precise_whole": _l("Whole grams or millilitres only."),
+        "over_limit": _l("Too much for one line: at most %(max)s."),
+        "too_small": _l("Too little to be worth one rupiah."),
+        "unknown_category": _l("Unknown category or no price set for it at this unit."),
+        "lines_required": _l("Add at least one category."),
+        "lines_too_many": _l("At most %(n)s lines per deposit."),
+    }
+    return {key: str(value) for key, value in templates.items()}
 
 
 def parse_rupiah(text: str | int) -> int:

@@ -1,5 +1,6 @@
-// The shared money vectors (tests/vectors/money.json) against the browser's money.js; the same
-// file is run against wastebank/money.py by tests/test_money_vectors.py.
+// The shared money vectors (tests/vectors/money.json) against the browser's money.js, the module
+// the counter page imports; tests/test_money_vectors.py runs the same file against
+// wastebank/money.py. Run with `make test-js` (node --test tests/js/).
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
@@ -7,50 +8,111 @@ import { test } from "node:test";
 import * as money from "../../wastebank/static/counter/money.js";
 
 const V = JSON.parse(readFileSync(new URL("../vectors/money.json", import.meta.url), "utf8"));
+const EN = V.messages.en;
+const SECTIONS = ["parse_quantity", "line_amount", "fee_amount", "format_idr", "format_quantity", "quote"];
+
+/** A vector's integer: beyond 2^53 it is written as a decimal string (and money.js answers a BigInt). */
+const int = (value) => (typeof value === "string" ? BigInt(value) : value);
 
 test("money.js exports exactly the rules the page uses", () => {
-  assert.deepEqual(Object.keys(money).sort(), ["MAX_LINES", "UNITS", "feeAmount", "formatIdr", "formatQuantity",
-    "lineAmount", "messageFor", "parseQuantity", "quoteLines"]);
+  assert.deepEqual(Object.keys(money).sort(), ["feeAmount", "formatIdr", "formatQuantity", "lineAmount", "messageFor",
+    "parseQuantity", "quoteLines"]);
 });
 
-V.parse_quantity.forEach((c, i) => test(`parse_quantity ${i}: ${c.note}`, () => {
-  const got = money.parseQuantity(c.text, c.unit, c.max_milli);
-  if (c.error) { assert.equal(got.ok, false); assert.equal(got.code, c.error); }
-  else { assert.deepEqual(got, { ok: true, milli: c.milli }); }
-}));
+test("the vectors file has every section and at least 60 cases", () => {
+  for (const section of SECTIONS) { assert.ok(V[section].length > 0, section); }
+  assert.ok(SECTIONS.reduce((n, section) => n + V[section].length, 0) >= 60);
+});
 
-V.line_amount.forEach((c, i) => test(`line_amount ${i}: ${c.note}`, () => {
-  assert.equal(money.lineAmount(c.quantity_milli, c.unit_price_idr), c.amount_idr);
-}));
+for (const c of V.parse_quantity) {
+  test(`parse_quantity ${c.id}`, () => {
+    const got = money.parseQuantity(c.text, c.unit, c.max_milli);
+    if (c.error === undefined) {
+      assert.deepEqual(got, { ok: true, milli: c.milli });
+    } else {
+      assert.deepEqual(got, { ok: false, code: c.error, params: c.params });
+      assert.equal(money.messageFor(got, EN), c.message);
+    }
+  });
+}
 
-V.fee_amount.forEach((c, i) => test(`fee_amount ${i}: ${c.note}`, () => {
-  assert.equal(money.feeAmount(c.total_idr, c.fee_bp), c.fee_idr);
-}));
+for (const c of V.line_amount) {
+  test(`line_amount ${c.id}`, () => {
+    let quantity = int(c.quantity_milli);
+    if (c.quantity !== undefined) {
+      const parsed = money.parseQuantity(c.quantity, c.unit);
+      assert.equal(parsed.ok, true);
+      quantity = parsed.milli;
+    }
+    if (c.error === "refused") {
+      assert.throws(() => money.lineAmount(quantity, int(c.unit_price_idr)), RangeError);
+    } else {
+      assert.equal(money.lineAmount(quantity, int(c.unit_price_idr)), int(c.amount_idr));
+    }
+  });
+}
 
-V.format_idr.forEach((c) => test(`format_idr ${c.text} (${c.locale})`, () => {
-  assert.equal(money.formatIdr(c.amount_idr, c.locale), c.text);
-}));
+for (const c of V.fee_amount) {
+  test(`fee_amount ${c.id}`, () => {
+    if (c.error === "refused") {
+      assert.throws(() => money.feeAmount(int(c.total_idr), c.fee_bp), RangeError);
+    } else {
+      assert.equal(money.feeAmount(int(c.total_idr), c.fee_bp), int(c.fee_idr));
+    }
+  });
+}
 
-V.format_quantity.forEach((c) => test(`format_quantity ${c.text} (${c.locale})`, () => {
-  assert.equal(money.formatQuantity(c.milli, c.unit, c.locale), c.text);
-}));
+for (const c of V.format_idr) {
+  test(`format_idr ${c.id}`, () => { assert.equal(money.formatIdr(int(c.amount_idr), c.locale), c.text); });
+}
 
-V.quote.forEach((c, i) => test(`quote ${i}: ${c.note}`, () => {
-  const got = money.quoteLines(c.lines, V.quote_prices, c.fee_bp, c.balance_idr);
-  const codes = Object.fromEntries(Object.entries(got.errors).map(([k, v]) => [k, v.code]));
-  assert.deepEqual(codes, c.expect.errors);
-  assert.deepEqual(got.lines.map((l) => l.amount_idr), c.expect.amounts);
-  if (!Object.keys(c.expect.errors).length) {
-    assert.deepEqual([got.total_idr, got.fee_idr, got.credited_idr, got.balance_after_idr],
-      [c.expect.total_idr, c.expect.fee_idr, c.expect.credited_idr, c.expect.balance_after_idr]);
-  }
-}));
+for (const c of V.format_quantity) {
+  test(`format_quantity ${c.id}`, () => { assert.equal(money.formatQuantity(c.milli, c.unit, c.locale), c.text); });
+}
 
-test("messages are the server's templates with their values filled in", () => {
-  const messages = { over_limit: "Terlalu banyak untuk satu baris: paling banyak %(max)s.",
-                     too_precise: "Paling banyak tiga desimal.", too_precise_whole: "Hanya gram bulat." };
-  assert.equal(money.messageFor(money.parseQuantity("600", "kg", 500000), messages),
-               "Terlalu banyak untuk satu baris: paling banyak 500 kg.");
-  assert.equal(money.messageFor(money.parseQuantity("1,5 g", "kg"), messages), "Hanya gram bulat.");
-  assert.equal(money.messageFor(money.parseQuantity("1,2345", "kg"), messages), "Paling banyak tiga desimal.");
+for (const c of V.quote) {
+  test(`quote ${c.id}`, () => {
+    const got = money.quoteLines(c.lines, V.quote_prices, c.fee_bp, c.balance_idr);
+    if (Object.keys(c.expect.errors).length) {
+      const expected = {};
+      const messages = {};
+      for (const [field, e] of Object.entries(c.expect.errors)) {
+        expected[field] = { code: e.code, params: e.params };
+        messages[field] = e.message;
+      }
+      assert.deepEqual(got.errors, expected);
+      assert.deepEqual(Object.fromEntries(Object.keys(got.errors).map((field) =>
+        [field, money.messageFor(got.errors[field], EN, field)])), messages);
+      // Refused as a whole, as the server refuses it: no line, no figure, the balance unchanged.
+      assert.deepEqual([got.lines, got.total_idr, got.fee_idr, got.credited_idr, got.balance_after_idr],
+                       [[], 0, 0, 0, c.balance_idr]);
+    } else {
+      assert.deepEqual(got, c.expect);
+    }
+  });
+}
+
+test("results are Numbers when exact and BigInts beyond 2^53", () => {
+  assert.equal(typeof money.lineAmount(500000, 10 ** 12), "number");
+  assert.equal(money.lineAmount(10n ** 15n, 10n ** 12n), 10n ** 24n);
+  assert.equal(typeof money.parseQuantity("1000000000000", "kg").milli, "number");
+});
+
+test("over_limit formats the limit in the page's locale (the server's message is Indonesian)", () => {
+  assert.deepEqual(money.parseQuantity("1,6", "pcs", 1500, "en"), { ok: false, code: "over_limit", params: { max: "1.5 pcs" } });
+  assert.deepEqual(money.parseQuantity("1,6", "pcs", 1500).params, { max: "1,5 pcs" });
+});
+
+test("messageFor falls back from a specific template to the code's, and to the code", () => {
+  const ons = money.parseQuantity("0,005 ons", "kg");
+  assert.equal(money.messageFor(ons, { too_precise: "Paling banyak tiga angka desimal." }), "Paling banyak tiga angka desimal.");
+  assert.equal(money.messageFor({ code: "lines_gone" }, {}), "lines_gone");
+  assert.equal(money.messageFor({ code: "too_many", params: { n: 40 } }, { too_many: "Max %(n)s (100%%)." }), "Max 40 (100%).");
+  assert.equal(money.messageFor({ code: "over_limit", params: {} }, EN), "Too much for one line: at most %(max)s.");
+  assert.equal(money.messageFor(null, EN), "");
+});
+
+test("quoteLines takes an integer quantity and a missing line object without throwing", () => {
+  const got = money.quoteLines([null, { category: "PET-CLEAN", quantity: 2 }], V.quote_prices, 0, 0);
+  assert.deepEqual(got.errors, { "lines.0.category": { code: "unknown_category", params: {} } });
 });
