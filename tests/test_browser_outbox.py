@@ -107,19 +107,36 @@ def _panel(page):
     return page.locator("#outbox-panel")
 
 
-def test_aborted_save_is_kept_and_sent_once(browser, live_server, net):
-    member_no = net.members_a[0].member_no
-    context, page = _tablet(browser, live_server)
-    calls = []
+def _faults(*script):
+    """A route handler that answers the n-th request with ``script[n]`` — "abort" (the network
+    drops it), "500" (a server error), "lost" (the server records it, the answer is lost),
+    "stall" (never answered) — and lets every later one through. Returns (handler, keys seen,
+    stalled routes)."""
+    keys, stalled = [], []
 
-    def abort_first(route):
-        calls.append(route.request.headers.get("idempotency-key"))
-        if len(calls) == 1:
+    def handle(route):
+        keys.append(route.request.headers.get("idempotency-key"))
+        step = script[len(keys) - 1] if len(keys) <= len(script) else "pass"
+        if step == "abort":
             route.abort("connectionreset")  # Wi-Fi "connected" but the request dies
+        elif step == "500":
+            route.fulfill(status=500, body="Internal Server Error")
+        elif step == "lost":
+            route.fetch()           # the server records it …
+            route.abort("failed")   # … and the answer never reaches the tablet
+        elif step == "stall":
+            stalled.append(route)   # a 30 s stall on a bad link: the tablet gives up at 10 s
         else:
             route.continue_()
 
-    page.route(API, abort_first)
+    return handle, keys, stalled
+
+
+def test_aborted_save_is_kept_and_sent_once(browser, live_server, net):
+    member_no = net.members_a[0].member_no
+    context, page = _tablet(browser, live_server)
+    handler, calls, _ = _faults("abort")
+    page.route(API, handler)
     _open_deposit(page, member_no)
     _capture(page)
     # The operator is told the deposit is safe on the tablet, never an error page.
@@ -142,19 +159,8 @@ def test_server_error_once_then_lost_answer_record_one_deposit(browser, live_ser
     resent and the server's stored answer comes back."""
     member_no = net.members_a[0].member_no
     context, page = _tablet(browser, live_server)
-    seen = []
-
-    def faults(route):
-        seen.append(route.request.headers.get("idempotency-key"))
-        if len(seen) == 1:
-            route.fulfill(status=500, body="Internal Server Error")
-        elif len(seen) == 2:
-            route.fetch()           # the server records it …
-            route.abort("failed")   # … and the answer never reaches the tablet
-        else:
-            route.continue_()
-
-    page.route(API, faults)
+    handler, seen, _ = _faults("500", "lost")
+    page.route(API, handler)
     _open_deposit(page, member_no)
     _capture(page, [("PET-CLEAN", "1,5"), ("CARDBOARD", "750 g")])
     expect(page.locator(".outbox-item.synced")).to_have_count(1, timeout=30_000)
@@ -167,15 +173,8 @@ def test_server_error_once_then_lost_answer_record_one_deposit(browser, live_ser
 def test_stalled_request_times_out_and_is_resent(browser, live_server, net):
     member_no = net.members_a[1].member_no
     context, page = _tablet(browser, live_server)
-    held = []
-
-    def stall_first(route):
-        if not held:
-            held.append(route)  # never answered: a 30 s stall on a bad link
-        else:
-            route.continue_()
-
-    page.route(API, stall_first)
+    handler, _, held = _faults("stall")
+    page.route(API, handler)
     _open_deposit(page, member_no)
     _capture(page)
     expect(page.locator("#result-panel")).to_be_visible(timeout=20_000)
@@ -489,16 +488,8 @@ def test_withdrawal_save_goes_through_the_outbox_once(browser, live_server, net)
                                               idempotency_key="seed-withdrawal-test-0001"))
     db.session.close()
     context, page = _tablet(browser, live_server)
-    calls = []
-
-    def abort_first(route):
-        calls.append(route.request.headers.get("idempotency-key"))
-        if len(calls) == 1:
-            route.abort("connectionreset")
-        else:
-            route.continue_()
-
-    page.route("**/api/v1/withdrawals", abort_first)
+    handler, calls, _ = _faults("abort")
+    page.route("**/api/v1/withdrawals", handler)
     page.goto(f"/counter/member/{member_no}/withdraw")
     page.fill("#amount", "5.000")
     page.click("#review")
