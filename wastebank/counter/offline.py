@@ -26,7 +26,7 @@ from ..auth.permissions import counter_unit, require
 from ..auth.tokens import create_token
 from ..extensions import csrf, db
 from ..services.catalog import current_prices
-from ..services.deposits import MAX_LINES
+from ..money import message_templates
 from .views import bp
 
 # The header the counter's own script sends to get a device token. A cross-site page cannot
@@ -110,24 +110,9 @@ def device_token():
 
 def quantity_messages() -> dict[str, str]:
     """The deposit form's validation messages by error code, translated, for the browser's
-    check as the operator types (the same sentences the server answers with; money.py and
-    services/deposits.py raise them)."""
-    return {
-        "required": _("Enter the quantity."),
-        "not_a_number": _("Enter a number, e.g. 1,5."),
-        "not_positive": _("The quantity must be more than zero."),
-        "unit": _("Unknown unit “%(suffix)s”."),
-        "thousands_separator": _("Use one decimal mark and no thousands separator, e.g. 1500,5 or 1,5."),
-        "too_precise": _("At most three decimals."),
-        "too_precise_whole": _("Whole grams or millilitres only."),
-        "over_limit": _("Too much for one line: at most %(max)s."),
-        "unknown_category": _("Unknown category or no price set for it at this unit."),
-        "too_small": _("Too little to be worth one rupiah."),
-        "no_category": _("Choose a category for this weight."),
-        "lines_required": _("Add at least one category."),
-        "required_lines": _("Add at least one category."),
-        "too_many": _("At most %(n)s lines per deposit.", n=MAX_LINES),
-    }
+    check as the operator types: the server's own sentences (``money.message_templates``) and
+    the one check only the form makes (a weight typed with no category chosen)."""
+    return {**message_templates(), "no_category": _("Choose a category for this weight.")}
 
 
 def deposit_page_data(unit, member, prices, balance: int | None) -> dict:

@@ -299,7 +299,7 @@ function review() {
         rowError(row, messageFor(errors[key], M));
         first = first || row;
       } else {  // "lines": no line at all, or too many
-        general.textContent = errors[key].code === "required" ? M.lines_required : messageFor(errors[key], M);
+        general.textContent = messageFor(errors[key], M, "lines");
       }
     }
     if (first) { first.querySelector("input.quantity").focus(); }
