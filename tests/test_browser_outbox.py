@@ -504,3 +504,29 @@ def test_withdrawal_save_goes_through_the_outbox_once(browser, live_server, net)
     assert rows == [(5000, "cash", "paid")]
     assert _balance(member_no) == 13000 - 5000
     context.close()
+
+
+def test_another_operator_sees_that_the_first_ones_queue_waits(browser, live_server, net):
+    """Op A's deposit is queued (the network drops it) and A logs out; the manager who logs in
+    on the same tablet is told it waits; when A logs in again it goes out, recorded as A's."""
+    from wastebank.models import User
+
+    member_no = net.members_a[0].member_no
+    context, page = _tablet(browser, live_server)
+    down = {"on": True}
+    context.route(API, lambda route: route.abort("connectionrefused") if down["on"] else route.continue_())
+    _open_deposit(page, member_no)
+    _capture(page)
+    expect(page.locator("#result-panel h2")).to_have_text("Tersimpan di tablet ini")
+    page.locator("form[action$='/logout'] button").click()
+    _log_in(page, "mgr_a")
+    expect(page.locator("#outbox-others")).to_contain_text("1 catatan yang disimpan op_a di tablet ini belum terkirim")
+    down["on"] = False
+    page.locator("form[action$='/logout'] button").click()
+    _log_in(page, "op_a")
+    expect(page.locator(".outbox-item.synced")).to_have_count(1, timeout=20_000)
+    deposit = db.session.scalars(select(Deposit)).one()
+    assert deposit.operator_id == db.session.scalar(select(User.id).where(User.username == "op_a"))
+    assert deposit.total_idr == 4875
+    db.session.close()
+    context.close()

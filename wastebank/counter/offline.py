@@ -139,6 +139,7 @@ def counter_i18n() -> dict[str, str]:
     """Translated strings of the outbox panel and the counter's browser code."""
     return {
         "title": _("Deposits from this tablet"),
+        "others": _("{count} item(s) saved on this tablet by {user} are not sent yet; they go out when {user} logs in here."),
         "all_sent": _("Everything saved on this tablet has been sent."),
         "summary": _("{queued} waiting to be sent, {fix} to correct."),
         "state_queued": _("waiting"),

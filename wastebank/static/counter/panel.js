@@ -78,6 +78,15 @@ async function render() {
                ' <a class="button secondary" href="/login?next=' + encodeURIComponent(location.pathname) + '">' +
                esc(T.login) + "</a></p>");
   }
+  // Unsent items of another operator of this tablet stay theirs (the ledger records who
+  // weighed it); say that they exist, so nothing waits unseen.
+  const others = {};
+  (await store.allItems()).forEach((item) => {
+    if (item.username !== ctx.username && item.state !== "synced") { others[item.username] = (others[item.username] || 0) + 1; }
+  });
+  Object.keys(others).forEach((name) => {
+    parts.push('<p class="notice" id="outbox-others">' + esc(fill(T.others, { count: others[name], user: name })) + "</p>");
+  });
   const stale = staleWarning(all, new Date());
   if (stale) { parts.push('<p class="notice error" id="outbox-stale">' + esc(fill(T.stale, stale)) + "</p>"); }
   if (!items.length && !parts.length) { host.innerHTML = ""; host.className = ""; return; }
