@@ -47,3 +47,20 @@ def format_local(moment: datetime, fmt: str = "%d-%m-%Y %H:%M") -> str:
     """``moment`` in local time as text, with the zone's abbreviation (e.g. ``WIB``)."""
     local = to_local(moment)
     return f"{local.strftime(fmt)} {local.tzname()}"
+
+
+# Days the app can place in time (UTC conversions overflow at the ends of the calendar).
+MIN_DAY, MAX_DAY = date(1970, 1, 1), date(9000, 12, 31)
+
+
+def parse_day(text: str | None) -> date | None:
+    """``"2026-12-01"`` → that date; anything else — other ISO forms (``20261201``,
+    ``2026-W49-2``), impossible dates, days before 1970 or after 9000 — → None."""
+    text = (text or "").strip()
+    if len(text) != 10 or text[4] != "-" or text[7] != "-":
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return day if MIN_DAY <= day <= MAX_DAY else None

@@ -11,7 +11,6 @@ Validation errors carry *codes* as their messages (``ValidationError("not_a_numb
 from __future__ import annotations
 
 import json
-import unicodedata
 from decimal import Decimal
 
 import marshmallow as ma
@@ -19,6 +18,7 @@ from flask_smorest import Blueprint
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 
 from ..services.deposits import MAX_LINES
+from ..text import has_bad_characters
 from ..services.idempotency import MAX_KEY_LENGTH, check_key
 from ..services.errors import DomainError
 
@@ -91,9 +91,7 @@ class ApiBlueprint(Blueprint):
 def _clean_text(value: str, max_length: int) -> str:
     if len(value) > max_length:
         raise ma.ValidationError("too_long")
-    # Control, format, surrogate, private-use and unassigned characters (NUL breaks
-    # PostgreSQL, a lone surrogate breaks every driver's UTF-8 encoding).
-    if any(unicodedata.category(ch)[0] == "C" for ch in value):
+    if has_bad_characters(value):  # wastebank.text: the one rule for stored text
         raise ma.ValidationError("bad_characters")
     return value
 

@@ -30,7 +30,7 @@ from ..services.sales import (SaleLineInput, create_offtaker, get_offtaker, get_
                               quote_sale, record_sale)
 from ..services.stock import adjust_stock, stock_on_hand
 from ..services.transaction import run_in_transaction
-from ..timeutil import format_local, local_today
+from ..timeutil import format_local, local_today, parse_day
 from .forms import DIRECTIONS, OFFTAKER_KINDS, PAYMENTS, AdjustForm, CloseForm, OfftakerForm, SaleForm
 
 bp = Blueprint("manager", __name__, url_prefix="/manager")
@@ -262,12 +262,14 @@ def sale_pdf(sale_no: str):
 # ------------------------------------------------------------------------ cash book and close
 
 def _day_arg(text: str | None) -> date:
+    """The day named in the request (``YYYY-MM-DD``), today when absent, 404 when it is not a
+    day the books can hold."""
     if not text:
         return local_today()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
+    day = parse_day(text)
+    if day is None:
         abort(404)
+    return day
 
 
 class ReopenForm(FlaskForm):

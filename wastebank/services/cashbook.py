@@ -24,7 +24,8 @@ from ..money import InputError, format_idr, parse_rupiah
 from ..timeutil import local_day_bounds, local_today
 from .audit import audit
 from .errors import Conflict, DomainError, Forbidden, ValidationFailed
-from .ledger import Leg, post_journal, reverse_entry, system_account
+from ..text import has_bad_characters
+from .ledger import Leg, lock_books, post_journal, reverse_entry, system_account
 
 MAX_REASON = 300
 
@@ -176,6 +177,7 @@ def close_day(unit: Unit, business_date: date, counted_cash_idr: int | str, user
     DomainError for staff of another unit, PeriodClosed.
     """
     counted = parse_counted(counted_cash_idr)
+    lock_books(unit.id, close=True)  # every posting in flight commits first; new ones wait
     _check_closable(unit, business_date, user)
     expected = expected_cash(unit, business_date)
     difference = counted - expected
@@ -230,9 +232,13 @@ def reopen_day(unit: Unit, business_date: date, reason: str, user: User) -> Jour
     reason = " ".join(str(reason or "").split())
     if not reason:
         raise ValidationFailed({"reason": ("required", _l("Give the reason for reopening the day."))})
+    if has_bad_characters(reason):
+        raise ValidationFailed({"reason": ("bad_characters",
+                                           _l("This value contains characters that are not allowed."))})
     if len(reason) > MAX_REASON:
         raise ValidationFailed({"reason": ("too_long", _l("The reason is too long (at most %(n)s characters).",
                                                           n=MAX_REASON))})
+    lock_books(unit.id, close=True)
     close = get_close(unit.id, business_date)
     if close is None:
         raise Conflict(_l("The day %(day)s is not closed; there is nothing to reopen.",

@@ -214,6 +214,10 @@ def record_deposit(unit: Unit, member: Member, lines: list[LineInput], *, operat
         "lines": [_canonical_line(line) for line in lines],
         "recorded_at": _as_utc(recorded_at).isoformat() if recorded_at else None,
     }
+    if expect_credited_idr is not None:
+        # What the member was shown is part of the request: the same key with another figure
+        # is another request (LEDGER.md I5), not a replay of the first.
+        canonical["expected_credited_idr"] = expect_credited_idr
     digest = idempotency.request_hash("deposit", canonical)
     stored = idempotency.replay(unit.id, key, "deposit", digest)
     if stored is not None:

@@ -89,6 +89,24 @@ def change_hold(account: Account, delta_idr: int, floor_idr: int = 0) -> None:
     db.session.expire(account)
 
 
+def lock_books(unit_id: int, *, close: bool = False) -> None:
+    """Serialise postings with the unit's daily close (LEDGER.md I12) on PostgreSQL.
+
+    Every posting holds the unit's row ``FOR SHARE`` (many postings at once) from its
+    closed-day check until commit; ``close_day``/``reopen_day`` hold it ``FOR NO KEY UPDATE``,
+    which waits for every posting in flight and makes new ones wait. So the close counts every
+    posting committed before it and no posting slips into the day after it (the race of issue
+    10 item 1 under READ COMMITTED). ``NO KEY`` leaves inserts that merely reference the unit
+    (foreign keys) unblocked. On SQLite ``BEGIN IMMEDIATE`` already makes writers one at a
+    time, and SQLAlchemy renders no lock clause.
+    """
+    from ..models import Unit
+
+    stmt = select(Unit.id).where(Unit.id == unit_id)
+    stmt = stmt.with_for_update(key_share=True) if close else stmt.with_for_update(read=True)
+    db.session.execute(stmt)
+
+
 def check_open(unit_id: int, posted_at: datetime) -> None:
     """Raise PeriodClosed if the local day of ``posted_at`` (the posting moment, i.e. now) is
     closed at ``unit_id`` (LEDGER.md I12: no entry is *posted* on a closed day).
@@ -102,6 +120,7 @@ def check_open(unit_id: int, posted_at: datetime) -> None:
     from ..timeutil import local_today, to_local
 
     day = to_local(posted_at).date()
+    lock_books(unit_id)  # held until commit: a close waits for this posting, or it sees the close
     closed = db.session.scalar(select(func.max(DayClose.business_date)).where(DayClose.unit_id == unit_id))
     if closed is None or day > closed:
         return
@@ -244,10 +263,35 @@ class VerifyReport:
         return not self.faults
 
 
+def _closed_day_faults(unit_id: int | None) -> list[str]:
+    """Every closed day's expected cash equals the cash postings dated up to its end, less the
+    close's own difference entry: a posting that slipped into a closed day shows here."""
+    from ..models import DayClose
+    from ..timeutil import local_day_bounds
+
+    faults = []
+    closes = select(DayClose).order_by(DayClose.unit_id, DayClose.business_date)
+    if unit_id is not None:
+        closes = closes.where(DayClose.unit_id == unit_id)
+    for close in db.session.scalars(closes):
+        cash = db.session.scalar(select(Account.id).where(Account.unit_id == close.unit_id, Account.key == "cash"))
+        end = local_day_bounds(close.business_date)[1]
+        booked = db.session.scalar(
+            select(func.coalesce(func.sum(Posting.amount), 0))
+            .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+            .where(Posting.account_id == cash, JournalEntry.posted_at < end,
+                   JournalEntry.id != (close.entry_id or 0))) or 0
+        if int(booked) != close.expected_cash_idr:
+            faults.append(f"unit {close.unit_id}: day {close.business_date.isoformat()} closed with expected cash "
+                          f"{close.expected_cash_idr} but its cash postings give {int(booked)}")
+    return faults
+
+
 def verify_ledger(unit_id: int | None = None) -> VerifyReport:
-    """Prove the book (I1, I3): every entry has ≥ 2 postings summing to zero, inside one unit;
-    no posting lacks an entry; every cached balance and stock quantity equals the sum of its
-    postings; no member's savings are negative. Read-only. ``unit_id`` limits it to one unit.
+    """Prove the book (I1, I3, I12): every entry has ≥ 2 postings summing to zero, inside one
+    unit; no posting lacks an entry; every cached balance and stock quantity equals the sum of
+    its postings; no member's savings are negative; every closed day's expected cash equals the
+    cash postings dated in it and before. Read-only. ``unit_id`` limits it to one unit.
     """
     faults: list[str] = []
     entry_filter = [] if unit_id is None else [JournalEntry.unit_id == unit_id]
@@ -290,5 +334,6 @@ def verify_ledger(unit_id: int | None = None) -> VerifyReport:
         if account.kind == "member_savings" and account.balance < 0:
             faults.append(f"account {account.id} ({account.key}): negative savings {account.balance}")
     faults += _deposit_faults(unit_id)
+    faults += _closed_day_faults(unit_id)
     n_entries = db.session.scalar(select(func.count(JournalEntry.id)).where(*entry_filter)) or 0
     return VerifyReport(entries=n_entries, accounts=n_accounts, faults=faults)

@@ -141,11 +141,13 @@ def find_member(unit_id: int, ref: str) -> Member:
             Member.unit_id == unit_id, func.upper(Member.member_no).in_(candidates)))}
         member = next((found[c] for c in candidates if c in found), None)
     if member is None:
-        card = db.session.scalar(select(MemberCard).where(MemberCard.token == token))
+        # Only this unit's cards: another unit's card, live or revoked, is simply not found here.
+        card = db.session.scalar(select(MemberCard).where(MemberCard.token == token,
+                                                          MemberCard.unit_id == unit_id))
         if card is not None and card.revoked_at is not None:
             raise NotFound(_l("This card is no longer valid (kartu tidak berlaku)."),
                            field="member", code="card_revoked")
-        if card is not None and card.unit_id == unit_id:
+        if card is not None:
             member = card.member
     if member is None:
         raise NotFound(_l("No member with this number or card at this unit."), field="member",

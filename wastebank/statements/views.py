@@ -26,7 +26,7 @@ from ..reports.statements import (aggregator_statement, parse_month, readable_ag
 from ..reports.svgchart import bar_chart, line_chart
 from ..reports.unit import (active_members, active_members_csv, daily_summary, dormant_members,
                             monthly_summary, top_categories)
-from ..timeutil import local_today
+from ..timeutil import local_today, parse_day
 
 bp = Blueprint("statements", __name__)
 
@@ -186,9 +186,8 @@ def unit_report():
     """Daily and monthly summary, top categories and dormant members of one unit."""
     unit = _report_unit()
     today = local_today()
-    try:
-        day = date.fromisoformat(request.args["day"]) if request.args.get("day") else today
-    except ValueError:
+    day = parse_day(request.args["day"]) if request.args.get("day") else today
+    if day is None:
         abort(400)
     year, month = _month_arg("month", (today.year, today.month))
     day_fig, day_cats = daily_summary(unit, day)
