@@ -151,6 +151,14 @@ def test_aborted_save_is_kept_and_sent_once(browser, live_server, net):
     db.session.close()
     expect(page.locator(".outbox-item.synced")).to_contain_text(receipt)
     expect(page.locator(".outbox-item.synced a.receipt-link")).to_have_attribute("href", f"/counter/receipt/{receipt}")
+    # The screen that said "kept on the tablet" now says it was sent, with its receipt.
+    expect(page.locator("#result-panel h2")).to_have_text(f"Terkirim: struk {receipt}")
+    expect(page.locator("#result-receipt")).to_have_attribute("href", f"/counter/receipt/{receipt}")
+    expect(page.locator("#result-slip")).to_be_hidden()
+    expect(page.locator("#result-fix")).to_be_hidden()
+    # Back on this member's screen, nothing is pending any more.
+    _open_deposit(page, member_no)
+    expect(page.locator("#deposit-pending")).to_be_hidden()
     context.close()
 
 
@@ -313,7 +321,10 @@ def test_queue_of_five_served_offline_then_synced(browser, live_server, net):
     expect(page.locator(".outbox-item.queued")).to_have_count(5)
     context.set_offline(False)
     page.evaluate("() => window.dispatchEvent(new Event('online'))")
-    expect(page.locator(".outbox-item.synced")).to_have_count(5, timeout=30_000)
+    # The panel keeps the find box near the top: the latest three sent, the rest counted.
+    expect(page.locator("#outbox-more")).to_have_text("dan 2 lagi sudah terkirim hari ini", timeout=30_000)
+    expect(page.locator(".outbox-item.synced")).to_have_count(3)
+    expect(page.locator(".outbox-item.queued")).to_have_count(0)
     recorded = _deposits()
     assert [(r[0], r[1]) for r in recorded] == [
         (number, (2 * (i * 1000 + 1500) * 3250 + 1000) // 2000) for i, number in enumerate(numbers)]
@@ -434,14 +445,21 @@ def test_items_of_the_old_version_are_sent_after_the_new_one_takes_over(browser,
 
     def version_b(folder):
         version, urls = real(folder)
-        return "b" + version[1:], urls
+        return "v2-" + version, urls  # never a hash of the files: surely another version
 
     monkeypatch.setattr(offline, "_static_manifest", version_b)
     page.reload()
     page.reload()
-    _until(page, "async () => (await caches.keys()).some(k => k.startsWith('wastebank-b'))")
-    _until(page, "async () => { const r = await navigator.serviceWorker.getRegistration();"
-                 " return !!(r && r.active && !r.waiting && !r.installing); }")
+    _until(page, "async () => (await caches.keys()).some(k => k.startsWith('wastebank-v2-'))")
+    try:
+        _until(page, "async () => { const r = await navigator.serviceWorker.getRegistration();"
+                     " return !!(r && r.active && !r.waiting && !r.installing); }")
+    except AssertionError:
+        print("SWDEBUG", page.evaluate("async () => { const r = await navigator.serviceWorker.getRegistration();"
+                                       " return [r.active && r.active.state, r.waiting && r.waiting.state,"
+                                       " r.installing && r.installing.state, (await caches.keys()).join(','),"
+                                       " navigator.serviceWorker.controller && navigator.serviceWorker.controller.state]; }"))
+        raise
     assert version_a != page.evaluate("async () => (await caches.keys()).join(',')")
     expect(page.locator(".outbox-item.synced")).to_have_count(1, timeout=20_000)
     assert _deposits() == [(member_no, 4875, 4875, [("PET-CLEAN", 1500, 4875)])]
@@ -529,4 +547,45 @@ def test_another_operator_sees_that_the_first_ones_queue_waits(browser, live_ser
     assert deposit.operator_id == db.session.scalar(select(User.id).where(User.username == "op_a"))
     assert deposit.total_idr == 4875
     db.session.close()
+    context.close()
+
+
+def test_withdrawal_changed_while_unsent_records_what_the_screen_shows(browser, live_server, net):
+    """Field test: a withdrawal kept on the tablet (network down), then "Ubah" to another
+    amount and saved again — the ledger records the amount on screen, once."""
+    from wastebank.models import Unit, Withdrawal
+    from wastebank.services.deposits import LineInput, record_deposit
+    from wastebank.services.transaction import run_in_transaction
+
+    member_no = net.members_a[1].member_no
+    unit = db.session.scalars(select(Unit).where(Unit.code == "RW05")).one()
+    member = db.session.scalars(select(Member).where(Member.member_no == member_no)).one()
+    run_in_transaction(lambda: record_deposit(unit, member, [LineInput("PET-CLEAN", "10")], operator_id=None,
+                                              idempotency_key="seed-withdrawal-test-0002"))
+    db.session.close()
+    context, page = _tablet(browser, live_server)
+    down = {"on": True}
+    context.route("**/api/v1/withdrawals",
+                  lambda route: route.abort("connectionrefused") if down["on"] else route.continue_())
+    page.goto(f"/counter/member/{member_no}/withdraw")
+    page.fill("#amount", "10.000")
+    page.click("#review")
+    page.wait_for_function("() => document.documentElement.dataset.counterReady === '1'")
+    page.click("#save")
+    expect(page.locator("#withdraw-result")).to_contain_text("Jangan serahkan uang")
+    page.get_by_role("button", name="Ubah").click()
+    page.fill("#amount", "15.000")
+    page.click("#review")
+    expect(page.locator("#confirm-amount")).to_have_text("−Rp 15.000")
+    page.wait_for_function("() => document.documentElement.dataset.counterReady === '1'")
+    page.click("#save")
+    expect(page.locator("#withdraw-result")).to_contain_text("Jangan serahkan uang")
+    assert [i["body"]["amount_idr"] for i in _items(page)] == [15000]
+    down["on"] = False
+    page.evaluate("() => window.wastebankCounter.sync.kick(0)")
+    page.wait_for_url(re.compile(r"/counter/withdrawal/\d+\?new=1$"), timeout=20_000)
+    rows = [(w.amount_idr, w.status) for w in db.session.scalars(select(Withdrawal))]
+    db.session.close()
+    assert rows == [(15000, "paid")]
+    assert _balance(member_no) == 32500 - 15000
     context.close()

@@ -138,7 +138,11 @@ def deposit_page_data(unit, member, prices, balance: int | None) -> dict:
 def counter_i18n() -> dict[str, str]:
     """Translated strings of the outbox panel and the counter's browser code."""
     return {
-        "title": _("Deposits from this tablet"),
+        "title": _("This tablet's queue"),
+        "more_sent": _("and {count} more sent today"),
+        "sent_title": _("Sent: receipt {receipt}"),
+        "sent_text": _("{total} credited to savings. Open the receipt to print or share it."),
+        "member_pending": _("{count} deposit(s) of this member ({total}) are saved on this tablet and not sent yet: do not weigh them again."),
         "others": _("{count} item(s) saved on this tablet by {user} are not sent yet; they go out when {user} logs in here."),
         "all_sent": _("Everything saved on this tablet has been sent."),
         "summary": _("{queued} waiting to be sent, {fix} to correct."),

@@ -34,17 +34,18 @@ function serviceWorker(i18n) {
   // which both versions share, so nothing queued is lost (CASES C18).
   const takeOver = (worker) => { if (worker) { worker.postMessage("skip-waiting"); } };
   navigator.serviceWorker.register("/sw.js", { scope: "/", updateViaCache: "none" }).then((registration) => {
-    takeOver(registration.waiting);
-    registration.addEventListener("updatefound", () => {
-      const worker = registration.installing;
+    const watch = (worker) => {
       if (!worker) { return; }
+      if (worker.state === "installed") { takeOver(worker); }
       worker.addEventListener("statechange", () => {
-        if (worker.state === "installed" && navigator.serviceWorker.controller) {
-          banner(i18n, () => { takeOver(worker); });
-          takeOver(worker);
-        }
+        if (worker.state !== "installed") { return; }
+        if (navigator.serviceWorker.controller) { banner(i18n, () => { takeOver(worker); }); }
+        takeOver(worker);
       });
-    });
+    };
+    watch(registration.waiting);
+    watch(registration.installing);
+    registration.addEventListener("updatefound", () => watch(registration.installing));
     registration.update().catch(() => {});
     // Keep the offline pages current while the operator is logged in and online.
     navigator.serviceWorker.ready.then((ready) => {

@@ -68,6 +68,15 @@ export async function init(context, i18n) {
                                                             item.response && typeof item.response.balance_idr === "number");
     if (mine.length) { showBalance(mine[mine.length - 1].response.balance_idr); }
   });
+  // Deposits of this member still waiting on the tablet: say so before anyone weighs again.
+  const waiting = (await store.allItems()).filter((item) => item.member_no === member.member_no &&
+                                                           (item.state === "queued" || item.state === "sending"));
+  if (waiting.length) {
+    const note = document.getElementById("deposit-pending");
+    note.textContent = T.member_pending.replace("{count}", waiting.length).replace(
+      "{total}", formatIdr(waiting.reduce((sum, item) => sum + ((item.estimate || {}).credited_idr || 0), 0), ctx.locale));
+    note.hidden = false;
+  }
   if (location.hash.indexOf("#fix=") === 0) { await loadFix(location.hash.slice(5)); }
   // The panel's "Perbaiki" on this member's own screen only changes the hash.
   window.addEventListener("hashchange", () => {
@@ -349,7 +358,7 @@ async function save() {
     body: { member: member.member_no, recorded_at: isoWithOffset(now), expected_credited_idr: q.credited_idr,
             lines: q.lines.map((line) => ({ category: line.category, quantity: canonical(line.quantity_milli) })) },
     estimate: { total_idr: q.total_idr, fee_idr: q.fee_idr, credited_idr: q.credited_idr,
-                lines: q.lines.map((line) => ({ category: line.category, name: prices[line.category].name,
+                lines: q.lines.map((line) => ({ category: line.category, name: prices[line.category].name, unit: line.unit,
                                                 quantity_text: formatQuantity(line.quantity_milli, line.unit, ctx.locale),
                                                 unit_price_idr: line.unit_price_idr, amount_idr: line.amount_idr })) },
     captured_at: now.toISOString(), state: "queued", attempts: 0, corrects: fixing ? fixing.key : null,
@@ -401,11 +410,29 @@ function showResult(item) {
     title.textContent = T.kept_title;
     text.textContent = T.kept_text.replace("{total}", formatIdr(item.estimate.credited_idr, ctx.locale));
     document.getElementById("result-fix").hidden = true;
+    // The outbox keeps trying: when it is sent (or refused), say so here too.
+    const stop = sync.onChange(async () => {
+      const stored = await store.getItem(item.key);
+      if (stored && (stored.state === "synced" || stored.state === "fix")) { stop(); showSent(stored); }
+    });
   }
   document.getElementById("result-slip").onclick = () => { store.getItem(item.key).then(showSlip); };
   document.getElementById("result-slip").hidden = item.state === "fix";
   window.scrollTo(0, 0);
   document.getElementById("result-next").focus();
+}
+
+/** The result panel once a kept deposit was sent later: its receipt, or the refusal. */
+function showSent(item) {
+  if (item.state === "fix") { showResult(item); return; }
+  resultPanel.className = "card result-panel synced";
+  resultPanel.querySelector("h2").textContent = T.sent_title.replace("{receipt}", item.response.receipt_no);
+  resultPanel.querySelector("p.what").textContent = T.sent_text.replace(
+    "{total}", formatIdr(item.response.credited_idr, ctx.locale));
+  document.getElementById("result-slip").hidden = true;
+  const link = document.getElementById("result-receipt");
+  link.href = "/counter/receipt/" + encodeURIComponent(item.response.receipt_no);
+  link.hidden = false;
 }
 
 /** Reopen a refused outbox item in the form to correct it; saving gives it a new key. */

@@ -68,7 +68,10 @@ async function render() {
   if (!host) { return; }
   const all = (await store.allItems()).filter((item) => item.username === ctx.username);
   // Unsent items always show; synced ones only for today (the receipt stays on the server).
-  const items = all.filter((item) => item.state !== "synced" || today(item)).reverse();
+  // Unsent items always show; of today's sent ones only the latest three (the rest are counted),
+  // so that the find box stays near the top on a busy Saturday.
+  const sentToday = all.filter((item) => item.state === "synced" && today(item)).reverse();
+  const items = all.filter((item) => item.state !== "synced").reverse().concat(sentToday.slice(0, 3));
   const queued = all.filter((item) => item.state === "queued" || item.state === "sending").length;
   const fix = all.filter((item) => item.state === "fix").length;
   const parts = [];
@@ -127,6 +130,9 @@ async function render() {
         (actions ? '<div class="actions">' + actions + "</div>" : "") + "</li>");
     }
     parts.push("</ul>");
+    if (sentToday.length > 3) {
+      parts.push('<p class="muted" id="outbox-more">' + esc(fill(T.more_sent, { count: sentToday.length - 3 })) + "</p>");
+    }
     if (queued) { parts.push('<button type="button" class="primary" id="outbox-sync">' + esc(T.send_now) + "</button>"); }
   }
   host.innerHTML = parts.join("");
@@ -162,7 +168,7 @@ export function showSlip(item) {
   }
   const est = item.estimate || { lines: [], total_idr: 0, fee_idr: 0, credited_idr: 0 };
   const rows = (est.lines || []).map((line) => "<tr><td>" + esc(line.name || line.category) + "<br><span class=\"muted\">" +
-    esc(line.quantity_text) + " × " + esc(formatIdr(line.unit_price_idr, ctx.locale)) + "</span></td><td class=\"num\">" +
+    esc(line.quantity_text) + " × " + esc(formatIdr(line.unit_price_idr, ctx.locale)) + (line.unit ? "/" + esc(line.unit) : "") + "</span></td><td class=\"num\">" +
     esc(formatIdr(line.amount_idr, ctx.locale)) + "</td></tr>").join("");
   dialog.innerHTML = '<div class="slip" id="provisional-slip"><p class="stamp">' + esc(T.provisional) + "</p>" +
     "<h2>" + esc(ctx.unitName || "") + "</h2><p>" + esc(item.member_name) + " · " + esc(item.member_no) + "<br>" +

@@ -4,7 +4,7 @@
 // A lost answer is resolved by resending with the same key: the server returns its stored
 // answer. Network errors, timeouts, 5xx, 408/429 and an ended session leave the item queued;
 // 409/422 move it to "perlu diperbaiki".
-import { backoffMs, classify, prune, recover, REQUEST_TIMEOUT_MS, sendOrder } from "./outbox-core.js";
+import { backoffMs, classify, prune, recover, REQUEST_TIMEOUT_MS, resendable, sendOrder } from "./outbox-core.js";
 import * as store from "./store.js";
 
 const LOCK = "wastebank-outbox-sender";
@@ -103,11 +103,30 @@ export async function drain() {
   }
 }
 
+// A refusal that a manager's action lifts (a closed day reopened) is tried again by itself
+// this often, besides the operator's "Kirim ulang".
+const RESEND_EVERY_MS = 60000;
+
 async function drainHeld() {
   let freshToken = false;
+  const now = Date.now();
+  for (const item of await store.allItems()) {
+    if (item.state === "fix" && item.username === context.username && resendable(item.error && item.error.code) &&
+        now - Date.parse(item.last_try || item.captured_at) >= RESEND_EVERY_MS) {
+      await store.updateItem(item.key, (current) => current.state === "fix" ? Object.assign(current, { state: "queued" }) : null);
+    }
+  }
   for (;;) {
     const next = sendOrder(await store.allItems(), context.username)[0];
-    if (!next) { failures = 0; status.waitingUntil = 0; emit(false); return; }
+    if (!next) {
+      failures = 0;
+      status.waitingUntil = 0;
+      emit(false);
+      const waiting = (await store.allItems()).some((item) => item.state === "fix" && item.username === context.username &&
+                                                            resendable(item.error && item.error.code));
+      if (waiting) { kick(RESEND_EVERY_MS); }
+      return;
+    }
     let token = await store.getValue("token:" + context.username);
     if (!token) {
       token = await obtainToken();

@@ -34,18 +34,39 @@ export function init(context, i18n) {
               reference: field("reference"), beneficiary: field("beneficiary"), items: items },
       estimate: null, captured_at: new Date().toISOString(), state: "queued", attempts: 0,
     };
-    if (!(await store.getItem(item.key))) { await sync.enqueue(item); } else { sync.kick(0); }
-    const stored = await waitFor(item.key);
-    if (stored.state === "synced" && stored.response && stored.response.id) {
-      location.assign("/counter/withdrawal/" + stored.response.id + (stored.response.status === "paid" ? "?new=1" : ""));
-      return;
+    // The same form (its key) saved again after "Ubah": the request the operator confirmed now
+    // replaces the one still waiting, under the same key — if the first reached the server
+    // after all, the server refuses the changed one (409) instead of paying twice.
+    const existing = await store.getItem(item.key);
+    if (!existing) {
+      await sync.enqueue(item);
+    } else if (existing.state !== "synced" && JSON.stringify(existing.body) !== JSON.stringify(item.body)) {
+      await store.putItem(Object.assign(existing, { body: item.body, state: existing.state === "sending" ? "sending" : "queued",
+                                                   error: null }));
+      sync.kick(0);
+    } else {
+      sync.kick(0);
     }
-    note.hidden = false;
-    note.className = "flash error";
-    note.textContent = stored.state === "fix"
-      ? i18n.withdrawal_refused.replace("{reason}", (stored.error && stored.error.reason) || "")
-      : i18n.withdrawal_kept;
-    if (stored.state === "fix") { save.hidden = true; }
+    const show = (stored) => {
+      if (stored.state === "synced" && stored.response && stored.response.id) {
+        location.assign("/counter/withdrawal/" + stored.response.id + (stored.response.status === "paid" ? "?new=1" : ""));
+        return true;
+      }
+      note.hidden = false;
+      note.className = "flash error";
+      note.textContent = stored.state === "fix"
+        ? i18n.withdrawal_refused.replace("{reason}", (stored.error && stored.error.reason) || "")
+        : i18n.withdrawal_kept;
+      if (stored.state === "fix") { save.hidden = true; }
+      return false;
+    };
+    if (!show(await waitFor(item.key))) {
+      // Still waiting: when the outbox sends it, open the withdrawal (hand over the money then).
+      const stop = sync.onChange(async () => {
+        const stored = await store.getItem(item.key);
+        if (stored && (stored.state === "synced" || stored.state === "fix")) { stop(); show(stored); }
+      });
+    }
   });
 }
 
