@@ -36,10 +36,13 @@ function serviceWorker(i18n) {
   navigator.serviceWorker.register("/sw.js", { scope: "/", updateViaCache: "none" }).then((registration) => {
     const watch = (worker) => {
       if (!worker) { return; }
-      if (worker.state === "installed") { takeOver(worker); }
+      if (worker.state === "installed") {
+        if (navigator.serviceWorker.controller) { banner(i18n, () => { takeOver(worker); location.reload(); }); }
+        takeOver(worker);
+      }
       worker.addEventListener("statechange", () => {
         if (worker.state !== "installed") { return; }
-        if (navigator.serviceWorker.controller) { banner(i18n, () => { takeOver(worker); }); }
+        if (navigator.serviceWorker.controller) { banner(i18n, () => { takeOver(worker); location.reload(); }); }
         takeOver(worker);
       });
     };
