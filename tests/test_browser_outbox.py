@@ -589,3 +589,19 @@ def test_withdrawal_changed_while_unsent_records_what_the_screen_shows(browser, 
     assert rows == [(15000, "paid")]
     assert _balance(member_no) == 32500 - 15000
     context.close()
+
+
+def test_logout_forgets_the_offline_pages(browser, live_server, net):
+    """After logout no counter page opens offline for whoever picks the tablet up next."""
+    context, page = _tablet(browser, live_server, service_worker=True)
+    page.goto("/counter")
+    has_shell = ("async () => { const keys = await caches.keys(); if (!keys.length) return false;"
+                 " return !!(await (await caches.open(keys[0])).match('/counter/shell/deposit')); }")
+    _until(page, has_shell)
+    page.reload()
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    page.locator("form[action$='/logout'] button").click()
+    page.wait_for_url("**/login**")
+    _until(page, f"async () => !(await ({has_shell})())")
+    assert page.evaluate("async () => (await window.caches.keys()).length") == 1  # the static files stay
+    context.close()

@@ -41,6 +41,12 @@ self.addEventListener("activate", function (event) {
 self.addEventListener("message", function (event) {
   if (event.data === "warm") { event.waitUntil(caches.open(CACHE).then(warmPages)); }
   if (event.data === "skip-waiting") { self.skipWaiting(); }
+  // Logged out: no counter page may open offline for whoever picks the tablet up next.
+  if (event.data === "forget-pages") {
+    event.waitUntil(caches.open(CACHE).then(function (cache) {
+      return Promise.all(PAGES.map(function (path) { return cache.delete(path); }));
+    }));
+  }
 });
 
 function withTimeout(promise, ms) {

@@ -67,9 +67,15 @@ async function main() {
   if (!context || !context.username) { return; }
   window.wastebankCounter = { context: context, i18n: i18n, sync: sync, store: store };
   serviceWorker(i18n);
-  // Logging out revokes the device token on the server; forget it here too (the queue stays).
+  // Logging out revokes the device token on the server; forget it here too, and the offline
+  // pages (the queue stays, and goes out when its operator logs in again).
   document.querySelectorAll('form[action$="/logout"]').forEach((form) => {
-    form.addEventListener("submit", () => { sync.forgetToken(); });
+    form.addEventListener("submit", () => {
+      sync.forgetToken();
+      if (navigator.serviceWorker && navigator.serviceWorker.controller) {
+        navigator.serviceWorker.controller.postMessage("forget-pages");
+      }
+    });
   });
   await store.importLegacy();
   store.persist();
