@@ -170,3 +170,18 @@ def live_server(app, database_url, net):
         thread.join(timeout=10)
         with server_app.app_context():
             _db.engine.dispose()
+
+
+@pytest.fixture
+def tokens(net):
+    """``tokens[username]`` → a bearer token for each user of the network."""
+    from wastebank.auth.tokens import create_token
+
+    issued = {name: create_token(user, "test") for name, user in net.users.items()}
+    _db.session.commit()
+    return issued
+
+
+def bearer(token: str) -> dict:
+    """The ``Authorization`` header of a bearer token."""
+    return {"Authorization": f"Bearer {token}"}

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from wastebank.api.schemas import DepositSchema, MemberSchema, PriceListSchema
-from wastebank.auth.tokens import create_token, end_all_sessions
+from wastebank.auth.tokens import end_all_sessions
 from wastebank.extensions import db
 from wastebank.models import (
     Deposit,
@@ -28,7 +28,7 @@ from wastebank.models import (
 from wastebank.services.ledger import member_savings_account
 from wastebank.services.members import issue_card, live_card
 
-from .conftest import csrf_token
+from .conftest import bearer, csrf_token
 
 URL = "/api/v1/deposits"
 
@@ -36,16 +36,6 @@ URL = "/api/v1/deposits"
 # --- helpers ---------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def tokens(net):
-    """``tokens[username]`` → a bearer token for each user of the network."""
-    issued = {name: create_token(user, "test") for name, user in net.users.items()}
-    db.session.commit()
-    return issued
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def new_key() -> str:

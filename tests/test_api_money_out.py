@@ -28,11 +28,6 @@ from .test_api import assert_error, bearer
 WITHDRAWALS = "/api/v1/withdrawals"
 
 
-@pytest.fixture
-def tokens(net):
-    issued = {name: create_token(user, "test") for name, user in net.users.items()}
-    db.session.commit()
-    return issued
 
 
 def new_key() -> str:

@@ -11,7 +11,6 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import event, select
 
-from wastebank.auth.tokens import create_token
 from wastebank.extensions import db
 from wastebank.models import MemberCard, clock_at
 from wastebank.services.catalog import current_prices, set_price
@@ -20,18 +19,11 @@ from wastebank.services.members import create_member, issue_card, live_card, rev
 from wastebank.services.withdrawals import WithdrawalInput, record_withdrawal
 from wastebank.timeutil import local_today
 
+from .conftest import bearer
+
 URL = "/api/v1/counter/snapshot"
 
 
-@pytest.fixture
-def tokens(net):
-    issued = {name: create_token(user, "test") for name, user in net.users.items()}
-    db.session.commit()
-    return issued
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def sha(token: str) -> str:
