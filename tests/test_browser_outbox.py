@@ -412,12 +412,16 @@ def test_saved_after_the_day_is_closed_waits_for_the_reopen(browser, live_server
     item = page.locator(".outbox-item.fix")
     expect(item).to_contain_text("ditutup")
     assert _deposits() == []
+    page.reload()  # every counter page now warns before anyone weighs
+    expect(page.locator("#outbox-day-closed")).to_contain_text("Pembukuan hari ini sudah ditutup")
     from wastebank.services.cashbook import reopen_day
 
     unit = db.session.get(Unit, unit_id)
     manager = db.session.get(User, manager_id)
     run_in_transaction(lambda: reopen_day(unit, local_today(), "setoran antrean terakhir", manager))
     db.session.close()
+    page.reload()  # reopened: the warning is gone
+    expect(page.locator("#outbox-day-closed")).to_have_count(0)
     page.locator(".outbox-item.fix button.resend").click()
     expect(page.locator(".outbox-item.synced")).to_have_count(1, timeout=20_000)
     assert _deposits() == [(member_no, 4875, 4875, [("PET-CLEAN", 1500, 4875)])]

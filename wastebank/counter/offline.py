@@ -143,6 +143,7 @@ def counter_i18n() -> dict[str, str]:
         "sent_title": _("Sent: receipt {receipt}"),
         "sent_text": _("{total} credited to savings. Open the receipt to print or share it."),
         "member_pending": _("{count} deposit(s) of this member ({total}) are saved on this tablet and not sent yet: do not weigh them again."),
+        "day_closed": _("Today's books are closed: deposits and withdrawals are kept on this tablet until a unit manager reopens the day (Manage → Cash book)."),
         "others": _("{count} item(s) saved on this tablet by {user} are not sent yet; they go out when {user} logs in here."),
         "all_sent": _("Everything saved on this tablet has been sent."),
         "summary": _("{queued} waiting to be sent, {fix} to correct."),
@@ -197,8 +198,13 @@ def counter_context() -> dict | None:
         return None
     from flask_babel import get_locale
 
+    from ..services.cashbook import last_closed_day
+    from ..timeutil import local_today
+
     return {"username": current_user.username, "unit": unit.code, "unitName": unit.name,
-            "locale": str(get_locale() or "id"), "version": client_version()}
+            "locale": str(get_locale() or "id"), "version": client_version(),
+            # Warn before anyone weighs: saves are refused while today is closed.
+            "dayClosed": last_closed_day(unit.id) == local_today()}
 
 
 @bp.app_context_processor

@@ -75,6 +75,7 @@ async function render() {
   const queued = all.filter((item) => item.state === "queued" || item.state === "sending").length;
   const fix = all.filter((item) => item.state === "fix").length;
   const parts = [];
+  if (ctx.dayClosed) { parts.push('<p class="notice error" id="outbox-day-closed">' + esc(T.day_closed) + "</p>"); }
   if (!navigator.onLine) { parts.push('<p class="notice offline" id="outbox-offline">' + esc(T.offline) + "</p>"); }
   if (sync.status.auth && queued) {
     parts.push('<p class="notice error" id="outbox-auth">' + esc(T.auth) +
