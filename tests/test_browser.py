@@ -52,8 +52,8 @@ def browser():
 @pytest.fixture
 def tablet(browser, live_server):
     """A fresh browser context at 800×1280 portrait with touch, pointed at the live server."""
-    # Service workers blocked: Playwright cannot route requests a service worker makes, and
-    # one test rewrites counter.js on the way in.
+    # Service workers blocked: Playwright cannot route requests a service worker makes
+    # (the offline tests in test_browser_outbox.py run with it).
     context = browser.new_context(base_url=live_server, locale="id-ID", service_workers="block", **TABLET)
     context.set_default_timeout(10_000)
     page = context.new_page()

@@ -14,14 +14,14 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from wastebank.extensions import db
 from wastebank.models import Deposit, Member, WasteCategory
 from wastebank.services.ledger import member_savings_account
 
 from .factories import PASSWORD
-from .test_browser import ARTIFACTS, TABLET, browser, sync_api  # noqa: F401  (browser is a fixture)
+from .test_browser import TABLET, browser, sync_api  # noqa: F401  (browser is a fixture)
 
 pytestmark = pytest.mark.browser
 expect = sync_api.expect

@@ -8,7 +8,6 @@ import uuid
 
 import pytest
 import requests
-from sqlalchemy import select
 
 from wastebank.auth.tokens import create_token
 from wastebank.extensions import db

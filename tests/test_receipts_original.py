@@ -16,7 +16,6 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pypdf
 import pytest
-from sqlalchemy import select
 
 from wastebank import create_app, is_loopback_url
 from wastebank.counter.views import original_token, verify_url, whatsapp_share_url

@@ -25,7 +25,6 @@ from flask_login import current_user
 from ..auth.permissions import counter_unit, require
 from ..auth.tokens import create_token
 from ..extensions import csrf, db
-from ..services.catalog import current_prices
 from ..money import message_templates
 from .views import bp
 
