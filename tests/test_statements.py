@@ -12,8 +12,9 @@ from sqlalchemy import bindparam, text
 from wastebank.extensions import db
 from wastebank.models import UTCDateTime, clock_at
 from wastebank.reports.figures import period_figures
-from wastebank.reports.statements import (aggregator_statement, build_statement, find_aggregator, safe_cell,
-                                          statement_csv, statement_json, statement_pdf)
+from wastebank.reports.csvfile import safe_cell
+from wastebank.reports.statements import (aggregator_statement, build_statement, find_aggregator, statement_csv,
+                                          statement_json, statement_pdf)
 from wastebank.services.members import create_member
 from wastebank.services.org import create_aggregator, create_unit, create_user
 from wastebank.services.sales import SaleLineInput, create_offtaker, record_sale
@@ -235,7 +236,7 @@ def test_csv_same_figures_and_formula_injection_neutralised(app, net):
     assert body[-1][1] == "TOTAL"
     value_col = header.index("deposit_value_idr")
     assert by_code["CS0"][value_col] == "6500" and body[-1][value_col] == "6500"
-    assert '"6500"' not in raw  # numbers are written unquoted
+    assert ',6500,' in raw and '"6500"' not in raw  # numbers are written unquoted
     assert safe_cell(-5) == -5 and safe_cell("-5") == "'-5"
     assert safe_cell("\tTab") == "'\tTab" and safe_cell("\rCR") == "'\rCR"  # unit names are stripped
 
@@ -310,7 +311,10 @@ def test_statement_screen_downloads(books, client, login):
     total = aggregator_statement(_jkt(), 2025, 1).total.deposit_value_idr
     assert f"Rp {total:,}".replace(",", ".") in " ".join(text_body.split())
     csv_resp = client.get("/statements/aggregator/JKT/2025-01.csv")
-    assert csv_resp.status_code == 200 and csv_resp.data.decode("utf-8-sig").startswith("month,unit,")
+    assert csv_resp.status_code == 200 and csv_resp.data.startswith(b"\xef\xbb\xbf")
+    assert csv_resp.data.decode("utf-8-sig").startswith('"Bulan";"Unit";')
+    codes = client.get("/statements/aggregator/JKT/2025-01.csv?format=codes")
+    assert codes.data.decode("utf-8-sig").startswith('"month","unit",')
     assert client.get("/statements/aggregator/JKT/2025-1.pdf").status_code == 404
 
 

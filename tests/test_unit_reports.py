@@ -56,6 +56,10 @@ def test_manager_page_and_active_csv(activity, net, client, login):
     html = page.get_data(as_text=True)
     assert "Melati" in html and net.members_a[0].name in html and "Mawar" not in html
     response = client.get("/reports/unit/active.csv?month=2025-03")
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["Unit", "Bulan", "No. nasabah", "Nama", "Setoran"]
+    assert rows[1:] == [["RW05", "2025-03", net.members_a[0].member_no, net.members_a[0].name, "4"]]
+    response = client.get("/reports/unit/active.csv?month=2025-03&format=codes")
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert rows[0] == ["unit", "month", "member_no", "name", "deposits"]
     assert rows[1:] == [["RW05", "2025-03", net.members_a[0].member_no, net.members_a[0].name, "4"]]

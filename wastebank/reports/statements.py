@@ -4,8 +4,6 @@ take this one object, so they cannot disagree.
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +13,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import WITHDRAWAL_METHODS, Aggregator, Unit, WasteCategory
 from ..timeutil import local_month_bounds
+from .csvfile import csv_bytes, quantity_cell
 from .figures import UnitFigures, active_threshold, period_figures
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -163,53 +162,58 @@ def statement_json(st: MonthlyStatement) -> dict:
 
 # --- CSV -------------------------------------------------------------------------------------
 
-_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value):
-    """A CSV cell safe to open in a spreadsheet (SPEC §4; OWASP "CSV injection"): text
-    starting with ``= + - @`` tab or CR gets a leading ``'``; numbers stay numbers."""
-    if isinstance(value, bool) or value is None:
-        return "" if value is None else int(value)
-    if isinstance(value, int):
-        return value
-    text = str(value)
-    return "'" + text if text.startswith(_DANGEROUS) else text
-
-
-def write_csv(header: list[str], rows: list[list]) -> bytes:
-    """UTF-8 CSV (with BOM, so spreadsheets read names right) of neutralised cells."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([safe_cell(h) for h in header])
-    for row in rows:
-        writer.writerow([safe_cell(c) for c in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
 QUANTITY_HEADER_UNIT = {"kg": "g", "L": "mL", "pcs": "pcs/1000"}
 
 
-def statement_csv(st: MonthlyStatement) -> bytes:
-    """One row per unit, then the TOTAL row; the same figures as the PDF and the API. Quantities
-    are integer thousandths (grams, millilitres, thousandths of a piece) so they stay exact."""
-    header = ["month", "unit", "name", "members", "new_members", "active_members", "deposits",
-              "voided_deposits", "deposit_value_idr", "fee_idr", "credited_idr"]
-    header += [f"withdrawals_{m}_idr" for m in WITHDRAWAL_METHODS]
-    header += ["withdrawals_total_idr", "savings_owed_idr", "sales_idr", "margin_idr", "stock_idr"]
-    for cat in st.categories.values():
-        header += [f"{cat.code} quantity ({QUANTITY_HEADER_UNIT[cat.unit]})", f"{cat.code} value_idr"]
+def _method_labels() -> dict[str, str]:
+    from flask_babel import gettext as _
+
+    return {"cash": _("Cash"), "transfer": _("Transfer"), "goods": _("Goods"), "donation": _("Donation")}
+
+
+def statement_table(st: MonthlyStatement, fmt: str = "names", locale: str = "id") -> tuple[list, list[list]]:
+    """``(header, rows)`` of the statement CSV: one row per unit, then the total row; the same
+    figures as the PDF and the API. ``fmt`` ``"names"`` (people): headers in the current
+    language, category names, quantities as exact ``Decimal`` kg/L/pcs; ``"codes"`` (machines,
+    stable): snake_case headers, category codes, quantities in integer thousandths (grams,
+    millilitres, thousandths of a piece) and ``TOTAL``. Rupiah are integers in both."""
+    from flask_babel import gettext as _
+
+    if fmt == "codes":
+        header = ["month", "unit", "name", "members", "new_members", "active_members", "deposits",
+                  "voided_deposits", "deposit_value_idr", "fee_idr", "credited_idr"]
+        header += [f"withdrawals_{m}_idr" for m in WITHDRAWAL_METHODS]
+        header += ["withdrawals_total_idr", "savings_owed_idr", "sales_idr", "margin_idr", "stock_idr"]
+        for cat in st.categories.values():
+            header += [f"{cat.code} quantity ({QUANTITY_HEADER_UNIT[cat.unit]})", f"{cat.code} value_idr"]
+    else:
+        methods = _method_labels()
+        header = [_("Month"), _("Unit"), _("Name"), _("Members"), _("New members"),
+                  _("Active (≥ %(n)s deposits)", n=st.active_min_deposits), _("Deposits"), _("Voided deposits"),
+                  f"{_('Deposit value')} (Rp)", f"{_('Fees')} (Rp)", f"{_('Credited')} (Rp)"]
+        header += [f"{_('Withdrawals (%(method)s)', method=methods[m].lower())} (Rp)" for m in WITHDRAWAL_METHODS]
+        header += [f"{_('Withdrawals')} (Rp)", f"{_('Savings owed at month end')} (Rp)", f"{_('Sales')} (Rp)",
+                   f"{_('Trading margin')} (Rp)", f"{_('Stock at cost')} (Rp)"]
+        for cat in st.categories.values():
+            header += [f"{cat.name(locale)} ({cat.unit})", f"{cat.name(locale)} (Rp)"]
     rows = []
     for fig in st.units + [st.total]:
-        row = [st.month_text, fig.code, fig.name, fig.members, fig.new_members, fig.active_members,
+        code = fig.code if fig.unit_id is not None or fmt == "codes" else _("Total")
+        row = [st.month_text, code, fig.name, fig.members, fig.new_members, fig.active_members,
                fig.deposits, fig.voided_deposits, fig.deposit_value_idr, fig.fee_idr, fig.credited_idr]
         row += [fig.withdrawals_idr.get(m, 0) for m in WITHDRAWAL_METHODS]
         row += [fig.withdrawals_total_idr, fig.savings_owed_idr, fig.sales_idr, fig.margin_idr, fig.stock_idr]
         for cat_id in st.categories:
             cf = fig.categories.get(cat_id)
-            row += [cf.quantity_milli if cf else 0, cf.value_idr if cf else 0]
+            qty = cf.quantity_milli if cf else 0
+            row += [qty if fmt == "codes" else quantity_cell(qty), cf.value_idr if cf else 0]
         rows.append(row)
-    return write_csv(header, rows)
+    return header, rows
+
+
+def statement_csv(st: MonthlyStatement, sep: str = ",", fmt: str = "codes", locale: str = "id") -> bytes:
+    """The statement CSV file (``csvfile.csv_bytes``) of :func:`statement_table`."""
+    return csv_bytes(*statement_table(st, fmt, locale), sep=sep)
 
 
 def statement_filename(st: MonthlyStatement, ext: str) -> str:

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..models import Deposit, Member, Unit
 from ..timeutil import local_day_bounds, local_month_bounds, local_zone
 from .figures import Scope, UnitFigures, active_threshold, member_activity, period_figures
-from .statements import CategoryInfo, categories_by_id, write_csv
+from .statements import CategoryInfo, categories_by_id
 
 
 def unit_period(unit: Unit, start: datetime, end: datetime) -> tuple[UnitFigures, dict[int, CategoryInfo]]:
@@ -54,11 +54,17 @@ def active_members(unit: Unit, year: int, month: int) -> list[ActiveMember]:
     return [ActiveMember(no, name, int(n)) for no, name, n in rows]
 
 
-def active_members_csv(unit: Unit, year: int, month: int) -> bytes:
-    """The active-member list as a spreadsheet-safe CSV."""
+def active_members_table(unit: Unit, year: int, month: int, fmt: str = "names") -> tuple[list, list[list]]:
+    """``(header, rows)`` of the month's active-member CSV: unit, month, member number, name,
+    net deposits; headers in the current language (``fmt`` ``"names"``) or snake_case
+    (``"codes"``)."""
+    from flask_babel import gettext as _
+
     month_text = f"{year:04d}-{month:02d}"
     rows = [[unit.code, month_text, m.member_no, m.name, m.deposits] for m in active_members(unit, year, month)]
-    return write_csv(["unit", "month", "member_no", "name", "deposits"], rows)
+    if fmt == "codes":
+        return ["unit", "month", "member_no", "name", "deposits"], rows
+    return [_("Unit"), _("Month"), _("Member no."), _("Name"), _("Deposits")], rows
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,14 @@ from ..auth.permissions import require, visible_unit_ids
 from ..extensions import db
 from ..models import Aggregator, Collaborator, Unit
 from ..reports.impact import impact_pdf, impact_statement, impact_tables, kg_text
-from ..reports.statements import (aggregator_statement, parse_month, readable_aggregator, statement_csv,
-                                  statement_filename, statement_pdf)
+from ..reports.csvfile import csv_options, csv_response
+from ..reports.statements import (aggregator_statement, parse_month, readable_aggregator, statement_filename,
+                                  statement_pdf, statement_table)
 from ..reports.svgchart import bar_chart, line_chart
-from ..reports.unit import (active_members, active_members_csv, daily_summary, dormant_members,
+from ..reports.unit import (active_members, active_members_table, daily_summary, dormant_members,
                             monthly_summary, top_categories)
-from ..timeutil import local_today, parse_day
+from ..inputs import day_arg, int_arg, refuse, text_arg
+from ..timeutil import local_today
 
 bp = Blueprint("statements", __name__)
 
@@ -36,13 +38,13 @@ def _locale() -> str:
 
 
 def _month_arg(name: str, default: tuple[int, int]) -> tuple[int, int]:
-    text = request.args.get(name, "").strip()
+    text = text_arg(name, max_length=20)
     if not text:
         return default
     try:
         return parse_month(text)
     except ValueError:
-        abort(400)
+        refuse(_("Enter a month as YYYY-MM, from 2000-01 to 2999-12."))
 
 
 def _previous_month(today: date) -> tuple[int, int]:
@@ -68,7 +70,7 @@ def index():
     else:
         aggregators = [a for a in [db.session.get(Aggregator, current_user.aggregator_id)] if a is not None] \
             if current_user.aggregator_id else []
-    code = request.args.get("aggregator") or (aggregators[0].code if aggregators else "")
+    code = text_arg("aggregator", max_length=20) or (aggregators[0].code if aggregators else "")
     year, month = _month_arg("month", _previous_month(local_today()))
     aggregator = readable_aggregator(current_user, code) if code else None
     if code and aggregator is None:
@@ -99,8 +101,12 @@ def aggregator_pdf(code: str, month: str):
 @bp.route("/statements/aggregator/<code>/<month>.csv")
 @require("statement.aggregator")
 def aggregator_csv(code: str, month: str):
+    """The statement as CSV: for people by default (``;``, headers and category names in the
+    reader's language), ``?format=codes`` for machines (``,``, snake_case, category codes);
+    ``?sep=comma|semicolon`` either way (``reports.csvfile``)."""
     st = _statement_for(code, month)
-    return _download(statement_csv(st), statement_filename(st, "csv"), "text/csv; charset=utf-8")
+    sep, fmt = csv_options()
+    return csv_response(statement_filename(st, "csv"), *statement_table(st, fmt, _locale()), sep=sep)
 
 
 # --- collaborator impact ---------------------------------------------------------------------
@@ -111,8 +117,8 @@ def _collaborator() -> Collaborator:
     if current_user.role == "collaborator":
         found = db.session.get(Collaborator, current_user.collaborator_id) if current_user.collaborator_id else None
     else:
-        ref = request.args.get("collaborator", "")
-        found = db.session.get(Collaborator, int(ref)) if ref.isdigit() else None
+        ref = int_arg("collaborator", minimum=1)
+        found = db.session.get(Collaborator, ref) if ref is not None else None
     if found is None:
         abort(404)
     return found
@@ -169,7 +175,7 @@ def impact_pdf_view():
 def _report_unit() -> Unit:
     """``?unit=CODE`` among the caller's visible units (default: their own). 404 otherwise —
     C14: another unit's code, or "all", never shows another unit's figures."""
-    code = request.args.get("unit", "").strip()
+    code = text_arg("unit", max_length=20)
     allowed = visible_unit_ids(current_user)
     if code:
         unit = db.session.scalar(select(Unit).where(func.upper(Unit.code) == code.upper()))
@@ -186,9 +192,7 @@ def unit_report():
     """Daily and monthly summary, top categories and dormant members of one unit."""
     unit = _report_unit()
     today = local_today()
-    day = parse_day(request.args["day"]) if request.args.get("day") else today
-    if day is None:
-        abort(400)
+    day = day_arg("day", today)
     year, month = _month_arg("month", (today.year, today.month))
     day_fig, day_cats = daily_summary(unit, day)
     month_fig, month_cats = monthly_summary(unit, year, month)
@@ -206,5 +210,6 @@ def unit_active_csv():
     unit = _report_unit()
     today = local_today()
     year, month = _month_arg("month", (today.year, today.month))
-    return _download(active_members_csv(unit, year, month), f"active-members-{unit.code}-{year:04d}-{month:02d}.csv",
-                     "text/csv; charset=utf-8")
+    sep, fmt = csv_options()
+    return csv_response(f"active-members-{unit.code}-{year:04d}-{month:02d}.csv",
+                        *active_members_table(unit, year, month, fmt), sep=sep)
