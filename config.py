@@ -34,6 +34,12 @@ class Config:
     WTF_CSRF_TIME_LIMIT = 8 * 3600  # a whole counter shift
     # Login rate limit counters: per process by default; redis://… to share them across workers.
     RATELIMIT_STORAGE_URI = "memory://"
+    # Redirect HTTP to HTTPS and send HSTS (wastebank/security.py); production only.
+    FORCE_HTTPS = False
+    # Bearer and device tokens end after this many days without use; a use is written (and
+    # the expiry moved) at most once per API_TOKEN_TOUCH_SECONDS (docs/tokens.md).
+    API_TOKEN_IDLE_DAYS = 30
+    API_TOKEN_TOUCH_SECONDS = 3600
     API_TITLE = "wastebank API"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"
@@ -64,6 +70,7 @@ class ProductionConfig(Config):
 
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    FORCE_HTTPS = True
 
 
 CONFIGS = {

@@ -102,6 +102,8 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     babel.init_app(app, locale_selector=_select_locale,
                    default_translation_directories=str(Path(__file__).parent / "translations"))
     rest_api.init_app(app)
+    from .security import init_security
+    init_security(app)
 
     from .auth import loaders  # noqa: F401
     from .auth.views import bp as auth_bp
@@ -166,6 +168,10 @@ def _register_error_pages(app: Flask) -> None:
 
     def handle(error):
         status = getattr(error, "code", 500) or 500
+        # A failed flush leaves the session unusable (PendingRollbackError) and the page below
+        # reads the user through it: roll back first (an error page saves nothing anyway).
+        from .extensions import db
+        db.session.rollback()
         if isinstance(error, CSRFError):
             message = _("The form has expired; please try again.")
         else:

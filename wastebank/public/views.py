@@ -16,6 +16,7 @@ from flask import Blueprint, Response, abort, make_response, redirect, render_te
 from flask_babel import gettext as _
 
 from ..extensions import db
+from ..inputs import refuse
 from ..models import MemberCard
 from ..reports.members import member_movements
 from ..services.ledger import member_savings_account
@@ -45,6 +46,13 @@ def _private(response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@bp.after_request
+def _no_referrer(response: Response) -> Response:
+    """Every answer under ``/c/`` (errors too) sends no referrer: its URL holds the card token."""
+    response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 
@@ -124,7 +132,8 @@ def card_statement(token: str):
     if not _pin_ok(card):
         return redirect(url_for("public.card_page", token=token))
     form = StatementForm(request.args)
-    form.validate()
+    if not form.validate():
+        refuse(" ".join(form.error_messages()))
     start, end = statement_period(form.start.data, form.end.data)
     pdf = statement_pdf(card.member, start, end)
     return _private(Response(pdf, mimetype="application/pdf", headers={
