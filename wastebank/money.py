@@ -228,10 +228,16 @@ def format_idr(amount: int, locale=None) -> str:
 
 
 def format_quantity(milli: int, unit: str, locale=None, with_unit: bool = True) -> str:
-    """``1500, "kg"`` → ``"1,5 kg"`` (id) or ``"1.5 kg"`` (en); up to three decimals, no zeros."""
+    """Thousandths for people: ``1500, "kg"`` → ``"1,5 kg"`` (id) or ``"1.5 kg"`` (en); up to
+    three decimals without trailing zeros; whole units grouped by thousands (issue 9):
+    ``6259880, "kg"`` → ``"6.259,88 kg"`` (id) / ``"6,259.88 kg"`` (en). Display only: the
+    grouped text is not meant to be typed back (``parse_quantity`` reads ``6.259`` as 6,259 kg
+    decimal). Every quantity on a screen, PDF or chart label goes through here."""
     whole, frac = divmod(abs(milli), 1000)
-    mark = "," if _locale(locale).startswith("id") else "."
-    text = str(whole) + (mark + f"{frac:03d}".rstrip("0") if frac else "")
+    indonesian = _locale(locale).startswith("id")
+    mark, group = (",", ".") if indonesian else (".", ",")
+    digits = f"{whole:,}".replace(",", group)
+    text = digits + (mark + f"{frac:03d}".rstrip("0") if frac else "")
     if milli < 0:
         text = "-" + text
     return f"{text} {unit}" if with_unit else text

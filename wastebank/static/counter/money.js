@@ -136,15 +136,17 @@ export function formatIdr(amount, locale = "id") {
 
 /**
  * Thousandths for people (money.format_quantity): 1500, "kg" → "1,5 kg" (id) / "1.5 kg" (any
- * other locale); up to three decimals without trailing zeros, no thousands grouping
- * (1234567 g → "1234,567 kg"). `withUnit` false leaves the unit off.
+ * other locale); up to three decimals without trailing zeros, whole units grouped by thousands
+ * (1234567 g → "1.234,567 kg" id, "1,234.567 kg" en). `withUnit` false leaves the unit off.
  */
 export function formatQuantity(milli, unit, locale = "id", withUnit = true) {
   const big = whole(milli, "milli");
   const abs = big < 0n ? -big : big;
   const frac = abs % 1000n;
-  const mark = String(locale || "id").startsWith("id") ? "," : ".";
-  let text = (abs / 1000n).toString() + (frac ? mark + frac.toString().padStart(3, "0").replace(/0+$/, "") : "");
+  const indonesian = String(locale || "id").startsWith("id");
+  const mark = indonesian ? "," : ".";
+  const digits = (abs / 1000n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, indonesian ? "." : ",");
+  let text = digits + (frac ? mark + frac.toString().padStart(3, "0").replace(/0+$/, "") : "");
   if (big < 0n) { text = "-" + text; }
   return withUnit ? text + " " + unit : text;
 }
