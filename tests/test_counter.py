@@ -8,6 +8,7 @@ from wastebank.extensions import db
 from wastebank.models import Deposit, JournalEntry
 from wastebank.services.catalog import set_price
 from wastebank.services.ledger import member_savings_account
+from wastebank.timeutil import local_today
 
 from .conftest import csrf_token
 
@@ -117,7 +118,8 @@ def test_c04_price_change_does_not_change_history(net, client, login):
     _post(client, member.member_no, token, key, "save", [("PET-CLEAN", "2")])
     deposit = db.session.scalars(select(Deposit)).one()
     assert deposit.lines[0].unit_price_idr == 3000 and deposit.total_idr == 6000
-    set_price(net.unit_a.id, net.categories["PET-CLEAN"], 3500, 4500, date(2024, 2, 1))
+    # The new price starts today (a past start would be refused: docs/prices.md).
+    set_price(net.unit_a.id, net.categories["PET-CLEAN"], 3500, 4500, local_today())
     db.session.commit()
     reprint = client.get(f"/counter/receipt/{deposit.receipt_no}.pdf?copy=1")
     from io import BytesIO

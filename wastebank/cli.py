@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from .extensions import db
 from .models import ROLES, Aggregator, Unit, User, WasteCategory
-from .money import InputError, parse_rupiah
+from .money import InputError
 
 
 def _fail(message: str) -> None:
@@ -221,19 +221,19 @@ def register(app: Flask) -> None:
     @click.option("--sell", default="0")
     @click.option("--from", "effective", type=click.DateTime(formats=["%Y-%m-%d"]))
     def price_set(unit_code, category_code, buy, sell, effective):
-        """Set CATEGORY's buy price BUY (rupiah per unit, e.g. 3.250) at UNIT."""
-        from .services.catalog import set_price
+        """Set CATEGORY's buy price BUY (rupiah per unit, e.g. 3.250) at UNIT (rules: docs/prices.md)."""
+        from .services.catalog import parse_prices, set_price
+        from .services.errors import DomainError
         target = _unit(unit_code)
         cat = db.session.scalar(select(WasteCategory).where(WasteCategory.code == category_code.upper()))
         if cat is None:
             _fail(f"no category {category_code!r}")
-        try:
-            buy_idr = parse_rupiah(buy)
-            sell_idr = parse_rupiah(sell) if sell not in ("0", "") else 0
-        except InputError as exc:
-            _fail(str(exc.message))
         eff: date | None = effective.date() if effective else None
-        row = set_price(target.id, cat, buy_idr, sell_idr, eff)
+        try:
+            buy_idr, sell_idr = parse_prices(buy, sell)
+            row = set_price(target.id, cat, buy_idr, sell_idr, eff)
+        except DomainError as exc:
+            _fail(str(exc.message))
         db.session.commit()
         click.echo(f"price {target.code} {cat.code}: buy Rp {row.buy_price_idr}/{cat.unit}, "
                    f"sell Rp {row.sell_price_idr}/{cat.unit}, from {row.effective_from.isoformat()}")

@@ -7,12 +7,17 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import Price, WasteCategory
-from ..timeutil import local_today
+from ..models import Deposit, DepositLine, Price, Unit, WasteCategory
+from ..models.types import utcnow
+from ..money import MAX_RUPIAH, InputError, parse_rupiah
+from ..timeutil import local_day_bounds, local_today, to_local
 from .audit import audit
+from .errors import ValidationFailed
 from .ledger import stock_account
 
 
@@ -52,32 +57,168 @@ def current_prices(unit_id: int, on: date | None = None) -> dict[int, PriceRow]:
     }
 
 
+def unit_start_day(unit_id: int) -> date:
+    """The local date the unit was created: where its first price list starts (docs/prices.md)."""
+    created = db.session.scalar(select(Unit.created_at).where(Unit.id == unit_id))
+    return to_local(created).date() if created is not None else local_today()
+
+
+def _saved_lines_from(unit_id: int, category_id: int, day: date) -> int:
+    """How many saved deposit lines (voided ones too) of ``category_id`` at ``unit_id`` were
+    captured (``recorded_at``) on or after local date ``day``."""
+    start, _end = local_day_bounds(day)
+    return db.session.scalar(
+        select(func.count(DepositLine.id)).join(Deposit, Deposit.id == DepositLine.deposit_id)
+        .where(DepositLine.unit_id == unit_id, DepositLine.category_id == category_id,
+               Deposit.recorded_at >= start)) or 0
+
+
+def parse_prices(buy_text: str, sell_text: str = "") -> tuple[int, int]:
+    """Typed prices → ``(buy_price_idr, sell_price_idr)``: ``("3.250", "4.500")`` → (3250, 4500);
+    an empty or ``"0"`` sell price is 0 (nothing expected from off-takers yet). Raises
+    ValidationFailed (field ``buy_price_idr`` or ``sell_price_idr``) with ``parse_rupiah``'s
+    message. Used by the price screen and ``flask price set``."""
+    try:
+        buy = parse_rupiah(buy_text)
+    except InputError as exc:
+        raise ValidationFailed({"buy_price_idr": (exc.code, exc.message)}) from exc
+    sell_text = str(sell_text or "").strip()
+    try:
+        sell = 0 if sell_text in ("", "0") else parse_rupiah(sell_text)
+    except InputError as exc:
+        raise ValidationFailed({"sell_price_idr": (exc.code, exc.message)}) from exc
+    return buy, sell
+
+
 def set_price(unit_id: int, category: WasteCategory, buy_price_idr: int, sell_price_idr: int = 0,
               effective_from: date | None = None, created_by_id: int | None = None) -> Price:
-    """Add a price row for ``category`` at ``unit_id`` from local date ``effective_from``
-    (default today); a row for the same date is replaced only if nothing was priced from it —
-    here we simply add or overwrite that day's row, since lines copy the price they used.
+    """Set ``category``'s buy and sell price (whole rupiah per unit of measure) at ``unit_id``
+    from local date ``effective_from`` (default today). The one function the manager's price
+    screen (``manager/prices.py``), ``flask price set``, ``flask category load`` and the demo
+    use; the rules are in docs/prices.md:
 
-    Also makes sure the unit has the category's stock account. Raises ValueError for a
-    non-positive buy price or negative sell price.
+    * today or a future date: a new row (the counter uses it from that date); a row already
+      starting that day is replaced (a same-day correction), its old figures kept in the audit row;
+    * a past date is refused (``price_rewrites_history``) when deposit lines of the category
+      were captured at the unit on or after it: the price in force on those days must stay the
+      one their lines copied (C04). Without such lines a past date is accepted;
+    * the category's first price at the unit (no row starting on or before the date) applies
+      from the unit's start (``unit_start_day``), so an offline capture from before the
+      moment the prices were typed finds it. A first price dated in the future stays future.
+
+    Also makes sure the unit has the category's stock account, and writes a ``price.set`` audit
+    row (figures before and after). Returns the row; never commits. Raises ValidationFailed
+    (field ``buy_price_idr``/``sell_price_idr``/``effective_from``) for a non-positive buy price,
+    a negative sell price or a refused date.
     """
-    if buy_price_idr <= 0 or sell_price_idr < 0:
-        raise ValueError("prices must be positive whole rupiah")
-    effective_from = effective_from or local_today()
+    if isinstance(buy_price_idr, bool) or not isinstance(buy_price_idr, int) or buy_price_idr <= 0:
+        raise ValidationFailed({"buy_price_idr": ("not_positive", _l("The buy price must be more than zero."))})
+    if isinstance(sell_price_idr, bool) or not isinstance(sell_price_idr, int) or sell_price_idr < 0:
+        raise ValidationFailed({"sell_price_idr": ("negative", _l("The sell price cannot be negative."))})
+    if max(buy_price_idr, sell_price_idr) > MAX_RUPIAH:
+        raise ValidationFailed({"buy_price_idr": ("too_large", _l("That amount is far too large; check the digits."))})
+    today = local_today()
+    requested = effective_from or today
+    before = current_prices(unit_id, requested).get(category.id)
+    if before is None and requested <= today:
+        effective_from = min(requested, unit_start_day(unit_id))
+    else:
+        effective_from = requested
+    if effective_from < today and _saved_lines_from(unit_id, category.id, effective_from):
+        raise ValidationFailed({"effective_from": ("price_rewrites_history", _l(
+            "Deposits of %(category)s were already saved on or after %(day)s. A price cannot start "
+            "before them: choose today or a later date.",
+            category=category.name(get_locale()),
+            day=effective_from.strftime("%d-%m-%Y")))})
     price = db.session.scalar(select(Price).where(
         Price.unit_id == unit_id, Price.category_id == category.id, Price.effective_from == effective_from))
     if price is None:
         price = Price(unit_id=unit_id, category_id=category.id, effective_from=effective_from)
         db.session.add(price)
+    replaced = (price.buy_price_idr, price.sell_price_idr) if price.id is not None else None
     price.buy_price_idr = buy_price_idr
     price.sell_price_idr = sell_price_idr
     price.created_by_id = created_by_id
+    price.created_at = utcnow()
     stock_account(unit_id, category.id)
     db.session.flush()
+    details = {"category": category.code, "buy_price_idr": buy_price_idr, "sell_price_idr": sell_price_idr,
+               "effective_from": effective_from.isoformat()}
+    if before is not None:
+        details.update(previous_buy_price_idr=before.buy_price_idr, previous_sell_price_idr=before.sell_price_idr,
+                       previous_effective_from=before.effective_from.isoformat())
+    if replaced is not None:
+        details.update(replaced_buy_price_idr=replaced[0], replaced_sell_price_idr=replaced[1])
+    if effective_from != requested:
+        details["requested_from"] = requested.isoformat()
     audit("price.set", unit_id=unit_id, user_id=created_by_id, object_type="price", object_id=category.code,
-          details={"buy_price_idr": buy_price_idr, "sell_price_idr": sell_price_idr,
-                   "effective_from": effective_from.isoformat()})
+          details=details)
     return price
+
+
+@dataclass(frozen=True)
+class PriceChange:
+    """One row of the bulk price form: rupiah per unit of measure."""
+
+    category: WasteCategory
+    buy_price_idr: int
+    sell_price_idr: int
+
+
+def set_prices(unit_id: int, changes: list[PriceChange], effective_from: date | None = None,
+               created_by_id: int | None = None) -> list[Price]:
+    """The weekly update: ``set_price`` for each change (same date, same user); a change equal
+    to the price already in force on that date is skipped (no row, no audit). All or nothing:
+    the first refusal raises ValidationFailed with fields ``<CODE>.<field>`` and the caller's
+    transaction rolls back. Returns the rows written."""
+    day = effective_from or local_today()
+    in_force = current_prices(unit_id, day)
+    written = []
+    for change in changes:
+        now = in_force.get(change.category.id)
+        if now is not None and (now.buy_price_idr, now.sell_price_idr) == (change.buy_price_idr,
+                                                                          change.sell_price_idr):
+            continue
+        try:
+            written.append(set_price(unit_id, change.category, change.buy_price_idr, change.sell_price_idr,
+                                     day, created_by_id))
+        except ValidationFailed as exc:
+            raise ValidationFailed({f"{change.category.code}.{field}": value
+                                    for field, value in exc.errors.items()}) from exc
+    return written
+
+
+@dataclass(frozen=True)
+class PriceListRow:
+    """A category of the manager's price list: the price in force today (None if it has none
+    yet), who set it and when, and the next upcoming price if one is set."""
+
+    category: WasteCategory
+    current: Price | None
+    upcoming: Price | None
+
+
+def price_list(unit_id: int, today: date | None = None) -> list[PriceListRow]:
+    """Every category of the catalogue with its price in force at ``unit_id`` on ``today``
+    and the earliest later one, in catalogue order."""
+    today = today or local_today()
+    rows = db.session.scalars(select(Price).where(Price.unit_id == unit_id)
+                              .order_by(Price.category_id, Price.effective_from))
+    current: dict[int, Price] = {}
+    upcoming: dict[int, Price] = {}
+    for price in rows:
+        if price.effective_from <= today:
+            current[price.category_id] = price
+        else:
+            upcoming.setdefault(price.category_id, price)
+    categories = db.session.scalars(select(WasteCategory).order_by(WasteCategory.sort_order, WasteCategory.code))
+    return [PriceListRow(cat, current.get(cat.id), upcoming.get(cat.id)) for cat in categories]
+
+
+def price_history(unit_id: int, category_id: int) -> list[Price]:
+    """Every price row of a category at a unit, newest ``effective_from`` first."""
+    return list(db.session.scalars(select(Price).where(Price.unit_id == unit_id, Price.category_id == category_id)
+                                   .order_by(Price.effective_from.desc())))
 
 
 CATALOGUE_COLUMNS = ("code", "name_id", "name_en", "unit", "material_group", "buy_price_idr",
