@@ -28,6 +28,7 @@ from ..services.member_import import (ImportFileError, ImportRejected, confirm_i
                                       preview_import)
 from ..services.members import (cards_to_print, create_member, issue_card, live_card, normalise_phone,
                                 revoke_card, search_registry, set_member_active, set_pin, update_member)
+from ..services.transaction import run_in_transaction
 from .documents import card_sheet_pdf, statement_pdf, statement_period
 from .forms import (ActionForm, ConfirmImportForm, ImportForm, MemberForm, PinForm, SettingsForm,
                     StatementForm)
@@ -71,13 +72,12 @@ def index():
 
 
 def _apply_form(form: MemberForm, save) -> bool:
-    """Run ``save`` (a service call) and commit; put a DomainError on its field. True if saved."""
+    """Run ``save`` (a service call) in one transaction (retried on a concurrent twin's unique
+    number); put a DomainError on its field. True if saved."""
     try:
-        save()
-        db.session.commit()
+        run_in_transaction(save)
         return True
     except DomainError as exc:
-        db.session.rollback()
         field = getattr(form, exc.field or "", None)
         if field is not None and hasattr(field, "errors"):
             field.errors = list(field.errors) + [str(exc.message)]
@@ -318,14 +318,13 @@ def import_confirm():
     name_path = path.with_suffix(".name")
     filename = name_path.read_text(encoding="utf-8") if name_path.exists() else ""
     try:
-        result = confirm_import(unit, data, filename, user_id=current_user.id)
-        db.session.commit()
+        # A second confirm of the same file at once waits on the first's (unit, sha256) row,
+        # fails its unique index, and on the retry finds the file imported.
+        result = run_in_transaction(lambda: confirm_import(unit, data, filename, user_id=current_user.id))
     except ImportRejected as exc:
-        db.session.rollback()
         return render_template("members/import_preview.html", unit=unit, preview=exc.preview,
                                form=ConfirmImportForm(sha256=form.sha256.data)), 422
     except DomainError as exc:
-        db.session.rollback()
         flash(str(exc.message), "error")
         return redirect(url_for("members.import_upload"))
     path.unlink(missing_ok=True)

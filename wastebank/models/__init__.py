@@ -3,7 +3,7 @@ from .catalog import Price, WasteCategory
 from .collab import Collaborator, Sponsorship
 from .deposit import Deposit, DepositLine, IdempotencyRecord, ReceiptCounter
 from .ledger import ACCOUNT_KINDS, Account, JournalEntry, Posting
-from .member import MEMBER_KINDS, Member, MemberCard, MemberImport
+from .member import MEMBER_KINDS, Member, MemberCard, MemberCounter, MemberImport
 from .money_out import (WITHDRAWAL_METHODS, WITHDRAWAL_STATUSES, AuditLog, DayClose, Offtaker, Sale,
                         SaleLine, Withdrawal)
 from .org import Aggregator, Unit
@@ -14,6 +14,7 @@ __all__ = [
     "WITHDRAWAL_METHODS", "WITHDRAWAL_STATUSES", "AuditLog", "DayClose", "Offtaker", "Sale", "SaleLine",
     "Withdrawal",
     "ACCOUNT_KINDS", "Account", "Aggregator", "ApiToken", "Collaborator", "Sponsorship", "Deposit", "DepositLine",
-    "IdempotencyRecord", "JournalEntry", "MEMBER_KINDS", "Member", "MemberCard", "MemberImport", "Posting",
+    "IdempotencyRecord", "JournalEntry", "MEMBER_KINDS", "Member", "MemberCard", "MemberCounter", "MemberImport",
+    "Posting",
     "Price", "ROLES", "ReceiptCounter", "UTCDateTime", "Unit", "User", "WasteCategory", "clock_at", "utcnow",
 ]

@@ -46,6 +46,17 @@ class Member(db.Model):
     unit: Mapped[Unit] = relationship()
 
 
+class MemberCounter(db.Model):
+    """The last standard member number (``<UNIT CODE>-<n>``) a unit has issued: taken with an
+    ``UPDATE … RETURNING`` like receipt numbers, so that two registrations at once queue on
+    this row instead of colliding on ``uq_member_unit_id_member_no`` (issue 10 item 2)."""
+
+    __tablename__ = "member_counter"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True, autoincrement=False)
+    last_no: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class MemberImport(db.Model):
     """One confirmed import of a member list (CSV or .xlsx) at a unit. ``sha256`` is the
     uploaded file's hash: the same file confirmed twice at a unit changes nothing the second

@@ -60,7 +60,11 @@ class User(UserMixin, db.Model):
 
 
 class ApiToken(db.Model):
-    """A bearer token for devices and scripts. Only its SHA-256 is stored."""
+    """A bearer token for devices and scripts. Only its SHA-256 is stored.
+
+    It works while ``revoked_at`` is null and ``expires_at`` is in the future; each use moves
+    ``expires_at`` to ``last_used_at`` + ``API_TOKEN_IDLE_DAYS`` (``auth/tokens.py``).
+    """
 
     __tablename__ = "api_token"
 
@@ -70,5 +74,7 @@ class ApiToken(db.Model):
     label: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
     user: Mapped[User] = relationship()

@@ -94,3 +94,13 @@ class Forbidden(DomainError):
 
     status = 403
     code = "forbidden"
+
+
+class DatabaseRefused(Conflict):
+    """The database refused the data (a CHECK constraint, a foreign key, a ledger trigger):
+    raised by ``run_in_transaction`` at once, never retried (issue 10 item 2)."""
+
+    code = "refused_by_database"
+
+    def __init__(self, message=None):
+        super().__init__(message or _l("The database refused this change; nothing was saved."))

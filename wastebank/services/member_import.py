@@ -33,7 +33,7 @@ from ..money import InputError, parse_rupiah
 from .audit import audit
 from .errors import Conflict, DomainError
 from .ledger import Leg, member_savings_account, post_journal, system_account
-from .members import create_member, normalise_phone
+from .members import clean_member_no, create_member, normalise_phone
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024   # a list of 10 000 members is well under 1 MB
 MAX_IMPORT_ROWS = 10_000
@@ -308,9 +308,10 @@ def _check_row(row: ImportRow, cells: dict[str, str]) -> None:
         row.phone = cells.get("phone", "")
         row.fail(_l("Phone “%(phone)s”: %(reason)s", phone=row.phone[:30], reason=exc.message))
     row.member_no = cells.get("member_no", "").strip().upper()
-    if row.member_no and not re.fullmatch(r"[A-Z0-9][A-Z0-9./\-]{0,29}", row.member_no):
-        row.fail(_l("The member number “%(no)s” may only have letters, digits, “-”, “/” and “.” (at most 30).",
-                    no=row.member_no[:40]))
+    try:
+        clean_member_no(row.member_no)  # the one member-number rule (docs/member-numbers.md)
+    except DomainError as exc:
+        row.fail(exc.message)  # the preview prefixes "Row <n>:"
     kind = " ".join(cells.get("kind", "").strip().lower().split())
     if kind in _KINDS:
         row.kind = _KINDS[kind]

@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime, timezone
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 
 from ..extensions import db
 from ..models import Member, MemberCard, Unit, utcnow
@@ -19,14 +19,100 @@ CARD_TOKEN_BYTES = 24  # 192 random bits (SPEC §3 "Cards": at least 128)
 _CARD_URL = re.compile(r"/c/([A-Za-z0-9_-]{22,64})/?$")
 
 
+# The member-number alphabet (issue 10 item 3, docs/member-numbers.md): capital letters A-Z,
+# digits, "-" and "."; 1-30 characters; first and last a letter or digit; at least one digit.
+# Every such number is one URL path segment that no other route claims ("/", "?", "#", "%" and
+# spaces are out; "." and ".." cannot be a whole number; "new", "import", "settings" and
+# "cards.pdf" have no digit), so every route taking a member number reaches every member.
+MEMBER_NO_MAX = 30
+MEMBER_NO_RULE = re.compile(r"(?=[A-Z.\-]*[0-9])[A-Z0-9](?:[A-Z0-9.\-]{0,28}[A-Z0-9])?")
+
+
+def is_valid_member_no(text: str) -> bool:
+    """True when ``text`` (as stored: upper case, no spaces) obeys the member-number rule."""
+    return bool(MEMBER_NO_RULE.fullmatch(str(text or "")))
+
+
+def clean_member_no(text: str | None) -> str:
+    """A member number as typed or imported, trimmed and upper-cased, checked against the
+    rule (:data:`MEMBER_NO_RULE`). Returns ``""`` for empty text (a number is then issued).
+
+    Raises DomainError (field ``member_no``, code ``invalid_member_no``) for any other text.
+    """
+    number = str(text or "").strip().upper()
+    if number and not is_valid_member_no(number):
+        raise DomainError(
+            _l("The member number “%(no)s” may only have letters, digits, “-” and “.” (at most 30, "
+               "at least one digit, starting and ending with a letter or digit).", no=number[:40]),
+            field="member_no", code="invalid_member_no")
+    return number
+
+
+def _standard_counter(unit: Unit, member_no: str) -> int | None:
+    """The counter ``n`` of a standard number ``<UNIT CODE>-<n>`` of ``unit``, else None."""
+    prefix = f"{unit.code.upper()}-"
+    tail = member_no.upper()[len(prefix):] if member_no.upper().startswith(prefix) else ""
+    return int(tail) if tail.isdigit() and len(tail) <= 12 else None
+
+
+def _ensure_member_counter(unit: Unit) -> None:
+    """Create the unit's counter row on first use, starting at the highest standard number its
+    members already have (members registered before migration 0007, or imported)."""
+    from ..models import MemberCounter
+
+    if db.session.get(MemberCounter, unit.id) is not None:
+        return
+    numbers = db.session.scalars(select(Member.member_no).where(
+        Member.unit_id == unit.id, func.upper(Member.member_no).like(f"{unit.code.upper()}-%")))
+    highest = max((n for n in (_standard_counter(unit, no) for no in numbers) if n is not None), default=0)
+    db.session.execute(_insert(MemberCounter).values(unit_id=unit.id, last_no=highest)
+                       .on_conflict_do_nothing())
+
+
+def _insert(model):
+    """INSERT … ON CONFLICT for the session's database (PostgreSQL or SQLite)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model)
+
+
 def next_member_no(unit: Unit) -> str:
-    """The next member number of ``unit``: ``<UNIT CODE>-<4+ digits>``, e.g. ``RW05-0042``."""
-    prefix = f"{unit.code}-"
-    numbers = db.session.scalars(
-        select(Member.member_no).where(Member.unit_id == unit.id, Member.member_no.like(f"{prefix}%"))
-    )
-    highest = max((int(n[len(prefix):]) for n in numbers if n[len(prefix):].isdigit()), default=0)
-    return f"{prefix}{highest + 1:04d}"
+    """Take the next member number of ``unit``: ``<UNIT CODE>-<4+ digits>``, e.g. ``RW05-0042``.
+
+    Taken from the unit's ``member_counter`` row with ``UPDATE … RETURNING`` (as receipt
+    numbers: ``deposits.next_receipt_no``), so concurrent registrations queue on the row lock
+    instead of colliding on the unique number; a rollback gives the number back. A number
+    already held (an imported one) is skipped.
+    """
+    from ..models import MemberCounter
+
+    _ensure_member_counter(unit)
+    while True:
+        number = db.session.execute(
+            update(MemberCounter).where(MemberCounter.unit_id == unit.id)
+            .values(last_no=MemberCounter.last_no + 1).returning(MemberCounter.last_no)
+            .execution_options(synchronize_session=False)).scalar_one()
+        member_no = f"{unit.code}-{number:04d}"
+        taken = db.session.scalar(select(Member.id).where(
+            Member.unit_id == unit.id, func.upper(Member.member_no) == member_no.upper()))
+        if taken is None:
+            return member_no
+
+
+def _claim_standard_number(unit: Unit, member_no: str) -> None:
+    """An explicit number of the standard shape moves the counter past it (under the row
+    lock), so that the next issued number does not collide with it."""
+    from ..models import MemberCounter
+
+    counter = _standard_counter(unit, member_no)
+    if counter is None:
+        return
+    _ensure_member_counter(unit)
+    db.session.execute(update(MemberCounter)
+                       .where(MemberCounter.unit_id == unit.id, MemberCounter.last_no < counter)
+                       .values(last_no=counter).execution_options(synchronize_session=False))
 
 
 def create_member(unit: Unit, name: str, *, phone: str = "", address: str = "", rt: str = "",
@@ -34,12 +120,18 @@ def create_member(unit: Unit, name: str, *, phone: str = "", address: str = "", 
                   user_id: int | None = None) -> Member:
     """Register a member at ``unit`` with a savings account (balance Rp 0) and a live card.
 
+    ``member_no`` (optional; an import's own number) must obey the member-number rule
+    (:func:`clean_member_no`); without it the next number is taken (:func:`next_member_no`).
     ``user_id`` is who registers them (for the audit log). Raises DomainError for an empty
-    name. Flushes; the caller commits.
+    name or a bad number. Flushes; the caller commits (through ``run_in_transaction``: a
+    number taken by a concurrent import is a unique violation, retried).
     """
     name = " ".join((name or "").split())
     if not name:
         raise DomainError(_l("Enter the member's name."), field="name", code="required")
+    member_no = clean_member_no(member_no)
+    if member_no:
+        _claim_standard_number(unit, member_no)
     member = Member(unit_id=unit.id, member_no=member_no or next_member_no(unit), name=name,
                     phone=phone, address=address, rt=rt, rw=rw or unit.rw, kind=kind, active=True)
     db.session.add(member)
@@ -183,12 +275,13 @@ def served_today(unit_id: int, limit: int = 10) -> list[tuple[Member, datetime]]
     from sqlalchemy import union_all
 
     from ..models import Deposit, Withdrawal
+    from ..reports.period import captured_in
     from ..timeutil import local_day_bounds, local_today
 
     start, end = local_day_bounds(local_today())
     visits = union_all(
         select(Deposit.member_id.label("member_id"), Deposit.recorded_at.label("at"))
-        .where(Deposit.unit_id == unit_id, Deposit.recorded_at >= start, Deposit.recorded_at < end),
+        .where(Deposit.unit_id == unit_id, captured_in(Deposit.recorded_at, start, end)),
         select(Withdrawal.member_id.label("member_id"), Withdrawal.requested_at.label("at"))
         .where(Withdrawal.unit_id == unit_id, Withdrawal.requested_at >= start,
                Withdrawal.requested_at < end),

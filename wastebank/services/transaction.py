@@ -1,32 +1,81 @@
-"""Run one business operation as one transaction, retrying transient conflicts."""
+"""Run one business operation as one transaction, retrying transient conflicts.
+
+What counts as transient (issue 10 item 2): a concurrent twin won a race and the same work,
+started again, will see it — a unique violation (the same idempotency key, account, counter
+row or import written first), a deadlock, a serialization failure, a lock timeout, SQLite's
+"database is locked". Everything else the database refuses — a CHECK constraint (a savings
+balance below zero), NOT NULL, a foreign key, a ledger trigger — would be refused again on
+every attempt, so it is not retried: it becomes :class:`~.errors.DatabaseRefused` (409) at
+once, and nothing is written.
+"""
 from __future__ import annotations
 
+import logging
 import time
 from typing import Callable, TypeVar
 
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ..extensions import db
+from .errors import Conflict, DatabaseRefused
 
 T = TypeVar("T")
 
-_TRANSIENT = ("deadlock detected", "could not serialize", "database is locked",
-              "serialization failure", "lock timeout")
+log = logging.getLogger(__name__)
+
+# PostgreSQL SQLSTATEs: unique_violation, serialization_failure, deadlock_detected,
+# lock_not_available. raise_exception (P0001) is what the ledger triggers raise.
+_PG_UNIQUE = "23505"
+_PG_TRANSIENT = {"40001", "40P01", "55P03"}
+_PG_REFUSED_BY_TRIGGER = "P0001"
+_SQLITE_TRANSIENT = ("database is locked", "database table is locked")
 
 
-def _is_transient(exc: Exception) -> bool:
-    if isinstance(exc, IntegrityError):
-        # A concurrent twin wrote the same idempotency key, account or counter first.
+def _sqlstate(exc: DBAPIError) -> str | None:
+    return getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+
+
+def is_unique_violation(exc: Exception) -> bool:
+    """True for a unique (or primary key) violation on PostgreSQL or SQLite."""
+    if not isinstance(exc, IntegrityError):
+        return False
+    state = _sqlstate(exc)
+    if state is not None:
+        return state == _PG_UNIQUE
+    return str(exc.orig).startswith("UNIQUE constraint failed")
+
+
+def is_transient(exc: Exception) -> bool:
+    """True when running the operation again may succeed: a unique violation from a
+    concurrent twin, a deadlock, a serialization failure, a lock timeout, SQLite busy."""
+    if is_unique_violation(exc):
         return True
-    if isinstance(exc, (OperationalError, DBAPIError)):
-        return any(word in str(exc.orig).lower() for word in _TRANSIENT)
-    return False
+    if isinstance(exc, IntegrityError) or not isinstance(exc, DBAPIError):
+        return False
+    state = _sqlstate(exc)
+    if state is not None:
+        return state in _PG_TRANSIENT
+    return any(word in str(exc.orig).lower() for word in _SQLITE_TRANSIENT)
+
+
+def is_refusal(exc: Exception) -> bool:
+    """True when the database refused the data itself: any integrity error other than a
+    unique violation (CHECK, NOT NULL, foreign key; SQLite's trigger ``RAISE(ABORT)`` is one
+    too) or a PostgreSQL trigger's ``RAISE EXCEPTION``."""
+    if isinstance(exc, IntegrityError):
+        return not is_unique_violation(exc)
+    return isinstance(exc, DBAPIError) and _sqlstate(exc) == _PG_REFUSED_BY_TRIGGER
 
 
 def run_in_transaction(operation: Callable[[], T], attempts: int = 5) -> T:
-    """Call ``operation`` and commit; on a transient database conflict (unique violation from
-    a concurrent twin, deadlock, serialization failure, SQLite busy) roll back and call it again,
-    up to ``attempts`` times. Any other exception rolls back and propagates.
+    """Call ``operation`` and commit; on a transient conflict (:func:`is_transient`) roll
+    back and call it again, up to ``attempts`` times.
+
+    Raises DatabaseRefused (409) at the first attempt the database refuses the data
+    (:func:`is_refusal`), Conflict (409) when a unique violation outlives every attempt (it
+    is then not a race but a real duplicate), and re-raises anything else (DomainError from
+    the service included) after rolling back.
 
     The operation must be safe to re-run from scratch, which idempotent services are.
     """
@@ -37,7 +86,15 @@ def run_in_transaction(operation: Callable[[], T], attempts: int = 5) -> T:
             return result
         except Exception as exc:
             db.session.rollback()
-            if attempt == attempts or not _is_transient(exc):
+            if is_refusal(exc):
+                # Logged: a refusal means a service let bad data through to the database.
+                log.warning("database refused the operation: %s", exc.orig)
+                raise DatabaseRefused() from exc
+            if not is_transient(exc):
+                raise
+            if attempt == attempts:
+                if is_unique_violation(exc):
+                    raise Conflict(_l("This conflicts with what is already recorded.")) from exc
                 raise
             time.sleep(0.01 * attempt)
     raise AssertionError("unreachable")
