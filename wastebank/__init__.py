@@ -118,6 +118,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     app.register_blueprint(members_bp)
     app.register_blueprint(public_bp)
     from .manager.views import bp as manager_bp
+    from .manager import prices as _manager_prices  # noqa: F401  (routes on the manager blueprint)
     app.register_blueprint(manager_bp)
     register_api(app)
 

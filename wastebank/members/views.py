@@ -116,7 +116,7 @@ def show(member_no: str):
     return render_template("members/show.html", unit=unit, member=member, card=live_card(member),
                            balance=member_savings_account(member).balance,
                            movements=member_movements(member, 20), form=ActionForm(), pin_form=PinForm(),
-                           statement_form=StatementForm(request.args))
+                           statement_form=StatementForm(request.args), default_period=statement_period(None, None))
 
 
 @bp.route("/<member_no>/edit", methods=["GET", "POST"])

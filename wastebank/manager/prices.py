@@ -1,0 +1,193 @@
+"""The price list editor (issue 9 item 1): ``/manager/prices``.
+
+Unit managers see and change their own unit's prices; admins any unit's, chosen with
+``?unit=<code>`` (default: the first unit by code). Another unit asked for by a manager, or an
+unknown unit, answers 404; operators and every other role 403 (``price.edit``). Every change
+goes through ``services.catalog.set_price`` — the same function ``flask price set`` uses — so
+the rules (docs/prices.md) and the audit row are the same from the web and the command line.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import StringField
+from wtforms.validators import Length
+
+from ..auth.permissions import counter_unit, require
+from ..extensions import db
+from ..models import Unit, User, WasteCategory
+from ..money import format_idr
+from ..services.catalog import (PriceChange, parse_prices, price_history, price_list, set_price, set_prices,
+                                unit_start_day)
+from ..services.errors import DomainError, ValidationFailed
+from ..services.transaction import run_in_transaction
+from ..timeutil import local_today, parse_day
+from .views import bp
+
+
+class PriceForm(FlaskForm):
+    """One category's new price: buy and sell rupiah text (``"3.250"``) and the first day
+    (ISO date from the date input, default today)."""
+
+    buy = StringField(_l("Buy price (paid to members)"), validators=[Length(max=30)])
+    sell = StringField(_l("Sell price (expected from off-takers)"), validators=[Length(max=30)])
+    effective_from = StringField(_l("Applies from"), validators=[Length(max=10)])
+
+
+class BulkPriceForm(FlaskForm):
+    """The weekly update: one date for all rows. The rows travel as ``buy-<CODE>`` and
+    ``sell-<CODE>`` fields with ``was-<CODE>`` holding what the form showed (``"3250:4500"``),
+    so only rows the manager changed become new prices."""
+
+    effective_from = StringField(_l("Applies from"), validators=[Length(max=10)])
+
+
+def _scope() -> tuple[Unit, list[Unit]]:
+    """The unit whose prices are shown, and (admins only) the units to choose from."""
+    code = (request.values.get("unit") or "").strip().upper()
+    if current_user.role == "admin":
+        units = list(db.session.scalars(select(Unit).order_by(Unit.code)))
+        if not units:
+            abort(404)
+        chosen = next((u for u in units if u.code == code), None) if code else units[0]
+        if chosen is None:
+            abort(404)
+        return chosen, units
+    unit = counter_unit(current_user)
+    if code and code != unit.code:
+        abort(404)  # another unit's price list does not exist for this manager
+    return unit, []
+
+
+def _unit_arg(unit: Unit) -> dict:
+    """``?unit=`` for admins' links and redirects; managers need none."""
+    return {"unit": unit.code} if current_user.role == "admin" else {}
+
+
+def _setters(prices) -> dict[int, str]:
+    """user id → the name shown as "set by"."""
+    ids = {p.created_by_id for p in prices if p is not None and p.created_by_id}
+    if not ids:
+        return {}
+    return {u.id: u.display_name for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def _day(text: str | None) -> date | None:
+    """The form's date: empty → today; a bad date → None."""
+    return local_today() if not (text or "").strip() else parse_day(text)
+
+
+def _was(price) -> str:
+    return f"{price.buy_price_idr}:{price.sell_price_idr}" if price is not None else ""
+
+
+@bp.route("/prices", methods=["GET", "POST"])
+@require("price.edit")
+def prices():
+    """The unit's price list (price in force, since when, who set it, the next one) and the
+    bulk form for the weekly update. POST saves the changed rows, all or nothing."""
+    unit, units = _scope()
+    rows = price_list(unit.id)
+    form = BulkPriceForm()
+    errors: dict[str, str] = {}
+    general: list[str] = []
+    values: dict[str, tuple[str, str]] = {}
+    if request.method == "POST":
+        day = _day(form.effective_from.data)
+        changes: list[PriceChange] = []
+        for row in rows:
+            code = row.category.code
+            buy_text = (request.form.get(f"buy-{code}") or "").strip()[:30]
+            sell_text = (request.form.get(f"sell-{code}") or "").strip()[:30]
+            values[code] = (buy_text, sell_text)
+            was = (request.form.get(f"was-{code}") or "").strip()
+            shown = tuple(was.split(":", 1)) if ":" in was else ("", "")
+            if (buy_text, sell_text) == shown or (not buy_text and not sell_text and not was):
+                continue  # untouched row
+            if not buy_text:
+                errors[code] = _("Enter the buy price; a price cannot be removed.") if row.current else \
+                    _("Enter the buy price.")
+                continue
+            try:
+                buy, sell = parse_prices(buy_text, sell_text)
+            except ValidationFailed as exc:
+                errors[code] = str(exc.message)
+                continue
+            if (str(buy), str(sell)) == shown:
+                continue  # the same figures, typed differently ("3.250" for 3250)
+            changes.append(PriceChange(row.category, buy, sell))
+        if not form.validate() or day is None:
+            general.append(_("Choose the day the new prices apply from."))
+        elif not errors:
+            try:
+                written = run_in_transaction(lambda: set_prices(unit.id, changes, day, current_user.id))
+            except ValidationFailed as exc:
+                for field, (_code, message) in exc.errors.items():
+                    errors[field.split(".", 1)[0]] = str(message)
+            except DomainError as exc:
+                general.append(str(exc.message))
+            else:
+                if written:
+                    flash(_("%(n)s prices saved, applying from %(day)s.", n=len(written),
+                            day=day.strftime("%d-%m-%Y")), "ok")
+                else:
+                    flash(_("No price changed."), "ok")
+                return redirect(url_for("manager.prices", **_unit_arg(unit)))
+        if errors:
+            general.insert(0, _("Nothing was saved. Correct the rows marked below."))
+    elif not form.effective_from.data:
+        form.effective_from.data = local_today().isoformat()
+    all_prices = [r.current for r in rows] + [r.upcoming for r in rows]
+    return render_template("manager/prices.html", unit=unit, units=units, rows=rows, form=form,
+                           setters=_setters(all_prices), errors=errors, general=general, values=values,
+                           was=_was, unit_arg=_unit_arg(unit), today=local_today(),
+                           start_day=unit_start_day(unit.id)), (422 if general else 200)
+
+
+@bp.route("/prices/<code>", methods=["GET", "POST"])
+@require("price.edit")
+def price_category(code: str):
+    """One category's price history at the unit (newest first) and a form for its next price."""
+    unit, units = _scope()
+    category = db.session.scalar(select(WasteCategory).where(WasteCategory.code == code.strip().upper()[:30]))
+    if category is None:
+        abort(404)
+    form = PriceForm()
+    errors: list[str] = []
+    if request.method == "POST":
+        day = _day(form.effective_from.data)
+        if not form.validate() or day is None:
+            errors.append(_("Choose the day the new price applies from."))
+        else:
+            try:
+                buy, sell = parse_prices(form.buy.data or "", form.sell.data or "")
+                price = run_in_transaction(lambda: set_price(unit.id, category, buy, sell, day, current_user.id))
+            except DomainError as exc:
+                errors.append(str(exc.message))
+            else:
+                flash(_("New price of %(category)s saved: buy %(buy)s, sell %(sell)s per %(unit)s, from %(day)s.",
+                        category=category.name(get_locale()), buy=_idr(price.buy_price_idr),
+                        sell=_idr(price.sell_price_idr), unit=category.unit,
+                        day=price.effective_from.strftime("%d-%m-%Y")), "ok")
+                return redirect(url_for("manager.price_category", code=category.code, **_unit_arg(unit)))
+    history = price_history(unit.id, category.id)
+    today = local_today()
+    in_force = next((p for p in history if p.effective_from <= today), None)
+    if request.method == "GET":
+        form.effective_from.data = today.isoformat()
+        if in_force is not None:
+            form.buy.data, form.sell.data = str(in_force.buy_price_idr), str(in_force.sell_price_idr)
+    return render_template("manager/price_category.html", unit=unit, units=units, category=category, form=form,
+                           history=history, in_force=in_force, today=today, setters=_setters(history),
+                           errors=errors, unit_arg=_unit_arg(unit)), (422 if errors else 200)
+
+
+def _idr(amount: int) -> str:
+    return format_idr(amount, get_locale())
