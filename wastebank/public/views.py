@@ -1,8 +1,10 @@
 """Resident self-service at ``/c/<token>``: the URL in the card's QR (SPEC §3 "Cards").
 
 No login: the card's random token is the key. The page shows the unit, the member's first name,
-the masked member number, the balance, the last 20 movements (local dates) and a statement PDF
-for a chosen period. A revoked card shows "kartu tidak berlaku" and nothing else; an unknown
+the masked member number, the balance, what they have brought in all ("total diselamatkan", kg),
+the last 20 movements by capture time (local dates, the categories and quantities of each
+deposit, the posting date where it came later) and a statement PDF for a chosen period (empty
+dates: this month so far). A revoked card shows "kartu tidak berlaku" and nothing else; an unknown
 token is 404. Where the unit requires a PIN, the page asks for it first; a right PIN opens the
 page for ``PIN_SESSION_MINUTES`` in this browser; wrong PINs lock the member out
 (``services.members.check_pin``). Pages are never cached and send no referrer (the token is in
@@ -18,7 +20,7 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..inputs import refuse
 from ..models import MemberCard
-from ..reports.members import member_movements
+from ..reports.members import member_diverted, member_movements
 from ..services.ledger import member_savings_account
 from ..services.members import PinLocked, card_by_token, check_pin
 from ..members.documents import statement_pdf, statement_period
@@ -118,8 +120,9 @@ def card_page(token: str):
     return _private(render_template(
         "public/card.html", token=token, unit=unit, first_name=first_name,
         masked_no=mask_member_no(member.member_no), balance=member_savings_account(member).balance,
-        movements=member_movements(member, 20), active=member.active,
-        statement_form=StatementForm(request.args)))
+        movements=member_movements(member, 20, with_lines=True), diverted=member_diverted(member),
+        active=member.active, statement_form=StatementForm(request.args),
+        default_period=statement_period(None, None)))
 
 
 @bp.route("/c/<token>/statement.pdf")

@@ -7,6 +7,7 @@ Definitions (SPEC §3 "Time", LEDGER.md I11), the same everywhere:
 * **When.** A ledger entry belongs to the local period containing its ``recorded_at`` (the
   capture time; equal to ``posted_at`` for online entries, earlier for offline replays). So a
   deposit captured on 31 Jan 2025 at 20:15 WIB is January's (C08) even if it synced in February.
+  The rule lives in ``period.captured_in``; every query here filters through it.
 * **Voids.** A voided deposit or withdrawal is *reversed*, not erased: it counts in the period
   it was recorded, and its reversing entry counts, negated, in the period the void was recorded
   (``deposit_events`` gives each deposit a +1 event and each void a −1 event). Within one
@@ -29,6 +30,7 @@ from sqlalchemy import case, func, literal, select, union_all
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
+from .period import captured_before, captured_in
 from ..models import (WITHDRAWAL_METHODS, Account, Deposit, DepositLine, JournalEntry, Member, Posting, Sale,
                       Withdrawal)
 
@@ -59,12 +61,11 @@ def deposit_events(scopes: list[Scope]):
                 Deposit.member_id.label("member_id"), Deposit.total_idr.label("total_idr"),
                 Deposit.fee_idr.label("fee_idr"), Deposit.credited_idr.label("credited_idr"))
         parts.append(select(*cols, literal(1).label("sign")).where(
-            Deposit.unit_id.in_(ids), Deposit.recorded_at >= scope.start, Deposit.recorded_at < scope.end))
+            Deposit.unit_id.in_(ids), captured_in(Deposit.recorded_at, scope.start, scope.end)))
         parts.append(select(*cols, literal(-1).label("sign"))
                      .join(void_entry, void_entry.id == Deposit.void_entry_id)
                      .where(void_entry.unit_id.in_(ids), Deposit.unit_id.in_(ids),
-                            void_entry.recorded_at >= scope.start,
-                            void_entry.recorded_at < scope.end))
+                            captured_in(void_entry.recorded_at, scope.start, scope.end)))
     return union_all(*parts).subquery("ev")
 
 
@@ -81,13 +82,11 @@ def withdrawal_events(scopes: list[Scope]):
         parts.append(select(*cols, literal(1).label("sign"))
                      .join(paid_entry, paid_entry.id == Withdrawal.entry_id)
                      .where(paid_entry.unit_id.in_(ids), Withdrawal.unit_id.in_(ids),
-                            paid_entry.recorded_at >= scope.start,
-                            paid_entry.recorded_at < scope.end))
+                            captured_in(paid_entry.recorded_at, scope.start, scope.end)))
         parts.append(select(*cols, literal(-1).label("sign"))
                      .join(void_entry, void_entry.id == Withdrawal.void_entry_id)
                      .where(void_entry.unit_id.in_(ids), Withdrawal.unit_id.in_(ids),
-                            void_entry.recorded_at >= scope.start,
-                            void_entry.recorded_at < scope.end))
+                            captured_in(void_entry.recorded_at, scope.start, scope.end)))
     return union_all(*parts).subquery("wev")
 
 
@@ -233,17 +232,17 @@ def period_figures(unit_ids: list[int], start: datetime, end: datetime,
             .join(Account, Account.id == Posting.account_id)
             .join(JournalEntry, JournalEntry.id == Posting.entry_id)
             .where(Posting.unit_id.in_(ids), Account.kind.in_(("member_savings", "stock")),
-                   JournalEntry.recorded_at < end)
+                   captured_before(JournalEntry.recorded_at, end))
             .group_by(Posting.unit_id, Account.kind)):
         if kind == "member_savings":
             out[unit_id].savings_owed_idr = -int(amount)
         else:
             out[unit_id].stock_idr, out[unit_id].stock_milli = int(amount), int(qty)
 
-    # Sales to off-takers (the sale entry is recorded when posted).
+    # Sales to off-takers: a sale has no offline capture, its entry is recorded when posted.
     for unit_id, count, total, margin in session.execute(
             select(Sale.unit_id, func.count(), _sum(Sale.total_idr), _sum(Sale.margin_idr))
-            .where(Sale.unit_id.in_(ids), Sale.posted_at >= start, Sale.posted_at < end)
+            .where(Sale.unit_id.in_(ids), captured_in(Sale.posted_at, start, end))
             .group_by(Sale.unit_id)):
         out[unit_id].sales, out[unit_id].sales_idr, out[unit_id].margin_idr = int(count), int(total), int(margin)
     return out

@@ -10,16 +10,17 @@ differs.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
-from ..models import Deposit, JournalEntry, Member, Posting, Withdrawal
+from ..models import Deposit, DepositLine, JournalEntry, Member, Posting, WasteCategory, Withdrawal
 from ..services.ledger import member_savings_account
+from .period import capture_note, captured_before, captured_in, posted_later
 
 KIND_LABELS = {
     "deposit": _l("Deposit"),
@@ -47,12 +48,19 @@ class Movement:
     amount_idr: int
     balance_idr: int | None = None
     recorded_at: datetime | None = None
+    lines: tuple["MovementLine", ...] = ()
 
     @property
     def posted_later(self) -> bool:
         """True when the posting came a minute or more after the capture (an offline capture
         synced later): then the posting time is shown beside the capture time."""
-        return self.recorded_at is not None and self.posted_at - self.recorded_at >= timedelta(minutes=1)
+        return posted_later(self.recorded_at, self.posted_at)
+
+    @property
+    def capture_note(self) -> str:
+        """``"dicatat 30/11 23:40, dibukukan 02/12"`` when posted later, else ``""``
+        (``period.capture_note``)."""
+        return capture_note(self.recorded_at, self.posted_at)
 
 
 def _movement_query(account_id: int):
@@ -84,13 +92,69 @@ def _movement(row, balance: int | None = None) -> Movement:
                     reference=reference, amount_idr=-int(amount), balance_idr=balance, recorded_at=recorded_at)
 
 
-def member_movements(member: Member, limit: int = 20) -> list[Movement]:
-    """The member's latest ``limit`` savings movements, newest capture time first."""
+def member_movements(member: Member, limit: int = 20, *, with_lines: bool = False) -> list[Movement]:
+    """The member's latest ``limit`` savings movements, newest capture time first; with
+    ``with_lines`` each deposit (and each deposit's void, negated) carries what was brought
+    (:func:`deposit_lines`). Two queries whatever the count."""
     account = member_savings_account(member)
     rows = db.session.execute(
         _movement_query(account.id)
         .order_by(JournalEntry.recorded_at.desc(), JournalEntry.id.desc()).limit(limit))
-    return [_movement(row) for row in rows]
+    movements = [_movement(row) for row in rows]
+    if not with_lines:
+        return movements
+    lines = deposit_lines([m.entry_id for m in movements])
+    return [replace(m, lines=lines.get(m.entry_id, ())) for m in movements]
+
+
+@dataclass(frozen=True)
+class MovementLine:
+    """One category of a deposit: ``quantity_milli`` thousandths of ``unit`` (kg, L, pcs);
+    negative on the entry that voids the deposit."""
+
+    code: str
+    name_id: str
+    name_en: str
+    unit: str
+    quantity_milli: int
+
+    def name(self, locale) -> str:
+        return self.name_en if str(locale).startswith("en") else self.name_id
+
+
+def deposit_lines(entry_ids: list[int]) -> dict[int, tuple[MovementLine, ...]]:
+    """entry id → the categories and quantities of the deposit it posted (or, negated, of the
+    deposit it voided), in line order. Entries that are not deposits are absent."""
+    if not entry_ids:
+        return {}
+    out: dict[int, list[MovementLine]] = {}
+    for entry_id, void_id, code, name_id, name_en, unit, qty in db.session.execute(
+            select(Deposit.entry_id, Deposit.void_entry_id, WasteCategory.code, WasteCategory.name_id,
+                   WasteCategory.name_en, WasteCategory.unit, DepositLine.quantity_milli)
+            .join(DepositLine, DepositLine.deposit_id == Deposit.id)
+            .join(WasteCategory, WasteCategory.id == DepositLine.category_id)
+            .where(or_(Deposit.entry_id.in_(entry_ids), Deposit.void_entry_id.in_(entry_ids)))
+            .order_by(DepositLine.id)):
+        if entry_id in entry_ids:
+            out.setdefault(entry_id, []).append(MovementLine(code, name_id, name_en, unit, int(qty)))
+        if void_id is not None and void_id in entry_ids:
+            out.setdefault(void_id, []).append(MovementLine(code, name_id, name_en, unit, -int(qty)))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def member_diverted(member: Member) -> dict[str, int]:
+    """What the member has brought in all, net of voided deposits: unit of measure (``kg``,
+    ``L``, ``pcs``) → thousandths; every unit present, 0 when none (the resident page's
+    "total diselamatkan")."""
+    out = {"kg": 0, "L": 0, "pcs": 0}
+    for unit, qty in db.session.execute(
+            select(WasteCategory.unit, func.coalesce(func.sum(DepositLine.quantity_milli), 0))
+            .join(DepositLine, DepositLine.category_id == WasteCategory.id)
+            .join(Deposit, Deposit.id == DepositLine.deposit_id)
+            .where(Deposit.member_id == member.id, Deposit.void_entry_id.is_(None))
+            .group_by(WasteCategory.unit)):
+        out[unit] = out.get(unit, 0) + int(qty)
+    return out
 
 
 @dataclass(frozen=True)
@@ -118,13 +182,13 @@ def member_statement(member: Member, start: datetime, end: datetime) -> Statemen
     before = db.session.scalar(
         select(func.coalesce(func.sum(Posting.amount), 0))
         .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-        .where(Posting.account_id == account.id, JournalEntry.recorded_at < start))
+        .where(Posting.account_id == account.id, captured_before(JournalEntry.recorded_at, start)))
     balance = -int(before or 0)
     opening = balance
     movements = []
     rows = db.session.execute(
         _movement_query(account.id)
-        .where(JournalEntry.recorded_at >= start, JournalEntry.recorded_at < end)
+        .where(captured_in(JournalEntry.recorded_at, start, end))
         .order_by(JournalEntry.recorded_at, JournalEntry.id))
     for row in rows:
         balance += -int(row[3])

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import DayClose, Deposit, JournalEntry, Member, Posting, Unit, User
 from ..money import InputError, format_idr, parse_rupiah
+from ..reports.period import captured_in
 from ..timeutil import local_day_bounds, local_today
 from .audit import audit
 from .errors import Conflict, DomainError, Forbidden, ValidationFailed
@@ -285,15 +286,22 @@ def late_arrivals(unit: Unit, day: date) -> list[LateArrival]:
     which were posted on a later day, or after the day's close (if it is closed), oldest
     capture first. They belong to ``day`` in every document; they moved no cash, so the day's
     cash count is unaffected."""
-    start, end = local_day_bounds(day)
     close = get_close(unit.id, day)
+    return late_postings(unit, *local_day_bounds(day), closed_at=close.closed_at if close else None)
+
+
+def late_postings(unit: Unit, start: datetime, end: datetime, *,
+                  closed_at: datetime | None = None) -> list[LateArrival]:
+    """Deposits of ``unit`` captured in [``start``, ``end``) (``period.captured_in``) but posted
+    at or after ``end`` — or after ``closed_at`` when given —, oldest capture first. The unit
+    report lists a month's; :func:`late_arrivals` a day's."""
     late = Deposit.posted_at >= end
-    if close is not None:
-        late = late | (Deposit.posted_at > close.closed_at)
+    if closed_at is not None:
+        late = late | (Deposit.posted_at > closed_at)
     rows = db.session.execute(
         select(Deposit, Member.member_no, Member.name)
         .join(Member, Member.id == Deposit.member_id)
-        .where(Deposit.unit_id == unit.id, Deposit.recorded_at >= start, Deposit.recorded_at < end, late)
+        .where(Deposit.unit_id == unit.id, captured_in(Deposit.recorded_at, start, end), late)
         .order_by(Deposit.recorded_at, Deposit.id))
     return [LateArrival(dep.receipt_no, member_no, name, dep.credited_idr, dep.recorded_at, dep.posted_at,
                         dep.void_entry_id is not None)

@@ -22,13 +22,15 @@ from ..extensions import db
 from ..models import Aggregator, Collaborator, Unit
 from ..reports.impact import impact_pdf, impact_statement, impact_tables, kg_text
 from ..reports.csvfile import csv_options, csv_response
+from ..reports.period import capture_note
 from ..reports.statements import (aggregator_statement, parse_month, readable_aggregator, statement_filename,
                                   statement_pdf, statement_table)
 from ..reports.svgchart import bar_chart, line_chart
 from ..reports.unit import (active_members, active_members_table, daily_summary, dormant_members,
                             monthly_summary, top_categories)
 from ..inputs import day_arg, int_arg, refuse, text_arg
-from ..timeutil import local_today
+from ..services.cashbook import late_postings
+from ..timeutil import local_month_bounds, local_today
 
 bp = Blueprint("statements", __name__)
 
@@ -196,11 +198,14 @@ def unit_report():
     year, month = _month_arg("month", (today.year, today.month))
     day_fig, day_cats = daily_summary(unit, day)
     month_fig, month_cats = monthly_summary(unit, year, month)
+    # Deposits of the month that were posted after it ended (offline captures synced late):
+    # they count in this month (period.captured_in), shown with both times.
+    late = late_postings(unit, *local_month_bounds(year, month))
     return render_template(
         "statements/unit.html", unit=unit, day=day, month_text=f"{year:04d}-{month:02d}",
         day_fig=day_fig, day_cats=day_cats, month_fig=month_fig, month_cats=month_cats,
         top=top_categories(month_fig, month_cats), active=active_members(unit, year, month),
-        dormant=dormant_members(unit, today), locale=_locale())
+        dormant=dormant_members(unit, today), late=late, capture_note=capture_note, locale=_locale())
 
 
 @bp.route("/reports/unit/active.csv")
