@@ -257,6 +257,37 @@ def register(app: Flask) -> None:
         db.session.commit()
         click.echo(f"member {new.member_no} created: {new.name}; card token {live_card(new).token}")
 
+    @member.command("renumber")
+    @click.argument("unit_code")
+    @click.argument("old_no")
+    @click.argument("new_no")
+    def member_renumber(unit_code, old_no, new_no):
+        """Give the member OLD_NO of UNIT the number NEW_NO (letters, digits, "-", "."): for
+        numbers imported before the rule, e.g. XS/0099 (docs/member-numbers.md)."""
+        from .models import Member
+        from .services.errors import DomainError
+        from .services.members import renumber_member
+        unit = _unit(unit_code)
+        found = db.session.scalar(select(Member).where(Member.unit_id == unit.id, Member.member_no == old_no))
+        if found is None:
+            _fail(f"no member {old_no!r} at {unit.code}")
+        try:
+            renumber_member(found, new_no)
+        except DomainError as exc:
+            _fail(str(exc.message))
+        db.session.commit()
+        click.echo(f"member {old_no} is now {found.member_no}")
+
+    @member.command("bad-numbers")
+    def member_bad_numbers():
+        """List members whose number breaks the member-number rule (made before it), one
+        ``UNIT NUMBER NAME`` a line; renumber them with ``flask member renumber``."""
+        from .models import Member
+        from .services.members import is_valid_member_no
+        for found in db.session.scalars(select(Member).order_by(Member.unit_id, Member.member_no)):
+            if not is_valid_member_no(found.member_no):
+                click.echo(f"{found.unit.code}\t{found.member_no}\t{found.name}")
+
     @member.command("import")
     @click.argument("unit_code")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))

@@ -143,6 +143,33 @@ def create_member(unit: Unit, name: str, *, phone: str = "", address: str = "", 
     return member
 
 
+def renumber_member(member: Member, member_no: str, *, user_id: int | None = None) -> Member:
+    """Give ``member`` a new number that obeys the rule (:func:`clean_member_no`): the way back
+    for a member imported before the rule with a number no route can reach (``XS/0099``).
+    Cards keep working (their QR carries the card token, not the number); audited as
+    ``member.renumber`` with the old and new number. Flushes.
+
+    Raises DomainError for a bad or empty number and Conflict when another member of the unit
+    has it (compared case-insensitively).
+    """
+    from .errors import Conflict
+
+    number = clean_member_no(member_no)
+    if not number:
+        raise DomainError(_l("Enter the new member number."), field="member_no", code="required")
+    taken = db.session.scalar(select(Member.id).where(
+        Member.unit_id == member.unit_id, func.upper(Member.member_no) == number, Member.id != member.id))
+    if taken is not None:
+        raise Conflict(_l("Member number %(no)s is already taken.", no=number), field="member_no")
+    old = member.member_no
+    _claim_standard_number(member.unit, number)
+    member.member_no = number
+    db.session.flush()
+    audit("member.renumber", unit_id=member.unit_id, user_id=user_id, object_type="member",
+          object_id=number, details={"from": old, "to": number})
+    return member
+
+
 def issue_card(member: Member, *, user_id: int | None = None) -> MemberCard:
     """Revoke the member's live card, if any, and issue a new random token (audited as
     ``card.issue`` by ``user_id``; the token itself is not logged)."""
