@@ -21,6 +21,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from .fonts import FONT_BOLD, FONT_REGULAR, register_fonts
+from .layout import fit_columns, letterhead, nobreak, signature_block
 
 __all__ = ["StatementData", "StatementLabels", "StatementRow", "render_statement"]
 
@@ -75,6 +76,10 @@ class StatementData:
         printed_at: local date and time of printing, e.g. ``"02-02-2026 09:15 WIB"``.
         opening, closing: formatted balances, e.g. ``"Rp 125.000"``.
         rows: the movements, oldest first, each with its running balance.
+        unit_lines: the letterhead's lines under the unit's name (street; kelurahan, kecamatan,
+            kota); empty: ``unit_address`` is printed instead.
+        place_date, signers: the closing "place, date" and the signature boxes ``(role, name)``
+            (``layout.signature_block``); no block when ``signers`` is empty.
     """
 
     unit_name: str
@@ -87,6 +92,9 @@ class StatementData:
     closing: str
     rows: tuple[StatementRow, ...]
     labels: StatementLabels = field(default_factory=StatementLabels)
+    unit_lines: tuple[str, ...] = ()
+    place_date: str = ""
+    signers: tuple[tuple[str, str], ...] = ()
 
 
 def render_statement(data: StatementData) -> bytes:
@@ -104,12 +112,11 @@ def render_statement(data: StatementData) -> bytes:
     note = ParagraphStyle("note", parent=base, fontSize=7, leading=8.5, textColor=colors.HexColor("#5f6b66"))
 
     def p(text: str, style=base) -> Paragraph:
-        return Paragraph(escape(text), style)
+        return Paragraph(escape(nobreak(text)), style)
 
-    story = [
-        p(data.unit_name, bold),
-        p(data.unit_address) if data.unit_address else Spacer(1, 0),
-        Spacer(1, 4 * mm),
+    width = A4[0] - 30 * mm - 12  # the frame's own 6 pt padding on each side
+    story = letterhead(data.unit_name, data.unit_lines or (data.unit_address,), width)
+    story += [
         p(labels.title, title),
         Spacer(1, 2 * mm),
         Table([[p(labels.member), p(f"{data.member_name} ({data.member_no})", bold)],
@@ -120,18 +127,28 @@ def render_statement(data: StatementData) -> bytes:
                      ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]),
         Spacer(1, 5 * mm),
     ]
-    header = [p(labels.date, bold), p(labels.description, bold), p(labels.reference, bold),
-              p(labels.money_in, right_bold), p(labels.money_out, right_bold), p(labels.balance, right_bold)]
-    table_rows = [header, [p(""), p(labels.opening, bold), p(""), p(""), p(""), p(data.opening, right_bold)]]
+    # Widths that keep every header word and amount whole (layout.fit_columns); the
+    # description takes most of what is left.
+    texts = [[r.date, r.description, r.reference, r.money_in, r.money_out, r.balance] for r in data.rows]
+    texts += [["", labels.opening, "", "", "", data.opening], ["", labels.closing, "", "", "", data.closing]]
+    widths, size = fit_columns([labels.date, labels.description, labels.reference, labels.money_in,
+                                labels.money_out, labels.balance], texts, width, numeric=(0, 3, 4, 5),
+                               weights=(0.2, 3, 0.8, 0.3, 0.3, 0.3), size=9)
+    cell = ParagraphStyle("cell", parent=base, fontSize=size, leading=size * 1.22)
+    cell_bold = ParagraphStyle("cell_bold", parent=cell, fontName=FONT_BOLD)
+    cell_right = ParagraphStyle("cell_right", parent=cell, alignment=TA_RIGHT)
+    cell_right_bold = ParagraphStyle("cell_right_bold", parent=cell_right, fontName=FONT_BOLD)
+    header = [p(labels.date, cell_bold), p(labels.description, cell_bold), p(labels.reference, cell_bold),
+              p(labels.money_in, cell_right_bold), p(labels.money_out, cell_right_bold), p(labels.balance, cell_right_bold)]
+    table_rows = [header, [p(""), p(labels.opening, cell_bold), p(""), p(""), p(""), p(data.opening, cell_right_bold)]]
     for row in data.rows:
-        when = [p(row.date), p(f"{labels.posted} {row.posted}", note)] if row.posted else p(row.date)
-        table_rows.append([when, p(row.description), p(row.reference), p(row.money_in, right),
-                           p(row.money_out, right), p(row.balance, right)])
+        when = [p(row.date, cell), p(f"{labels.posted} {row.posted}", note)] if row.posted else p(row.date, cell)
+        table_rows.append([when, p(row.description, cell), p(row.reference, cell), p(row.money_in, cell_right),
+                           p(row.money_out, cell_right), p(row.balance, cell_right)])
     if not data.rows:
-        table_rows.append([p(""), p(labels.no_movements), p(""), p(""), p(""), p("")])
-    table_rows.append([p(""), p(labels.closing, bold), p(""), p(""), p(""), p(data.closing, right_bold)])
-    table = Table(table_rows, repeatRows=1,
-                  colWidths=[26 * mm, None, 38 * mm, 24 * mm, 24 * mm, 26 * mm])
+        table_rows.append([p(""), p(labels.no_movements, cell), p(""), p(""), p(""), p("")])
+    table_rows.append([p(""), p(labels.closing, cell_bold), p(""), p(""), p(""), p(data.closing, cell_right_bold)])
+    table = Table(table_rows, repeatRows=1, colWidths=widths)
     table.setStyle(TableStyle([
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e3f5ea")),
         ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.HexColor("#125a31")),
@@ -142,6 +159,8 @@ def render_statement(data: StatementData) -> bytes:
         ("RIGHTPADDING", (0, 0), (-1, -1), 3),
     ]))
     story.append(table)
+    if data.signers:
+        story.append(signature_block(data.place_date, data.signers, width))
 
     def footer(canvas, doc):
         canvas.saveState()

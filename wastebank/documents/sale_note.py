@@ -18,6 +18,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from .fonts import FONT_BOLD, FONT_REGULAR, register_fonts
+from .layout import fit_columns, letterhead, nobreak, signature_block
 
 __all__ = ["SaleNoteData", "SaleNoteLine", "render_sale_note"]
 
@@ -42,7 +43,10 @@ class SaleNoteData:
     ``headings`` are the six column titles (category, weighed, accepted, difference, price,
     amount); ``details`` are ``(label, value)`` rows under the title (sale number, date,
     off-taker, payment, recorded by); ``totals`` are ``(label, value)`` rows under the lines;
-    ``signatures`` are the captions of the signature boxes (e.g. seller, buyer).
+    ``signatures`` are the signature boxes: a caption (``"Pembeli"``) or ``(role, name)``
+    (``("Bendahara", "")``; a blank name prints a dotted line to write it in), under
+    ``place_date`` ("Jakarta Pusat, 2 Desember 2026"). ``unit_lines`` are the letterhead's
+    lines under the unit's name (default: ``unit_address``).
     """
 
     title: str
@@ -53,11 +57,13 @@ class SaleNoteData:
     lines: tuple[SaleNoteLine, ...]
     totals: tuple[tuple[str, str], ...]
     note: str = ""
-    signatures: tuple[str, ...] = ()
+    signatures: tuple = ()
+    unit_lines: tuple[str, ...] = ()
+    place_date: str = ""
 
 
 def _p(text: str, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape(text or ""), style)
+    return Paragraph(escape(nobreak(text or "")), style)
 
 
 def render_sale_note(data: SaleNoteData) -> bytes:
@@ -74,22 +80,27 @@ def render_sale_note(data: SaleNoteData) -> bytes:
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A5, leftMargin=12 * mm, rightMargin=12 * mm, topMargin=12 * mm,
                             bottomMargin=12 * mm, title=data.title, author=data.unit_name, invariant=1)
-    width = doc.width
-    story = [_p(data.unit_name, bold)]
-    if data.unit_address:
-        story.append(_p(data.unit_address, small))
-    story += [Spacer(1, 3 * mm), _p(data.title, title)]
+    width = doc.width - 12  # the frame's own 6 pt padding on each side
+    story = letterhead(data.unit_name, data.unit_lines or (data.unit_address,), width, size=8)
+    story += [_p(data.title, title)]
     details = Table([[_p(k, small), _p(v, base)] for k, v in data.details], colWidths=[0.3 * width, 0.7 * width])
     details.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                  ("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))
     story += [details, Spacer(1, 3 * mm)]
 
-    widths = [0.26, 0.13, 0.13, 0.13, 0.15, 0.20]
-    rows = [[_p(h, bold if i == 0 else right_bold) for i, h in enumerate(data.headings)]]
+    # Header words and figures whole (layout.fit_columns); the category takes what is left.
+    texts = [(l.category, l.weighed, l.accepted, l.shrinkage, l.price, l.amount) for l in data.lines]
+    widths, size = fit_columns(data.headings, texts, width, numeric=(1, 2, 3, 4, 5),
+                               weights=(3, 0.2, 0.2, 0.2, 0.2, 0.2), size=base.fontSize, padding=4)
+    cell = ParagraphStyle("cell", parent=base, fontSize=size, leading=size * 1.24)
+    cell_bold = ParagraphStyle("cell_bold", parent=cell, fontName=FONT_BOLD)
+    cell_right = ParagraphStyle("cell_right", parent=cell, alignment=2)
+    cell_right_bold = ParagraphStyle("cell_right_bold", parent=cell_bold, alignment=2)
+    rows = [[_p(h, cell_bold if i == 0 else cell_right_bold) for i, h in enumerate(data.headings)]]
     for line in data.lines:
-        rows.append([_p(line.category, base), _p(line.weighed, right), _p(line.accepted, right),
-                     _p(line.shrinkage, right), _p(line.price, right), _p(line.amount, right)])
-    table = Table(rows, colWidths=[w * width for w in widths], repeatRows=1)
+        rows.append([_p(line.category, cell), _p(line.weighed, cell_right), _p(line.accepted, cell_right),
+                     _p(line.shrinkage, cell_right), _p(line.price, cell_right), _p(line.amount, cell_right)])
+    table = Table(rows, colWidths=widths, repeatRows=1)
     table.setStyle(TableStyle([
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
@@ -105,11 +116,7 @@ def render_sale_note(data: SaleNoteData) -> bytes:
     if data.note:
         story += [Spacer(1, 3 * mm), _p(data.note, small)]
     if data.signatures:
-        n = len(data.signatures)
-        boxes = Table([[_p(s, small) for s in data.signatures], ["" for _ in data.signatures]],
-                      colWidths=[width / n] * n, rowHeights=[None, 18 * mm])
-        boxes.setStyle(TableStyle([("LINEBELOW", (0, 1), (-1, 1), 0.5, colors.black),
-                                   ("LEFTPADDING", (0, 0), (-1, -1), 4), ("RIGHTPADDING", (0, 0), (-1, -1), 8)]))
-        story += [Spacer(1, 8 * mm), boxes]
+        signers = [(s, "") if isinstance(s, str) else tuple(s) for s in data.signatures]
+        story.append(signature_block(data.place_date, signers, width, size=7.5))
     doc.build(story)
     return buf.getvalue()

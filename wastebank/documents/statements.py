@@ -20,6 +20,7 @@ from reportlab.platypus import (BaseDocTemplate, Flowable, Frame, PageTemplate, 
                                 TableStyle)
 
 from .fonts import FONT_BOLD, FONT_REGULAR, register_fonts
+from .layout import fit_columns, letterhead, nobreak, signature_block
 
 __all__ = ["ReportSection", "TableReport", "render_table_report", "base_styles", "build_doc"]
 
@@ -27,8 +28,9 @@ __all__ = ["ReportSection", "TableReport", "render_table_report", "base_styles",
 @dataclass(frozen=True)
 class ReportSection:
     """One table: ``heading``; ``header`` cells; body ``rows``; ``totals`` rows printed bold
-    after the body (last); ``numeric`` column indexes are right-aligned; ``widths`` relative
-    column widths (default equal; the first column gets twice the share)."""
+    after the body (last); ``numeric`` column indexes are right-aligned and never wrap;
+    ``widths`` relative shares of the width left once every header word and numeric cell fits
+    (``layout.fit_columns``; default equal, the first column twice the share)."""
 
     heading: str
     header: tuple[str, ...]
@@ -42,7 +44,10 @@ class ReportSection:
 @dataclass(frozen=True)
 class TableReport:
     """A document: ``title``, ``subtitle`` lines, ``sections``, ``footer`` text printed on every
-    page with the page number (``page_label`` e.g. "Page"), ``landscape`` orientation."""
+    page with the page number (``page_label`` e.g. "Page"), ``landscape`` orientation.
+    ``letterhead``: the issuer's name then its address lines, printed above the title (empty:
+    none); ``place_date`` and ``signers`` (``(role, name)``, name "" for a blank): the signature
+    block after everything else (``layout.signature_block``; none when ``signers`` is empty)."""
 
     title: str
     subtitle: tuple[str, ...] = ()
@@ -51,6 +56,9 @@ class TableReport:
     page_label: str = "Page"
     landscape: bool = True
     extra: tuple = field(default=())  # further flowables (charts), appended after the sections
+    letterhead: tuple[str, ...] = ()
+    place_date: str = ""
+    signers: tuple[tuple[str, str], ...] = ()
 
 
 def base_styles(size: float = 8.0) -> dict[str, ParagraphStyle]:
@@ -72,15 +80,19 @@ def base_styles(size: float = 8.0) -> dict[str, ParagraphStyle]:
 
 
 def _p(text: str, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape(str(text)).replace("\n", "<br/>"), style)
+    return Paragraph(escape(nobreak(str(text))).replace("\n", "<br/>"), style)
 
 
 def section_flowables(section: ReportSection, width: float, styles: dict) -> list[Flowable]:
-    """Heading, and the table with its repeating header row and totals last."""
+    """Heading, and the table with its repeating header row and totals last. Column widths and
+    the table's font size come from ``layout.fit_columns``: header words and figures whole."""
     n = len(section.header)
     rel = section.widths or tuple([2.0] + [1.0] * (n - 1))
-    scale = width / sum(rel)
-    col_widths = [w * scale for w in rel]
+    size = styles["cell"].fontSize
+    col_widths, fitted = fit_columns(section.header, section.rows + section.totals, width,
+                                     numeric=sorted(section.numeric), weights=rel, size=size)
+    if fitted != size:
+        styles = {**styles, **{k: v for k, v in base_styles(fitted).items() if k not in ("title", "sub", "h2", "note")}}
 
     def row(cells, plain, right):
         return [_p(c, right if i in section.numeric else plain) for i, c in enumerate(cells)]
@@ -95,6 +107,9 @@ def section_flowables(section: ReportSection, width: float, styles: dict) -> lis
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("TOPPADDING", (0, 0), (-1, -1), 1.5),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+        # fit_columns counts 6 pt of padding per cell.
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
     ]
     if section.totals:
         style.append(("BACKGROUND", (0, len(data) - len(section.totals)), (-1, -1), colors.HexColor("#f2f2f2")))
@@ -137,9 +152,14 @@ def render_table_report(report: TableReport) -> bytes:
     styles = base_styles()
     pagesize = landscape(A4) if report.landscape else A4
     width = pagesize[0] - 24 * mm
-    story: list[Flowable] = [_p(report.title, styles["title"])]
+    story: list[Flowable] = []
+    if report.letterhead:
+        story += letterhead(report.letterhead[0], report.letterhead[1:], width)
+    story += [_p(report.title, styles["title"])]
     story += [_p(line, styles["sub"]) for line in report.subtitle]
     for section in report.sections:
         story += section_flowables(section, width, styles)
     story += list(report.extra)
+    if report.signers:
+        story.append(signature_block(report.place_date, report.signers, width))
     return build_doc(report.title, report.footer, report.page_label, report.landscape, story)

@@ -19,8 +19,9 @@ from wtforms.validators import DataRequired, Length
 from ..auth.permissions import counter_unit, has_permission, require
 from ..documents.sale_note import SaleNoteData, SaleNoteLine, render_sale_note
 from ..extensions import db
-from ..models import Sale, Unit, WasteCategory
+from ..models import Sale, Unit, User, WasteCategory
 from ..money import InputError, format_idr, format_quantity, parse_quantity
+from ..reports.signing import committee_signers, place_date, unit_letterhead
 from ..services.audit import audit_entries
 from ..services.cashbook import (cash_book, close_day, close_preview, expected_cash, last_closed_day, late_arrivals,
                                   reopen_day, reopenable_close)
@@ -30,7 +31,7 @@ from ..services.sales import (SaleLineInput, create_offtaker, get_offtaker, get_
                               quote_sale, record_sale)
 from ..services.stock import adjust_stock, stock_on_hand
 from ..services.transaction import run_in_transaction
-from ..timeutil import format_local, local_today, parse_day
+from ..timeutil import format_local, local_today, parse_day, to_local
 from .forms import DIRECTIONS, OFFTAKER_KINDS, PAYMENTS, AdjustForm, CloseForm, OfftakerForm, SaleForm
 
 bp = Blueprint("manager", __name__, url_prefix="/manager")
@@ -246,7 +247,16 @@ def sale_note_data(sale: Sale, unit: Unit, locale=None) -> SaleNoteData:
                  (_("Payment"), payment)),
         headings=(_("Category"), _("Weighed"), _("Accepted"), _("Difference"), _("Price"), _("Amount")),
         lines=lines, totals=((_("Total"), format_idr(sale.total_idr, locale)),),
-        note=sale.note, signatures=(_("Seller"), _("Buyer")))
+        note=sale.note, unit_lines=unit_letterhead(unit)[1:],
+        place_date=place_date(unit.kota, locale, to_local(sale.posted_at).date()),
+        # The unit's committee signs what it sold; the buyer signs for what it took.
+        signatures=committee_signers(_sale_recorder(sale)) + ((_("Buyer"), sale.offtaker.name),))
+
+
+def _sale_recorder(sale: Sale) -> str:
+    """The name of the user who recorded ``sale`` ("" if unknown)."""
+    user = db.session.get(User, sale.created_by_id) if sale.created_by_id else None
+    return user.display_name if user else ""
 
 
 @bp.route("/sales/<sale_no>.pdf")

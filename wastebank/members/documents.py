@@ -12,6 +12,7 @@ from ..documents.passbook import StatementData, StatementLabels, StatementRow, r
 from ..models import Member, MemberCard, utcnow
 from ..money import format_idr
 from ..reports.members import member_statement
+from ..reports.signing import committee_signers, place_date, unit_letterhead
 from ..services.members import card_url
 from ..timeutil import format_local, local_day_bounds, local_today, to_local
 
@@ -69,5 +70,7 @@ def statement_pdf(member: Member, start: date, end: date) -> bytes:
         unit_name=member.unit.name, unit_address=member.unit.full_address, member_name=member.name,
         member_no=member.member_no, period=f"{start:%d-%m-%Y} – {end:%d-%m-%Y}",
         printed_at=format_local(utcnow()), opening=format_idr(statement.opening_idr, locale),
-        closing=format_idr(statement.closing_idr, locale), rows=rows, labels=labels)
+        closing=format_idr(statement.closing_idr, locale), rows=rows, labels=labels,
+        unit_lines=unit_letterhead(member.unit)[1:], place_date=place_date(member.unit.kota, locale),
+        signers=committee_signers()[1:])
     return render_statement(data)

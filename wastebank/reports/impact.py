@@ -264,7 +264,7 @@ def impact_tables(st: ImpactStatement, locale: str):
     cat_rows = []
     for ci in st.categories:
         if ci.category is None:
-            cat_rows.append((_("Other categories (%(names)s)", names=", ".join(c.code for c in ci.merged)),
+            cat_rows.append((_("Other categories (%(names)s)", names=", ".join(c.name(locale) for c in ci.merged)),
                              format_quantity(ci.quantity_milli, "kg", locale), kg_text(ci.co2e_g, locale),
                              format_idr(ci.value_idr, locale)))
         else:
@@ -290,6 +290,7 @@ def impact_pdf(st: ImpactStatement, locale: str = "id") -> bytes:
     from flask_babel import gettext as _
 
     from ..documents.impact import ChartSeries, ImpactDocument, render_impact
+    from .charts import impact_charts, number_text
     from ..documents.statements import ReportSection
     from ..money import format_idr
 
@@ -306,15 +307,16 @@ def impact_pdf(st: ImpactStatement, locale: str = "id") -> bytes:
                 (_("Weight diverted"), kg_text(st.weight_milli, locale)),
                 (_("CO₂e avoided"), kg_text(st.co2e_g, locale)),
                 (_("Returned to households"), format_idr(st.returned_idr or 0, locale)))
-    labels = tuple(m.label for m in st.months)
-    charts = (
-        ChartSeries(_("Weight diverted per month (kg)"), labels,
-                    tuple(None if m.weight_milli is None else m.weight_milli / 1000 for m in st.months)),
-        ChartSeries(_("CO₂e avoided by category (kg)"),
-                    tuple(c.category.code if c.category else _("Other") for c in st.categories),
-                    tuple(c.co2e_g / 1000 for c in st.categories), kind="hbar"),
-        ChartSeries(_("Active members per month"), labels,
-                    tuple(m.active_members for m in st.months), kind="line"),
-    )
+    charts = tuple(ChartSeries(c.title, c.labels, c.values, kind=c.kind, axis_label=c.axis,
+                               fmt=lambda v: number_text(v, locale)) for c in impact_charts(st, locale))
     return render_impact(ImpactDocument(title, subtitle, headline, charts, impact_tables(st, locale),
-                                        footer=st.collaborator_name, page_label=_("Page")))
+                                        footer=st.collaborator_name, page_label=_("Page"),
+                                        notes=(rupiah_caption(),)))
+
+
+def rupiah_caption() -> str:
+    """The caption that tells the two rupiah totals apart (issue 9): the value before the
+    unit's fee and what reached the households after it."""
+    from flask_babel import gettext as _
+    return _("Value: the waste at the unit's buying prices, before the unit's fee. Returned to households: "
+             "what was credited to their savings, after the fee.")

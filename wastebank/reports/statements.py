@@ -15,6 +15,7 @@ from ..models import WITHDRAWAL_METHODS, Aggregator, Unit, WasteCategory
 from ..timeutil import local_month_bounds
 from .csvfile import csv_bytes, quantity_cell
 from .figures import UnitFigures, active_threshold, period_figures
+from .signing import committee_signers, place_date, unit_letterhead
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -294,6 +295,27 @@ def statement_pdf(st: MonthlyStatement, locale: str = "id", generated: str = "")
         _("Aggregator %(code)s · %(units)s units · month from local midnight on the 1st to the 1st of the next "
           "month", code=st.aggregator_code, units=len(st.units)),
     ) + ((generated,) if generated else ())
+    head, place = statement_letterhead(st)
     report = TableReport(title=title, subtitle=subtitle, sections=(summary, withdrawals, by_category),
-                         footer=f"{st.aggregator_code} {st.month_text}", page_label=_("Page"))
+                         footer=f"{st.aggregator_code} {st.month_text}", page_label=_("Page"),
+                         letterhead=head, place_date=place_date(place, locale), signers=committee_signers())
     return render_table_report(report)
+
+
+def statement_letterhead(st: MonthlyStatement) -> tuple[tuple[str, ...], str]:
+    """The statement's letterhead lines and the place it is signed in: a one-unit statement
+    carries the unit's letterhead (``signing.unit_letterhead``), a wider one the aggregator's
+    name and code; the place is the city most of its units are in ("" if none is recorded)."""
+    from collections import Counter
+
+    from flask_babel import gettext as _
+
+    codes = [f.code for f in st.units]
+    units = list(db.session.scalars(select(Unit).where(Unit.code.in_(codes or ["-"])).order_by(Unit.code)))
+    cities = Counter(u.kota for u in units if u.kota)
+    place = cities.most_common(1)[0][0] if cities else ""
+    if len(units) == 1:
+        return unit_letterhead(units[0]), place
+    name = st.aggregator_name or st.aggregator_code
+    return (name, _("Waste bank aggregator %(code)s · units in %(places)s", code=st.aggregator_code,
+                    places=", ".join(sorted(cities)) or "—")), place
