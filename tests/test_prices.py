@@ -171,7 +171,7 @@ def test_manager_sees_and_changes_prices_and_the_counter_uses_them(net, client, 
     assert 'href="/manager/prices"' in home
     page = client.get("/manager/prices").get_data(as_text=True)
     row = re.search(r'<tr id="price-PET-CLEAN">(.*?)</tr>', page, re.S).group(1)
-    assert "Rp 3.250/kg" in row and "Rp 4.500/kg" in row and "awal unit" in row
+    assert "Rp 3.250/kg" in row and "Rp 4.500/kg" in row and "01-01-2024" in row and "sistem" in row
     data = _bulk_data(page, **{"buy-PET-CLEAN": "3.400", "sell-PET-CLEAN": "4.600"})
     assert data["was-PET-CLEAN"] == "3250:4500" and data["buy-CARDBOARD"] == "2000"
     rows_before = db.session.scalar(select(func.count(Price.id)))

@@ -24,8 +24,7 @@ from ..auth.permissions import counter_unit, require
 from ..extensions import db
 from ..models import Unit, User, WasteCategory
 from ..money import format_idr
-from ..services.catalog import (PriceChange, parse_prices, price_history, price_list, set_price, set_prices,
-                                unit_start_day)
+from ..services.catalog import PriceChange, parse_prices, price_history, price_list, set_price, set_prices
 from ..services.errors import DomainError, ValidationFailed
 from ..services.transaction import run_in_transaction
 from ..timeutil import local_today, parse_day
@@ -147,8 +146,7 @@ def prices():
     all_prices = [r.current for r in rows] + [r.upcoming for r in rows]
     return render_template("manager/prices.html", unit=unit, units=units, rows=rows, form=form,
                            setters=_setters(all_prices), errors=errors, general=general, values=values,
-                           was=_was, unit_arg=_unit_arg(unit), today=local_today(),
-                           start_day=unit_start_day(unit.id)), (422 if general else 200)
+                           was=_was, unit_arg=_unit_arg(unit)), (422 if general else 200)
 
 
 @bp.route("/prices/<code>", methods=["GET", "POST"])
