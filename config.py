@@ -32,10 +32,16 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = 8 * 3600  # a whole counter shift
-    # Login rate limit counters: per process by default; redis://… to share them across workers.
+    # Rate limit counters (login, resident pages): per process by default; a deployment with
+    # several workers sets WASTEBANK_RATELIMIT_STORAGE_URI=redis://… so that all share them.
+    # If that storage is down, each worker counts in memory meanwhile instead of failing.
     RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     # Redirect HTTP to HTTPS and send HSTS (wastebank/security.py); production only.
     FORCE_HTTPS = False
+    # Reverse proxies in front that set X-Forwarded-For/-Proto (1 behind one nginx); 0 trusts
+    # none. Rate limits count per client address, which is the proxy's without this.
+    PROXY_COUNT = 0
     # Bearer and device tokens end after this many days without use; a use is written (and
     # the expiry moved) at most once per API_TOKEN_TOUCH_SECONDS (docs/tokens.md).
     API_TOKEN_IDLE_DAYS = 30

@@ -60,8 +60,15 @@ class SecurityHeaders(Talisman):
 def init_security(app: Flask) -> SecurityHeaders:
     """Bind the security headers to ``app`` (one instance per app: Talisman keeps its options
     and app on itself) and return it. Reads ``FORCE_HTTPS`` (redirect to HTTPS and send HSTS;
-    True only in ProductionConfig) and the session cookie settings already in the config,
-    which Talisman would otherwise overwrite."""
+    True only in ProductionConfig), the session cookie settings already in the config, which
+    Talisman would otherwise overwrite, and ``PROXY_COUNT``: behind that many trusted reverse
+    proxies, the client address, scheme and host come from their ``X-Forwarded-*`` headers
+    (werkzeug's ProxyFix), so that rate limits count per client and HTTPS is recognised."""
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    if proxies > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     force_https = bool(app.config.get("FORCE_HTTPS"))
     headers = SecurityHeaders()
     headers.init_app(

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -11,8 +11,8 @@ from sqlalchemy import select
 from ..extensions import db, limiter
 from ..models import User
 from .forms import LoginForm, PasswordForm
-from .passwords import check_password, hash_password
-from .tokens import end_all_sessions
+from .passwords import check_login, check_password, hash_password
+from .tokens import end_all_sessions, live_tokens, revoke_token
 
 bp = Blueprint("auth", __name__)
 
@@ -23,24 +23,40 @@ def _safe_next(target: str | None) -> str | None:
     return None
 
 
+# Failed logins allowed (docs/security.md): per address and username, so that one guesser
+# behind a collection point's shared address does not lock out every tablet there; and per
+# address across usernames, so that trying many usernames from one place is limited too.
+LOGIN_LIMIT_PER_USERNAME = "10 per minute"
+LOGIN_LIMIT_PER_ADDRESS = "20 per minute;100 per hour"
+
+
 def _login_attempt_key() -> str:
-    """Count failed logins per address and username, so that one guesser behind a collection
-    point's shared address does not lock out every tablet there."""
+    """The rate-limit key of a login attempt: address and (normalised) username."""
     from flask_limiter.util import get_remote_address
 
     return f"{get_remote_address()}|{(request.form.get('username') or '').strip().lower()[:80]}"
 
 
+def _failed_login(response) -> bool:
+    """Only failed attempts count: a successful login answers with a redirect."""
+    return response.status_code != 302
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"], key_func=_login_attempt_key)
+@limiter.limit(LOGIN_LIMIT_PER_USERNAME, methods=["POST"], key_func=_login_attempt_key,
+               deduct_when=_failed_login)
+@limiter.limit(LOGIN_LIMIT_PER_ADDRESS, methods=["POST"], scope="login-address",
+               deduct_when=_failed_login)
 def login():
-    """Log in with username and password; inactive users are refused with the same message."""
+    """Log in with username and password; unknown and inactive users are refused with the same
+    message after the same argon2 work (``check_login``), so neither shows in the timing."""
     if current_user.is_authenticated:
         return redirect(url_for("counter.home"))
     form = LoginForm()
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
-        if user is not None and user.active and check_password(user.password_hash, form.password.data):
+        if check_login(user.password_hash if user is not None else None, form.password.data) \
+                and user.active:
             login_user(user)
             session.permanent = False
             return redirect(_safe_next(request.args.get("next")) or url_for("counter.home"))
@@ -84,3 +100,42 @@ def set_language(code: str):
     if code in ("id", "en"):
         session["lang"] = code
     return redirect(_safe_next(request.form.get("next")) or url_for("counter.home"))
+
+
+@bp.route("/account/tokens")
+@login_required
+def tokens():
+    """The user's live bearer and device tokens (label, issued, last used, expires), each
+    revocable; an admin also sees everyone's (docs/tokens.md)."""
+    from flask_wtf import FlaskForm
+
+    from .permissions import has_permission
+
+    is_admin = has_permission(current_user, "admin")
+    mine = live_tokens(current_user)
+    others = [t for t in live_tokens() if t.user_id != current_user.id] if is_admin else []
+    return render_template("auth/tokens.html", mine=mine, others=others, is_admin=is_admin, form=FlaskForm())
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def token_revoke(token_id: int):
+    """Revoke one token at once (audited). Another user's token is 404 unless the admin asks."""
+    from flask_wtf import FlaskForm
+
+    from ..services.errors import NotFound
+    from .permissions import has_permission
+
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        row = revoke_token(token_id, by=current_user._get_current_object(),
+                           any_user=has_permission(current_user, "admin"))
+    except NotFound:
+        db.session.rollback()
+        abort(404)
+    own = row.user_id == current_user.id
+    db.session.commit()
+    flash(_("Token revoked: it no longer works on any device.") if own
+          else _("Token revoked for %(user)s.", user=row.user.username), "info")
+    return redirect(url_for("auth.tokens"))
