@@ -4,6 +4,13 @@ One aggregator, four units in different RWs, the shipped catalogue priced at eve
 per unit, a few hundred members with Indonesian names (Faker ``id_ID``), and deposits whose
 category mix follows the catalogue (what Jakarta units actually receive: mostly PET, cardboard,
 paper and cans). Every deposit goes through ``record_deposit``, so the ledger is real.
+
+Time line (issue 9 item 8), so that every statement's counts are plausible: the units opened a
+year before the history starts (``UNIT_AGE_DAYS``) with their first price list; about three
+quarters of the members joined before the history starts and the rest join during it
+(``NEW_MEMBER_SHARE``), each at 07:00–07:59 on their joining day; a member's deposits are only
+on or after that day, at 08:00–16:59. So in every month members > 0, new members ≤ members,
+and active members ≤ members (tests/test_demo.py).
 """
 from __future__ import annotations
 
@@ -24,6 +31,8 @@ from .services.org import add_sponsorship, create_aggregator, create_collaborato
 from .timeutil import local_today, local_zone
 
 DEMO_PASSWORD = "bank-sampah"
+UNIT_AGE_DAYS = 365       # the units opened this long before the history starts
+NEW_MEMBER_SHARE = 0.25   # members who join during the history (the rest joined before it)
 
 UNITS = [
     # code, name, rw, kelurahan, kecamatan, kota, receipt width, fee bp
@@ -68,13 +77,17 @@ def load_demo(members: int = 300, days: int = 61, seed: int = 2026,
     logins.append(("agregator", DEMO_PASSWORD, "aggregator_staff"))
     units = []
     operators: dict[int, int] = {}
+    zone = local_zone()
+    opened = datetime.combine(start_day - timedelta(days=UNIT_AGE_DAYS), time(9, 0), tzinfo=zone)
     for code, name, rw, kel, kec, kota, width, fee in UNITS:
-        unit = create_unit(code, name, aggregator=agg, rw=rw, kelurahan=kel, kecamatan=kec, kota=kota,
-                           address=f"Jl. {fake.street_name()} No. {rng.randint(1, 99)}",
-                           receipt_width_mm=width, fee_bp=fee)
-        for cat, buy, sell in rows:
-            # Units differ a little in what they pay (± Rp 100, never below Rp 50).
-            set_price(unit.id, cat, max(50, buy + rng.choice([-100, 0, 0, 100])), sell, start_day)
+        with clock_at(opened):
+            unit = create_unit(code, name, aggregator=agg, rw=rw, kelurahan=kel, kecamatan=kec, kota=kota,
+                               address=f"Jl. {fake.street_name()} No. {rng.randint(1, 99)}",
+                               receipt_width_mm=width, fee_bp=fee)
+            for cat, buy, sell in rows:
+                # Units differ a little in what they pay (± Rp 100, never below Rp 50); the
+                # first price list applies from the unit's opening day.
+                set_price(unit.id, cat, max(50, buy + rng.choice([-100, 0, 0, 100])), sell)
         low = code.lower()
         operators[unit.id] = create_user(f"petugas_{low}", "operator", DEMO_PASSWORD, unit=unit,
                                          full_name=fake.name()).id
@@ -89,26 +102,34 @@ def load_demo(members: int = 300, days: int = 61, seed: int = 2026,
     logins.append(("kolaborator", DEMO_PASSWORD, f"collaborator ({units[1].code}, {units[2].code})"))
     db.session.commit()
 
-    roster = []
+    # Joining days first, so that member numbers follow the order people joined.
+    joins = []
     for i in range(members):
+        if rng.random() < NEW_MEMBER_SHARE:
+            join_day = start_day + timedelta(days=rng.randrange(days))
+        else:
+            join_day = start_day - timedelta(days=rng.randint(1, UNIT_AGE_DAYS - 1))
+        joins.append((datetime.combine(join_day, time(7, rng.randint(0, 59)), tzinfo=zone), i))
+    roster = []
+    for joined, i in sorted(joins):
         unit = units[i % len(units)]
         kind = rng.choices(["person", "household", "institution"], [70, 27, 3])[0]
         name = fake.name() if kind != "institution" else rng.choice(
             ["Masjid Al-Ikhlas", "SDN 03 Pagi", "Musala Nurul Huda", "Kantor Kelurahan", "PAUD Melati"]) + f" {unit.rw}"
-        member = create_member(unit, name, kind=kind, phone=f"+628{rng.randint(100000000, 9999999999)}",
-                               address=fake.street_address(), rt=f"{rng.randint(1, 12):02d}", rw=unit.rw)
-        roster.append((unit, member, rng.choice([1, 2, 4, 6, 8])))  # deposits per month
+        with clock_at(joined):
+            member = create_member(unit, name, kind=kind, phone=f"+628{rng.randint(100000000, 9999999999)}",
+                                   address=fake.street_address(), rt=f"{rng.randint(1, 12):02d}", rw=unit.rw)
+        roster.append((unit, member, joined.date(), rng.choice([1, 2, 4, 6, 8])))  # deposits per month
     db.session.commit()
     echo(f"{len(units)} units, {len(categories)} categories, {members} members")
 
     codes = [c for c in MIX if c in categories]
     weights = [MIX[c][0] for c in codes]
     count = 0
-    zone = local_zone()
     for day_offset in range(days):
         day = start_day + timedelta(days=day_offset)
-        for unit, member, per_month in roster:
-            if rng.random() >= per_month / 30:
+        for unit, member, join_day, per_month in roster:
+            if day < join_day or rng.random() >= per_month / 30:
                 continue
             moment = datetime.combine(day, time(rng.randint(8, 16), rng.randint(0, 59)), tzinfo=zone)
             lines = []
