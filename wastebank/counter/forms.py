@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, FormField, HiddenField, StringField
+from wtforms import FieldList, FormField, HiddenField, StringField
 from wtforms.validators import Length
+from wtforms.widgets import HiddenInput
+
+from ..inputs import BaseForm, BaseSubForm, IntegerTextField
 
 
-class LineForm(Form):
+class LineForm(BaseSubForm):
     """One deposit line as typed: category code and quantity text (validated by the service)."""
 
     # Generous limits: the service validates the values themselves, with translated messages.
@@ -15,7 +17,7 @@ class LineForm(Form):
     quantity = StringField(_l("Quantity"), validators=[Length(max=200)])
 
 
-class DepositForm(FlaskForm):
+class DepositForm(BaseForm):
     """Deposit entry. ``idempotency_key`` is generated when the form is first shown and travels
     through review and save, so a double tap or a resubmission records one deposit."""
 
@@ -24,11 +26,11 @@ class DepositForm(FlaskForm):
     lines = FieldList(FormField(LineForm), min_entries=0, max_entries=200)
     idempotency_key = HiddenField(validators=[Length(max=100)])
     # What the confirmation step showed as credited (rupiah): saving refuses another figure.
-    expected_credited = HiddenField(validators=[Length(max=20)])
+    expected_credited = IntegerTextField(widget=HiddenInput())  # rupiah, inputs.parse_int
     action = HiddenField()
 
 
-class SearchForm(FlaskForm):
+class SearchForm(BaseForm):
     """Find a member by number, name or card token (GET, no CSRF needed)."""
 
     class Meta:

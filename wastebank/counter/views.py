@@ -56,6 +56,11 @@ def find():
     form = SearchForm(request.args)
     results: list[Member] = []
     error = None
+    if not form.validate():  # the text rule, the length
+        from ..services.members import served_today
+
+        return render_template("counter/find.html", unit=unit, form=form, results=[],
+                               error=" ".join(form.error_messages()), served=served_today(unit.id)), 400
     query = (form.q.data or "").strip()
     if query:
         try:
@@ -175,13 +180,12 @@ def deposit(member_no: str):
         lines, rows = _filled_lines(form)
         if action not in ("save", "review"):
             failed = False  # "change" from the confirmation step: back to editing
-        expected = form.expected_credited.data or ""
         if action == "save":
             try:
                 outcome = run_in_transaction(lambda: record_deposit(
                     unit, found, lines, operator_id=current_user.id,
                     idempotency_key=form.idempotency_key.data,
-                    expect_credited_idr=int(expected) if expected.isdigit() else None))
+                    expect_credited_idr=form.expected_credited.data))
                 if outcome.replayed:
                     flash(_("This deposit was already saved; showing its receipt."), "info")
                 return redirect(url_for("counter.receipt", receipt_no=outcome.body["receipt_no"], new=1))
@@ -216,7 +220,7 @@ def deposit(member_no: str):
         if form.csrf_token.errors:
             general.append(_("The form has expired; please try again."))
         else:
-            general.append(_("This form was altered or is too long; start a new deposit."))
+            general += form.error_messages() or [_("This form was altered or is too long; start a new deposit.")]
     return render_deposit_page(unit, found, form=form, prices=prices, general=general,
                                status=422 if failed else 200)
 

@@ -17,14 +17,14 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select
-from wtforms import FieldList, Form, FormField, HiddenField, StringField, TextAreaField
+from wtforms import FieldList, FormField, HiddenField, StringField, TextAreaField
 from wtforms.validators import Length
 
 from ..auth.permissions import counter_unit, has_permission, require
 from ..documents.receipt import ReceiptData, render_receipt
 from ..extensions import db
+from ..inputs import BaseForm, BaseSubForm
 from ..models import Member, Posting, Unit, User, Withdrawal
 from ..money import format_idr
 from ..services.errors import AlreadyReversed, Conflict, DomainError, IdempotencyConflict, ValidationFailed
@@ -56,7 +56,7 @@ STATUS_LABELS = {
 # --- forms -----------------------------------------------------------------------------------
 
 
-class GoodsItemForm(Form):
+class GoodsItemForm(BaseSubForm):
     """One item handed over instead of cash (sembako): name, quantity text, value in rupiah."""
 
     name = StringField(_l("Item"), validators=[Length(max=100)])
@@ -64,7 +64,7 @@ class GoodsItemForm(Form):
     value = StringField(_l("Value"), validators=[Length(max=30)])
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(BaseForm):
     """Withdrawal entry. ``idempotency_key`` is generated when the form is first shown and
     travels through review and save, so a double tap records one withdrawal."""
 
@@ -77,14 +77,14 @@ class WithdrawForm(FlaskForm):
     action = HiddenField()
 
 
-class VoidForm(FlaskForm):
+class VoidForm(BaseForm):
     """A void: the reason (required by the service) and the idempotency key."""
 
     reason = TextAreaField(_l("Reason"), validators=[Length(max=500)])
     idempotency_key = HiddenField(validators=[Length(max=100)])
 
 
-class ActionForm(FlaskForm):
+class ActionForm(BaseForm):
     """Approve, reject or pay: nothing but the CSRF token."""
 
 
@@ -103,7 +103,7 @@ def _withdrawal_or_404(withdrawal_id: int) -> Withdrawal:
 
 
 def _input_from(form: WithdrawForm) -> WithdrawalInput:
-    method = (request.form.get("method") or form.method.data or "").strip()
+    method = (form.method.data or "").strip()  # the first posted "method" (the text rule applied)
     items = []
     if method == "goods":
         for entry in form.items.entries:
@@ -222,7 +222,7 @@ def withdraw(member_no: str):
                 status = 422
         # any other action ("edit" from the confirmation step): back to editing
     elif request.method == "POST":
-        general.append(_("The form has expired; please try again."))
+        general += form.error_messages() or [_("The form has expired; please try again.")]
         status = 422
     return render_template("counter/withdraw.html", unit=unit, member=found, form=form, balance=balance,
                            held=held, available=max(available - unit.min_balance_idr, 0),
@@ -391,7 +391,7 @@ def _void_screen(*, record, kind: str, unit: Unit, amount: int, service, back_ur
         status = 409 if request.method == "POST" else 200
     elif request.method == "POST":
         if not form.validate():
-            errors.append(_("The form has expired; please try again."))
+            errors += form.error_messages() or [_("The form has expired; please try again.")]
             status = 400
         else:
             try:

@@ -6,9 +6,10 @@ Choices are plain text fields rendered as radio buttons or selects from the list
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
+
+from ..inputs import BaseForm, IntegerTextField
 
 DIRECTIONS = (("out", _l("Write off (shrinkage, spoiled, lost)")), ("in", _l("Add (stock found)")))
 OFFTAKER_KINDS = (("pengepul", _l("Collector (pengepul)")), ("bsi", _l("Bank Sampah Induk")),
@@ -16,7 +17,7 @@ OFFTAKER_KINDS = (("pengepul", _l("Collector (pengepul)")), ("bsi", _l("Bank Sam
 PAYMENTS = (("cash", _l("Cash")), ("credit", _l("On credit (receivable)")))
 
 
-class AdjustForm(FlaskForm):
+class AdjustForm(BaseForm):
     """A stock adjustment: category code, direction (``out`` write-off / ``in`` found stock),
     quantity text (``"0,5"``) and the reason."""
 
@@ -27,7 +28,7 @@ class AdjustForm(FlaskForm):
     idempotency_key = HiddenField(validators=[Length(max=100)])
 
 
-class OfftakerForm(FlaskForm):
+class OfftakerForm(BaseForm):
     """Register an off-taker."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
@@ -36,17 +37,17 @@ class OfftakerForm(FlaskForm):
     address = StringField(_l("Address"), validators=[Length(max=300)])
 
 
-class SaleForm(FlaskForm):
+class SaleForm(BaseForm):
     """The sale's header. The lines travel as ``w-<CODE>`` (weighed), ``a-<CODE>`` (accepted)
     and ``p-<CODE>`` (price) fields, one row per category in stock."""
 
-    offtaker = StringField(_l("Off-taker"), validators=[DataRequired(), Length(max=20)])
+    offtaker = IntegerTextField(_l("Off-taker"), validators=[DataRequired()], minimum=1)
     payment = StringField(_l("Payment"), default="cash")
     note = TextAreaField(_l("Note"), validators=[Length(max=500)])
     idempotency_key = HiddenField(validators=[Length(max=100)])
 
 
-class CloseForm(FlaskForm):
+class CloseForm(BaseForm):
     """The daily close: the day (ISO date) and the cash counted in the box (rupiah text)."""
 
     business_date = HiddenField(validators=[DataRequired(), Length(max=10)])

@@ -11,7 +11,6 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -19,6 +18,7 @@ from wtforms.validators import DataRequired, Length
 from ..auth.permissions import counter_unit, has_permission, require
 from ..documents.sale_note import SaleNoteData, SaleNoteLine, render_sale_note
 from ..extensions import db
+from ..inputs import BIGINT_MAX, BaseForm, day_arg, int_arg, refuse, text_arg, text_problem
 from ..models import Sale, Unit, User, WasteCategory
 from ..money import InputError, format_idr, format_quantity, parse_quantity
 from ..reports.signing import committee_signers, place_date, unit_letterhead
@@ -31,7 +31,7 @@ from ..services.sales import (SaleLineInput, create_offtaker, get_offtaker, get_
                               quote_sale, record_sale)
 from ..services.stock import adjust_stock, stock_on_hand
 from ..services.transaction import run_in_transaction
-from ..timeutil import format_local, local_today, parse_day, to_local
+from ..timeutil import format_local, local_today, to_local
 from .forms import DIRECTIONS, OFFTAKER_KINDS, PAYMENTS, AdjustForm, CloseForm, OfftakerForm, SaleForm
 
 bp = Blueprint("manager", __name__, url_prefix="/manager")
@@ -73,7 +73,7 @@ def adjust():
     categories = [row.category for row in current_prices(unit.id).values()]
     if request.method == "GET":
         form.idempotency_key.data = uuid.uuid4().hex
-        form.category.data = request.args.get("category", "")
+        form.category.data = text_arg("category", max_length=30)
     errors: list[str] = []
     if request.method == "POST":
         if form.validate():
@@ -102,7 +102,7 @@ def adjust():
             except DomainError as exc:
                 errors += _messages(exc)
         else:
-            errors.append(_("Fill in the category, the quantity and the reason."))
+            errors += [_("Fill in the category, the quantity and the reason.")] + form.error_messages()
     return render_template("manager/adjust.html", unit=unit, form=form, categories=categories, directions=DIRECTIONS,
                            rows={r.category.id: r for r in stock_on_hand(unit.id)}, errors=errors), \
         (422 if errors else 200)
@@ -128,7 +128,7 @@ def offtakers():
             except DomainError as exc:
                 errors += _messages(exc)
         else:
-            errors.append(_("Enter the off-taker's name."))
+            errors += form.error_messages() or [_("Enter the off-taker's name.")]
     return render_template("manager/offtakers.html", unit=unit, form=form, offtakers=list_offtakers(unit.id),
                            kinds=OFFTAKER_KINDS,
                            errors=errors), (422 if errors else 200)
@@ -153,7 +153,9 @@ def _sale_lines() -> tuple[list[SaleLineInput], dict[str, dict]]:
         if not name.startswith("w-"):
             continue
         code = name[2:]
-        values = {k: (request.form.get(f"{k}-{code}") or "").strip()[:30] for k in ("w", "a", "p")}
+        if len(code) > 30 or text_problem(code):
+            refuse(_("This form was altered; start a new sale."))
+        values = {k: text_arg(f"{k}-{code}", max_length=30, source=request.form) for k in ("w", "a", "p")}
         typed[code] = values
         if values["w"]:
             lines.append(SaleLineInput(code, values["w"], values["a"] or None, values["p"]))
@@ -178,14 +180,13 @@ def sale_new():
         typed = {r.category.code: {"w": "", "a": "", "p": str(prices[r.category.id].sell_price_idr or "")
                                    if r.category.id in prices else ""} for r in rows}
     elif not form.validate():
-        errors.append(_("Choose the off-taker."))
+        errors += [_("Choose the off-taker.")] + form.error_messages()
         status = 422
     else:
         lines, typed = _sale_lines()
         action = request.form.get("action", "review")
         try:
-            offtaker = get_offtaker(unit.id, int(form.offtaker.data)) if form.offtaker.data.isdigit() \
-                else get_offtaker(unit.id, 0)
+            offtaker = get_offtaker(unit.id, form.offtaker.data)  # a BIGINT (inputs.IntegerTextField)
             if action == "save":
                 outcome = run_in_transaction(lambda: record_sale(
                     unit, offtaker, lines, form.payment.data, user=current_user,
@@ -271,18 +272,15 @@ def sale_pdf(sale_no: str):
 
 # ------------------------------------------------------------------------ cash book and close
 
-def _day_arg(text: str | None) -> date:
-    """The day named in the request (``YYYY-MM-DD``), today when absent, 404 when it is not a
-    day the books can hold."""
-    if not text:
-        return local_today()
-    day = parse_day(text)
-    if day is None:
-        abort(404)
-    return day
+def _day_arg(source=None) -> date:
+    """The ``day`` query argument, or the form's ``business_date`` when ``source`` is
+    ``request.form``: today when absent, 400 with the message when it is not a day the books
+    can hold (``inputs.day_arg``)."""
+    name = "day" if source is None else "business_date"
+    return day_arg(name, local_today(), source=source)
 
 
-class ReopenForm(FlaskForm):
+class ReopenForm(BaseForm):
     """Reopen today's close: the day (ISO date) and the required reason (checked by the service)."""
 
     business_date = HiddenField(validators=[DataRequired(), Length(max=10)])
@@ -313,7 +311,7 @@ def cashbook():
     (expected cash from the ledger versus the cash counted), the reopen form for today's close
     and the day's late arrivals (deposits captured that day, posted later)."""
     unit = counter_unit(current_user)
-    return _render_cashbook(unit, _day_arg(request.args.get("day")), CloseForm(formdata=None), [])
+    return _render_cashbook(unit, _day_arg(), CloseForm(formdata=None), [])
 
 
 @bp.route("/cashbook/close", methods=["POST"])
@@ -326,7 +324,7 @@ def close():
     ``step`` and closes. A post without ``step`` closes directly (scripts, older pages)."""
     unit = counter_unit(current_user)
     form = CloseForm()
-    day = _day_arg(request.form.get("business_date"))
+    day = _day_arg(request.form)
     if not form.validate():
         return _render_cashbook(unit, day, form, [_("Enter the cash counted.")], 422)
     if request.form.get("step") == "check":
@@ -354,7 +352,7 @@ def reopen():
     is reversed. A past day, or a missing reason, is refused on the page (409 / 422)."""
     unit = counter_unit(current_user)
     form = ReopenForm()
-    day = _day_arg(request.form.get("business_date"))
+    day = _day_arg(request.form)
     if not form.validate():
         return _render_cashbook(unit, day, CloseForm(formdata=None), [], 422, reopen_form=form,
                                 reopen_errors=[_("The form has expired; please try again.")])
@@ -374,11 +372,11 @@ def reopen():
 def audit_log():
     """The audit log, newest first: the manager's unit, or (admins) every unit or one chosen
     with ``?unit=<code>``. ``?page=`` pages by 100."""
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = int_arg("page", 1, minimum=1, maximum=BIGINT_MAX // 100)  # the offset stays a BIGINT
     units = []
     if current_user.role == "admin":
         units = list(db.session.scalars(select(Unit).order_by(Unit.code)))
-        code = (request.args.get("unit") or "").upper()
+        code = text_arg("unit", max_length=20).upper()
         chosen = next((u for u in units if u.code == code), None)
         if code and chosen is None:
             abort(404)
@@ -386,7 +384,7 @@ def audit_log():
     else:
         unit_ids = [counter_unit(current_user).id]
     rows = audit_entries(unit_ids, limit=101, offset=(page - 1) * 100,
-                         action_prefix=(request.args.get("action") or "").strip()[:30])
+                         action_prefix=text_arg("action", max_length=30))
     unit_codes = {u.id: u.code for u in db.session.scalars(select(Unit))}
     return render_template("manager/audit.html", rows=rows[:100], more=len(rows) > 100, page=page,
                            units=units, unit_codes=unit_codes, chosen=request.args.get("unit", ""),

@@ -3,10 +3,11 @@ forms only bound lengths and shapes."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, HiddenField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from ..inputs import BaseForm, DayField
 
 try:  # WTForms ≥ 3.3 deprecates (value, label) tuples
     from wtforms.fields.choices import SelectChoice as _Choice
@@ -18,7 +19,7 @@ KIND_CHOICES = [_Choice("person", _l("Person")), _Choice("household", _l("Househ
                 _Choice("institution", _l("Institution"))]
 
 
-class MemberForm(FlaskForm):
+class MemberForm(BaseForm):
     """Create or edit a member. The phone is normalised to +62… by the service."""
 
     name = StringField(_l("Name"), validators=[DataRequired(message=_l("Enter the member's name.")),
@@ -30,46 +31,46 @@ class MemberForm(FlaskForm):
     rw = StringField(_l("RW"), validators=[Length(max=10)])
 
 
-class ActionForm(FlaskForm):
+class ActionForm(BaseForm):
     """A button that changes something (deactivate, revoke, reissue, print): CSRF only."""
 
 
-class PinForm(FlaskForm):
+class PinForm(BaseForm):
     """Set (4–6 digits) or, left empty, remove a member's self-service PIN."""
 
     pin = PasswordField(_l("New PIN (4–6 digits; empty removes it)"),
                         validators=[Optional(), Regexp(r"^\d{4,6}$", message=_l("The PIN must be 4 to 6 digits."))])
 
 
-class ImportForm(FlaskForm):
+class ImportForm(BaseForm):
     """Upload a member list (CSV or .xlsx) for preview."""
 
     file = FileField(_l("Member list (CSV or .xlsx)"))
 
 
-class ConfirmImportForm(FlaskForm):
+class ConfirmImportForm(BaseForm):
     """Confirm the previewed file, named by its SHA-256."""
 
     sha256 = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9a-f]{64}$")])
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(BaseForm):
     """Unit settings for members' self-service."""
 
     require_pin = BooleanField(_l("Residents must enter their PIN to see their balance"))
 
 
-class StatementForm(FlaskForm):
+class StatementForm(BaseForm):
     """Period of a member statement (GET; no CSRF)."""
 
     class Meta:
         csrf = False
 
-    start = DateField(_l("From"), validators=[Optional()])
-    end = DateField(_l("To"), validators=[Optional()])
+    start = DayField(_l("From"), validators=[Optional()])
+    end = DayField(_l("To"), validators=[Optional()])
 
 
-class PublicPinForm(FlaskForm):
+class PublicPinForm(BaseForm):
     """The PIN a resident types on the self-service page."""
 
     pin = PasswordField(_l("PIN"))

@@ -18,8 +18,9 @@ from sqlalchemy import func, select
 
 from ..auth.permissions import counter_unit, has_permission, require
 from ..extensions import db
+from ..inputs import parse_int, refuse, text_arg
 from ..models import Member, MemberCard, Unit
-from ..money import format_idr
+from ..money import InputError, format_idr
 from ..reports.members import member_movements
 from ..services.audit import audit
 from ..services.errors import DomainError
@@ -57,7 +58,7 @@ def _pdf(data: bytes, filename: str) -> Response:
 def index():
     """The unit's members, searchable by name, number or phone; select some to print cards."""
     unit = counter_unit(current_user)
-    query = request.args.get("q", "")[:100]
+    query = text_arg("q", max_length=100)
     members = search_registry(unit.id, query, limit=200)
     live = {card.member_id: card for card in db.session.scalars(select(MemberCard).where(
         MemberCard.unit_id == unit.id, MemberCard.revoked_at.is_(None)))}
@@ -144,6 +145,8 @@ def set_active(member_no: str):
     member = _member_or_404(unit, member_no)
     if not ActionForm().validate_on_submit():
         abort(400)
+    if request.form.get("active") not in ("0", "1"):
+        abort(400)
     active = request.form.get("active") == "1"
     set_member_active(member, active, user_id=current_user.id)
     db.session.commit()
@@ -190,7 +193,10 @@ def cards_pdf():
     if request.form.get("scope") == "unprinted":
         cards = cards_to_print(unit.id, unprinted_only=True)
     else:
-        ids = [int(v) for v in request.form.getlist("member_id") if v.isdigit()][:1000]
+        try:
+            ids = [parse_int(v, minimum=1) for v in request.form.getlist("member_id")[:1000]]
+        except InputError as exc:
+            refuse(exc.message)
         cards = cards_to_print(unit.id, ids)
     if not cards:
         flash(_("No cards to print: choose members with a live card."), "error")
@@ -228,7 +234,8 @@ def statement(member_no: str):
     unit = counter_unit(current_user)
     member = _member_or_404(unit, member_no)
     form = StatementForm(request.args)
-    form.validate()
+    if not form.validate():
+        refuse(" ".join(form.error_messages()))
     start, end = statement_period(form.start.data, form.end.data)
     return _pdf(statement_pdf(member, start, end), f"{member.member_no}-{start:%Y%m%d}-{end:%Y%m%d}.pdf")
 
