@@ -126,7 +126,8 @@ def test_collaborator_reaches_no_per_member_data_anywhere(sponsored, net, client
         checked += 1
     assert checked > 30
     ok = client.get("/impact?from=2025-01&to=2025-02")
-    assert ok.status_code == 200 and b"<svg" in ok.data and "CSR Hijau Nusantara" in ok.get_data(as_text=True)
+    assert ok.status_code == 200 and b"<canvas id=\"chart-kg-month\"" in ok.data \
+        and "CSR Hijau Nusantara" in ok.get_data(as_text=True)
     pdf = client.get("/impact.pdf?from=2025-01&to=2025-02")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     for url in ("/reports/unit?unit=RW05", "/reports/unit/active.csv?unit=RW05", "/statements",

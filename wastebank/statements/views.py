@@ -20,12 +20,13 @@ from sqlalchemy import func, select
 from ..auth.permissions import require, visible_unit_ids
 from ..extensions import db
 from ..models import Aggregator, Collaborator, Unit
-from ..reports.impact import impact_pdf, impact_statement, impact_tables, kg_text
+from ..reports.charts import impact_charts, unit_charts
+from ..reports.impact import impact_pdf, impact_statement, impact_tables, kg_text, rupiah_caption
 from ..reports.csvfile import csv_options, csv_response
 from ..reports.period import capture_note
-from ..reports.statements import (aggregator_statement, parse_month, readable_aggregator, statement_filename,
+from ..reports.statements import (aggregator_statement, categories_by_id, parse_month, readable_aggregator,
+                                  statement_filename,
                                   statement_pdf, statement_table)
-from ..reports.svgchart import bar_chart, line_chart
 from ..reports.unit import (active_members, active_members_table, daily_summary, dormant_members,
                             monthly_summary, top_categories)
 from ..inputs import day_arg, int_arg, refuse, text_arg
@@ -144,22 +145,16 @@ def _impact():
 @bp.route("/impact")
 @require("statement.impact")
 def impact():
-    """The impact dashboard: key figures, SVG charts and the tables of the PDF."""
+    """The impact dashboard: key figures, charts (reports/charts.py, drawn by Chart.js with a
+    table of the same figures) and the tables of the PDF."""
     st = _impact()
     locale = _locale()
     charts, tables = [], []
     if not st.suppressed:
-        labels = [m.label for m in st.months]
-        charts = [
-            bar_chart(_("Weight diverted per month (kg)"), labels,
-                      [None if m.weight_milli is None else m.weight_milli / 1000 for m in st.months]),
-            bar_chart(_("CO₂e avoided per month (kg)"), labels,
-                      [None if m.co2e_g is None else m.co2e_g / 1000 for m in st.months], colour="#00695c"),
-            line_chart(_("Active members per month"), labels, [m.active_members for m in st.months]),
-        ]
+        charts = impact_charts(st, locale)
         tables = impact_tables(st, locale)
     return render_template("statements/impact.html", st=st, charts=charts, tables=tables,
-                           kg=lambda g: kg_text(g, locale),
+                           kg=lambda g: kg_text(g, locale), rupiah_caption=rupiah_caption(),
                            query=request.query_string.decode("ascii", "replace"))
 
 
@@ -201,11 +196,30 @@ def unit_report():
     # Deposits of the month that were posted after it ended (offline captures synced late):
     # they count in this month (period.captured_in), shown with both times.
     late = late_postings(unit, *local_month_bounds(year, month))
+    charts = unit_report_charts(unit, year, month, month_fig)
     return render_template(
         "statements/unit.html", unit=unit, day=day, month_text=f"{year:04d}-{month:02d}",
         day_fig=day_fig, day_cats=day_cats, month_fig=month_fig, month_cats=month_cats,
         top=top_categories(month_fig, month_cats), active=active_members(unit, year, month),
-        dormant=dormant_members(unit, today), late=late, capture_note=capture_note, locale=_locale())
+        dormant=dormant_members(unit, today), late=late, capture_note=capture_note, locale=_locale(),
+        charts=charts)
+
+
+TREND_MONTHS = 6
+
+
+def unit_report_charts(unit: Unit, year: int, month: int, month_fig):
+    """The unit report's charts: kilograms in each of the ``TREND_MONTHS`` months up to the
+    chosen one, and the chosen month's category mix (``reports.charts.unit_charts``)."""
+    months = []
+    y, m = year, month
+    for _i in range(TREND_MONTHS):
+        months.insert(0, (y, m))
+        y, m = (y - 1, 12) if m == 1 else (y, m - 1)
+    trend = [(f"{y:04d}-{m:02d}", month_fig if (y, m) == (year, month) else monthly_summary(unit, y, m)[0])
+             for y, m in months]
+    cats = categories_by_id({c for _label, fig in trend for c in fig.categories})
+    return unit_charts(trend, month_fig, cats, _locale())
 
 
 @bp.route("/reports/unit/active.csv")
