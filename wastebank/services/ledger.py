@@ -142,8 +142,8 @@ def post_journal(unit_id: int, kind: str, legs: list[Leg], *, created_by_id: int
     ``unit_id`` (I1, I9, I10); accounts are updated in ascending id order (I13). A debit to a
     member's savings is a conditional update that refuses to go below ``held`` (I2).
 
-    A stock account's quantity may not go below zero unless ``allow_negative_stock`` (an
-    explicit, audited adjustment). Nothing is posted into a closed day (I12).
+    A stock account's quantity and value may not go below zero unless ``allow_negative_stock``
+    (an explicit, audited adjustment). Nothing is posted into a closed day (I12).
 
     Returns the flushed JournalEntry. Raises LedgerError for a malformed entry,
     InsufficientBalance when a member's savings would go negative, InsufficientStock and
@@ -178,9 +178,18 @@ def post_journal(unit_id: int, kind: str, legs: list[Leg], *, created_by_id: int
             stmt = stmt.where(Account.balance - Account.held - leg.floor_idr >= -delta)
         if account.kind == "stock" and quantity < 0 and not allow_negative_stock:
             stmt = stmt.where(Account.quantity_milli >= -quantity)
+            if delta < 0:
+                # Nor below zero in value: a deposit's void takes its stock out at the deposit's
+                # cost, which after a sale at the average cost can exceed what is left (issue 10
+                # item 14: 0 kg worth −Rp 4.000 after a price rise, a sale and a void).
+                stmt = stmt.where(Account.balance >= -delta)
         new_balance = db.session.execute(stmt).scalar()
         if new_balance is None:
             if account.kind == "stock":
+                on_hand = db.session.scalar(select(Account.quantity_milli).where(Account.id == account.id))
+                if on_hand >= -quantity:
+                    raise InsufficientStock(_l("The stock left is worth less at cost than this takes out: it was "
+                                               "sold or written off since. Nothing was saved."), field="quantity")
                 raise InsufficientStock(_l("Not enough in stock for this."), field="quantity")
             raise InsufficientBalance(
                 _l("Not enough savings: the balance cannot go below zero."), field="amount_idr"
