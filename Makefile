@@ -50,6 +50,16 @@ test-postgres: install chromium test-js
 	  || psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE wastebank_test"
 	DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/wastebank_test $(BIN)/python -m pytest
 
+## make test-stateful: the long random state machine over the money services, both databases
+STATEFUL_STEPS ?= 10000
+.PHONY: test-stateful
+test-stateful: install
+	STATEFUL_STEPS=$(STATEFUL_STEPS) $(BIN)/python -m pytest tests/test_stateful.py -k long -s -q
+	psql -h 127.0.0.1 -U postgres -qtc "SELECT 1 FROM pg_database WHERE datname = 'wastebank_test'" | grep -q 1 \
+	  || psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE wastebank_test"
+	STATEFUL_STEPS=$(STATEFUL_STEPS) DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/wastebank_test \
+	  $(BIN)/python -m pytest tests/test_stateful.py -k long -s -q
+
 ## make translations: extract strings, update the Indonesian catalogue, compile
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o wastebank/translations/messages.pot .
