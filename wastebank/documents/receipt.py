@@ -45,6 +45,7 @@ from reportlab.platypus import (
 )
 
 from .fonts import FONT_BOLD, FONT_REGULAR, register_fonts
+from .layout import nobreak
 from .qr import QRFlowable
 
 __all__ = ["RECEIPT_SIZES", "ReceiptData", "ReceiptLine", "render_receipt"]
@@ -141,8 +142,9 @@ _PAGE_LABEL = "Hal."
 
 
 def _esc(text: str) -> str:
-    """Escape text for Paragraph mini-markup (keeps line breaks)."""
-    return escape(text).replace("\n", "<br/>")
+    """Escape text for Paragraph mini-markup (keeps line breaks); the space inside an amount
+    (``Rp 4.875``) or before a unit (``1,5 kg``) does not break (``layout.nobreak``)."""
+    return escape(nobreak(text)).replace("\n", "<br/>")
 
 
 class _Styles:
