@@ -10,6 +10,7 @@ from datetime import date
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import HiddenField, TextAreaField
@@ -22,6 +23,7 @@ from ..inputs import BIGINT_MAX, BaseForm, day_arg, int_arg, refuse, text_arg, t
 from ..models import Sale, Unit, User, WasteCategory
 from ..money import InputError, format_idr, format_quantity, parse_quantity
 from ..reports.signing import committee_signers, place_date, unit_letterhead
+from ..reports.csvfile import csv_options, csv_response
 from ..services.audit import audit_entries
 from ..services.cashbook import (cash_book, close_day, close_preview, expected_cash, last_closed_day, late_arrivals,
                                   reopen_day, reopenable_close)
@@ -32,6 +34,8 @@ from ..services.sales import (SaleLineInput, create_offtaker, get_offtaker, get_
 from ..services.stock import adjust_stock, stock_on_hand
 from ..services.transaction import run_in_transaction
 from ..timeutil import format_local, local_today, to_local
+from .cashbook_text import movement_texts
+from .audit_log import CSV_MAX_ROWS, action_choices, audit_csv_table, audit_filters, audit_lines
 from .forms import DIRECTIONS, OFFTAKER_KINDS, PAYMENTS, AdjustForm, CloseForm, OfftakerForm, SaleForm
 
 bp = Blueprint("manager", __name__, url_prefix="/manager")
@@ -93,7 +97,7 @@ def adjust():
                     unit, category, delta, form.reason.data, current_user,
                     idempotency_key=form.idempotency_key.data))
                 flash(_("Stock adjusted: %(qty)s %(category)s, %(amount)s at cost.",
-                        qty=format_quantity(delta, category.unit, get_locale()), category=category.code,
+                        qty=format_quantity(delta, category.unit, get_locale()), category=category.name(get_locale()),
                         amount=format_idr(outcome.body["amount_idr"], get_locale())), "ok")
                 return redirect(url_for("manager.stock"))
             except IdempotencyConflict:
@@ -174,6 +178,8 @@ def sale_new():
     buyers = list_offtakers(unit.id, active_only=True)
     typed: dict[str, dict] = {}
     errors: list[str] = []
+    lines: list[SaleLineInput] = []
+    error_codes: set[str] = set()
     status = 200
     if request.method == "GET":
         form.idempotency_key.data = uuid.uuid4().hex
@@ -207,10 +213,36 @@ def sale_new():
             status = 409
         except DomainError as exc:
             db.session.rollback()
-            errors += _messages(exc)
+            messages, error_codes = _sale_messages(exc, lines)
+            errors += messages
             status = exc.status if exc.status in (404, 409) else 422
     return render_template("manager/sale_new.html", unit=unit, form=form, rows=rows, buyers=buyers,
-                           typed=typed, errors=errors, payments=PAYMENTS), status
+                           typed=typed, errors=errors, payments=PAYMENTS, error_codes=error_codes), status
+
+
+_SALE_FIELDS = {"weighed": _l("weighed"), "accepted": _l("accepted"), "price": _l("price")}
+
+
+def _sale_messages(exc: DomainError, lines: list[SaleLineInput]) -> tuple[list[str], set[str]]:
+    """The refusal's messages with the category's name before each line's message
+    ("Kardus, ditimbang: …") instead of the field code ``lines.2.weighed``, and the codes of the
+    categories whose row is wrong (to mark them)."""
+    if not isinstance(exc, ValidationFailed):
+        return _messages(exc), set()
+    messages, codes = [], set()
+    names = {c.code: c.name(get_locale()) for c in db.session.scalars(
+        select(WasteCategory).where(WasteCategory.code.in_([line.category for line in lines])))}
+    for field, (_code, message) in exc.errors.items():
+        parts = field.split(".")
+        if len(parts) == 3 and parts[0] == "lines" and parts[1].isdigit() and int(parts[1]) < len(lines):
+            code = lines[int(parts[1])].category
+            codes.add(code)
+            what = _SALE_FIELDS.get(parts[2])
+            name = names.get(code, code)
+            messages.append(f"{name}, {what}: {message}" if what else f"{name}: {message}")
+        else:
+            messages.append(str(message))
+    return messages, codes
 
 
 def _visible_sale(sale_no: str) -> Sale:
@@ -297,7 +329,8 @@ def _render_cashbook(unit: Unit, day: date, form: CloseForm, errors: list[str], 
     can_reopen = book.close is not None and reopenable is not None and reopenable.id == book.close.id
     reopen_form = reopen_form or ReopenForm(formdata=None)
     reopen_form.business_date.data = day.isoformat()
-    return render_template("manager/cashbook.html", unit=unit, book=book, day=day, form=form, errors=errors,
+    return render_template("manager/cashbook.html", unit=unit, book=book, texts=movement_texts(book), day=day,
+                           form=form, errors=errors,
                            expected=expected_cash(unit, day), can_close=can_close, last_closed=closed,
                            today=local_today(), preview=preview, can_reopen=can_reopen,
                            reopen_form=reopen_form, reopen_errors=reopen_errors or [],
@@ -370,23 +403,28 @@ def reopen():
 @bp.route("/audit")
 @require("audit.view")
 def audit_log():
-    """The audit log, newest first: the manager's unit, or (admins) every unit or one chosen
-    with ``?unit=<code>``. ``?page=`` pages by 100."""
+    """The audit log for people, newest first (``audit_log.audit_lines``): the manager's unit,
+    or (admins) every unit or one chosen with ``?unit=<code>``; filters ``?day=YYYY-MM-DD``,
+    ``?user=<username>``, ``?action=<code>``; ``?page=`` pages by 100."""
+    filters = audit_filters(current_user)
     page = int_arg("page", 1, minimum=1, maximum=BIGINT_MAX // 100)  # the offset stays a BIGINT
-    units = []
-    if current_user.role == "admin":
-        units = list(db.session.scalars(select(Unit).order_by(Unit.code)))
-        code = text_arg("unit", max_length=20).upper()
-        chosen = next((u for u in units if u.code == code), None)
-        if code and chosen is None:
-            abort(404)
-        unit_ids = [chosen.id] if chosen else None
-    else:
-        unit_ids = [counter_unit(current_user).id]
-    rows = audit_entries(unit_ids, limit=101, offset=(page - 1) * 100,
-                         action_prefix=text_arg("action", max_length=30))
-    unit_codes = {u.id: u.code for u in db.session.scalars(select(Unit))}
-    return render_template("manager/audit.html", rows=rows[:100], more=len(rows) > 100, page=page,
-                           units=units, unit_codes=unit_codes, chosen=request.args.get("unit", ""),
+    rows = audit_entries(filters.unit_ids, limit=101, offset=(page - 1) * 100, **filters.query())
+    return render_template("manager/audit.html", lines=audit_lines(rows[:100], filters.viewer_unit_id),
+                           more=len(rows) > 100, page=page, filters=filters, actions=action_choices(),
                            is_admin=has_permission(current_user, "admin"))
 
+
+@bp.route("/audit.csv")
+@require("audit.view")
+def audit_csv():
+    """The filtered audit log as CSV (``reports.csvfile``: UTF-8 with BOM, ``;`` by default,
+    headers in the reader's language; ``?format=codes`` for the stored codes and raw JSON),
+    newest first, at most ``audit_log.CSV_MAX_ROWS`` rows."""
+    filters = audit_filters(current_user)
+    sep, fmt = csv_options()
+    rows = audit_entries(filters.unit_ids, limit=CSV_MAX_ROWS, **filters.query())
+    header, body = audit_csv_table(audit_lines(rows, filters.viewer_unit_id), fmt)
+    name = "-".join(["audit", *(v for v in (filters.unit_code or (
+        counter_unit(current_user).code if filters.viewer_unit_id else "all"),
+        filters.day.isoformat() if filters.day else "") if v)])
+    return csv_response(f"{name}.csv", header, body, sep)

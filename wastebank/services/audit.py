@@ -4,6 +4,9 @@ One row per change to members, cards, prices, users and settings, and per money 
 movement, written in the same transaction as the change (so a rolled-back operation leaves no
 audit row, and a committed one always has its row). Append-only: the database refuses UPDATE
 and DELETE of ``audit_log`` (migration 0002 triggers).
+
+Every action written here has its label in ``ACTION_LABELS`` (the one table the audit screen,
+its CSV and tests/test_audit_log.py read; docs/audit-log.md). A new action needs a label there.
 """
 from __future__ import annotations
 
@@ -11,12 +14,54 @@ import json
 from datetime import date, datetime
 
 from flask import has_request_context, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import AuditLog
+from ..timeutil import local_day_bounds
 
 MAX_DEVICE = 300
+
+#: Every action the code writes → its label for people (Indonesian and English). The audit
+#: screen shows the label, filters by the code, and falls back to the code for an unknown one.
+ACTION_LABELS = {
+    "deposit.record": _l("Deposit recorded"),
+    "void.deposit": _l("Deposit voided"),
+    "withdrawal.request": _l("Withdrawal requested (awaiting approval)"),
+    "withdrawal.approve": _l("Withdrawal approved"),
+    "withdrawal.reject": _l("Withdrawal rejected"),
+    "withdrawal.pay": _l("Withdrawal paid"),
+    "void.withdrawal": _l("Withdrawal voided"),
+    "member.create": _l("Member registered"),
+    "member.update": _l("Member details changed"),
+    "member.deactivate": _l("Member deactivated"),
+    "member.reactivate": _l("Member reactivated"),
+    "member.pin_set": _l("Self-service PIN set"),
+    "member.pin_clear": _l("Self-service PIN removed"),
+    "member.import": _l("Member list imported"),
+    "member.renumber": _l("Member number changed"),
+    "card.issue": _l("Member card issued"),
+    "card.revoke": _l("Member card revoked"),
+    "price.set": _l("Price set"),
+    "stock.adjust": _l("Stock adjusted"),
+    "offtaker.create": _l("Off-taker registered"),
+    "sale.record": _l("Sale recorded"),
+    "day.close": _l("Day closed"),
+    "day.reopen": _l("Closed day reopened"),
+    "unit.require_pin": _l("Self-service PIN setting changed"),
+    "user.create": _l("User account created"),
+    "user.deactivate": _l("User account deactivated"),
+    "token.revoke": _l("Access token revoked"),
+    "collaborator.create": _l("Collaborator registered"),
+    "sponsorship.create": _l("Sponsorship added"),
+}
+
+
+def action_label(action: str) -> str:
+    """The label of ``action`` in the current locale (the code itself when it has none)."""
+    label = ACTION_LABELS.get(action)
+    return str(label) if label is not None else action
 
 
 def current_device() -> str:
@@ -52,12 +97,24 @@ def audit(action: str, *, unit_id: int | None, user_id: int | None, object_type:
 
 
 def audit_entries(unit_ids: list[int] | None, *, limit: int = 200, offset: int = 0,
-                  action_prefix: str = "") -> list[AuditLog]:
+                  action_prefix: str = "", action: str = "", user_id: int | None = None,
+                  day: date | None = None) -> list[AuditLog]:
     """Audit rows newest first, limited to ``unit_ids`` (None = every unit and rows without a
-    unit, for admins). ``action_prefix`` filters on the action (``"sale"`` → ``sale.*``)."""
+    unit, for admins). ``action`` filters on one action code exactly, ``action_prefix`` on a
+    family (``"sale"`` → ``sale.*``); ``user_id`` on who did it; ``day`` on the local calendar
+    day (``Asia/Jakarta``) of ``created_at``."""
     stmt = select(AuditLog).order_by(AuditLog.created_at.desc(), AuditLog.id.desc())
     if unit_ids is not None:
         stmt = stmt.where(AuditLog.unit_id.in_(unit_ids))
+    if action:
+        stmt = stmt.where(AuditLog.action == action)
     if action_prefix:
-        stmt = stmt.where(AuditLog.action.like(f"{action_prefix}%"))
+        # LIKE wildcards in the typed text are literal: "sale_%" must not match "sale.record".
+        escaped = action_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(AuditLog.action.like(f"{escaped}%", escape="\\"))
+    if user_id is not None:
+        stmt = stmt.where(AuditLog.user_id == user_id)
+    if day is not None:
+        start, end = local_day_bounds(day)
+        stmt = stmt.where(AuditLog.created_at >= start, AuditLog.created_at < end)
     return list(db.session.scalars(stmt.limit(limit).offset(offset)))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -204,7 +205,7 @@ def quote_sale(unit: Unit, offtaker: Offtaker, lines: list[SaleLineInput], payme
         if weighed > on_hand:
             raise InsufficientStock(
                 _l("Not enough %(category)s in stock: %(on_hand)s on hand, %(qty)s weighed.",
-                   category=category.code, on_hand=format_quantity(on_hand, category.unit),
+                   category=category.name(get_locale()), on_hand=format_quantity(on_hand, category.unit),
                    qty=format_quantity(weighed, category.unit)), field="quantity")
         cost = cost_of(weighed, on_hand, value)
         shrinkage = cost_of(weighed - accepted, on_hand, value) if weighed > accepted else 0
