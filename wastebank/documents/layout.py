@@ -40,7 +40,8 @@ MIN_FONT_SIZE = 5.5
 _TEXT_WORD_CAP = 0.35
 
 # "Rp 5.651.615", "-Rp 500", "6.259,88 kg", "12 L", "3 pcs", "2,5 %", "Rp 3.250/kg".
-_AMOUNT_SPACE = re.compile(r"(?<=\bRp) (?=[0-9])|(?<=[0-9]) (?=(?:kg|L|pcs|%|mL|g)\b)")
+# "≥ 4" too: a threshold reads as one thing.
+_AMOUNT_SPACE = re.compile(r"(?<=\bRp) (?=[0-9])|(?<=[0-9]) (?=(?:kg|L|pcs|%|mL|g)\b)|(?<=[≥≤<>]) (?=[0-9])")
 
 
 def nobreak(text: str) -> str:
@@ -68,6 +69,9 @@ def fit_columns(header: Sequence[str], rows: Sequence[Sequence[str]], available:
     """
     register_fonts()
     n = len(header)
+    # Measure what will print: the non-breaking spaces bind "Rp 5.651.615" into one word.
+    header = [nobreak(str(h)) for h in header]
+    rows = [[nobreak(str(c)) for c in row] for row in rows]
     weights = list(weights or [1.0] * n)
     numeric = set(numeric)
 
@@ -94,13 +98,15 @@ def fit_columns(header: Sequence[str], rows: Sequence[Sequence[str]], available:
     total = sum(minimum)
     if total > available:
         return [m * available / total for m in minimum], at
-    # The spare width goes first to text columns whose cells would otherwise wrap (up to their
-    # longest cell, capped), then by the weights.
+    # The spare width goes first where it saves lines: a header on at most two lines, a text
+    # column's longest cell on one (capped); what is left is shared by the weights.
     desired = [m for m in minimum]
     for i in range(n):
+        head = stringWidth(header[i], bold, at)
+        desired[i] = max(desired[i], head / 2 + padding + 0.5 if head > minimum[i] else 0.0)
         if i not in numeric:
             longest = max([stringWidth(str(row[i]) if i < len(row) else "", font, at) for row in rows] or [0.0])
-            desired[i] = max(minimum[i], min(longest + padding + 0.5, available * _TEXT_WORD_CAP))
+            desired[i] = max(desired[i], min(longest + padding + 0.5, available * _TEXT_WORD_CAP))
     spare = available - total
     wish = sum(d - m for d, m in zip(desired, minimum))
     widths = list(minimum)
