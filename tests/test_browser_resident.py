@@ -54,3 +54,48 @@ def test_resident_page_fits_and_shows_what_was_brought(browser, resident):
         problems += [f"{width}x{height}: {el}" for el in result["small"]]
         context.close()
     assert problems == []
+
+
+@pytest.fixture
+def late_month(net, request):
+    """November 2025 at RW05 with an offline capture of 30 Nov 23:40 posted on 2 Dec."""
+    a = net.unit_a
+    for i, m in enumerate(net.members_a):
+        deposit(a, m, [("PET-CLEAN", "1,5"), ("CARDBOARD", "3")], at(2025, 11, 10 + i))
+    deposit(a, net.members_a[0], [("PET-CLEAN", "2,5"), ("CARDBOARD", "4")], at(2025, 12, 2, 8, 0),
+            recorded_at=at(2025, 11, 30, 23, 40))
+    db.session.commit()
+    return request.getfixturevalue("live_server")
+
+
+def test_statement_and_unit_report_downloads_fit(browser, late_month):
+    """The CSV choices beside the PDF and the unit report's late postings fit both tablet sizes."""
+    from .factories import PASSWORD
+
+    problems = []
+    for width, height in SIZES[:2]:
+        for user, url, name in (("agg", "/statements?month=2025-11", "statement"),
+                                ("mgr_a", "/reports/unit?month=2025-11&day=2025-11-30", "unit-report")):
+            context = browser.new_context(base_url=late_month, locale="id-ID", timezone_id="Asia/Jakarta",
+                                          viewport={"width": width, "height": height}, has_touch=True,
+                                          service_workers="block")
+            page = context.new_page()
+            page.goto("/login")
+            page.fill("#username", user)
+            page.fill("#password", PASSWORD)
+            page.click("main button[type=submit]")
+            page.wait_for_load_state()
+            page.goto(url)
+            text = page.inner_text("main")
+            if name == "statement":
+                assert "CSV untuk Excel (;)" in text and "CSV, pemisah koma" in text
+            else:
+                assert "dicatat 30/11 23:40, dibukukan 02/12" in text
+            page.screenshot(path=str(ARTIFACTS / f"months-{name}-{width}x{height}.png"), full_page=True)
+            result = page.evaluate(CHECK)
+            if result["scroll"] > result["width"]:
+                problems.append(f"{name} {width}x{height}: {result['scroll']} px wide")
+            problems += [f"{name} {width}x{height}: {el}" for el in result["small"]
+                         if "CSV" in el["text"] or el["id"] == "late-postings"]
+            context.close()
+    assert problems == []
