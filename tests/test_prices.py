@@ -287,3 +287,36 @@ def test_cli_goes_through_the_same_rules(net, app):
     audit = db.session.scalars(select(AuditLog).where(AuditLog.action == "price.set")
                                .order_by(AuditLog.id.desc())).first()
     assert audit.device == "cli" and json.loads(audit.details)["previous_buy_price_idr"] == 3250
+
+
+def test_a_future_price_set_on_the_screen_waits_for_its_day_at_the_counter(net, client, login, tokens):
+    login("mgr_a")
+    page = client.get("/manager/prices").get_data(as_text=True)
+    monday = local_today() + timedelta(days=2)
+    saved = client.post("/manager/prices", data=_bulk_data(page, effective_from=monday.isoformat(),
+                                                            **{"buy-PET-CLEAN": "3.900"}))
+    assert saved.status_code == 302
+    listed = client.get("/manager/prices").get_data(as_text=True)
+    row = re.search(r'<tr id="price-PET-CLEAN">.*?</tr>\s*<tr class="upcoming">(.*?)</tr>', listed, re.S).group(1)
+    assert monday.strftime("%d-%m-%Y") in row and "Rp 3.900" in row
+    # Today the counter still pays Rp 3.250: the deposit page's tile, the snapshot, a deposit.
+    deposit_page = client.get(f"/counter/member/{net.members_a[0].member_no}/deposit").get_data(as_text=True)
+    tile = re.search(r'data-code="PET-CLEAN">(.*?)</button>', deposit_page, re.S).group(1)
+    assert "Rp 3.250/kg" in tile
+    snap = client.get("/api/v1/counter/snapshot", headers=bearer(tokens["op_a"])).get_json()
+    assert next(p for p in snap["prices"] if p["category"] == "PET-CLEAN")["buy_price_idr"] == 3250
+    upcoming = next(p for p in snap["upcoming_prices"] if p["category"] == "PET-CLEAN")
+    assert (upcoming["buy_price_idr"], upcoming["effective_from"]) == (3900, monday.isoformat())
+    made = client.post("/api/v1/deposits", json={"member": net.members_a[0].member_no,
+                                                 "lines": [{"category": "PET-CLEAN", "quantity": "2"}]},
+                       headers={**bearer(tokens["op_a"]), "Idempotency-Key": "price-future-01"})
+    assert made.get_json()["total_idr"] == 6500
+    # On that day (an offline capture from Monday morning) it pays Rp 3.900.
+    captured = datetime.combine(monday, time(8, 30), tzinfo=local_zone())
+    with clock_at(captured + timedelta(hours=1)):
+        later = client.post("/api/v1/deposits", json={"member": net.members_a[0].member_no,
+                                                      "lines": [{"category": "PET-CLEAN", "quantity": "2"}],
+                                                      "recorded_at": captured.isoformat()},
+                            headers={**bearer(tokens["op_a"]), "Idempotency-Key": "price-future-02"})
+    assert later.status_code == 201, later.get_json()
+    assert later.get_json()["total_idr"] == 7800
