@@ -136,3 +136,18 @@ def test_resident_page_and_its_pdf(late, client):
     assert late["receipt"] in nov and "Rp 16.125" in nov
     dec = _flat(client.get(f"/c/{late['token']}/statement.pdf?start=2025-12-01&end=2025-12-31").data)
     assert late["receipt"] not in dec
+
+
+def test_void_shows_its_lines_negated_and_leaves_the_total(late, net):
+    from wastebank.reports.members import member_diverted, member_movements
+
+    from .report_helpers import void
+
+    siti = late["siti"]
+    assert member_diverted(siti) == {"kg": 3000 + 6500 + 1000, "L": 0, "pcs": 0}
+    void(late["offline"], at(2025, 12, 6), net.users["mgr_a"])
+    db.session.commit()
+    assert member_diverted(siti)["kg"] == 4000
+    latest = member_movements(siti, 2, with_lines=True)[0]
+    assert latest.amount_idr == -LATE_VALUE
+    assert [(line.code, line.quantity_milli) for line in latest.lines] == [("PET-CLEAN", -2500), ("CARDBOARD", -4000)]
