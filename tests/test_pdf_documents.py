@@ -165,3 +165,27 @@ def test_receipt_pdf_reads_whole(big, client, login):
         assert body.status_code == 200
         render_png(body.data, f"receipt-{size}")
         assert_reads_whole(body.data, ["Nasabah", "Petugas"], ["Rp 1.625.000", "Rp 3.250/kg"])
+
+
+def test_every_pdf_reads_whole_in_english(big, client, login):
+    """The same rules with the English labels and figures (``Rp 20,377,110``, ``6,269.88 kg``)."""
+    members, sale = big
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    login("agg")
+    pdf = client.get("/statements/aggregator/JKT/2025-01.pdf").data
+    render_png(pdf, "statement-en")
+    assert_reads_whole(pdf, ["Unit", "Members", "New", "Active (≥ 4 deposits)", "Deposits", "Deposit value", "Fees",
+                             "Withdrawals", "Savings owed at month end", "Sales", "Trading margin", "Stock at cost"],
+                       ["6,269.88 kg", "Rp 20,377,110", "Rp 20,699,610"])
+    with client.session_transaction() as session:
+        session.clear()
+        session["lang"] = "en"
+    login("mgr_a")
+    pdf = client.get(f"/members/{members[0].member_no}/statement.pdf?start=2025-01-01&end=2025-01-31").data
+    assert_reads_whole(pdf, ["Date", "Description", "Receipt no.", "In", "Out", "Balance"], ["Rp 20,355,860"])
+    pdf = client.get(f"/manager/sales/{sale['sale_no']}.pdf").data
+    render_png(pdf, "sale-note-en")
+    text = assert_reads_whole(pdf, ["Category", "Weighed", "Accepted", "Difference", "Price", "Amount"],
+                              ["1,250.5 kg", "Rp 5,580,000"])
+    assert "Chair" in text and "Treasurer" in text and "Jakarta Pusat, January 28, 2025" in text

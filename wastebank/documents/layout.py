@@ -144,7 +144,9 @@ def signature_block(place_date: str, signers: Sequence[tuple[str, str]], width: 
     gap = 6 * mm
     col = min(50 * mm, (width - gap * (n - 1)) / n)  # a few boxes sit at the right, not spread
     roles = [Paragraph(escape(role), base) for role, _name in signers]
-    names = [Paragraph(escape(name) if name else "(" + "." * 28 + ")", base) for _role, name in signers]
+    # A blank name is a dotted line to write it on, as long as the box allows.
+    dots = max(6, min(40, int((col - stringWidth("( )", FONT_REGULAR, size)) / stringWidth(".", FONT_REGULAR, size))))
+    names = [Paragraph(escape(name) if name else "(" + "." * dots + ")", base) for _role, name in signers]
     cells, widths = [[], [], []], []
     for i in range(n):
         if i:
