@@ -303,7 +303,7 @@ def impact_pdf(st: ImpactStatement, locale: str = "id") -> bytes:
                                       "privacy."),),))
         return render_impact(ImpactDocument(title, subtitle, (), (), (note,), footer=st.collaborator_name,
                                             page_label=_("Page")))
-    headline = ((_("Households served"), str(st.households)),
+    headline = ((_("Households served"), number_text(st.households, locale)),
                 (_("Weight diverted"), kg_text(st.weight_milli, locale)),
                 (_("CO₂e avoided"), kg_text(st.co2e_g, locale)),
                 (_("Returned to households"), format_idr(st.returned_idr or 0, locale)))
