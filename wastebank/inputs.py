@@ -52,6 +52,9 @@ def bad_day_message():
 # --- text -------------------------------------------------------------------------------------
 
 _LINE_BREAKS = re.compile(r"\r\n?")
+#: No field of any form takes more (the longest, a reopen reason, takes 2,000); the fields'
+#: own ``Length`` validators give the exact limit.
+MAX_FIELD_LENGTH = 10_000
 
 
 def text_problem(value: str, *, multiline: bool = False):
@@ -64,9 +67,12 @@ def text_problem(value: str, *, multiline: bool = False):
 
 def text_filter(value, *, multiline: bool = False):
     """WTForms filter: ``value`` unchanged (CR LF/CR → LF when ``multiline``), or ValueError
-    with the translated message when it breaks the text rule. Non-text data (None, dates) passes."""
+    with the translated message when it breaks the text rule or is longer than
+    ``MAX_FIELD_LENGTH``. Non-text data (None, dates) passes."""
     if not isinstance(value, str):
         return value
+    if len(value) > MAX_FIELD_LENGTH:  # before the per-character scan: a megabyte costs a second
+        raise ValueError(str(TOO_LONG))
     if multiline:
         value = _LINE_BREAKS.sub("\n", value)
     problem = text_problem(value, multiline=multiline)
