@@ -8,44 +8,42 @@ the rules (docs/prices.md) and the audit row are the same from the web and the c
 """
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import StringField
 from wtforms.validators import Length
 
 from ..auth.permissions import counter_unit, require
 from ..extensions import db
+from ..inputs import BaseForm, DayField
 from ..models import Unit, User, WasteCategory
 from ..money import format_idr
 from ..services.catalog import PriceChange, parse_prices, price_history, price_list, set_price, set_prices
 from ..services.errors import DomainError, ValidationFailed
 from ..services.transaction import run_in_transaction
-from ..timeutil import local_today, parse_day
+from ..timeutil import local_today
 from .views import bp
 
 
-class PriceForm(FlaskForm):
+class PriceForm(BaseForm):
     """One category's new price: buy and sell rupiah text (``"3.250"``) and the first day
-    (ISO date from the date input, default today)."""
+    (ISO date from the date input; empty = today)."""
 
     buy = StringField(_l("Buy price (paid to members)"), validators=[Length(max=30)])
     sell = StringField(_l("Sell price (expected from off-takers)"), validators=[Length(max=30)])
-    effective_from = StringField(_l("Applies from"), validators=[Length(max=10)])
+    effective_from = DayField(_l("Applies from"))
 
 
-class BulkPriceForm(FlaskForm):
+class BulkPriceForm(BaseForm):
     """The weekly update: one date for all rows. The rows travel as ``buy-<CODE>`` and
     ``sell-<CODE>`` fields with ``was-<CODE>`` holding what the form showed (``"3250:4500"``),
     so only rows the manager changed become new prices."""
 
-    effective_from = StringField(_l("Applies from"), validators=[Length(max=10)])
+    effective_from = DayField(_l("Applies from"))
 
 
 def _scope() -> tuple[Unit, list[Unit]]:
@@ -78,9 +76,11 @@ def _setters(prices) -> dict[int, str]:
     return {u.id: u.display_name for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
 
 
-def _day(text: str | None) -> date | None:
-    """The form's date: empty → today; a bad date → None."""
-    return local_today() if not (text or "").strip() else parse_day(text)
+def _day_text() -> str:
+    """What the date input shows: what was sent, or today's date on a fresh form."""
+    if request.method == "POST":
+        return (request.form.get("effective_from") or "").strip()[:10]
+    return local_today().isoformat()
 
 
 def _was(price) -> str:
@@ -99,7 +99,8 @@ def prices():
     general: list[str] = []
     values: dict[str, tuple[str, str]] = {}
     if request.method == "POST":
-        day = _day(form.effective_from.data)
+        valid = form.validate()
+        day = form.effective_from.data or local_today()
         changes: list[PriceChange] = []
         for row in rows:
             code = row.category.code
@@ -122,8 +123,8 @@ def prices():
             if (str(buy), str(sell)) == shown:
                 continue  # the same figures, typed differently ("3.250" for 3250)
             changes.append(PriceChange(row.category, buy, sell))
-        if not form.validate() or day is None:
-            general.append(_("Choose the day the new prices apply from."))
+        if not valid:
+            general += form.error_messages() or [_("Choose the day the new prices apply from.")]
         elif not errors:
             try:
                 written = run_in_transaction(lambda: set_prices(unit.id, changes, day, current_user.id))
@@ -141,12 +142,10 @@ def prices():
                 return redirect(url_for("manager.prices", **_unit_arg(unit)))
         if errors:
             general.insert(0, _("Nothing was saved. Correct the rows marked below."))
-    elif not form.effective_from.data:
-        form.effective_from.data = local_today().isoformat()
     all_prices = [r.current for r in rows] + [r.upcoming for r in rows]
     return render_template("manager/prices.html", unit=unit, units=units, rows=rows, form=form,
                            setters=_setters(all_prices), errors=errors, general=general, values=values,
-                           was=_was, unit_arg=_unit_arg(unit)), (422 if general else 200)
+                           was=_was, unit_arg=_unit_arg(unit), day_text=_day_text()), (422 if general else 200)
 
 
 @bp.route("/prices/<code>", methods=["GET", "POST"])
@@ -160,10 +159,10 @@ def price_category(code: str):
     form = PriceForm()
     errors: list[str] = []
     if request.method == "POST":
-        day = _day(form.effective_from.data)
-        if not form.validate() or day is None:
-            errors.append(_("Choose the day the new price applies from."))
+        if not form.validate():
+            errors += form.error_messages() or [_("Choose the day the new price applies from.")]
         else:
+            day = form.effective_from.data or local_today()
             try:
                 buy, sell = parse_prices(form.buy.data or "", form.sell.data or "")
                 price = run_in_transaction(lambda: set_price(unit.id, category, buy, sell, day, current_user.id))
@@ -179,12 +178,12 @@ def price_category(code: str):
     today = local_today()
     in_force = next((p for p in history if p.effective_from <= today), None)
     if request.method == "GET":
-        form.effective_from.data = today.isoformat()
         if in_force is not None:
             form.buy.data, form.sell.data = str(in_force.buy_price_idr), str(in_force.sell_price_idr)
     return render_template("manager/price_category.html", unit=unit, units=units, category=category, form=form,
                            history=history, in_force=in_force, today=today, setters=_setters(history),
-                           errors=errors, unit_arg=_unit_arg(unit)), (422 if errors else 200)
+                           errors=errors, unit_arg=_unit_arg(unit), day_text=_day_text()), \
+        (422 if errors else 200)
 
 
 def _idr(amount: int) -> str:
