@@ -273,17 +273,22 @@ class LedgerMachine(RuleBasedStateMachine):
         u.receipts[year] = u.receipts.get(year, 0) + 1
 
     def fingerprint(self):
-        """Everything a refused request must leave as it was."""
-        q = lambda sql: [tuple(r) for r in db.session.execute(text(sql))]
-        return (
-            q("SELECT count(*) FROM journal_entry"), q("SELECT count(*) FROM posting"),
-            q("SELECT unit_id, key, status_code FROM idempotency_record ORDER BY unit_id, key"),
-            q("SELECT count(*) FROM deposit"), q("SELECT count(*) FROM sale"),
-            q("SELECT id, status, receipt_no FROM withdrawal ORDER BY id"),
-            q("SELECT unit_id, business_date, expected_cash_idr FROM day_close ORDER BY unit_id, business_date"),
-            q("SELECT unit_id, year, last_no FROM receipt_counter ORDER BY unit_id, year"),
-            q("SELECT id, balance, held, quantity_milli FROM account ORDER BY id"),
-        )
+        """Everything a refused request must leave as it was, in one round trip: row counts and
+        id-weighted sums of every balance, hold, quantity, status and counter."""
+        return tuple(db.session.execute(text("""SELECT
+            (SELECT count(*) FROM journal_entry), (SELECT count(*) FROM posting),
+            (SELECT count(*) FROM idempotency_record), (SELECT count(*) FROM deposit),
+            (SELECT count(*) FROM sale), (SELECT count(*) FROM audit_log), (SELECT count(*) FROM member),
+            (SELECT count(*) FROM withdrawal),
+            (SELECT coalesce(sum(id * CASE status WHEN 'pending' THEN 1 WHEN 'approved' THEN 2
+                                                  WHEN 'paid' THEN 3 ELSE 4 END), 0) FROM withdrawal),
+            (SELECT count(*) FROM withdrawal WHERE void_entry_id IS NOT NULL),
+            (SELECT count(*) FROM deposit WHERE void_entry_id IS NOT NULL),
+            (SELECT count(*) FROM day_close), (SELECT coalesce(sum(expected_cash_idr), 0) FROM day_close),
+            (SELECT coalesce(sum(last_no * (unit_id * 10000 + year)), 0) FROM receipt_counter),
+            (SELECT coalesce(sum(id * balance), 0) FROM account), (SELECT coalesce(sum(id * held), 0) FROM account),
+            (SELECT coalesce(sum(id * quantity_milli), 0) FROM account), (SELECT count(*) FROM account)
+        """)).one())
 
     def attempt(self, name: str, operation):
         """Run ``operation`` as one transaction at the machine's clock. Returns (result, None)
@@ -808,25 +813,32 @@ class LedgerMachine(RuleBasedStateMachine):
                 db.session.commit()
 
     def _check(self):
-        q = lambda sql, **p: [tuple(r) for r in db.session.execute(text(sql), p)]
+        q = lambda sql: [tuple(r) for r in db.session.execute(text(sql))]
         report = verify_ledger()
         assert report.ok, report.faults
-        # I1: every entry balances and has two postings or more.
-        assert q("SELECT entry_id FROM posting GROUP BY entry_id HAVING sum(amount) <> 0 OR count(*) < 2") == []
-        # I3: cached balances (signed by the normal side) and quantities equal their postings.
-        assert q("""SELECT a.id FROM account a LEFT JOIN posting p ON p.account_id = a.id
-                    GROUP BY a.id, a.balance, a.quantity_milli, a.normal_side
-                    HAVING a.balance <> CASE WHEN a.normal_side = 'D' THEN coalesce(sum(p.amount), 0)
-                                             ELSE -coalesce(sum(p.amount), 0) END
-                        OR a.quantity_milli <> coalesce(sum(p.quantity_milli), 0)""") == []
-        # I2: savings never below zero nor below what is held; holds are the approved withdrawals.
-        assert q("SELECT id FROM account WHERE kind = 'member_savings' AND (balance < 0 OR held < 0 OR balance < held)") == []
-        assert q("""SELECT a.id FROM account a WHERE a.kind = 'member_savings' AND a.held <> coalesce(
-                      (SELECT sum(w.amount_idr) FROM withdrawal w WHERE w.member_id = a.member_id
-                       AND w.status = 'approved'), 0)""") == []
-        # Stock never below zero, in quantity or in value.
-        assert q("SELECT id, key, quantity_milli, balance FROM account WHERE kind = 'stock' "
-                 "AND (quantity_milli < 0 OR balance < 0)") == []
+        # Direct SQL, in one statement: each part lists what breaks its invariant.
+        assert q("""
+            -- I1: every entry balances and has two postings or more.
+            SELECT 'unbalanced entry', entry_id FROM posting GROUP BY entry_id
+              HAVING sum(amount) <> 0 OR count(*) < 2
+            UNION ALL
+            -- I3: cached balances (signed by the normal side) and quantities equal their postings.
+            SELECT 'cached balance', a.id FROM account a LEFT JOIN posting p ON p.account_id = a.id
+              GROUP BY a.id, a.balance, a.quantity_milli, a.normal_side
+              HAVING a.balance <> CASE WHEN a.normal_side = 'D' THEN coalesce(sum(p.amount), 0)
+                                       ELSE -coalesce(sum(p.amount), 0) END
+                  OR a.quantity_milli <> coalesce(sum(p.quantity_milli), 0)
+            UNION ALL
+            -- I2: savings never below zero nor below what is held.
+            SELECT 'savings', id FROM account WHERE kind = 'member_savings' AND (balance < 0 OR held < 0 OR balance < held)
+            UNION ALL
+            -- Holds are exactly the approved, unpaid withdrawals.
+            SELECT 'hold', a.id FROM account a WHERE a.kind = 'member_savings' AND a.held <> coalesce(
+              (SELECT sum(w.amount_idr) FROM withdrawal w WHERE w.member_id = a.member_id AND w.status = 'approved'), 0)
+            UNION ALL
+            -- Stock never below zero, in quantity or in value at cost.
+            SELECT 'stock', id FROM account WHERE kind = 'stock' AND (quantity_milli < 0 OR balance < 0)
+            """) == []
         # Receipt numbers: gapless per unit and local year, and the counter agrees.
         numbers: dict[tuple[int, int], list[int]] = {}
         for unit_id, no in q("SELECT unit_id, receipt_no FROM deposit UNION ALL "
@@ -842,23 +854,32 @@ class LedgerMachine(RuleBasedStateMachine):
             assert {y: n for (uid, y), n in counters.items() if uid == u.id and n} == \
                 {y: n for y, n in u.receipts.items() if n}
         # The model: savings, holds, stock and cash.
-        savings = {m: (b, h) for m, b, h in q("SELECT member_id, balance, held FROM account WHERE kind = 'member_savings'")}
-        assert savings == {m: (self.savings[m], self.held[m]) for m in self.savings}
+        accounts = q("SELECT unit_id, kind, key, member_id, category_id, balance, held, quantity_milli FROM account")
+        assert {m: (b, h) for _, kind, _, m, _, b, h, _ in accounts if kind == "member_savings"} == \
+            {m: (self.savings[m], self.held[m]) for m in self.savings}
         for u in self.units:
-            stock = {c: qm for c, qm in q("SELECT category_id, quantity_milli FROM account WHERE unit_id = :u "
-                                          "AND kind = 'stock'", u=u.id) if c in u.stock}
-            assert stock == u.stock
-            cash = q("SELECT balance FROM account WHERE unit_id = :u AND key = 'cash'", u=u.id)[0][0]
-            assert cash == sum(a for _, a in u.cash_moves)
-            # Closed days: the close's figures and every posting up to the day's end, unchanged.
-            closes = {d if isinstance(d, date) else date.fromisoformat(str(d)): (e, c) for d, e, c in q(
-                "SELECT business_date, expected_cash_idr, counted_cash_idr FROM day_close WHERE unit_id = :u", u=u.id)}
-            assert closes == {d: (s.expected, s.counted) for d, s in u.closes.items()}
-            for day, snap in u.closes.items():
-                assert self._postings_until(u, local_day_bounds(day)[1]) == snap.postings, f"closed day {day} changed"
+            assert {c: qm for uid, kind, _, _, c, _, _, qm in accounts
+                    if uid == u.id and kind == "stock" and c in u.stock} == u.stock
+            assert [b for uid, _, key, _, _, b, _, _ in accounts if uid == u.id and key == "cash"] == \
+                [sum(a for _, a in u.cash_moves)]
+        # Closed days: the close's figures and every posting up to the day's end, unchanged.
+        closes = {(uid, d if isinstance(d, date) else date.fromisoformat(str(d))): (e, c) for uid, d, e, c in q(
+            "SELECT unit_id, business_date, expected_cash_idr, counted_cash_idr FROM day_close")}
+        assert closes == {(u.id, d): (s.expected, s.counted) for u in self.units for d, s in u.closes.items()}
+        if closes:
+            ends = {(u.id, d): local_day_bounds(d)[1] for u in self.units for d in u.closes}
+            rows = db.session.execute(
+                select(Posting.id, Posting.entry_id, Posting.account_id, Posting.amount, Posting.quantity_milli,
+                       JournalEntry.unit_id, JournalEntry.posted_at)
+                .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+                .where(JournalEntry.posted_at < max(ends.values())).order_by(Posting.id)).all()
+            for (unit_id, day), end in ends.items():
+                u = next(m for m in self.units if m.id == unit_id)
+                assert [tuple(r[:5]) for r in rows if r[5] == unit_id and r[6] < end] == u.closes[day].postings, \
+                    f"closed day {day} of unit {unit_id} changed"
         # Every stored answer is still the first answer, and nothing else was stored.
-        records = {(r.unit_id, r.key): (r.status_code, json.loads(r.response_body))
-                   for r in db.session.scalars(select(IdempotencyRecord))}
+        records = {(unit_id, key): (status, json.loads(body)) for unit_id, key, status, body in q(
+            "SELECT unit_id, key, status_code, response_body FROM idempotency_record")}
         assert records == {k: (s.status, s.body) for k, s in self.stored.items()}
 
 
