@@ -26,7 +26,7 @@ from wastebank.services.withdrawals import WithdrawalInput, record_withdrawal
 
 from .factories import PASSWORD
 from .test_browser import ARTIFACTS, browser, sync_api  # noqa: F401  (browser is a fixture)
-from .test_browser_screens import CHECK
+from .test_browser_screens import _check as check_page
 
 pytestmark = pytest.mark.browser
 expect = sync_api.expect
@@ -66,15 +66,7 @@ def manager_data(net):
 
 
 def _check(page, name: str, width: int, height: int) -> list[str]:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"manager-{name}-{width}x{height}.png"), full_page=True)
-    result = page.evaluate(CHECK)
-    problems = []
-    if result["scroll"] > result["width"]:
-        problems.append(f"{name} at {width}x{height}: page {result['scroll']} px wide")
-    for element in result["small"]:
-        problems.append(f"{name} at {width}x{height}: small target {element}")
-    return problems
+    return check_page(page, name, width, height, prefix="manager")
 
 
 def _context(browser, live_server, width, height):

@@ -42,9 +42,11 @@ CHECK = """() => {
 }"""
 
 
-def _check(page, name: str, width: int, height: int) -> list:
+def _check(page, name: str, width: int, height: int, prefix: str = "counter") -> list:
+    """Screenshot ``test-artifacts/<prefix>-<name>-<w>x<h>.png`` and the problems: the page
+    scrolling sideways, interactive elements under 44×44 px."""
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"counter-{name}-{width}x{height}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"{prefix}-{name}-{width}x{height}.png"), full_page=True)
     result = page.evaluate(CHECK)
     problems = []
     if result["scroll"] > result["width"]:
