@@ -5,6 +5,7 @@ sends the same kinds of values to every field of every route.
 """
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -301,3 +302,30 @@ def test_bad_days_never_reach_the_time_zone_arithmetic():
     assert parse_day("0001-01-01") is None and parse_day("9999-12-31") is None
     assert parse_day(MIN_DAY.isoformat()) == MIN_DAY == date(1970, 1, 1)
     local_day_bounds(MAX_DAY)  # the last day the app accepts still converts
+
+
+# --- path segments: every <arg> of every route --------------------------------------------------
+
+
+@pytest.mark.parametrize("segment", ["%00", "9223372036854775808", "%E2%80%AEx", "-5", "%C2%B2"])
+def test_every_path_argument_refuses_hostile_segments_without_a_5xx(net, client, login, app, segment):
+    """Each ``<arg>`` of each HTML route replaced by ``segment`` (``<int:…>`` stops at 2^63−1:
+    ``inputs.BigIntConverter``): 4xx, nothing written."""
+    login("admin")
+    page = client.get("/password").get_data(as_text=True)
+    token = csrf_token(page)
+    before = _counts()
+    tried = 0
+    for rule in app.url_map.iter_rules():
+        if not rule.arguments or rule.rule.startswith("/api/") or rule.endpoint == "static":
+            continue
+        url = rule.rule
+        for arg in rule.arguments:
+            url = re.sub(r"<(?:[^:<>]+:)?" + arg + r">", segment, url)
+        for method in ("GET", "POST"):
+            if method in rule.methods:
+                response = client.open(url, method=method, data={"csrf_token": token} if method == "POST" else None)
+                tried += 1
+                assert response.status_code < 500, (method, url, response.status_code)
+    assert tried > 20
+    assert _counts() == before

@@ -24,6 +24,7 @@ from datetime import date
 from flask import abort, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.routing import IntegerConverter, UnicodeConverter, ValidationError
 from wtforms import BooleanField, Form, StringField, TextAreaField
 from wtforms.fields.choices import SelectFieldBase
 from wtforms.meta import DefaultMeta
@@ -268,3 +269,26 @@ def day_arg(name: str, default: date | None = None, *, source=None) -> date | No
     if day is None:
         refuse(bad_day_message())
     return day
+
+
+# --- path segments ----------------------------------------------------------------------------
+
+
+class BigIntConverter(IntegerConverter):
+    """The URL map's ``<int:…>``: Werkzeug's, bounded to a BIGINT, so that an id past 2^63−1
+    is a 404 (no such record) instead of an overflow in the database driver."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", BIGINT_MAX)
+        super().__init__(map, *args, **kwargs)
+
+
+class TextSegmentConverter(UnicodeConverter):
+    """The URL map's default ``<arg>``: Werkzeug's, refusing a segment that breaks the text rule
+    (NUL, zero-width, RTL override…), so that the route does not match (404) and such a value
+    never reaches a query (PostgreSQL refuses NUL in text)."""
+
+    def to_python(self, value: str) -> str:
+        if has_bad_characters(value):
+            raise ValidationError()
+        return value

@@ -393,7 +393,7 @@ def receipt_pdf(receipt_no: str):
 @bp.route("/r/<receipt_no>/<code>")
 def verify_receipt(receipt_no: str, code: str):
     """Public check of a printed receipt's QR: number, date, total and status; no names."""
-    if not hmac.compare_digest(code, verification_code(receipt_no)):
+    if not hmac.compare_digest(code.encode(), verification_code(receipt_no).encode()):  # any text, no TypeError
         abort(404)
     found = db.session.scalar(select(Deposit).where(Deposit.receipt_no == receipt_no))
     if found is None:

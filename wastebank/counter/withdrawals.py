@@ -364,7 +364,7 @@ def verify_withdrawal(receipt_no: str, code: str):
     """Public check of a withdrawal receipt's QR: number, date, amount and status; no names."""
     import hmac
 
-    if not hmac.compare_digest(code, verification_code(receipt_no)):
+    if not hmac.compare_digest(code.encode(), verification_code(receipt_no).encode()):  # any text, no TypeError
         abort(404)
     found = db.session.scalar(select(Withdrawal).where(Withdrawal.receipt_no == receipt_no))
     if found is None:
