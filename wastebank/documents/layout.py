@@ -133,10 +133,12 @@ def letterhead(name: str, lines: Sequence[str], width: float, *, size: float = 9
 
 
 def signature_block(place_date: str, signers: Sequence[tuple[str, str]], width: float, *,
-                    size: float = 8.5, room: float = 16 * mm) -> Flowable:
+                    size: float = 8.5, room: float = 16 * mm, loose: bool = False):
     """``place_date`` (e.g. ``"Jakarta Selatan, 2 Desember 2026"``) right-aligned, then one box
     per signer ``(role, name)`` side by side: role, ``room`` to sign, a line, the name (a
-    dotted blank when ``name`` is ""). Kept together on one page."""
+    dotted blank when ``name`` is ""). Kept together on one page; ``loose``: the plain list of
+    flowables instead, to put in a table cell (a last row of a table that repeats its header,
+    so the block never lands on a page of its own without it)."""
     register_fonts()
     base = ParagraphStyle("sig", fontName=FONT_REGULAR, fontSize=size, leading=size * 1.25)
     right = ParagraphStyle("sig-r", parent=base, alignment=TA_RIGHT)
@@ -164,4 +166,5 @@ def signature_block(place_date: str, signers: Sequence[tuple[str, str]], width: 
         c = i * 2
         style.append(("LINEBELOW", (c, 1), (c, 1), 0.6, colors.black))
     table.setStyle(TableStyle(style))
-    return KeepTogether([Spacer(1, 6 * mm), Paragraph(escape(place_date), right), Spacer(1, 2 * mm), table])
+    flowables = [Spacer(1, 6 * mm), Paragraph(escape(place_date), right), Spacer(1, 2 * mm), table]
+    return flowables if loose else KeepTogether(flowables)

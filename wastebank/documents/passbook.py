@@ -147,20 +147,33 @@ def render_statement(data: StatementData) -> bytes:
                            p(row.money_out, cell_right), p(row.balance, cell_right)])
     if not data.rows:
         table_rows.append([p(""), p(labels.no_movements, cell), p(""), p(""), p(""), p("")])
-    table_rows.append([p(""), p(labels.closing, cell_bold), p(""), p(""), p(""), p(data.closing, cell_right_bold)])
+    closing = [p(""), p(labels.closing, cell_bold), p(""), p(""), p(""), p(data.closing, cell_right_bold)]
+    signed = bool(data.signers)
+    if signed:
+        # The closing balance and the signature block make the table's last row (one cell
+        # across): a row never splits, so on a new page they come together under the
+        # repeated header row, never the signatures alone.
+        inner = Table([closing], colWidths=widths, style=[
+            ("LINEABOVE", (0, 0), (-1, 0), 0.8, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3)])
+        table_rows.append([[inner, *signature_block(data.place_date, data.signers, width, loose=True)],
+                           "", "", "", "", ""])
+    else:
+        table_rows.append(closing)
     table = Table(table_rows, repeatRows=1, colWidths=widths)
     table.setStyle(TableStyle([
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e3f5ea")),
         ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.HexColor("#125a31")),
         ("LINEBELOW", (0, 1), (-1, -2), 0.25, colors.HexColor("#d5ddd8")),
-        ("LINEABOVE", (0, -1), (-1, -1), 0.8, colors.black),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), 3),
         ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        *([("SPAN", (0, -1), (-1, -1)), ("LEFTPADDING", (0, -1), (-1, -1), 0),
+           ("RIGHTPADDING", (0, -1), (-1, -1), 0), ("TOPPADDING", (0, -1), (-1, -1), 0),
+           ("ALIGN", (0, -1), (-1, -1), "RIGHT")] if signed else
+          [("LINEABOVE", (0, -1), (-1, -1), 0.8, colors.black)]),
     ]))
     story.append(table)
-    if data.signers:
-        story.append(signature_block(data.place_date, data.signers, width))
 
     def footer(canvas, doc):
         canvas.saveState()
