@@ -15,7 +15,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A5
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from .fonts import FONT_BOLD, FONT_REGULAR, register_fonts
 from .layout import fit_columns, letterhead, nobreak, signature_block
@@ -112,11 +112,13 @@ def render_sale_note(data: SaleNoteData) -> bytes:
                     for i, (k, v) in enumerate(data.totals)], colWidths=[0.7 * width, 0.3 * width])
     totals.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2),
                                 ("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))
-    story += [Spacer(1, 2 * mm), totals]
+    # Totals, note and signatures stay on one page: signatures never stand alone.
+    closing = [Spacer(1, 2 * mm), totals]
     if data.note:
-        story += [Spacer(1, 3 * mm), _p(data.note, small)]
+        closing += [Spacer(1, 3 * mm), _p(data.note, small)]
     if data.signatures:
         signers = [(s, "") if isinstance(s, str) else tuple(s) for s in data.signatures]
-        story.append(signature_block(data.place_date, signers, width, size=7.5))
+        closing += signature_block(data.place_date, signers, width, size=7.5, loose=True)
+    story.append(KeepTogether(closing))
     doc.build(story)
     return buf.getvalue()
