@@ -48,7 +48,14 @@ def test_withdrawals_racing_the_close_never_land_behind_the_count(app, net, live
     def manager() -> None:
         with app.app_context():
             start.wait()
-            time.sleep(0.15)  # tellers are mid-flight
+            # Tellers are mid-flight: close once the first withdrawals are paid (a fixed sleep
+            # lost the race on a loaded machine: the close came before any, or after all).
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                with lock:
+                    if statuses.count(201) >= 4:
+                        break
+                time.sleep(0.005)
             run_in_transaction(lambda: close_day(db.session.get(Unit, unit_id), local_today(), "0",
                                                  db.session.get(User, manager_id)))
             db.session.remove()
