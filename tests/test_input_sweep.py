@@ -101,7 +101,8 @@ READ: dict[str, set[str]] = {"args": set(), "form": set()}
 
 
 def _install_recorder(app) -> None:
-    app.request_class.parameter_storage_class = RecordingDict
+    """This app's requests (only this app's: a subclass) record the keys their views read."""
+    app.request_class = type("RecordingRequest", (app.request_class,), {"parameter_storage_class": RecordingDict})
 
     @app.after_request
     def remember(response):
