@@ -12,12 +12,14 @@ the URL).
 """
 from __future__ import annotations
 
+import re
 import time
 
-from flask import Blueprint, Response, abort, make_response, redirect, render_template, request, session, url_for
+from flask import (Blueprint, Response, abort, g, make_response, redirect, render_template, request, session,
+                   url_for)
 from flask_babel import gettext as _
 
-from ..extensions import db
+from ..extensions import db, limiter
 from ..inputs import refuse
 from ..models import MemberCard
 from ..reports.members import member_diverted, member_movements
@@ -30,6 +32,15 @@ from ..timeutil import format_local
 bp = Blueprint("public", __name__)
 
 PIN_SESSION_MINUTES = 30
+# Requests per client address (docs/security.md). Every /c/ request counts against the first,
+# shared by the page and its statement: a resident reloading their page never reaches it, a
+# script hammering it does. Unknown tokens count against the second as well, so that guessing
+# tokens stops soon; a known token is exempt from it, so a guesser on the same address (a
+# phone carrier's shared address) never locks a resident out of their own page.
+PUBLIC_LIMIT = "60 per minute"
+UNKNOWN_TOKEN_LIMIT = "10 per minute;50 per hour"
+# What ``secrets.token_urlsafe`` makes (services.members); anything else is no card.
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _SESSION_KEY = "card_pin_ok"  # {card id (str): expiry, epoch seconds}
 
 
@@ -58,8 +69,28 @@ def _no_referrer(response: Response) -> Response:
     return response
 
 
+def _card(token: str) -> MemberCard | None:
+    """The card with ``token`` (live or revoked) or None, looked up once per request; a token
+    outside the card-token alphabet (NUL, spaces, …) is None without a query."""
+    if "public_card" not in g:
+        g.public_card = card_by_token(token) if _TOKEN.fullmatch(token or "") else None
+    return g.public_card
+
+
+def _known_token() -> bool:
+    """True when the request's ``token`` is a card's (live or revoked): exempt from the
+    unknown-token limit."""
+    return _card((request.view_args or {}).get("token", "")) is not None
+
+
+_public_limit = limiter.shared_limit(PUBLIC_LIMIT, scope="public-page")
+_unknown_token_limit = limiter.shared_limit(
+    UNKNOWN_TOKEN_LIMIT, scope="public-unknown-token", exempt_when=_known_token,
+    deduct_when=lambda response: response.status_code == 404)
+
+
 def _live_card_or_page(token: str) -> MemberCard | Response:
-    card = card_by_token(token)
+    card = _card(token)
     if card is None:
         abort(404)
     if card.revoked_at is not None:
@@ -82,6 +113,8 @@ def _remember_pin(card: MemberCard) -> None:
 
 
 @bp.route("/c/<token>", methods=["GET", "POST"])
+@_public_limit
+@_unknown_token_limit
 def card_page(token: str):
     """The resident's page (GET), or the PIN check (POST) where the unit requires a PIN."""
     card = _live_card_or_page(token)
@@ -126,6 +159,8 @@ def card_page(token: str):
 
 
 @bp.route("/c/<token>/statement.pdf")
+@_public_limit
+@_unknown_token_limit
 def card_statement(token: str):
     """The resident's statement PDF for ``start``–``end`` (local dates, YYYY-MM-DD; default
     this month); behind the PIN where the unit requires one."""
