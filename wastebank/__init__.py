@@ -182,10 +182,12 @@ def _register_error_pages(app: Flask) -> None:
             message = _("The form has expired; please try again.")
         else:
             message = messages.get(status, messages[500])()
+        # A 405 says which methods the URL does take (RFC 9110 §15.5.6).
+        allow = {"Allow": ", ".join(error.valid_methods)} if getattr(error, "valid_methods", None) else {}
         if request.path.startswith("/api/"):
             return jsonify(error={"code": "csrf_failed" if isinstance(error, CSRFError) else codes.get(status, "error"),
-                                  "message": message, "field": None}), status
-        return render_template("error.html", status=status, message=message), status
+                                  "message": message, "field": None}), status, allow
+        return render_template("error.html", status=status, message=message), status, allow
 
     for status in messages:
         app.register_error_handler(status, handle)

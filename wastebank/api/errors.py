@@ -155,6 +155,8 @@ def http_error_response(error: HTTPException):
     headers = {}
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="wastebank"'
+    if getattr(error, "valid_methods", None):  # 405: the methods the URL does take
+        headers["Allow"] = ", ".join(error.valid_methods)
     data = getattr(error, "data", None) or {}
     if data.get("headers"):
         headers.update(data["headers"])

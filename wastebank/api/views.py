@@ -484,7 +484,13 @@ def _statement_scope(code: str):
     return aggregator, visible_unit_ids(current_user)
 
 
-@blp.route("/statements/aggregator/<code>/<month>")
+@blp.route("/statements/aggregator/<code>/<month>", parameters=[
+    {"in": "path", "name": "month", "required": True,
+     "description": "Local month, `YYYY-MM`, years 2000–2999 (reports.statements.parse_month); "
+                    "else 422 `invalid_month`",
+     "schema": {"type": "string", "pattern": "^2[0-9]{3}-(0[1-9]|1[0-2])$", "example": "2026-11"}},
+    {"in": "path", "name": "code", "required": True, "description": "Aggregator code",
+     "schema": {"type": "string", "example": "JKT"}}])
 @blp.doc(security=READ_SECURITY)
 @require("statement.aggregator")
 @blp.response(200, StatementSchema)
