@@ -37,6 +37,8 @@ class Config:
     # If that storage is down, each worker counts in memory meanwhile instead of failing.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # A moving window: no double burst across a minute's edge (a fixed window allows 2× there).
+    RATELIMIT_STRATEGY = "moving-window"
     # Redirect HTTP to HTTPS and send HSTS (wastebank/security.py); production only.
     FORCE_HTTPS = False
     # Reverse proxies in front that set X-Forwarded-For/-Proto (1 behind one nginx); 0 trusts

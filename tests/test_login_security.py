@@ -77,6 +77,11 @@ def test_dummy_hash_has_the_production_cost(app):
 
 
 def _limited_app(database_url, **config):
+    # The limiter is one object for every app of the process and remembers a storage it found
+    # down (test_unreachable_storage_…) until it checks again; each test starts from a live one.
+    from wastebank.extensions import limiter
+
+    limiter._storage_dead = False
     return create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_ENABLED": True,
                                   **config})
 
