@@ -378,7 +378,7 @@ class LedgerMachine(RuleBasedStateMachine):
         for cat_id, milli in quantities.items():
             u.stock[cat_id] += milli
         self.remember(u, key, "deposit", send, outcome,
-                      ("deposit", member_id, [(c, q + 1000) for c, q in lines]))
+                      ("deposit", member_id, [(c, typed_milli(q, self.categories[c].unit) + 1000) for c, q in lines]))
 
     @rule(ui=index, mi=index, raw_key=keys, code=st.sampled_from(CODES), milli=st.integers(1_000, 30_000))
     def plain_deposit(self, ui, mi, raw_key, code, milli):
