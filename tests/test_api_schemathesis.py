@@ -37,3 +37,35 @@ def test_api_conforms_to_its_openapi_document(live_server, tokens, tmp_path):
                           env=dict(os.environ, SCHEMATHESIS_TELEMETRY="false"))
     output = done.stdout + done.stderr
     assert done.returncode == 0, f"{'PostgreSQL' if IS_POSTGRES else 'SQLite'}:\n{output[-12000:]}"
+
+
+def test_the_document_states_the_enforced_rules(client):
+    """The rules Schemathesis cannot find by itself, read from the document as served."""
+    import re
+
+    from wastebank.services.idempotency import check_key
+
+    document = client.get("/api/v1/openapi.json").get_json()
+    schemas = document["components"]["schemas"]
+    key = next(p for p in document["paths"]["/api/v1/deposits"]["post"]["parameters"]
+               if p["name"] == "Idempotency-Key")
+    assert key["schema"]["pattern"] == "^[A-Za-z0-9_.:-]{8,100}$"
+    for good in ("3f6c2a1e-9b0d-4c57-8e1a-2d7f5b9c0a44", "a.b:c_d-e"):
+        assert re.fullmatch(key["schema"]["pattern"], good) and check_key(good) == good
+    assert schemas["VoidRequest"]["properties"]["reason"]["minLength"] == 3
+    member = schemas["DepositRequest"]["properties"]["member"]
+    assert member["pattern"] == "^[^\\u0000-\\u001F\\u007F-\\u009F]*$" and "Unicode category C" in member["description"]
+    assert "required (not blank) for `donation`" in schemas["WithdrawalRequest"]["properties"]["beneficiary"]["description"]
+    assert "31 days" in schemas["DepositRequest"]["properties"]["recorded_at"]["description"]
+    statement = document["paths"]["/api/v1/statements/aggregator/{code}/{month}"]
+    month = next(p for p in statement.get("parameters", []) + statement["get"].get("parameters", [])
+                 if p["name"] == "month")
+    assert month["schema"]["pattern"] == "^2[0-9]{3}-(0[1-9]|1[0-2])$"
+
+
+def test_unsupported_methods_answer_405_with_allow(client):
+    api = client.open("/api/v1/prices", method="DELETE")
+    assert api.status_code == 405 and set(api.headers["Allow"].split(", ")) == {"HEAD", "GET", "OPTIONS"}
+    assert api.get_json()["error"]["code"] == "method_not_allowed"
+    page = client.put("/login")
+    assert page.status_code == 405 and set(page.headers["Allow"].split(", ")) == {"HEAD", "GET", "POST", "OPTIONS"}
