@@ -33,7 +33,8 @@ def test_api_conforms_to_its_openapi_document(live_server, tokens, tmp_path):
                "--header", f"Authorization: Bearer {tokens['op_a']}",
                "--workers", "1", "--generation-deterministic", "--no-color",
                "--report-dir", str(tmp_path)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300,
+    # cwd: Schemathesis keeps its example database in ./.schemathesis, not in the repository.
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path,
                           env=dict(os.environ, SCHEMATHESIS_TELEMETRY="false"))
     output = done.stdout + done.stderr
     assert done.returncode == 0, f"{'PostgreSQL' if IS_POSTGRES else 'SQLite'}:\n{output[-12000:]}"
