@@ -152,8 +152,18 @@ def test_voided_receipt_prints_batal(net, client, login):
     assert "BATAL" in text and "SALINAN" in text
 
 
+class _HttpsClient(RequestIsolatingClient):
+    """Requests over HTTPS: production answers plain HTTP with a redirect (docs/security.md),
+    and Flask-WTF's CSRF check over HTTPS wants a same-origin Referer, as a browser sends."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("base_url", "https://localhost")
+        kwargs.setdefault("headers", {}).setdefault("Referer", "https://localhost/")
+        return super().open(*args, **kwargs)
+
+
 def _logged_in_client(app, username="op_a"):
-    app.test_client_class = RequestIsolatingClient
+    app.test_client_class = _HttpsClient if app.config.get("FORCE_HTTPS") else RequestIsolatingClient
     other = app.test_client()
     page = other.get("/login")
     response = other.post("/login", data={"username": username, "password": PASSWORD,

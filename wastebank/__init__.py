@@ -75,11 +75,12 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     import config as config_module
 
     app = Flask(__name__, instance_relative_config=True)
-    from .inputs import BigIntConverter, TextSegmentConverter
+    from .inputs import BigIntConverter, RawSegmentConverter, TextSegmentConverter
 
     # Path segments obey the input rules too (inputs.py): ids past 2^63 and text with control
     # characters match no route (404).
-    app.url_map.converters.update(int=BigIntConverter, default=TextSegmentConverter, string=TextSegmentConverter)
+    app.url_map.converters.update(int=BigIntConverter, default=TextSegmentConverter, string=TextSegmentConverter,
+                                  raw=RawSegmentConverter)
     config_cls = config_module.load(config_name)
     app.config.from_object(config_cls)
     app.config.from_prefixed_env("WASTEBANK")

@@ -292,3 +292,8 @@ class TextSegmentConverter(UnicodeConverter):
         if has_bad_characters(value):
             raise ValidationError()
         return value
+
+
+class RawSegmentConverter(UnicodeConverter):
+    """``<raw:…>``: any segment, for a view that checks the text itself and answers its own
+    error (the API's ``member_not_found`` in its JSON shape, not the router's generic 404)."""

@@ -337,7 +337,7 @@ def void_withdrawal_endpoint(headers: dict, body: dict, withdrawal_id: int):
 # --- members ---------------------------------------------------------------------------------
 
 
-@blp.route("/members/<member_no>")
+@blp.route("/members/<raw:member_no>")
 @blp.doc(security=READ_SECURITY)
 @require("member.view")
 @blp.response(200, MemberSchema)
