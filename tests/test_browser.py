@@ -49,6 +49,26 @@ def browser():
             chromium.close()
 
 
+def sized_context(browser, base_url: str, width: int, height: int, timeout_ms: int = 20_000):
+    """A browser context of ``width``×``height`` px with touch, Indonesian, in Jakarta time, with
+    service workers blocked (Playwright cannot route what a worker fetches), for the page checks
+    at tablet and laptop sizes."""
+    context = browser.new_context(base_url=base_url, locale="id-ID", timezone_id="Asia/Jakarta",
+                                  viewport={"width": width, "height": height}, has_touch=True,
+                                  service_workers="block")
+    context.set_default_timeout(timeout_ms)
+    return context
+
+
+def log_in(page, username: str, password: str = PASSWORD) -> None:
+    """Log ``username`` in through the login form and wait for the page it lands on."""
+    page.goto("/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+
+
 @pytest.fixture
 def tablet(browser, live_server):
     """A fresh browser context at 800×1280 portrait with touch, pointed at the live server."""

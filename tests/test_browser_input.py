@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .factories import PASSWORD
-from .test_browser import browser, sync_api  # noqa: F401  (browser is a fixture)
+from .test_browser import browser, log_in, sized_context, sync_api  # noqa: F401  (browser is a fixture)
 from .test_browser_screens import SIZES, _check
 
 pytestmark = pytest.mark.browser
@@ -16,15 +15,9 @@ expect = sync_api.expect
 def test_refused_inputs_show_their_message_and_fit(browser, live_server, net):
     problems: list[str] = []
     for width, height in SIZES:
-        context = browser.new_context(base_url=live_server, locale="id-ID", timezone_id="Asia/Jakarta",
-                                      viewport={"width": width, "height": height}, has_touch=True,
-                                      service_workers="block")
-        context.set_default_timeout(20_000)
+        context = sized_context(browser, live_server, width, height)
         page = context.new_page()
-        page.goto("/login")
-        page.fill("#username", "mgr_a")
-        page.fill("#password", PASSWORD)
-        page.click("main button[type=submit]")
+        log_in(page, "mgr_a")
         page.wait_for_url("**/counter")
 
         response = page.goto("/counter?q=%E2%80%8B%E2%80%8B")  # zero-width only

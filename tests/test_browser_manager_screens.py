@@ -24,8 +24,7 @@ from wastebank.services.stock import adjust_stock
 from wastebank.services.transaction import run_in_transaction
 from wastebank.services.withdrawals import WithdrawalInput, record_withdrawal
 
-from .factories import PASSWORD
-from .test_browser import ARTIFACTS, browser, sync_api  # noqa: F401  (browser is a fixture)
+from .test_browser import ARTIFACTS, browser, log_in, sized_context, sync_api  # noqa: F401  (browser is a fixture)
 from .test_browser_screens import _check as check_page
 
 pytestmark = pytest.mark.browser
@@ -69,22 +68,6 @@ def _check(page, name: str, width: int, height: int) -> list[str]:
     return check_page(page, name, width, height, prefix="manager")
 
 
-def _context(browser, live_server, width, height):
-    context = browser.new_context(base_url=live_server, locale="id-ID", timezone_id="Asia/Jakarta",
-                                  viewport={"width": width, "height": height}, has_touch=True,
-                                  service_workers="block")
-    context.set_default_timeout(20_000)
-    return context
-
-
-def _login(page, username: str) -> None:
-    page.goto("/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_load_state()
-
-
 def test_manager_statement_impact_report_and_member_pages_fit(browser, manager_data, live_server):
     member_no, sale_no = manager_data["member_no"], manager_data["sale_no"]
     month = date.today().strftime("%Y-%m")
@@ -98,9 +81,9 @@ def test_manager_statement_impact_report_and_member_pages_fit(browser, manager_d
     }
     problems: list[str] = []
     for width, height in SIZES:
-        context = _context(browser, live_server, width, height)
+        context = sized_context(browser, live_server, width, height)
         page = context.new_page()
-        _login(page, "mgr_a")
+        log_in(page, "mgr_a")
         for name, url in manager_pages.items():
             response = page.goto(url)
             assert response.status == 200, (url, response.status)
@@ -155,24 +138,24 @@ def test_manager_statement_impact_report_and_member_pages_fit(browser, manager_d
         problems += _check(page, "sale-refused", width, height)
         context.close()
 
-        context = _context(browser, live_server, width, height)
+        context = sized_context(browser, live_server, width, height)
         page = context.new_page()
-        _login(page, "agg")
+        log_in(page, "agg")
         for name, url in {"statements": f"/statements?month={month}", "statement-unit-report": "/reports/unit?unit=RW05"}.items():
             assert page.goto(url).status == 200, url
             problems += _check(page, name, width, height)
         context.close()
 
-        context = _context(browser, live_server, width, height)
+        context = sized_context(browser, live_server, width, height)
         page = context.new_page()
-        _login(page, "collab")
+        log_in(page, "collab")
         assert page.goto(f"/impact?from={month}&to={month}").status == 200
         problems += _check(page, "impact", width, height)
         context.close()
 
-        context = _context(browser, live_server, width, height)
+        context = sized_context(browser, live_server, width, height)
         page = context.new_page()
-        _login(page, "admin")
+        log_in(page, "admin")
         assert page.goto("/manager/audit").status == 200
         problems += _check(page, "audit-admin", width, height)
         context.close()
@@ -181,9 +164,9 @@ def test_manager_statement_impact_report_and_member_pages_fit(browser, manager_d
 
 
 def test_members_list_fits_a_phone_with_big_check_boxes(browser, manager_data, live_server):
-    context = _context(browser, live_server, 390, 844)
+    context = sized_context(browser, live_server, 390, 844)
     page = context.new_page()
-    _login(page, "mgr_a")
+    log_in(page, "mgr_a")
     page.goto("/members/")
     problems = _check(page, "members-phone", 390, 844)
     boxes = page.locator("#members label.tap")

@@ -12,8 +12,7 @@ from sqlalchemy import select
 from wastebank.extensions import db
 from wastebank.models import Deposit
 
-from .factories import PASSWORD
-from .test_browser import ARTIFACTS, browser, sync_api  # noqa: F401  (browser is a fixture)
+from .test_browser import ARTIFACTS, browser, log_in, sized_context, sync_api  # noqa: F401  (browser is a fixture)
 from .test_browser_screens import CHECK
 
 pytestmark = pytest.mark.browser
@@ -36,16 +35,9 @@ def test_price_screens_fit_and_a_new_price_reaches_the_counter(browser, live_ser
     # Buy price typed at each size, and what 2 kg of PET-CLEAN then pays at the counter.
     typed = {800: ("3.600", "Rp 7.200", 3600), 1280: ("3.750", "Rp 7.500", 3750)}
     for width, height in SIZES:
-        context = browser.new_context(base_url=live_server, locale="id-ID", timezone_id="Asia/Jakarta",
-                                      viewport={"width": width, "height": height}, has_touch=True,
-                                      service_workers="block")
-        context.set_default_timeout(20_000)
+        context = sized_context(browser, live_server, width, height)
         page = context.new_page()
-        page.goto("/login")
-        page.fill("#username", "mgr_a")
-        page.fill("#password", PASSWORD)
-        page.click("main button[type=submit]")
-        page.wait_for_load_state()
+        log_in(page, "mgr_a")
         page.goto("/manager/")
         page.get_by_role("link", name="Daftar harga").click()
         page.wait_for_url("**/manager/prices")

@@ -10,7 +10,7 @@ from wastebank.extensions import db
 from wastebank.services.members import issue_card
 
 from .report_helpers import at, deposit
-from .test_browser import ARTIFACTS, browser, sync_api  # noqa: F401  (browser is a fixture)
+from .test_browser import ARTIFACTS, browser, log_in, sized_context, sync_api  # noqa: F401  (browser is a fixture)
 from .test_browser_screens import CHECK, SIZES
 
 pytestmark = pytest.mark.browser
@@ -36,9 +36,7 @@ def test_resident_page_fits_and_shows_what_was_brought(browser, resident):
     problems = []
     ARTIFACTS.mkdir(exist_ok=True)
     for width, height in SIZES:
-        context = browser.new_context(base_url=base, locale="id-ID", timezone_id="Asia/Jakarta",
-                                      viewport={"width": width, "height": height}, has_touch=True,
-                                      service_workers="block")
+        context = sized_context(browser, base, width, height)
         page = context.new_page()
         page.goto(f"/c/{token}")
         text = page.inner_text("main")
@@ -70,21 +68,13 @@ def late_month(net, request):
 
 def test_statement_and_unit_report_downloads_fit(browser, late_month):
     """The CSV choices beside the PDF and the unit report's late postings fit both tablet sizes."""
-    from .factories import PASSWORD
-
     problems = []
     for width, height in SIZES[:2]:
         for user, url, name in (("agg", "/statements?month=2025-11", "statement"),
                                 ("mgr_a", "/reports/unit?month=2025-11&day=2025-11-30", "unit-report")):
-            context = browser.new_context(base_url=late_month, locale="id-ID", timezone_id="Asia/Jakarta",
-                                          viewport={"width": width, "height": height}, has_touch=True,
-                                          service_workers="block")
+            context = sized_context(browser, late_month, width, height)
             page = context.new_page()
-            page.goto("/login")
-            page.fill("#username", user)
-            page.fill("#password", PASSWORD)
-            page.click("main button[type=submit]")
-            page.wait_for_load_state()
+            log_in(page, user)
             page.goto(url)
             text = page.inner_text("main")
             if name == "statement":

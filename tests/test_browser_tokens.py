@@ -9,8 +9,7 @@ import pytest
 from wastebank.auth.tokens import create_token
 from wastebank.extensions import db
 
-from .factories import PASSWORD
-from .test_browser import browser, sync_api  # noqa: F401  (browser is a fixture)
+from .test_browser import browser, log_in, sized_context, sync_api  # noqa: F401  (browser is a fixture)
 from .test_browser_screens import _check
 
 pytestmark = pytest.mark.browser
@@ -29,28 +28,16 @@ def issued(net):
     db.session.commit()
 
 
-def _context(browser, base_url, width, height):
-    context = browser.new_context(base_url=base_url, locale="id-ID", timezone_id="Asia/Jakarta",
-                                  viewport={"width": width, "height": height}, has_touch=True,
-                                  service_workers="block")
-    context.set_default_timeout(20_000)
-    return context
-
-
 def _login(context, username):
     page = context.new_page()
-    page.goto("/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_load_state()
+    log_in(page, username)
     return page
 
 
 def test_tokens_page_fits_and_revokes(browser, net, issued, live_server, tmp_path):
     problems: list[str] = []
     for width, height in SIZES:
-        context = _context(browser, live_server, width, height)
+        context = sized_context(browser, live_server, width, height)
         page = _login(context, "admin")
         page.goto("/password")
         problems += _check(page, "password", width, height)
@@ -63,7 +50,7 @@ def test_tokens_page_fits_and_revokes(browser, net, issued, live_server, tmp_pat
             expect(page.locator(".flash")).to_contain_text("Token milik mgr_a dicabut.")
             expect(page.locator("ul.tokens li")).to_have_count(2)
         context.close()
-        context = _context(browser, live_server, width, height)
+        context = sized_context(browser, live_server, width, height)
         page = _login(context, "op_a")
         page.goto("/account/tokens")
         # Hers from the fixture, and the device token her counter page just asked for.
@@ -76,7 +63,7 @@ def test_tokens_page_fits_and_revokes(browser, net, issued, live_server, tmp_pat
     csv = tmp_path / "buku.csv"
     csv.write_text("nama,no nasabah\nSari Dewi,XS-0098\nTono Wijaya,XS/0099\n", encoding="utf-8")
     for width, height in SIZES:
-        context = _context(browser, live_server, width, height)
+        context = sized_context(browser, live_server, width, height)
         page = _login(context, "mgr_a")
         page.goto("/members/import")
         page.set_input_files("input[type=file]", str(csv))

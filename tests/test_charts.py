@@ -14,8 +14,7 @@ import pytest
 from wastebank.reports.charts import impact_charts, number_text
 from wastebank.reports.impact import impact_statement
 
-from .factories import PASSWORD
-from .test_browser import browser  # noqa: F401  (fixture)
+from .test_browser import browser, log_in, sized_context  # noqa: F401  (browser is a fixture)
 from .test_pdf_documents import big  # noqa: F401  (fixture: six members, 6.259,88 kg of PET)
 
 CODES = ("PET-CLEAN", "CARDBOARD", "GLASS-BOTTLE", "ALU-CAN", "UCO")
@@ -87,17 +86,11 @@ def test_charts_are_drawn_at_tablet_and_laptop_sizes(big, browser, live_server, 
     for width, height in ((800, 1280), (1280, 800)):
         for user, url, name, count in (("collab", "/impact?from=2025-01&to=2025-01", "impact", 3),
                                        ("mgr_a", "/reports/unit?month=2025-01", "unit-report", 2)):
-            context = browser.new_context(base_url=live_server, locale="id-ID", timezone_id="Asia/Jakarta",
-                                          viewport={"width": width, "height": height}, service_workers="block")
-            context.set_default_timeout(20_000)
+            context = sized_context(browser, live_server, width, height)
             page = context.new_page()
             errors = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto("/login")
-            page.fill("#username", user)
-            page.fill("#password", PASSWORD)
-            page.click("main button[type=submit]")
-            page.wait_for_load_state()
+            log_in(page, user)
             page.goto(url)
             page.wait_for_function("document.querySelectorAll('figure.chart-drawn').length >= %d" % count)
             canvases = page.evaluate(drawn)
