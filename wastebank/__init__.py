@@ -193,3 +193,19 @@ def _register_error_pages(app: Flask) -> None:
     for status in messages:
         app.register_error_handler(status, handle)
     app.register_error_handler(CSRFError, handle)
+
+    from .services.errors import DomainError
+
+    def handle_domain_error(error: DomainError):
+        # A service refusal that reached a page (e.g. services.scope.in_unit's NotFound):
+        # the same page and status as the matching HTTP error, with the service's message.
+        db_rollback()
+        if request.path.startswith("/api/"):
+            return jsonify(error=error.to_dict()), error.status
+        return render_template("error.html", status=error.status, message=str(error.message)), error.status
+
+    def db_rollback():
+        from .extensions import db
+        db.session.rollback()
+
+    app.register_error_handler(DomainError, handle_domain_error)
