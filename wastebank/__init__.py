@@ -97,6 +97,9 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
         raise RuntimeError("SECRET_KEY must be set (environment variable SECRET_KEY)")
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(Path(app.instance_path) / "wastebank.sqlite")
+    from .logs import configure_logging
+
+    configure_logging(app)
     _check_public_base_url(app, config_cls, config_module)
 
     db.init_app(app)
@@ -112,18 +115,23 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     init_security(app)
 
     from .auth import loaders  # noqa: F401
-    from .auth.views import bp as auth_bp
-    from .counter.views import bp as counter_bp
+    from .auth import bp as auth_bp
+    from .auth import views as _auth_views  # noqa: F401  (routes on the auth blueprint)
+    from .counter import bp as counter_bp
+    from .counter import offline as _counter_offline  # noqa: F401  (routes on the counter blueprint)
+    from .counter import views as _counter_views  # noqa: F401
+    from .counter import withdrawals as _counter_withdrawals  # noqa: F401
     from .api import register as register_api
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(counter_bp)
-    from .statements.views import bp as statements_bp; app.register_blueprint(statements_bp)  # noqa: E702
-    from .members.views import bp as members_bp
-    from .public.views import bp as public_bp
+    from .statements import bp as statements_bp, views as _statements_views  # noqa: F401
+    app.register_blueprint(statements_bp)
+    from .members import bp as members_bp, views as _members_views  # noqa: F401
+    from .public import bp as public_bp, views as _public_views  # noqa: F401
     app.register_blueprint(members_bp)
     app.register_blueprint(public_bp)
-    from .manager.views import bp as manager_bp
+    from .manager import bp as manager_bp, views as _manager_views  # noqa: F401
     from .manager import prices as _manager_prices  # noqa: F401  (routes on the manager blueprint)
     app.register_blueprint(manager_bp)
     register_api(app)

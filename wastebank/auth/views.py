@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -14,7 +14,7 @@ from .forms import LoginForm, PasswordForm
 from .passwords import check_login, check_password, hash_password
 from .tokens import end_all_sessions, live_tokens, revoke_token
 
-bp = Blueprint("auth", __name__)
+from . import bp
 
 
 def _safe_next(target: str | None) -> str | None:

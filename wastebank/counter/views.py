@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
+from flask import (Response, abort, current_app, flash, redirect, render_template, request,
                    url_for)
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -35,7 +35,7 @@ from ..services.transaction import run_in_transaction
 from ..timeutil import format_local
 from .forms import DepositForm, SearchForm
 
-bp = Blueprint("counter", __name__)
+from . import bp
 
 
 @bp.route("/")

@@ -26,7 +26,7 @@ from ..services.catalog import PriceChange, parse_prices, price_history, price_l
 from ..services.errors import DomainError, ValidationFailed
 from ..services.transaction import run_in_transaction
 from ..timeutil import local_today
-from .views import bp
+from . import bp
 
 
 class PriceForm(BaseForm):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -38,7 +38,7 @@ from .cashbook_text import movement_texts
 from .audit_log import CSV_MAX_ROWS, action_choices, audit_csv_table, audit_filters, audit_lines
 from .forms import DIRECTIONS, OFFTAKER_KINDS, PAYMENTS, AdjustForm, CloseForm, OfftakerForm, SaleForm
 
-bp = Blueprint("manager", __name__, url_prefix="/manager")
+from . import bp
 
 
 def _messages(exc: DomainError) -> list[str]:

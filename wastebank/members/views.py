@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -34,7 +34,7 @@ from .documents import card_sheet_pdf, statement_pdf, statement_period
 from .forms import (ActionForm, ConfirmImportForm, ImportForm, MemberForm, PinForm, SettingsForm,
                     StatementForm)
 
-bp = Blueprint("members", __name__, url_prefix="/members")
+from . import bp
 
 UPLOAD_MAX_AGE_S = 24 * 3600
 

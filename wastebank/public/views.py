@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import time
 
-from flask import (Blueprint, Response, abort, g, make_response, redirect, render_template, request, session,
+from flask import (Response, abort, g, make_response, redirect, render_template, request, session,
                    url_for)
 from flask_babel import gettext as _
 
@@ -29,7 +29,7 @@ from ..members.documents import statement_pdf, statement_period
 from ..members.forms import PublicPinForm, StatementForm
 from ..timeutil import format_local
 
-bp = Blueprint("public", __name__)
+from . import bp
 
 PIN_SESSION_MINUTES = 30
 # Requests per client address (docs/security.md). Every /c/ request counts against the first,

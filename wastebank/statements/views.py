@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Response, abort, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -33,7 +33,7 @@ from ..inputs import day_arg, int_arg, refuse, text_arg
 from ..services.cashbook import late_postings
 from ..timeutil import local_month_bounds, local_today
 
-bp = Blueprint("statements", __name__)
+from . import bp
 
 
 def _locale() -> str:
