@@ -5,6 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy import false as sa_false
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -57,6 +58,11 @@ class Unit(db.Model):
     approval_threshold_idr: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # Residents' self-service page (/c/<token>) asks for the member's 4–6 digit PIN.
     require_pin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    # The public transparency page /u/<code> (issue 12 item 7, docs/public-page.md): on unless
+    # the unit switches it off; the collection days and place are free text the page shows.
+    public_page_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    collection_days: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    collection_place: Mapped[str] = mapped_column(String(300), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     aggregator: Mapped[Aggregator | None] = relationship(back_populates="units")
