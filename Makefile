@@ -7,15 +7,26 @@ FLASK = $(BIN)/flask --app wastebank
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install demo run test test-js test-postgres chromium nodejs translations bench clean
+.PHONY: install demo run test test-js test-postgres chromium nodejs translations bench clean lint constraints
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# constraints.txt pins every package to the version CI last tested, so a fresh machine
+# installs what passed (pyproject.toml keeps the loose ranges a library user needs).
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
+
+## make constraints: pin the versions installed now (after a deliberate upgrade that passed CI)
+constraints: install
+	{ echo "# Constraints: the versions CI last tested (make install uses them; regenerate with make constraints)."; \
+	  $(BIN)/python -m pip freeze --exclude-editable; } > constraints.txt
+
+## make lint: ruff (pyflakes, bugbear, simplify, line length 120, complexity 10; pyproject.toml)
+lint: install
+	$(BIN)/ruff check wastebank tests bench migrations config.py
 
 install: $(VENV)/.installed
 
