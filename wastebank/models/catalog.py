@@ -15,6 +15,9 @@ class WasteCategory(db.Model):
 
     ``max_line_milli`` caps one deposit line, in thousandths (default 500 kg). The CO₂e factor
     is integer grams CO₂e avoided per unit recycled (1.15 kg/kg → 1150), with its source.
+    ``kg_factor_g`` is the integer grams of one piece or one litre (``pcs``/``L`` categories;
+    None = not known yet, and a ``kg`` category needs none: 1000 g per kg), with its source in
+    ``kg_factor_source``: the government tonnage export converts through it (docs/exports.md).
     """
 
     __tablename__ = "waste_category"
@@ -32,6 +35,8 @@ class WasteCategory(db.Model):
     max_line_milli: Mapped[int] = mapped_column(BigInteger, default=500_000)
     co2e_g_per_unit: Mapped[int] = mapped_column(Integer, default=0)
     co2e_source: Mapped[str] = mapped_column(String(200), default="")
+    kg_factor_g: Mapped[int | None] = mapped_column(Integer)
+    kg_factor_source: Mapped[str] = mapped_column(String(200), default="", server_default="")
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
 
     def name(self, locale) -> str:

@@ -6,6 +6,7 @@ import io
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from importlib import resources
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -233,6 +234,31 @@ def parse_co2e_grams(text: str) -> int:
     return int(grams)
 
 
+def default_catalogue_text() -> str:
+    """The shipped default catalogue (``wastebank/data/catalogue.csv``) as text, in the format
+    :func:`load_catalogue` reads."""
+    return resources.files("wastebank").joinpath("data/catalogue.csv").read_text(encoding="utf-8")
+
+
+#: Optional catalogue columns: grams of one piece or litre and where that figure comes from
+#: (issue 12 item 2). A file without them leaves the categories' factors as they are.
+FACTOR_COLUMNS = ("kg_factor_g", "kg_factor_source")
+
+
+def parse_kg_factor(unit: str, text: str) -> int | None:
+    """The catalogue's ``kg_factor_g`` cell → integer grams per piece or litre, or None when
+    empty. A ``kg`` category takes none (1 kg is 1000 g) or exactly ``1000``; a ``pcs``/``L``
+    factor must be a positive whole number of grams. Raises ValueError otherwise."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) <= 0:
+        raise ValueError(f"kg_factor_g {text!r} must be a positive whole number of grams")
+    if unit == "kg" and int(text) != 1000:
+        raise ValueError(f"kg_factor_g {text!r}: a kg category weighs 1000 g per kg")
+    return None if unit == "kg" else int(text)
+
+
 def load_catalogue(text: str) -> list[tuple[WasteCategory, int, int]]:
     """Create or update categories from catalogue CSV text (the format of
     ``wastebank/data/catalogue.csv``). Returns ``(category, buy_price_idr, sell_price_idr)``
@@ -257,6 +283,11 @@ def load_catalogue(text: str) -> list[tuple[WasteCategory, int, int]]:
             category.material_group = row["material_group"]
             category.co2e_g_per_unit = parse_co2e_grams(row["co2e_kg_per_unit"])
             category.co2e_source = row["co2e_source"]
+            if "kg_factor_g" in row:
+                category.kg_factor_g = parse_kg_factor(row["unit"], row["kg_factor_g"])
+                category.kg_factor_source = (row.get("kg_factor_source") or "").strip()
+                if category.kg_factor_g is not None and not category.kg_factor_source:
+                    raise ValueError("kg_factor_g needs its kg_factor_source")
             category.sort_order = order
             category.max_line_milli = category.max_line_milli or 500_000
             out.append((category, int(row["buy_price_idr"]), int(row["sell_price_idr"])))
