@@ -27,6 +27,7 @@ loopback traffic; bounded in count and time; gunicorn is stopped at the end.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -227,7 +228,7 @@ def _browser_run(base: str, numbers: list[str], count: int, timeout: float) -> t
     drain = synced_at[-1] - started_epoch
     # Per item on the tablet: from marking it "sending" to storing the answer (request + IndexedDB).
     per_item = [_parse_iso(i["synced_at"]) - _parse_iso(i["last_try"]) for i in items if i.get("last_try")]
-    cycle = [b - a for a, b in zip(synced_at, synced_at[1:])]
+    cycle = [b - a for a, b in itertools.pairwise(synced_at)]
     quarter = len(cycle) // 4
     network = [t["responseEnd"] / 1000 for t in timings if t and t.get("responseEnd", -1) >= 0]
     figures = {

@@ -48,7 +48,7 @@ def reset(url: str) -> None:
         engine.dispose()
 
 
-def generate(app, units_n: int, members_n: int, seed: int) -> dict:
+def generate(app, units_n: int, members_n: int, seed: int) -> dict:  # noqa: C901  one bulk loader, read top to bottom; issue 13 rewrites it for Jakarta size
     """Bulk-load the data set; returns counts."""
     from flask_migrate import upgrade
     from sqlalchemy import insert, select, text
@@ -56,7 +56,7 @@ def generate(app, units_n: int, members_n: int, seed: int) -> dict:
     from wastebank.cli import default_catalogue_text
     from wastebank.extensions import db
     from wastebank.models import (Account, Collaborator, Deposit, DepositLine, JournalEntry, Member, Posting,
-                                  Sponsorship, Unit, WasteCategory, Withdrawal, clock_at)
+                                  Sponsorship, Withdrawal, clock_at)
     from wastebank.money import fee_amount, line_amount
     from wastebank.services.catalog import load_catalogue, set_price
     from wastebank.services.org import create_aggregator, create_unit
@@ -149,7 +149,7 @@ def generate(app, units_n: int, members_n: int, seed: int) -> dict:
             if rng.random() < 0.05:
                 events.append((start + timedelta(days=days - 3, hours=10), "w", mid, unit_id, acc))
         events.sort(key=lambda e: e[0])
-        postings, entries, deposits, lines, withdrawals, void_links = [], [], [], [], [], []
+        postings, entries, deposits, lines, withdrawals = [], [], [], [], []
         for moment, kind, mid, unit_id, acc in events:
             moment_utc = moment.astimezone(timezone.utc)
             if kind == "w":
