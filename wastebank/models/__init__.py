@@ -4,6 +4,7 @@ from .collab import Collaborator, Sponsorship
 from .deposit import Deposit, DepositLine, IdempotencyRecord, ReceiptCounter
 from .ledger import ACCOUNT_KINDS, Account, JournalEntry, Posting
 from .member import MEMBER_KINDS, Member, MemberCard, MemberCounter, MemberImport
+from .notification import NOTIFICATION_EVENTS, NOTIFICATION_STATUSES, Notification
 from .month_lock import MonthLock
 from .money_out import (WITHDRAWAL_METHODS, WITHDRAWAL_STATUSES, AuditLog, DayClose, Offtaker, Sale,
                         SaleLine, Withdrawal)
@@ -17,6 +18,6 @@ __all__ = [
     "ACCOUNT_KINDS", "Account", "Aggregator", "ApiToken", "Collaborator", "Sponsorship", "Deposit", "DepositLine",
     "IdempotencyRecord", "JournalEntry", "MEMBER_KINDS", "Member", "MemberCard", "MemberCounter", "MemberImport",
     "MonthLock",
-    "Posting",
+    "NOTIFICATION_EVENTS", "NOTIFICATION_STATUSES", "Notification", "Posting",
     "Price", "ROLES", "ReceiptCounter", "UTCDateTime", "Unit", "User", "WasteCategory", "clock_at", "utcnow",
 ]

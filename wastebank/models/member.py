@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -42,6 +43,9 @@ class Member(db.Model):
     pin_hash: Mapped[str | None] = mapped_column(String(200))
     pin_failed_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     pin_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The member agreed to messages on ``phone`` (opt-in at registration or edit; the resident
+    # opts out on their own page /c/<token>). docs/notifications.md.
+    notify_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
     unit: Mapped[Unit] = relationship()
 

@@ -58,6 +58,9 @@ class Unit(db.Model):
     approval_threshold_idr: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # Residents' self-service page (/c/<token>) asks for the member's 4–6 digit PIN.
     require_pin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    # Messages to members' phones after each deposit, withdrawal and void (docs/notifications.md);
+    # off until the unit's manager switches it on.
+    notify_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     # The public transparency page /u/<code> (issue 12 item 7, docs/public-page.md): on unless
     # the unit switches it off; the collection days and place are free text the page shows.
     public_page_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
