@@ -58,6 +58,10 @@ class SettingsForm(BaseForm):
     """Unit settings for members' self-service."""
 
     require_pin = BooleanField(_l("Residents must enter their PIN to see their balance"))
+    # The public page /u/<code> (issue 12 item 7): totals and prices only, on by default.
+    public_page_enabled = BooleanField(_l("Show the unit's public page (totals and prices, no names)"))
+    collection_days = StringField(_l("Collection days (e.g. Sunday 08.00–10.00)"), validators=[Length(max=200)])
+    collection_place = StringField(_l("Collection place"), validators=[Length(max=300)])
 
 
 class StatementForm(BaseForm):

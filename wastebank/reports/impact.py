@@ -136,8 +136,16 @@ class ImpactStatement:
         return f"{self.first[0]:04d}-{self.first[1]:02d} – {self.last[0]:04d}-{self.last[1]:02d}"
 
 
-def _small(count: int) -> int | None:
+def small_group_count(count: int) -> int | None:
+    """A count as it may be shown: 0 or ``MIN_GROUP`` and more as it is, 1–4 as None ("fewer
+    than 5"). The one small-group rule, shared with the public unit page (public/unit_page.py)."""
     return count if count == 0 or count >= MIN_GROUP else None
+
+
+def too_few_households(households: int) -> bool:
+    """True when a period (or month) with ``households`` households may show no figures of its
+    own: fewer than ``MIN_GROUP``. Shared with the public unit page."""
+    return households < MIN_GROUP
 
 
 def _distinct_members(scopes: list[Scope], category_ids: set[int]) -> int:
@@ -174,7 +182,7 @@ def impact_statement(collaborator: Collaborator, first: tuple[int, int], last: t
 
     cats = categories_by_id(total.categories)
     households = households_served(scopes) if scopes else 0
-    statement = ImpactStatement(collaborator.name, first, last, names, households < MIN_GROUP,
+    statement = ImpactStatement(collaborator.name, first, last, names, too_few_households(households),
                                 None, None, None, None, active_min_deposits=threshold)
     if statement.suppressed:
         return statement
@@ -191,11 +199,11 @@ def impact_statement(collaborator: Collaborator, first: tuple[int, int], last: t
     statement.weight_milli = weight(total)
     statement.co2e_g = co2e(total)
     for (year, month), fig, unit_count in per_month:
-        hidden = fig.households < MIN_GROUP
+        hidden = too_few_households(fig.households)
         statement.months.append(MonthImpact(
             year, month, unit_count, hidden,
             None if hidden else fig.households,
-            None if hidden else _small(fig.active_members),
+            None if hidden else small_group_count(fig.active_members),
             None if hidden else weight(fig), None if hidden else co2e(fig),
             None if hidden else fig.credited_idr))
 
