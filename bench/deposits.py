@@ -54,9 +54,8 @@ def _setup(url: str, members: int) -> tuple[str, list[str]]:
 
     from wastebank import create_app
     from wastebank.auth.tokens import create_token
-    from wastebank.cli import default_catalogue_text
     from wastebank.extensions import db
-    from wastebank.services.catalog import load_catalogue, set_price
+    from wastebank.services.catalog import default_catalogue_text, load_catalogue, set_price
     from wastebank.services.members import create_member
     from wastebank.services.org import create_aggregator, create_unit, create_user
 

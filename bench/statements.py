@@ -53,12 +53,11 @@ def generate(app, units_n: int, members_n: int, seed: int) -> dict:  # noqa: C90
     from flask_migrate import upgrade
     from sqlalchemy import insert, select, text
 
-    from wastebank.cli import default_catalogue_text
     from wastebank.extensions import db
     from wastebank.models import (Account, Collaborator, Deposit, DepositLine, JournalEntry, Member, Posting,
                                   Sponsorship, Withdrawal, clock_at)
     from wastebank.money import fee_amount, line_amount
-    from wastebank.services.catalog import load_catalogue, set_price
+    from wastebank.services.catalog import default_catalogue_text, load_catalogue, set_price
     from wastebank.services.org import create_aggregator, create_unit
 
     rng = random.Random(seed)

@@ -4,10 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from wastebank.cli import default_catalogue_text
 from wastebank.extensions import db
 from wastebank.models import Member, Unit, User, WasteCategory
-from wastebank.services.catalog import load_catalogue, set_price
+from wastebank.services.catalog import default_catalogue_text, load_catalogue, set_price
 from wastebank.services.members import create_member
 from wastebank.services.org import create_aggregator, create_collaborator, create_unit, create_user
 

@@ -16,23 +16,26 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import datetime, time, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Callable
 
 from faker import Faker
 
-from .cli import default_catalogue_text
 from .extensions import db
-from .models import clock_at
-from .services.catalog import load_catalogue, set_price
+from .models import Aggregator, Member, Unit, WasteCategory, clock_at
+from .services.catalog import default_catalogue_text, load_catalogue, set_price
 from .services.deposits import LineInput, record_deposit
 from .services.members import create_member
 from .services.org import add_sponsorship, create_aggregator, create_collaborator, create_unit, create_user
+from .services.transaction import run_in_transaction
 from .timeutil import local_today, local_zone
 
 DEMO_PASSWORD = "bank-sampah"
 UNIT_AGE_DAYS = 365       # the units opened this long before the history starts
 NEW_MEMBER_SHARE = 0.25   # members who join during the history (the rest joined before it)
+DEPOSIT_BATCH = 200       # deposits per transaction
 
 UNITS = [
     # code, name, rw, kelurahan, kecamatan, kota, receipt width, fee bp
@@ -60,49 +63,64 @@ def _quantity(rng: random.Random, low: float, high: float, unit: str) -> str:
     return f"{value:.{rng.choice([1, 1, 2])}f}".replace(".", ",")
 
 
-def load_demo(members: int = 300, days: int = 61, seed: int = 2026,
-              echo: Callable[[str], None] = print) -> list[tuple[str, str, str]]:
-    """Create the demo network and history; commits. Returns ``(username, password, role)``
-    for the demo logins. Deterministic for a given ``seed`` (except the wall-clock dates)."""
-    rng = random.Random(seed)
-    fake = Faker("id_ID")
-    fake.seed_instance(seed)
+@dataclass
+class _Network:
+    """What the first step created and the later steps need."""
+
+    agg: Aggregator
+    categories: dict[str, WasteCategory]
+    units: list[Unit] = field(default_factory=list)
+    operators: dict[int, int] = field(default_factory=dict)   # unit id → operator's user id
+    logins: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def _open_unit(net: _Network, rows, rng: random.Random, fake: Faker, spec: tuple, opened: datetime) -> None:
+    """One unit of ``UNITS``, opened at ``opened`` with its first price list, and its staff."""
+    code, name, rw, kel, kec, kota, width, fee = spec
+    with clock_at(opened):
+        unit = create_unit(code, name, aggregator=net.agg, rw=rw, kelurahan=kel, kecamatan=kec, kota=kota,
+                           address=f"Jl. {fake.street_name()} No. {rng.randint(1, 99)}",
+                           receipt_width_mm=width, fee_bp=fee)
+        for cat, buy, sell in rows:
+            # Units differ a little in what they pay (± Rp 100, never below Rp 50); the
+            # first price list applies from the unit's opening day.
+            set_price(unit.id, cat, max(50, buy + rng.choice([-100, 0, 0, 100])), sell)
+    low = code.lower()
+    net.operators[unit.id] = create_user(f"petugas_{low}", "operator", DEMO_PASSWORD, unit=unit,
+                                         full_name=fake.name()).id
+    create_user(f"pengurus_{low}", "unit_manager", DEMO_PASSWORD, unit=unit, full_name=fake.name())
+    net.logins += [(f"petugas_{low}", DEMO_PASSWORD, f"operator {code}"),
+                   (f"pengurus_{low}", DEMO_PASSWORD, f"unit_manager {code}")]
+    net.units.append(unit)
+
+
+def _network(rng: random.Random, fake: Faker, start_day: date) -> _Network:
+    """Step 1: the aggregator, the catalogue, the units with prices and staff, the sponsor."""
     agg = create_aggregator("JAKPUS", "Yayasan Bank Sampah Jakarta Raya")
     rows = load_catalogue(default_catalogue_text())
-    categories = {cat.code: cat for cat, _, _ in rows}
-    start_day = local_today() - timedelta(days=days)
-    logins = [("admin", DEMO_PASSWORD, "admin")]
+    net = _Network(agg, {cat.code: cat for cat, _, _ in rows})
+    net.logins.append(("admin", DEMO_PASSWORD, "admin"))
     create_user("admin", "admin", DEMO_PASSWORD, full_name="Admin Sistem")
     create_user("agregator", "aggregator_staff", DEMO_PASSWORD, aggregator=agg, full_name=fake.name())
-    logins.append(("agregator", DEMO_PASSWORD, "aggregator_staff"))
-    units = []
-    operators: dict[int, int] = {}
-    zone = local_zone()
-    opened = datetime.combine(start_day - timedelta(days=UNIT_AGE_DAYS), time(9, 0), tzinfo=zone)
-    for code, name, rw, kel, kec, kota, width, fee in UNITS:
-        with clock_at(opened):
-            unit = create_unit(code, name, aggregator=agg, rw=rw, kelurahan=kel, kecamatan=kec, kota=kota,
-                               address=f"Jl. {fake.street_name()} No. {rng.randint(1, 99)}",
-                               receipt_width_mm=width, fee_bp=fee)
-            for cat, buy, sell in rows:
-                # Units differ a little in what they pay (± Rp 100, never below Rp 50); the
-                # first price list applies from the unit's opening day.
-                set_price(unit.id, cat, max(50, buy + rng.choice([-100, 0, 0, 100])), sell)
-        low = code.lower()
-        operators[unit.id] = create_user(f"petugas_{low}", "operator", DEMO_PASSWORD, unit=unit,
-                                         full_name=fake.name()).id
-        create_user(f"pengurus_{low}", "unit_manager", DEMO_PASSWORD, unit=unit, full_name=fake.name())
-        logins += [(f"petugas_{low}", DEMO_PASSWORD, f"operator {code}"),
-                   (f"pengurus_{low}", DEMO_PASSWORD, f"unit_manager {code}")]
-        units.append(unit)
+    net.logins.append(("agregator", DEMO_PASSWORD, "aggregator_staff"))
+    opened = datetime.combine(start_day - timedelta(days=UNIT_AGE_DAYS), time(9, 0), tzinfo=local_zone())
+    for spec in UNITS:
+        _open_unit(net, rows, rng, fake, spec, opened)
     sponsor = create_collaborator("CSR Hijau Nusantara")
-    for unit in units[1:3]:
+    for unit in net.units[1:3]:
         add_sponsorship(sponsor, unit, start_day)
     create_user("kolaborator", "collaborator", DEMO_PASSWORD, collaborator=sponsor, full_name=fake.name())
-    logins.append(("kolaborator", DEMO_PASSWORD, f"collaborator ({units[1].code}, {units[2].code})"))
-    db.session.commit()
+    net.logins.append(("kolaborator", DEMO_PASSWORD,
+                       f"collaborator ({net.units[1].code}, {net.units[2].code})"))
+    return net
 
-    # Joining days first, so that member numbers follow the order people joined.
+
+def _members(rng: random.Random, fake: Faker, units: list[Unit], members: int, start_day: date,
+             days: int) -> list[tuple[Unit, Member, date, int]]:
+    """Step 2: ``members`` members spread over ``units``; ``(unit, member, joining day,
+    deposits per month)`` each. Joining days are drawn first, so that member numbers follow
+    the order people joined."""
+    zone = local_zone()
     joins = []
     for i in range(members):
         if rng.random() < NEW_MEMBER_SHARE:
@@ -120,12 +138,18 @@ def load_demo(members: int = 300, days: int = 61, seed: int = 2026,
             member = create_member(unit, name, kind=kind, phone=f"+628{rng.randint(100000000, 9999999999)}",
                                    address=fake.street_address(), rt=f"{rng.randint(1, 12):02d}", rw=unit.rw)
         roster.append((unit, member, joined.date(), rng.choice([1, 2, 4, 6, 8])))  # deposits per month
-    db.session.commit()
-    echo(f"{len(units)} units, {len(categories)} categories, {members} members")
+    return roster
 
+
+def _deposit_plan(rng: random.Random, roster, categories: dict[str, WasteCategory], start_day: date,
+                  days: int) -> list[tuple[Unit, Member, list[LineInput], datetime]]:
+    """The history's deposits, ``(unit, member, lines, moment)`` in time order: on each day
+    from ``start_day``, a member from their joining day on deposits with a chance of
+    ``per_month / 30``, one to four lines whose categories follow ``MIX``."""
+    zone = local_zone()
     codes = [c for c in MIX if c in categories]
     weights = [MIX[c][0] for c in codes]
-    count = 0
+    plan = []
     for day_offset in range(days):
         day = start_day + timedelta(days=day_offset)
         for unit, member, join_day, per_month in roster:
@@ -136,14 +160,33 @@ def load_demo(members: int = 300, days: int = 61, seed: int = 2026,
             for code in rng.choices(codes, weights, k=rng.choice([1, 1, 2, 2, 3, 4])):
                 _, low, high = MIX[code]
                 lines.append(LineInput(code, _quantity(rng, low, high, categories[code].unit)))
-            with clock_at(moment):
-                record_deposit(unit, member, lines, operator_id=operators[unit.id], idempotency_key=uuid.uuid4().hex)
-            count += 1
-            if count % 200 == 0:
-                db.session.commit()
-    db.session.commit()
-    echo(f"{count} deposits over {days} days")
-    return logins
+            plan.append((unit, member, lines, moment))
+    return plan
+
+
+def _record(batch, operators: dict[int, int]) -> None:
+    for unit, member, lines, moment in batch:
+        with clock_at(moment):
+            record_deposit(unit, member, lines, operator_id=operators[unit.id], idempotency_key=uuid.uuid4().hex)
+
+
+def load_demo(members: int = 300, days: int = 61, seed: int = 2026,
+              echo: Callable[[str], None] = print) -> list[tuple[str, str, str]]:
+    """Create the demo network and history; commits, one transaction per step (the network,
+    the members, each ``DEPOSIT_BATCH`` deposits). Returns ``(username, password, role)`` for
+    the demo logins. Deterministic for a given ``seed`` (except the wall-clock dates)."""
+    rng = random.Random(seed)
+    fake = Faker("id_ID")
+    fake.seed_instance(seed)
+    start_day = local_today() - timedelta(days=days)
+    net = run_in_transaction(lambda: _network(rng, fake, start_day))
+    roster = run_in_transaction(lambda: _members(rng, fake, net.units, members, start_day, days))
+    echo(f"{len(net.units)} units, {len(net.categories)} categories, {members} members")
+    plan = _deposit_plan(rng, roster, net.categories, start_day, days)
+    for first in range(0, len(plan), DEPOSIT_BATCH):
+        run_in_transaction(partial(_record, plan[first:first + DEPOSIT_BATCH], net.operators))
+    echo(f"{len(plan)} deposits over {days} days")
+    return net.logins
 
 
 def demo_logins() -> list[str]:
