@@ -37,6 +37,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "statement.aggregator": frozenset({"aggregator_staff", "admin"}),
     "statement.impact": frozenset({"collaborator", "admin"}),
     "report.unit": frozenset({"unit_manager", "aggregator_staff", "admin"}),
+    "month.lock": frozenset({"aggregator_staff", "unit_manager", "admin"}),
+    "month.unlock": frozenset({"admin"}),
     "admin": frozenset({"admin"}),
 }
 

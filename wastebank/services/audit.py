@@ -56,6 +56,8 @@ ACTION_LABELS = {
     "token.revoke": _l("Access token revoked"),
     "collaborator.create": _l("Collaborator registered"),
     "sponsorship.create": _l("Sponsorship added"),
+    "month.lock": _l("Month closed (books locked)"),
+    "month.unlock": _l("Closed month unlocked"),
 }
 
 

@@ -104,3 +104,10 @@ class DatabaseRefused(Conflict):
 
     def __init__(self, message=None):
         super().__init__(message or _l("The database refused this change; nothing was saved."))
+
+
+class MonthLocked(Conflict):
+    """The entry is dated into a month that is locked (*tutup buku*, issue 12 item 6;
+    docs/month-lock.md): corrections go into the open month."""
+
+    code = "month_locked"

@@ -13,6 +13,7 @@ from sqlalchemy import func, insert, select, text, update
 from ..extensions import db
 from ..models import ACCOUNT_KINDS, Account, JournalEntry, Posting, utcnow
 from .errors import AlreadyReversed, InsufficientBalance, InsufficientStock, LedgerError, PeriodClosed
+from .month_lock import check_month_open, lock_faults
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,7 @@ def post_journal(unit_id: int, kind: str, legs: list[Leg], *, created_by_id: int
 
     now = utcnow()
     check_open(unit_id, now)  # the posting day only; recorded_at may be in a closed day
+    check_month_open(unit_id, recorded_at or now, now)  # nor dated into a locked month (docs/month-lock.md)
     touched = []
     for leg in sorted(legs, key=lambda leg: leg.account.id):  # fixed lock order (I13)
         account = leg.account
@@ -344,5 +346,6 @@ def verify_ledger(unit_id: int | None = None) -> VerifyReport:
             faults.append(f"account {account.id} ({account.key}): negative savings {account.balance}")
     faults += _deposit_faults(unit_id)
     faults += _closed_day_faults(unit_id)
+    faults += lock_faults(unit_id)  # nothing posted into a locked month after its lock
     n_entries = db.session.scalar(select(func.count(JournalEntry.id)).where(*entry_filter)) or 0
     return VerifyReport(entries=n_entries, accounts=n_accounts, faults=faults)
