@@ -54,6 +54,25 @@ class Config:
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # Notifications to members' phones (docs/notifications.md). NOTIFY_SENDER is "log" (writes
+    # each message to the log: development) or "http" (a WhatsApp/SMS gateway: POST to
+    # NOTIFY_URL with NOTIFY_TOKEN in the NOTIFY_TOKEN_HEADER header, the body built from
+    # NOTIFY_TEMPLATE, a JSON object whose strings may hold {phone}, {phone_digits} and {text};
+    # NOTIFY_BODY_FORMAT "json" or "form"). Retries back off exponentially from
+    # NOTIFY_RETRY_SECONDS; after NOTIFY_MAX_ATTEMPTS a message is failed. At most
+    # NOTIFY_MEMBER_PER_HOUR messages per member per hour go out; the rest wait.
+    NOTIFY_SENDER = "log"
+    NOTIFY_URL = ""
+    NOTIFY_TOKEN = ""
+    NOTIFY_TOKEN_HEADER = "Authorization"
+    NOTIFY_TOKEN_PREFIX = "Bearer "
+    NOTIFY_TEMPLATE = '{"phone": "{phone}", "message": "{text}"}'
+    NOTIFY_BODY_FORMAT = "json"
+    NOTIFY_TIMEOUT_SECONDS = 10
+    NOTIFY_MAX_ATTEMPTS = 6
+    NOTIFY_RETRY_SECONDS = 60
+    NOTIFY_MEMBER_PER_HOUR = 5
+    NOTIFY_BATCH = 100
 
 
 class DevelopmentConfig(Config):

@@ -50,6 +50,8 @@ ACTION_LABELS = {
     "day.close": _l("Day closed"),
     "day.reopen": _l("Closed day reopened"),
     "unit.require_pin": _l("Self-service PIN setting changed"),
+    "unit.notify": _l("Notification setting changed"),
+    "member.notify_consent": _l("Member's consent to messages changed"),
     "unit.public_page": _l("Public page settings changed"),
     "user.create": _l("User account created"),
     "user.deactivate": _l("User account deactivated"),
