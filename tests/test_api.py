@@ -632,7 +632,7 @@ def test_api_level_handler_answers_the_error_shape_under_api_paths(app):
     """Statuses without an app error page (e.g. 415) still get the error shape under /api/."""
     from werkzeug.exceptions import UnsupportedMediaType
 
-    from wastebank.extensions import api
+    from wastebank.api import api
 
     with app.test_request_context("/api/v1/anything"):
         body, status, _ = api.handle_http_exception(UnsupportedMediaType())

@@ -4,10 +4,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, has_request_context, render_template, request, session
+from flask import Flask, has_request_context, request, session
 
 from . import db_setup  # noqa: F401  (engine event listeners)
-from .extensions import api as rest_api
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
@@ -110,7 +109,6 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale,
                    default_translation_directories=str(Path(__file__).parent / "translations"))
-    rest_api.init_app(app)
     from .security import init_security
     init_security(app)
 
@@ -121,11 +119,12 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     from .counter import offline as _counter_offline  # noqa: F401  (routes on the counter blueprint)
     from .counter import views as _counter_views  # noqa: F401
     from .counter import withdrawals as _counter_withdrawals  # noqa: F401
-    from .api import register as register_api
+    from . import api as rest_api
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(counter_bp)
     from .statements import bp as statements_bp, views as _statements_views  # noqa: F401
+    from .statements import exports as _statements_exports  # noqa: F401
     app.register_blueprint(statements_bp)
     from .members import bp as members_bp, views as _members_views  # noqa: F401
     from .public import bp as public_bp, unit_page as _unit_page, views as _public_views  # noqa: F401
@@ -134,7 +133,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     from .manager import bp as manager_bp, views as _manager_views  # noqa: F401
     from .manager import prices as _manager_prices  # noqa: F401  (routes on the manager blueprint)
     app.register_blueprint(manager_bp)
-    register_api(app)
+    rest_api.init_app(app)
 
     from .cli import register as register_cli
 
@@ -161,59 +160,7 @@ def _register_template_helpers(app: Flask) -> None:
 
 
 def _register_error_pages(app: Flask) -> None:
-    from flask import jsonify
-    from flask_babel import gettext as _
-    from flask_wtf.csrf import CSRFError
+    """Every error, page or API, is answered by the one handler in ``api/errors.py``."""
+    from .api.errors import register_error_handlers
 
-    messages = {
-        400: lambda: _("The request could not be understood."),
-        401: lambda: _("Please log in."),
-        403: lambda: _("You may not open this page."),
-        404: lambda: _("Not found."),
-        405: lambda: _("This action is not allowed here."),
-        409: lambda: _("This conflicts with what is already recorded."),
-        429: lambda: _("Too many attempts; wait a minute and try again."),
-        413: lambda: _("The upload is too large."),
-        422: lambda: _("The request was refused."),
-        500: lambda: _("Something went wrong on our side; nothing was saved."),
-    }
-    codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-             405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "unprocessable", 429: "too_many_requests",
-             500: "server_error"}
-
-    def handle(error):
-        status = getattr(error, "code", 500) or 500
-        # A failed flush leaves the session unusable (PendingRollbackError) and the page below
-        # reads the user through it: roll back first (an error page saves nothing anyway).
-        from .extensions import db
-        db.session.rollback()
-        if isinstance(error, CSRFError):
-            message = _("The form has expired; please try again.")
-        else:
-            message = messages.get(status, messages[500])()
-        # A 405 says which methods the URL does take (RFC 9110 §15.5.6).
-        allow = {"Allow": ", ".join(error.valid_methods)} if getattr(error, "valid_methods", None) else {}
-        if request.path.startswith("/api/"):
-            return jsonify(error={"code": "csrf_failed" if isinstance(error, CSRFError) else codes.get(status, "error"),
-                                  "message": message, "field": None}), status, allow
-        return render_template("error.html", status=status, message=message), status, allow
-
-    for status in messages:
-        app.register_error_handler(status, handle)
-    app.register_error_handler(CSRFError, handle)
-
-    from .services.errors import DomainError
-
-    def handle_domain_error(error: DomainError):
-        # A service refusal that reached a page (e.g. services.scope.in_unit's NotFound):
-        # the same page and status as the matching HTTP error, with the service's message.
-        db_rollback()
-        if request.path.startswith("/api/"):
-            return jsonify(error=error.to_dict()), error.status
-        return render_template("error.html", status=error.status, message=str(error.message)), error.status
-
-    def db_rollback():
-        from .extensions import db
-        db.session.rollback()
-
-    app.register_error_handler(DomainError, handle_domain_error)
+    register_error_handlers(app)

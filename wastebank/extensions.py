@@ -1,4 +1,5 @@
-"""Unbound Flask extensions, bound to the app in ``create_app``."""
+"""Unbound Flask extensions, bound to the app in ``create_app``. Imports third-party packages
+only (the flask-smorest Api, configured with our error shape, lives in ``wastebank.api``)."""
 from __future__ import annotations
 
 from flask_babel import Babel
@@ -10,8 +11,6 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
-
-from .api.errors import WastebankApi
 
 # Constraint names are fixed so that migrations are reproducible on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -34,7 +33,6 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-api = WastebankApi()  # flask-smorest Api documenting and answering the SPEC §5 error shape
 # Brute-force protection on login. In-memory per process: enough for the embedded default; a
 # city deployment sets WASTEBANK_RATELIMIT_STORAGE_URI=redis://… so all workers share counts.
 limiter = Limiter(key_func=get_remote_address)  # storage: RATELIMIT_STORAGE_URI in config

@@ -3,19 +3,32 @@ validate requests and generate the OpenAPI 3 document at ``/api/v1/openapi.json`
 
 Endpoints (``views.py``): ``POST /api/v1/deposits``, ``POST /api/v1/withdrawals``,
 ``POST /api/v1/deposits/<id>/void``, ``POST /api/v1/withdrawals/<id>/void``,
-``GET /api/v1/members/<member_no>``, ``GET /api/v1/prices``. Errors (``errors.py``): ``{"error": {"code", "message", "field"}}``.
+``GET /api/v1/members/<member_no>``, ``GET /api/v1/prices``. Errors (``errors.py``):
+``{"error": {"code", "message", "field"}}``.
 
-This package's ``__init__`` imports nothing of the app at module level, because
-``wastebank.extensions`` imports ``wastebank.api.errors`` for the Api class.
+``api`` is the package's flask-smorest Api object (``WastebankApi``: the error schema of
+``errors.py``); ``create_app`` binds it with :func:`init_app`.
 """
+from __future__ import annotations
+
+from .errors import WastebankApi
+
+api = WastebankApi()
 
 
-def register(app):
+def init_app(app) -> None:
+    """Bind ``api`` to ``app`` (the OpenAPI document and its blueprint) and register the v1
+    blueprint (:func:`register`)."""
+    api.init_app(app)
+    register(app)
+
+
+def register(app) -> None:
     """Register the API blueprint at ``/api/v1`` on ``app`` (after ``api.init_app(app)``):
     exempt it from Flask-WTF's automatic CSRF check (the blueprint checks CSRF itself for
     session-cookie writes, see ``views.authenticate``) and add the security schemes to the
     OpenAPI document."""
-    from ..extensions import api, csrf
+    from ..extensions import csrf
     from . import views
 
     csrf.exempt(views.blp)

@@ -1,6 +1,8 @@
-"""The API's one error shape (SPEC §5) and the code that produces it.
+"""The app's one HTTP edge: the table of HTTP statuses (code and message), the API's error
+shape (SPEC §5), and the one error handler that answers every refusal as an HTML page or, under
+``/api/``, as JSON.
 
-Every refusal answers ``{"error": {"code", "message", "field", "details"}}`` with status
+Every API refusal answers ``{"error": {"code", "message", "field", "details"}}`` with status
 400/401/403/404/409/413/422 (or 500 for our own bugs):
 
 * ``code`` is stable, machine-readable (``required``, ``not_a_number``, ``member_not_found``, …);
@@ -10,23 +12,24 @@ Every refusal answers ``{"error": {"code", "message", "field", "details"}}`` wit
 * ``details`` lists every bad input as ``{"field", "code", "message"}`` (at most
   ``MAX_DETAILS``), so that a tablet can mark every wrong line at once.
 
+A page answers ``error.html`` with the status and the same table's (page) message.
+
 Sources: marshmallow/webargs validation errors (whose messages are our codes, see
 ``schemas.py``), service ``DomainError`` subclasses (``status`` + ``to_dict()``) and werkzeug
-``HTTPException`` (``abort(401)``, CSRF failures, 404, 413, …).
-
-This module is imported by ``wastebank.extensions`` (for ``WastebankApi``), so it must not
-import the extensions itself.
+``HTTPException`` (``abort(401)``, CSRF failures, 404, 413, …). :func:`register_error_handlers`
+installs :func:`handle_error` on the app for all of them.
 """
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 import marshmallow as ma
-from flask import jsonify, request
+from flask import jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Api
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 
+from ..extensions import db
 from ..services.errors import DomainError, ValidationFailed
 
 MAX_DETAILS = 50
@@ -55,20 +58,45 @@ MESSAGES = {
                                    "characters in the Idempotency-Key header."),
 }
 
-# Plain HTTP errors: status → (code, message).
-HTTP_ERRORS = {
-    400: ("bad_request", _l("The request could not be understood.")),
-    401: ("unauthorized", _l("Log in, or send Authorization: Bearer <token>.")),
-    403: ("forbidden", _l("You may not do this.")),
-    404: ("not_found", _l("Not found.")),
-    405: ("method_not_allowed", _l("This action is not allowed here.")),
-    409: ("conflict", _l("This conflicts with what is already recorded.")),
-    413: ("too_large", _l("The request is too large.")),
-    415: ("json_required", MESSAGES["json_required"]),
-    422: ("unprocessable", _l("The request was refused.")),
-    429: ("too_many_requests", _l("Too many requests; wait a moment and try again.")),
-    500: ("server_error", _l("Something went wrong on our side; nothing was saved.")),
+
+
+class HttpError(NamedTuple):
+    """One row of :data:`HTTP_ERRORS`: the API's stable ``code``, the ``page`` message of the
+    HTML error page and the ``api`` message of the JSON answer (the page's when None)."""
+
+    code: str
+    page: object
+    api: object = None
+
+    @property
+    def api_message(self):
+        return self.page if self.api is None else self.api
+
+
+# The one table of plain HTTP errors: status → code and messages. Pages and the API differ only
+# where the reader does (a person at a browser, or a device that can send a bearer token).
+HTTP_ERRORS: dict[int, HttpError] = {
+    400: HttpError("bad_request", _l("The request could not be understood.")),
+    401: HttpError("unauthorized", _l("Please log in."), _l("Log in, or send Authorization: Bearer <token>.")),
+    403: HttpError("forbidden", _l("You may not open this page."), _l("You may not do this.")),
+    404: HttpError("not_found", _l("Not found.")),
+    405: HttpError("method_not_allowed", _l("This action is not allowed here.")),
+    409: HttpError("conflict", _l("This conflicts with what is already recorded.")),
+    413: HttpError("too_large", _l("The upload is too large."), _l("The request is too large.")),
+    415: HttpError("json_required", MESSAGES["json_required"]),
+    422: HttpError("unprocessable", _l("The request was refused.")),
+    429: HttpError("too_many_requests", _l("Too many attempts; wait a minute and try again."),
+                   _l("Too many requests; wait a moment and try again.")),
+    500: HttpError("server_error", _l("Something went wrong on our side; nothing was saved.")),
 }
+CSRF_MESSAGES = HttpError(
+    "csrf_failed", _l("The form has expired; please try again."),
+    _l("The CSRF token is missing or expired: send it in the X-CSRFToken header, or use a bearer token."))
+
+
+def http_error(status: int) -> HttpError:
+    """The row for ``status``; an unlisted status uses 500's row (5xx) or 400's (4xx)."""
+    return HTTP_ERRORS.get(status) or HTTP_ERRORS[500 if status >= 500 else 400]
 
 # webargs nests validation messages under the location; these are shown as they are named.
 _HEADER_CODES = {"Idempotency-Key": "idempotency_key_required"}
@@ -161,17 +189,15 @@ def http_error_response(error: HTTPException):
     if data.get("headers"):
         headers.update(data["headers"])
     if isinstance(error, CSRFError):
-        return error_response(400, "csrf_failed",
-                              _l("The CSRF token is missing or expired: send it in the X-CSRFToken "
-                                 "header, or use a bearer token."), headers=headers)
+        return error_response(400, CSRF_MESSAGES.code, CSRF_MESSAGES.api_message, headers=headers)
     if "messages" in data:
         details = validation_details(data["messages"])
         if details:
             first = details[0]
             return error_response(status, first["code"], first["message"], first["field"],
                                   details, headers)
-    code, message = HTTP_ERRORS.get(status, HTTP_ERRORS[500 if status >= 500 else 400])
-    return error_response(status, code, message, headers=headers)
+    row = http_error(status)
+    return error_response(status, row.code, row.api_message, headers=headers)
 
 
 def domain_error_response(error: DomainError):
@@ -185,16 +211,68 @@ def domain_error_response(error: DomainError):
     return error_response(error.status, body["code"], body["message"], body["field"], details)
 
 
+def wants_json() -> bool:
+    """True when the request is the API's (``/api/``): it is answered in the JSON error shape."""
+    return request.path.startswith("/api/")
+
+
+def _page(status: int, message, headers: dict | None = None):
+    return render_template("error.html", status=status, message=str(message)), status, headers or {}
+
+
+def handle_error(error: Exception):
+    """The one error handler: a werkzeug ``HTTPException`` (``abort``, CSRF, webargs, 404, 405,
+    413, 429, 500 …) or a service ``DomainError`` that reached the view → the JSON error shape
+    under ``/api/`` (:func:`http_error_response`, :func:`domain_error_response`), else the
+    error page with the status and the table's message (a 405 also says ``Allow``).
+
+    Rolls the session back first: a failed flush leaves it unusable (PendingRollbackError)
+    and the page reads the user through it; an error answer saves nothing anyway.
+    """
+    from flask_wtf.csrf import CSRFError
+
+    db.session.rollback()
+    if isinstance(error, DomainError):
+        if wants_json():
+            return domain_error_response(error)
+        return _page(error.status, error.message)
+    if not isinstance(error, HTTPException):  # a bug that Flask did not wrap (defensive)
+        error = InternalServerError(original_exception=error)
+    if wants_json():
+        return http_error_response(error)
+    status = error.code or 500
+    # A 405 says which methods the URL does take (RFC 9110 §15.5.6).
+    allow = {"Allow": ", ".join(error.valid_methods)} if getattr(error, "valid_methods", None) else {}
+    row = CSRF_MESSAGES if isinstance(error, CSRFError) else http_error(status)
+    return _page(status, row.page, allow)
+
+
+def register_error_handlers(app) -> None:
+    """Install :func:`handle_error` on ``app`` for every HTTP error status, for any other
+    ``HTTPException`` and for ``DomainError``. By status as well as by class, because Flask
+    looks a handler up by status code first."""
+    from werkzeug.exceptions import default_exceptions
+
+    for status in default_exceptions:
+        app.register_error_handler(status, handle_error)
+    app.register_error_handler(HTTPException, handle_error)
+    app.register_error_handler(DomainError, handle_error)
+
+
 class WastebankApi(Api):
-    """flask-smorest's Api with our error body: documented as ``ErrorSchema`` (the default
-    error response of every operation) and produced for ``/api/`` paths by
-    ``handle_http_exception`` (other paths keep flask-smorest's behaviour; the app's own
-    error pages take precedence there anyway)."""
+    """flask-smorest's Api with our error body, documented as ``ErrorSchema`` (the default
+    error response of every operation). The errors themselves are answered by the app's one
+    handler (:func:`register_error_handlers`), so flask-smorest installs none of its own;
+    :meth:`handle_http_exception` stays for callers of the Api (the same JSON under ``/api/``,
+    flask-smorest's own shape elsewhere)."""
 
     ERROR_SCHEMA = ErrorSchema
 
+    def _register_error_handlers(self):
+        """None: :func:`register_error_handlers` answers every error of the app."""
+
     def handle_http_exception(self, error):
         """Answer an HTTPException under ``/api/`` in the SPEC §5 error shape."""
-        if request.path.startswith("/api/"):
+        if wants_json():
             return http_error_response(error)
         return super().handle_http_exception(error)

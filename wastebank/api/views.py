@@ -20,11 +20,10 @@ from flask import abort, current_app, jsonify, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
-from werkzeug.exceptions import HTTPException, default_exceptions
 
 from ..auth.permissions import counter_unit, require, visible_unit_ids
-from ..auth.tokens import user_for_token
-from ..extensions import csrf, db, login_manager
+from ..auth.loaders import bearer_token
+from ..extensions import csrf, db
 from ..models import Deposit, IdempotencyRecord, Member, MemberCard, Unit, Withdrawal
 from ..services.catalog import current_prices
 from ..services.deposits import LineInput, Outcome, record_deposit
@@ -33,7 +32,7 @@ from ..services.ledger import member_savings_account
 from ..services.members import find_member, member_number_candidates
 from ..services.transaction import run_in_transaction
 from ..services.withdrawals import WithdrawalInput, get_withdrawal, record_withdrawal, void_deposit, void_withdrawal
-from .errors import ErrorSchema, domain_error_response, http_error_response
+from .errors import ErrorSchema
 from .statement_schemas import StatementSchema
 from .schemas import (
     ApiBlueprint,
@@ -81,51 +80,23 @@ def _errors(*statuses_and_descriptions):
     return decorator
 
 
-# --- authentication, CSRF and errors ---------------------------------------------------------
-
-
-def _bearer_token() -> str | None:
-    header = request.headers.get("Authorization", "")
-    if header[:7].lower() == "bearer ":
-        return header[7:].strip()
-    return None
+# --- authentication and CSRF ---------------------------------------------------------
 
 
 @blp.before_request
 def authenticate():
-    """Bearer header present → the caller is that token's active user, else 401. No bearer
-    header and a logged-in session → state-changing methods need a valid ``X-CSRFToken``."""
-    token = _bearer_token()
-    if token is not None:
-        user = user_for_token(token) if token else None
-        if user is None:
+    """A bearer header present (``auth.loaders.bearer_token``) → the caller is that token's
+    active user, read once by Flask-Login's request loader (a session cookie does not count
+    then), else 401. No bearer header and a logged-in session → state-changing methods need a
+    valid ``X-CSRFToken``. Refusals are answered by the app's one handler (``errors.py``)."""
+    if bearer_token(request) is not None:
+        if not current_user.is_authenticated:
             abort(401)
-        if not current_user.is_authenticated or current_user.id != user.id:
-            # A session cookie of another user in the same browser does not count.
-            login_manager._update_request_context_with_user(user)
         return None
     if (request.method not in SAFE_METHODS and current_user.is_authenticated
             and current_app.config.get("WTF_CSRF_ENABLED", True)):
         csrf.protect()
     return None
-
-
-@blp.errorhandler(DomainError)
-def handle_domain_error(error: DomainError):
-    """A service refusal → its status and ``{"error": error.to_dict()}``."""
-    return domain_error_response(error)
-
-
-def handle_http_error(error: HTTPException):
-    """abort(), CSRF failures and webargs validation errors → the error shape."""
-    return http_error_response(error)
-
-
-# Flask looks for a handler by status code first (blueprint, then app) and by class second,
-# so the app's HTML/JSON pages for 400, 401, … would win over a class handler here.
-blp.register_error_handler(HTTPException, handle_http_error)
-for _status in default_exceptions:
-    blp.register_error_handler(_status, handle_http_error)
 
 
 # --- deposits --------------------------------------------------------------------------------
@@ -513,6 +484,6 @@ def get_aggregator_statement(code: str, month: str):
     try:
         year, month_no = parse_month(month)
     except ValueError:
-        raise ValidationFailed({"month": ("invalid_month", _l("Give the month as YYYY-MM, e.g. 2025-01."))})
+        raise ValidationFailed({"month": ("invalid_month", _l("Give the month as YYYY-MM, e.g. 2025-01."))}) from None
     aggregator, unit_ids = _statement_scope(code)
     return statement_json(aggregator_statement(aggregator, year, month_no, unit_ids))

@@ -37,9 +37,18 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "statement.aggregator": frozenset({"aggregator_staff", "admin"}),
     "statement.impact": frozenset({"collaborator", "admin"}),
     "report.unit": frozenset({"unit_manager", "aggregator_staff", "admin"}),
+    # Names and addresses of active households (issue 12 item 3): these two roles only.
+    "export.levy": frozenset({"unit_manager", "aggregator_staff"}),
     "month.lock": frozenset({"aggregator_staff", "unit_manager", "admin"}),
     "month.unlock": frozenset({"admin"}),
     "admin": frozenset({"admin"}),
+    # Data scope (``visible_unit_ids``): every unit, aggregator and collaborator (and choosing
+    # one of them on a screen); one's own aggregator's units; one's own unit; one's own
+    # collaborator's impact report.
+    "scope.all_units": frozenset({"admin"}),
+    "scope.own_aggregator": frozenset({"aggregator_staff"}),
+    "scope.own_unit": frozenset({"operator", "unit_manager"}),
+    "scope.own_collaborator": frozenset({"collaborator"}),
 }
 
 
@@ -71,12 +80,18 @@ def require(permission: str):
 
 
 def visible_unit_ids(user: User) -> list[int]:
-    """Ids of the units whose members, money and documents ``user`` may see."""
-    if user.role == "admin":
+    """Ids of the units whose members, money and documents ``user`` may see: every unit
+    (``scope.all_units``), the units of one's aggregator (``scope.own_aggregator``), one's own
+    unit (``scope.own_unit``), else none (an inactive user sees none either).
+
+    The roles behind each scope live in ``PERMISSIONS`` like every other right, so that this
+    function, the views and the services ask the same table and no code compares role names.
+    """
+    if has_permission(user, "scope.all_units"):
         return list(db.session.scalars(select(Unit.id)))
-    if user.role in ("operator", "unit_manager"):
+    if has_permission(user, "scope.own_unit"):
         return [user.unit_id] if user.unit_id else []
-    if user.role == "aggregator_staff" and user.aggregator_id:
+    if has_permission(user, "scope.own_aggregator") and user.aggregator_id:
         return list(db.session.scalars(select(Unit.id).where(Unit.aggregator_id == user.aggregator_id)))
     return []
 

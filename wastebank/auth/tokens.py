@@ -11,6 +11,7 @@ from sqlalchemy import or_, select, update
 
 from ..extensions import db
 from ..models import ApiToken, User, utcnow
+from ..services.transaction import run_in_transaction
 
 DEFAULT_IDLE_DAYS = 30
 DEFAULT_TOUCH_SECONDS = 3600
@@ -58,14 +59,15 @@ def user_for_token(token: str) -> User | None:
         user = row.user
         quiet = not (db.session.new or db.session.dirty or db.session.deleted)
         # Guarded UPDATE: of parallel requests with the same token only the first writes.
-        db.session.execute(
-            update(ApiToken)
-            .where(ApiToken.id == row.id,
-                   or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - touch))
-            .values(last_used_at=now, expires_at=now + idle_lifetime())
-            .execution_options(synchronize_session=False))
+        slide = (update(ApiToken)
+                 .where(ApiToken.id == row.id,
+                        or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - touch))
+                 .values(last_used_at=now, expires_at=now + idle_lifetime())
+                 .execution_options(synchronize_session=False))
         if quiet:
-            db.session.commit()
+            run_in_transaction(lambda: db.session.execute(slide))
+        else:
+            db.session.execute(slide)
         return user
     return row.user
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from ..extensions import db, limiter
 from ..models import User
+from ..services.transaction import run_in_transaction
 from .forms import LoginForm, PasswordForm
 from .passwords import check_login, check_password, hash_password
 from .tokens import end_all_sessions, live_tokens, revoke_token
@@ -68,8 +69,8 @@ def login():
 @login_required
 def logout():
     """Log out everywhere: every session and bearer token of this user ends."""
-    end_all_sessions(current_user)
-    db.session.commit()
+    user = current_user._get_current_object()
+    run_in_transaction(lambda: end_all_sessions(user))
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
@@ -85,9 +86,13 @@ def password():
             form.current.errors.append(_("Wrong password."))
         else:
             user = current_user._get_current_object()
-            user.password_hash = hash_password(form.new.data)
-            end_all_sessions(user)
-            db.session.commit()
+            new_hash = hash_password(form.new.data)  # argon2 work once, outside any retry
+
+            def change() -> None:
+                user.password_hash = new_hash
+                end_all_sessions(user)
+
+            run_in_transaction(change)
             login_user(user)
             flash(_("Password changed. Other devices are logged out."), "info")
             return redirect(url_for("counter.home"))
@@ -128,14 +133,12 @@ def token_revoke(token_id: int):
 
     if not FlaskForm().validate_on_submit():
         abort(400)
+    by, any_user = current_user._get_current_object(), has_permission(current_user, "admin")
     try:
-        row = revoke_token(token_id, by=current_user._get_current_object(),
-                           any_user=has_permission(current_user, "admin"))
+        row = run_in_transaction(lambda: revoke_token(token_id, by=by, any_user=any_user))
     except NotFound:
-        db.session.rollback()
         abort(404)
-    own = row.user_id == current_user.id
-    db.session.commit()
+    own = row.user_id == by.id
     flash(_("Token revoked: it no longer works on any device.") if own
           else _("Token revoked for %(user)s.", user=row.user.username), "info")
     return redirect(url_for("auth.tokens"))

@@ -2,8 +2,9 @@
 deactivate/reactivate, cards (revoke, reissue, print sheets), self-service PIN, statements, and
 import from paper books (upload → preview → confirm).
 
-Thin views: parse → call a service → commit once → redirect. Every query is limited to the
-user's own unit (``counter_unit``): another unit's member number gives 404.
+Thin views: parse → call a service in one ``run_in_transaction`` → redirect. Every query is
+limited to the user's own unit (``counter_unit``): another unit's member number gives 404
+(``services.scope.member_in_unit``, case-insensitive like every member-number lookup).
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from ..services.member_import import (ImportFileError, ImportRejected, confirm_i
                                       preview_import)
 from ..services.members import (cards_to_print, create_member, issue_card, live_card, normalise_phone,
                                 revoke_card, search_registry, set_member_active, set_pin, update_member)
+from ..services.scope import member_in_unit
 from ..services.transaction import run_in_transaction
 from .documents import card_sheet_pdf, statement_pdf, statement_period
 from .forms import (ActionForm, ConfirmImportForm, ImportForm, MemberForm, PinForm, SettingsForm,
@@ -37,13 +39,6 @@ from .forms import (ActionForm, ConfirmImportForm, ImportForm, MemberForm, PinFo
 from . import bp
 
 UPLOAD_MAX_AGE_S = 24 * 3600
-
-
-def _member_or_404(unit: Unit, member_no: str) -> Member:
-    member = db.session.scalar(select(Member).where(Member.unit_id == unit.id, Member.member_no == member_no))
-    if member is None:
-        abort(404)
-    return member
 
 
 def _pdf(data: bytes, filename: str) -> Response:
@@ -114,7 +109,7 @@ def new():
 def show(member_no: str):
     """One member: details, balance, card, PIN, statement, recent movements."""
     unit = counter_unit(current_user)
-    member = _member_or_404(unit, member_no)
+    member = member_in_unit(unit.id, member_no)
     return render_template("members/show.html", unit=unit, member=member, card=live_card(member),
                            balance=member_savings_account(member).balance,
                            movements=member_movements(member, 20), form=ActionForm(), pin_form=PinForm(),
@@ -126,14 +121,13 @@ def show(member_no: str):
 def edit(member_no: str):
     """Change name, kind, phone and address (the number never changes)."""
     unit = counter_unit(current_user)
-    member = _member_or_404(unit, member_no)
+    member = member_in_unit(unit.id, member_no)
     form = MemberForm(obj=member)
-    if form.validate_on_submit():
-        if _apply_form(form, lambda: update_member(
-                member, name=form.name.data, phone=form.phone.data or "", address=form.address.data or "",
-                rt=form.rt.data or "", rw=form.rw.data or "", kind=form.kind.data, user_id=current_user.id)):
-            flash(_("Saved."), "ok")
-            return redirect(url_for("members.show", member_no=member.member_no))
+    if form.validate_on_submit() and _apply_form(form, lambda: update_member(
+            member, name=form.name.data, phone=form.phone.data or "", address=form.address.data or "",
+            rt=form.rt.data or "", rw=form.rw.data or "", kind=form.kind.data, user_id=current_user.id)):
+        flash(_("Saved."), "ok")
+        return redirect(url_for("members.show", member_no=member.member_no))
     status = 422 if request.method == "POST" else 200
     return render_template("members/form.html", unit=unit, form=form, member=member), status
 
@@ -143,14 +137,13 @@ def edit(member_no: str):
 def set_active(member_no: str):
     """Deactivate (``active=0``) or reactivate (``active=1``); never deletes."""
     unit = counter_unit(current_user)
-    member = _member_or_404(unit, member_no)
+    member = member_in_unit(unit.id, member_no)
     if not ActionForm().validate_on_submit():
         abort(400)
     if request.form.get("active") not in ("0", "1"):
         abort(400)
     active = request.form.get("active") == "1"
-    set_member_active(member, active, user_id=current_user.id)
-    db.session.commit()
+    run_in_transaction(lambda: set_member_active(member, active, user_id=current_user.id))
     flash(_("Member reactivated.") if active else _("Member deactivated; the history and balance stay."), "ok")
     return redirect(url_for("members.show", member_no=member.member_no))
 
@@ -160,11 +153,10 @@ def set_active(member_no: str):
 def card_revoke(member_no: str):
     """Revoke the live card at once (lost or stolen)."""
     unit = counter_unit(current_user)
-    member = _member_or_404(unit, member_no)
+    member = member_in_unit(unit.id, member_no)
     if not ActionForm().validate_on_submit():
         abort(400)
-    revoked = revoke_card(member, user_id=current_user.id)
-    db.session.commit()
+    revoked = run_in_transaction(lambda: revoke_card(member, user_id=current_user.id))
     flash(_("The card was revoked; it no longer works.") if revoked else _("There was no live card."), "ok")
     return redirect(url_for("members.show", member_no=member.member_no))
 
@@ -174,11 +166,10 @@ def card_revoke(member_no: str):
 def card_reissue(member_no: str):
     """Revoke the live card (if any) and issue a new one with a new token."""
     unit = counter_unit(current_user)
-    member = _member_or_404(unit, member_no)
+    member = member_in_unit(unit.id, member_no)
     if not ActionForm().validate_on_submit():
         abort(400)
-    issue_card(member, user_id=current_user.id)
-    db.session.commit()
+    run_in_transaction(lambda: issue_card(member, user_id=current_user.id))
     flash(_("A new card was issued; the old one no longer works. Print it now."), "ok")
     return redirect(url_for("members.show", member_no=member.member_no))
 
@@ -202,8 +193,7 @@ def cards_pdf():
     if not cards:
         flash(_("No cards to print: choose members with a live card."), "error")
         return redirect(url_for("members.index"))
-    pdf = card_sheet_pdf(cards)
-    db.session.commit()
+    pdf = run_in_transaction(lambda: card_sheet_pdf(cards))  # marks the cards printed
     return _pdf(pdf, f"cards-{unit.code}.pdf")
 
 
@@ -212,18 +202,16 @@ def cards_pdf():
 def pin(member_no: str):
     """Set or remove the member's self-service PIN (the member tells it to the operator)."""
     unit = counter_unit(current_user)
-    member = _member_or_404(unit, member_no)
+    member = member_in_unit(unit.id, member_no)
     form = PinForm()
     if not form.validate_on_submit():
         for message in form.pin.errors:
             flash(str(message), "error")
         return redirect(url_for("members.show", member_no=member.member_no))
     try:
-        set_pin(member, form.pin.data, user_id=current_user.id)
-        db.session.commit()
+        run_in_transaction(lambda: set_pin(member, form.pin.data, user_id=current_user.id))
         flash(_("PIN set.") if form.pin.data else _("PIN removed."), "ok")
     except DomainError as exc:
-        db.session.rollback()
         flash(str(exc.message), "error")
     return redirect(url_for("members.show", member_no=member.member_no))
 
@@ -233,7 +221,7 @@ def pin(member_no: str):
 def statement(member_no: str):
     """Statement (*buku tabungan*) PDF for ``start``–``end`` (local dates, YYYY-MM-DD)."""
     unit = counter_unit(current_user)
-    member = _member_or_404(unit, member_no)
+    member = member_in_unit(unit.id, member_no)
     form = StatementForm(request.args)
     if not form.validate():
         refuse(" ".join(form.error_messages()))
@@ -257,16 +245,19 @@ def settings():
     public = {"public_page_enabled": bool(form.public_page_enabled.data),
               "collection_days": (form.collection_days.data or "").strip(),
               "collection_place": (form.collection_place.data or "").strip()}
-    unit.require_pin = bool(form.require_pin.data)
-    audit("unit.require_pin", unit_id=unit.id, user_id=current_user.id, object_type="unit",
-          object_id=unit.code, details={"require_pin": unit.require_pin})
-    changed = {name: value for name, value in public.items() if getattr(unit, name) != value}
-    for name, value in changed.items():
-        setattr(unit, name, value)
-    if changed:
-        audit("unit.public_page", unit_id=unit.id, user_id=current_user.id, object_type="unit",
-              object_id=unit.code, details=changed)
-    db.session.commit()
+
+    def save() -> None:
+        unit.require_pin = bool(form.require_pin.data)
+        audit("unit.require_pin", unit_id=unit.id, user_id=current_user.id, object_type="unit",
+              object_id=unit.code, details={"require_pin": unit.require_pin})
+        changed = {name: value for name, value in public.items() if getattr(unit, name) != value}
+        for name, value in changed.items():
+            setattr(unit, name, value)
+        if changed:
+            audit("unit.public_page", unit_id=unit.id, user_id=current_user.id, object_type="unit",
+                  object_id=unit.code, details=changed)
+
+    run_in_transaction(save)
     flash(_("Settings saved."), "ok")
     return redirect(url_for("members.index"))
 

@@ -19,12 +19,13 @@ from flask import (Response, abort, g, make_response, redirect, render_template,
                    url_for)
 from flask_babel import gettext as _
 
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..inputs import refuse
 from ..models import MemberCard
 from ..reports.members import member_diverted, member_movements
 from ..services.ledger import member_savings_account
 from ..services.members import PinLocked, card_by_token, check_pin
+from ..services.transaction import run_in_transaction
 from ..members.documents import statement_pdf, statement_period
 from ..members.forms import PublicPinForm, StatementForm
 from ..timeutil import format_local
@@ -112,6 +113,19 @@ def _remember_pin(card: MemberCard) -> None:
     session[_SESSION_KEY] = granted
 
 
+def _check_pin(member, pin: str) -> bool | PinLocked:
+    """``services.members.check_pin`` in one transaction, committed whether the PIN is right,
+    wrong or the member locked (the count of wrong tries must persist): True, False, or the
+    PinLocked refusal (returned, not raised, so that its count is committed too)."""
+    def attempt() -> bool | PinLocked:
+        try:
+            return check_pin(member, pin)
+        except PinLocked as exc:
+            return exc
+
+    return run_in_transaction(attempt)
+
+
 @bp.route("/c/<token>", methods=["GET", "POST"])
 @_public_limit
 @_unknown_token_limit
@@ -132,15 +146,12 @@ def card_page(token: str):
             if not form.validate_on_submit():
                 error, status = _("The form has expired; please try again."), 400
             else:
-                try:
-                    ok = check_pin(member, form.pin.data or "")
-                    db.session.commit()
-                except PinLocked as exc:
-                    db.session.commit()
+                ok = _check_pin(member, form.pin.data or "")
+                if isinstance(ok, PinLocked):
                     return _private((render_template(
                         "public/pin.html", unit=unit, form=None, locked=True,
                         error=_("Too many wrong PINs. Try again after %(time)s.",
-                                time=format_local(exc.until, "%H:%M"))), 429))
+                                time=format_local(ok.until, "%H:%M"))), 429))
                 if ok:
                     _remember_pin(card)
                     return redirect(url_for("public.card_page", token=token))
