@@ -24,9 +24,10 @@ from sqlalchemy import func, select
 from ..auth.permissions import counter_unit, require, visible_unit_ids
 from ..auth.loaders import bearer_token
 from ..extensions import csrf, db
-from ..models import Deposit, IdempotencyRecord, Member, MemberCard, Unit, Withdrawal
+from ..models import Deposit, Member, MemberCard, Unit, Withdrawal
 from ..services.catalog import current_prices
-from ..services.deposits import LineInput, Outcome, record_deposit
+from ..services.deposits import LineInput, record_deposit
+from ..services.idempotency import Outcome, key_used
 from ..services.errors import DomainError, NotFound, ValidationFailed
 from ..services.ledger import member_savings_account
 from ..services.members import find_member, member_number_candidates
@@ -126,9 +127,7 @@ def _member_for_deposit(unit: Unit, ref: str, key: str) -> Member:
     except DomainError as exc:
         if exc.code not in ("member_inactive", "card_revoked"):
             raise
-        used = db.session.scalar(select(IdempotencyRecord.id).where(
-            IdempotencyRecord.unit_id == unit.id, IdempotencyRecord.key == key))
-        member = _member_any_state(unit.id, ref) if used is not None else None
+        member = _member_any_state(unit.id, ref) if key_used(unit.id, key) else None
         if member is None:
             raise
         return member

@@ -5,17 +5,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Deposit, DepositLine, Member, ReceiptCounter, Unit, WasteCategory, utcnow
-from ..money import InputError, fee_amount, format_idr, line_amount, parse_quantity
+from ..models import Deposit, DepositLine, Member, Unit, WasteCategory, utcnow
+from ..money import InputError, Rupiah, Thousandths, fee_amount, format_idr, line_amount, parse_quantity
 from ..timeutil import to_local
 from . import idempotency
 from .audit import audit
 from .catalog import current_prices
 from .errors import Conflict, DomainError, ValidationFailed
-from .ledger import Leg, member_savings_account, post_journal, stock_account, system_account
+from .idempotency import Outcome
+from .ledger import Leg, member_savings_account, post_journal, stock_legs, system_account
+from .numbering import next_receipt_no
 
 MAX_LINES = 40
 # How far a client's clock may run ahead of the server's for ``recorded_at``.
@@ -37,9 +39,9 @@ class QuotedLine:
     """A priced line: thousandths of ``unit``, rupiah per unit, rupiah amount (half-up)."""
 
     category: WasteCategory
-    quantity_milli: int
-    unit_price_idr: int
-    amount_idr: int
+    quantity_milli: Thousandths
+    unit_price_idr: Rupiah
+    amount_idr: Rupiah
 
 
 @dataclass
@@ -48,15 +50,15 @@ class DepositQuote:
 
     member: Member
     lines: list[QuotedLine]
-    total_idr: int
-    fee_idr: int
-    credited_idr: int
-    balance_before_idr: int
+    total_idr: Rupiah
+    fee_idr: Rupiah
+    credited_idr: Rupiah
+    balance_before_idr: Rupiah
     recorded_at: datetime
     errors: dict = field(default_factory=dict)
 
     @property
-    def balance_after_idr(self) -> int:
+    def balance_after_idr(self) -> Rupiah:
         return self.balance_before_idr + self.credited_idr
 
 
@@ -129,28 +131,6 @@ def quote_deposit(unit: Unit, member: Member, lines: list[LineInput],
     return DepositQuote(member, quoted, total, fee, total - fee, balance, recorded_at)
 
 
-def next_receipt_no(unit: Unit, moment: datetime) -> str:
-    """Take the unit's next receipt number for the local year of ``moment``:
-    ``<UNIT>-<YYYY>-<6 digits>``, gapless (the counter row is updated in the caller's
-    transaction, so a rollback gives the number back) and never reused."""
-    year = to_local(moment).year
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    db.session.execute(dialect_insert(ReceiptCounter).values(unit_id=unit.id, year=year, last_no=0)
-                       .on_conflict_do_nothing())
-    number = db.session.execute(
-        update(ReceiptCounter)
-        .where(ReceiptCounter.unit_id == unit.id, ReceiptCounter.year == year)
-        .values(last_no=ReceiptCounter.last_no + 1)
-        .returning(ReceiptCounter.last_no)
-        .execution_options(synchronize_session=False)
-    ).scalar_one()
-    return f"{unit.code}-{year}-{number:06d}"
-
-
 def deposit_body(deposit: Deposit) -> dict:
     """The API's answer for a deposit (SPEC §5): rupiah as ints, quantities in thousandths."""
     return {
@@ -185,18 +165,9 @@ def _canonical_line(line: LineInput) -> list:
     return [code, str(line.quantity).strip()]
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """A money-moving request's answer: HTTP status, JSON body, and whether it was a replay."""
-
-    status: int
-    body: dict
-    replayed: bool
-
-
 def record_deposit(unit: Unit, member: Member, lines: list[LineInput], *, operator_id: int | None,
                    idempotency_key: str, recorded_at: datetime | None = None,
-                   expect_credited_idr: int | None = None) -> Outcome:
+                   expect_credited_idr: Rupiah | None = None) -> Outcome:
     """Record a deposit: price the lines, post one journal entry (Dr stock at cost per category;
     Cr member savings total − fee; Cr fee income), take a receipt number and store the answer
     under ``idempotency_key``. A repeat with the same key and request returns the first answer
@@ -208,33 +179,34 @@ def record_deposit(unit: Unit, member: Member, lines: list[LineInput], *, operat
     Flushes, never commits: run it through ``run_in_transaction``. Raises ValidationFailed,
     DomainError (inactive member, bad key), Conflict and IdempotencyConflict.
     """
-    key = idempotency.check_key(idempotency_key)
-    canonical = {
-        "member": member.id,
-        "lines": [_canonical_line(line) for line in lines],
-        "recorded_at": _as_utc(recorded_at).isoformat() if recorded_at else None,
-    }
-    if expect_credited_idr is not None:
-        # What the member was shown is part of the request: the same key with another figure
-        # is another request (LEDGER.md I5), not a replay of the first.
-        canonical["expected_credited_idr"] = expect_credited_idr
-    digest = idempotency.request_hash("deposit", canonical)
-    stored = idempotency.replay(unit.id, key, "deposit", digest)
-    if stored is not None:
-        return Outcome(stored[0], stored[1], True)
+    def canonical() -> dict:
+        request = {
+            "member": member.id,
+            "lines": [_canonical_line(line) for line in lines],
+            "recorded_at": _as_utc(recorded_at).isoformat() if recorded_at else None,
+        }
+        if expect_credited_idr is not None:
+            # What the member was shown is part of the request: the same key with another figure
+            # is another request (LEDGER.md I5), not a replay of the first.
+            request["expected_credited_idr"] = expect_credited_idr
+        return request
 
+    return idempotency.execute(
+        unit, idempotency_key, "deposit", canonical,
+        lambda: _post_deposit(unit, member, lines, operator_id, recorded_at, expect_credited_idr),
+        user_id=operator_id)
+
+
+def _post_deposit(unit: Unit, member: Member, lines: list[LineInput], operator_id: int | None,
+                  recorded_at: datetime | None, expect_credited_idr: Rupiah | None) -> tuple[int, dict]:
+    """The deposit's work inside the idempotency envelope: price, post, number, audit.
+    Returns ``(201, deposit_body)``."""
     quote = quote_deposit(unit, member, lines, recorded_at)
     if expect_credited_idr is not None and quote.credited_idr != expect_credited_idr:
         raise Conflict(_l("Prices changed since the check: %(now)s would be credited, not %(shown)s. "
                           "Check again with the member.", now=format_idr(quote.credited_idr),
                           shown=format_idr(expect_credited_idr)), code="quote_changed")
-    by_category: dict[int, list[int]] = {}
-    for line in quote.lines:
-        acc = by_category.setdefault(line.category.id, [0, 0])
-        acc[0] += line.amount_idr
-        acc[1] += line.quantity_milli
-    legs = [Leg(stock_account(unit.id, cat_id), amount, quantity)
-            for cat_id, (amount, quantity) in by_category.items()]
+    legs = stock_legs(unit.id, ((line.category.id, line.amount_idr, line.quantity_milli) for line in quote.lines))
     savings = member_savings_account(member)
     legs.append(Leg(savings, -quote.credited_idr))
     if quote.fee_idr:
@@ -260,10 +232,4 @@ def record_deposit(unit: Unit, member: Member, lines: list[LineInput], *, operat
           details={"member_no": member.member_no, "total_idr": deposit.total_idr, "fee_idr": deposit.fee_idr,
                    "credited_idr": deposit.credited_idr, "entry_id": entry.id,
                    "lines": [[l.category.code, l.quantity_milli, l.amount_idr] for l in quote.lines]})
-    idempotency.remember(unit.id, key, "deposit", digest, 201, body, operator_id)
-    return Outcome(201, body, False)
-
-
-def get_deposit(unit_id: int, receipt_no: str) -> Deposit | None:
-    """The deposit with ``receipt_no`` at ``unit_id`` (None if absent or another unit's)."""
-    return db.session.scalar(select(Deposit).where(Deposit.unit_id == unit_id, Deposit.receipt_no == receipt_no))
+    return 201, body

@@ -1,19 +1,55 @@
-"""Idempotency keys for money-moving requests (SPEC §3, LEDGER.md I4–I6)."""
+"""The idempotency envelope: the one way a money-moving request is run (docs/rules.md
+"Idempotency"; SPEC §3, LEDGER.md I4–I6).
+
+Every money-moving service (deposits, withdrawals, voids, sales, stock adjustments) hands its
+work to :func:`execute`, which does, in the caller's transaction:
+
+1. **check the key** — :func:`check_key`: 8–100 characters of ``A–Z a–z 0–9 _ . : -``, else
+   DomainError ``idempotency_key_required`` (field ``Idempotency-Key``). This is the only place
+   a key is validated: the API, the counter forms and the CLI all reach it through the services.
+2. **hash the request** — :func:`request_hash`: SHA-256 of the operation name and the
+   *canonical* request (parsed and normalised, so that ``1,5`` and ``1.5`` are the same request).
+3. **replay** — a key already stored at the unit answers its stored ``(status, body)`` as an
+   :class:`Outcome` with ``replayed=True`` and the work is not run; the same key with another
+   operation or request raises IdempotencyConflict (409 ``idempotency_key_reused``).
+4. **work** — the service's ``work()`` posts and returns ``(status, body)``: 200/201/202 for a
+   success, or a *stored refusal* such as ``(409, {"error": {...}})`` for insufficient savings,
+   which is remembered like a success so that a replay stays refused (LEDGER.md I6). A
+   DomainError raised by the work is not remembered: nothing is written and the key stays free.
+5. **remember** — :func:`remember` stores ``(status, body)`` under the key in the same
+   transaction; a concurrent twin fails on the unique constraint at flush, ``run_in_transaction``
+   retries it, and the retry replays this answer.
+6. **outcome** — :class:`Outcome` ``(status, body, replayed=False)``.
+
+Shapes: ``status`` an HTTP status int; ``body`` a JSON-able dict (rupiah as ints, quantities in
+thousandths), stored as sorted JSON in ``idempotency_record.response_body``.
+"""
 from __future__ import annotations
 
 import hashlib
-import re
 import json
+import re
+from dataclasses import dataclass
+from typing import Callable
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import IdempotencyRecord
+from ..models import IdempotencyRecord, Unit
 from .errors import DomainError, IdempotencyConflict
 
 MAX_KEY_LENGTH = 100
 _KEY = re.compile(r"[A-Za-z0-9_.:-]+")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A money-moving request's answer: HTTP status, JSON body, and whether it was a replay."""
+
+    status: int
+    body: dict
+    replayed: bool
 
 
 def request_hash(operation: str, canonical: dict) -> str:
@@ -35,13 +71,28 @@ def check_key(key: str | None) -> str:
     return key
 
 
+def _record(unit_id: int, key: str) -> IdempotencyRecord | None:
+    return db.session.scalar(select(IdempotencyRecord).where(
+        IdempotencyRecord.unit_id == unit_id, IdempotencyRecord.key == key))
+
+
+def key_used(unit_id: int, key: str | None) -> bool:
+    """True when ``key`` (as the client sent it) already stores an answer at ``unit_id``.
+
+    For a caller that must find the request's subject in the state it had at the first
+    request (a member deactivated since is still found for a replay). Does not validate the
+    key: a malformed one is simply not used, and :func:`execute` refuses it.
+    """
+    key = (key or "").strip()
+    return bool(key) and _record(unit_id, key) is not None
+
+
 def replay(unit_id: int, key: str, operation: str, digest: str) -> tuple[int, dict] | None:
     """The stored ``(status, body)`` for ``key`` at ``unit_id``, or None if the key is new.
 
     Raises IdempotencyConflict when the key was used for another operation or request.
     """
-    record = db.session.scalar(select(IdempotencyRecord).where(
-        IdempotencyRecord.unit_id == unit_id, IdempotencyRecord.key == key))
+    record = _record(unit_id, key)
     if record is None:
         return None
     if record.operation != operation or record.request_hash != digest:
@@ -57,3 +108,31 @@ def remember(unit_id: int, key: str, operation: str, digest: str, status: int, b
         unit_id=unit_id, key=key, operation=operation, request_hash=digest, status_code=status,
         response_body=json.dumps(body, sort_keys=True), user_id=user_id))
     db.session.flush()
+
+
+Work = Callable[[], "tuple[int, dict]"]
+
+
+def execute(unit: Unit, key: str | None, operation: str, canonical_request: dict | Callable[[], dict],
+            work: Work, *, user_id: int | None) -> Outcome:
+    """Run ``work`` at most once per ``key`` at ``unit`` (the envelope, see the module docstring).
+
+    ``operation`` names the kind of request (``deposit``, ``withdrawal``, ``void_deposit``,
+    ``void_withdrawal``, ``sale``, ``stock_adjust``); ``canonical_request`` is the normalised
+    request, or a function returning it — called after the key is checked, for a request that
+    must be validated before it can be normalised. ``work()`` returns ``(status, body)``; a
+    stored refusal is returned, not raised. ``user_id`` is recorded with the answer.
+
+    Flushes, never commits. Raises DomainError ``idempotency_key_required``,
+    IdempotencyConflict, and whatever ``canonical_request`` or ``work`` raise (nothing is then
+    remembered).
+    """
+    key = check_key(key)
+    canonical = canonical_request() if callable(canonical_request) else canonical_request
+    digest = request_hash(operation, canonical)
+    stored = replay(unit.id, key, operation, digest)
+    if stored is not None:
+        return Outcome(stored[0], stored[1], True)
+    status, body = work()
+    remember(unit.id, key, operation, digest, status, body, user_id)
+    return Outcome(status, body, False)

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Iterable
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select, text, update
 
 from ..extensions import db
 from ..models import ACCOUNT_KINDS, Account, JournalEntry, Posting, utcnow
+from ..money import Rupiah, Thousandths
 from .errors import AlreadyReversed, InsufficientBalance, InsufficientStock, LedgerError, PeriodClosed
 from .month_lock import check_month_open, lock_faults
+from .transaction import insert_or_ignore
 
 
 @dataclass(frozen=True)
@@ -42,12 +45,7 @@ def account_for(unit_id: int, key: str, kind: str, *, member_id: int | None = No
         return found
     values = dict(unit_id=unit_id, key=key, kind=kind, normal_side=ACCOUNT_KINDS[kind],
                   member_id=member_id, category_id=category_id, balance=0, held=0, quantity_milli=0)
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    db.session.execute(dialect_insert(Account).values(**values).on_conflict_do_nothing())
+    insert_or_ignore(Account, **values)
     return db.session.scalars(select(Account).where(Account.unit_id == unit_id, Account.key == key)).one()
 
 
@@ -59,6 +57,19 @@ def member_savings_account(member) -> Account:
 def stock_account(unit_id: int, category_id: int) -> Account:
     """The unit's stock-at-cost account for one waste category (an asset)."""
     return account_for(unit_id, f"stock:{category_id}", "stock", category_id=category_id)
+
+
+def stock_legs(unit_id: int, moves: Iterable[tuple[int, Rupiah, Thousandths]]) -> list[Leg]:
+    """One leg per waste category on the unit's stock accounts: ``moves`` are
+    ``(category_id, rupiah, thousandths)`` (signed: into stock +, out −), summed per category
+    in the order the categories first appear (several lines of one category post once)."""
+    totals: dict[int, list[int]] = {}
+    for category_id, amount, quantity in moves:
+        total = totals.setdefault(category_id, [0, 0])
+        total[0] += amount
+        total[1] += quantity
+    return [Leg(stock_account(unit_id, category_id), amount, quantity)
+            for category_id, (amount, quantity) in totals.items()]
 
 
 def system_account(unit_id: int, kind: str) -> Account:

@@ -14,6 +14,7 @@ from ..models import Member, MemberCard, Unit, utcnow
 from .audit import audit
 from .errors import DomainError, NotFound
 from .ledger import member_savings_account
+from .transaction import insert_or_ignore
 
 CARD_TOKEN_BYTES = 24  # 192 random bits (SPEC §3 "Cards": at least 128)
 _CARD_URL = re.compile(r"/c/([A-Za-z0-9_-]{22,64})/?$")
@@ -65,24 +66,14 @@ def _ensure_member_counter(unit: Unit) -> None:
     numbers = db.session.scalars(select(Member.member_no).where(
         Member.unit_id == unit.id, func.upper(Member.member_no).like(f"{unit.code.upper()}-%")))
     highest = max((n for n in (_standard_counter(unit, no) for no in numbers) if n is not None), default=0)
-    db.session.execute(_insert(MemberCounter).values(unit_id=unit.id, last_no=highest)
-                       .on_conflict_do_nothing())
-
-
-def _insert(model):
-    """INSERT … ON CONFLICT for the session's database (PostgreSQL or SQLite)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
+    insert_or_ignore(MemberCounter, unit_id=unit.id, last_no=highest)
 
 
 def next_member_no(unit: Unit) -> str:
     """Take the next member number of ``unit``: ``<UNIT CODE>-<4+ digits>``, e.g. ``RW05-0042``.
 
     Taken from the unit's ``member_counter`` row with ``UPDATE … RETURNING`` (as receipt
-    numbers: ``deposits.next_receipt_no``), so concurrent registrations queue on the row lock
+    numbers: ``numbering.next_receipt_no``), so concurrent registrations queue on the row lock
     instead of colliding on the unique number; a rollback gives the number back. A number
     already held (an imported one) is skipped.
     """

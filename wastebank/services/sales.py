@@ -21,12 +21,13 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Offtaker, Sale, SaleLine, Unit, User, WasteCategory, utcnow
-from ..money import InputError, format_quantity, line_amount, parse_quantity, parse_rupiah
+from ..money import InputError, Rupiah, Thousandths, format_quantity, line_amount, parse_quantity, parse_rupiah
 from . import idempotency
 from .audit import audit
-from .deposits import Outcome, next_receipt_no
+from .idempotency import Outcome
 from .errors import DomainError, InsufficientStock, NotFound, ValidationFailed
-from .ledger import Leg, post_journal, stock_account, system_account
+from .ledger import Leg, post_journal, stock_legs, system_account
+from .numbering import next_receipt_no
 from .stock import cost_of, lock_stock_accounts
 
 OFFTAKER_KINDS = ("pengepul", "bsi", "recycler", "other")
@@ -96,15 +97,15 @@ class QuotedSaleLine:
     (cost of weighed − accepted)."""
 
     category: WasteCategory
-    weighed_milli: int
-    accepted_milli: int
-    price_idr: int
-    amount_idr: int
-    cost_idr: int
-    shrinkage_idr: int
+    weighed_milli: Thousandths
+    accepted_milli: Thousandths
+    price_idr: Rupiah
+    amount_idr: Rupiah
+    cost_idr: Rupiah
+    shrinkage_idr: Rupiah
 
     @property
-    def shrinkage_milli(self) -> int:
+    def shrinkage_milli(self) -> Thousandths:
         return self.weighed_milli - self.accepted_milli
 
 
@@ -115,12 +116,12 @@ class SaleQuote:
     offtaker: Offtaker
     payment: str
     lines: list[QuotedSaleLine]
-    total_idr: int
-    cost_idr: int
-    shrinkage_idr: int
+    total_idr: Rupiah
+    cost_idr: Rupiah
+    shrinkage_idr: Rupiah
 
     @property
-    def margin_idr(self) -> int:
+    def margin_idr(self) -> Rupiah:
         """Sale value − cost of the accepted quantities (may be negative)."""
         return self.total_idr - (self.cost_idr - self.shrinkage_idr)
 
@@ -136,7 +137,7 @@ def _is_zero(text) -> bool:
     return str(text).strip().replace(",", "").replace(".", "").strip("0") == "" and str(text).strip() != ""
 
 
-def _parse_lines(lines: list[SaleLineInput]) -> list[tuple[WasteCategory, int, int, int]]:
+def _parse_lines(lines: list[SaleLineInput]) -> list[tuple[WasteCategory, Thousandths, Thousandths, Rupiah]]:
     """``(category, weighed_milli, accepted_milli, price_idr)`` per line, or ValidationFailed
     naming every bad field ``lines.<i>.<category|weighed|accepted|price>``."""
     if not lines:
@@ -260,32 +261,34 @@ def record_sale(unit: Unit, offtaker: Offtaker, lines: list[SaleLineInput], paym
     """
     if user.unit_id != unit.id:
         raise DomainError(_l("Only staff of this unit may record its sales."), code="wrong_unit")
-    key = idempotency.check_key(idempotency_key)
     note = " ".join((note or "").split())[:500]
-    digest = idempotency.request_hash("sale", _canonical(offtaker, lines, payment, note))
-    stored = idempotency.replay(unit.id, key, "sale", digest)
-    if stored is not None:
-        return Outcome(stored[0], stored[1], True)
+    return idempotency.execute(unit, idempotency_key, "sale", lambda: _canonical(offtaker, lines, payment, note),
+                               lambda: _post_sale(unit, offtaker, lines, payment, note, user), user_id=user.id)
 
-    quote = quote_sale(unit, offtaker, lines, payment)
-    by_category: dict[int, list[int]] = {}
-    for line in quote.lines:
-        acc = by_category.setdefault(line.category.id, [0, 0])
-        acc[0] += line.cost_idr
-        acc[1] += line.weighed_milli
-    legs = []
-    for cat_id, (cost, weighed) in by_category.items():
-        if cost <= 0:
-            raise DomainError(_l("This stock has no value at cost left; adjust it before selling."),
-                              field="lines", code="stock_without_value")
-        legs.append(Leg(stock_account(unit.id, cat_id), -cost, -weighed))
+
+def _sale_legs(unit: Unit, quote: SaleQuote) -> list[Leg]:
+    """The sale's legs (see the module docstring). Raises DomainError ``stock_without_value``
+    when a category's stock has no value at cost left."""
+    legs = stock_legs(unit.id, ((line.category.id, -line.cost_idr, -line.weighed_milli) for line in quote.lines))
+    if any(leg.amount >= 0 for leg in legs):
+        raise DomainError(_l("This stock has no value at cost left; adjust it before selling."),
+                          field="lines", code="stock_without_value")
     if quote.shrinkage_idr:
         legs.append(Leg(system_account(unit.id, "stock_writeoff"), quote.shrinkage_idr))
     if quote.total_idr:
-        legs.append(Leg(system_account(unit.id, "cash" if payment == "cash" else "receivable"), quote.total_idr))
+        legs.append(Leg(system_account(unit.id, "cash" if quote.payment == "cash" else "receivable"),
+                        quote.total_idr))
     if quote.margin_idr:
         legs.append(Leg(system_account(unit.id, "trading_margin"), -quote.margin_idr))
+    return legs
 
+
+def _post_sale(unit: Unit, offtaker: Offtaker, lines: list[SaleLineInput], payment: str, note: str,
+               user: User) -> tuple[int, dict]:
+    """The sale's work inside the idempotency envelope: quote, post, number, audit.
+    Returns ``(201, sale_body)``."""
+    quote = quote_sale(unit, offtaker, lines, payment)
+    legs = _sale_legs(unit, quote)
     sale_no = next_receipt_no(unit, utcnow())
     entry = post_journal(unit.id, "sale", legs, created_by_id=user.id,
                          memo=f"Penjualan {sale_no} {offtaker.name}")
@@ -301,8 +304,7 @@ def record_sale(unit: Unit, offtaker: Offtaker, lines: list[SaleLineInput], paym
     db.session.flush()
     body = sale_body(sale)
     audit("sale.record", unit_id=unit.id, user_id=user.id, object_type="sale", object_id=sale_no, details=body)
-    idempotency.remember(unit.id, key, "sale", digest, 201, body, user.id)
-    return Outcome(201, body, False)
+    return 201, body
 
 
 def get_sale(unit_id: int, sale_no: str) -> Sale | None:

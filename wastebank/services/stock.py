@@ -16,11 +16,11 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Account, Unit, User, WasteCategory
-from ..money import format_quantity, round_half_up_div
+from ..money import Rupiah, Thousandths, format_quantity, round_half_up_div
 from . import idempotency
 from .audit import audit
 from .catalog import current_prices
-from .deposits import Outcome
+from .idempotency import Outcome
 from .errors import DomainError, InsufficientStock, ValidationFailed
 from .ledger import Leg, post_journal, stock_account, system_account
 
@@ -33,18 +33,18 @@ class StockRow:
     ``value_idr`` rupiah at cost."""
 
     category: WasteCategory
-    quantity_milli: int
-    value_idr: int
+    quantity_milli: Thousandths
+    value_idr: Rupiah
 
     @property
-    def average_cost_idr(self) -> int | None:
+    def average_cost_idr(self) -> Rupiah | None:
         """Weighted average cost in rupiah per unit of measure (per kg), half up; None when empty."""
         if self.quantity_milli <= 0:
             return None
         return round_half_up_div(max(self.value_idr, 0) * 1000, self.quantity_milli)
 
 
-def cost_of(quantity_milli: int, on_hand_milli: int, value_idr: int) -> int:
+def cost_of(quantity_milli: Thousandths, on_hand_milli: Thousandths, value_idr: Rupiah) -> Rupiah:
     """Rupiah cost of ``quantity_milli`` taken from ``on_hand_milli`` worth ``value_idr``:
     ``round_half_up(quantity × value / on_hand)``. Taking everything costs exactly ``value``,
     so no value is ever left on an empty account. Raises InsufficientStock if there is not
@@ -90,7 +90,7 @@ def stock_row(unit_id: int, category: WasteCategory) -> StockRow:
     return StockRow(category, account.quantity_milli, account.balance)
 
 
-def adjust_stock(unit: Unit, category: WasteCategory, quantity_milli_delta: int, reason: str, user: User,
+def adjust_stock(unit: Unit, category: WasteCategory, quantity_milli_delta: Thousandths, reason: str, user: User,
                  *, idempotency_key: str | None = None) -> Outcome:
     """An explicit, audited stock adjustment of ``quantity_milli_delta`` thousandths.
 
@@ -115,32 +115,43 @@ def adjust_stock(unit: Unit, category: WasteCategory, quantity_milli_delta: int,
         errors["reason"] = ("required", _l("Say why the stock is adjusted."))
     if errors:
         raise ValidationFailed(errors)
-    key = digest = None
-    if idempotency_key is not None:
-        key = idempotency.check_key(idempotency_key)
-        digest = idempotency.request_hash("stock_adjust", {"category": category.id,
-                                                           "quantity": quantity_milli_delta, "reason": reason})
-        stored = idempotency.replay(unit.id, key, "stock_adjust", digest)
-        if stored is not None:
-            return Outcome(stored[0], stored[1], True)
+    if idempotency_key is None:
+        status, body = _post_adjustment(unit, category, quantity_milli_delta, reason, user)
+        return Outcome(status, body, False)
+    return idempotency.execute(
+        unit, idempotency_key, "stock_adjust",
+        {"category": category.id, "quantity": quantity_milli_delta, "reason": reason},
+        lambda: _post_adjustment(unit, category, quantity_milli_delta, reason, user), user_id=user.id)
 
-    account = lock_stock_accounts(unit.id, [category.id])[category.id]
+
+def _adjustment_amount(unit: Unit, category: WasteCategory, account: Account, delta: Thousandths) -> Rupiah:
+    """Rupiah at cost of a ``delta`` thousandths adjustment on ``account`` (unsigned), as
+    ``adjust_stock`` describes. Raises InsufficientStock, DomainError ``too_small``."""
     on_hand, value = account.quantity_milli, account.balance
-    if quantity_milli_delta < 0:
-        if -quantity_milli_delta > on_hand:
+    if delta < 0:
+        if -delta > on_hand:
             raise InsufficientStock(
                 _l("Cannot write off %(qty)s: only %(on_hand)s in stock.",
-                   qty=format_quantity(-quantity_milli_delta, category.unit),
+                   qty=format_quantity(-delta, category.unit),
                    on_hand=format_quantity(on_hand, category.unit)), field="quantity")
-        amount = cost_of(-quantity_milli_delta, on_hand, value)
+        amount = cost_of(-delta, on_hand, value)
     elif on_hand > 0 and value > 0:
-        amount = round_half_up_div(quantity_milli_delta * value, on_hand)
+        amount = round_half_up_div(delta * value, on_hand)
     else:
         price = current_prices(unit.id).get(category.id)
-        amount = round_half_up_div(quantity_milli_delta * price.buy_price_idr, 1000) if price else 0
+        amount = round_half_up_div(delta * price.buy_price_idr, 1000) if price else 0
     if amount <= 0:
         raise DomainError(_l("This quantity is worth less than one rupiah at cost; it cannot be posted."),
                           field="quantity", code="too_small")
+    return amount
+
+
+def _post_adjustment(unit: Unit, category: WasteCategory, quantity_milli_delta: Thousandths, reason: str,
+                     user: User) -> tuple[int, dict]:
+    """The adjustment's work (inside the idempotency envelope when a key is given): post it
+    and answer ``(201, body)``."""
+    account = lock_stock_accounts(unit.id, [category.id])[category.id]
+    amount = _adjustment_amount(unit, category, account, quantity_milli_delta)
     sign = 1 if quantity_milli_delta > 0 else -1
     entry = post_journal(unit.id, "stock_adjustment",
                          [Leg(account, sign * amount, quantity_milli_delta),
@@ -153,6 +164,4 @@ def adjust_stock(unit: Unit, category: WasteCategory, quantity_milli_delta: int,
             "value_after_idr": account.balance, "reason": reason}
     audit("stock.adjust", unit_id=unit.id, user_id=user.id, object_type="stock", object_id=category.code,
           details=body)
-    if key is not None:
-        idempotency.remember(unit.id, key, "stock_adjust", digest, 201, body, user.id)
-    return Outcome(201, body, False)
+    return 201, body

@@ -7,6 +7,10 @@ row or import written first), a deadlock, a serialization failure, a lock timeou
 balance below zero), NOT NULL, a foreign key, a ledger trigger — would be refused again on
 every attempt, so it is not retried: it becomes :class:`~.errors.DatabaseRefused` (409) at
 once, and nothing is written.
+
+The ledger triggers refuse with a SQLSTATE of their own on PostgreSQL, ``WB001``
+(:data:`LEDGER_REFUSED`, migration 0009, as django-hordak's triggers raise theirs); on SQLite
+their ``RAISE(ABORT, …)`` is reported as a constraint failure, an IntegrityError like a CHECK.
 """
 from __future__ import annotations
 
@@ -25,10 +29,11 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 # PostgreSQL SQLSTATEs: unique_violation, serialization_failure, deadlock_detected,
-# lock_not_available. raise_exception (P0001) is what the ledger triggers raise.
+# lock_not_available.
 _PG_UNIQUE = "23505"
 _PG_TRANSIENT = {"40001", "40P01", "55P03"}
-_PG_REFUSED_BY_TRIGGER = "P0001"
+# What the ledger guard functions raise (migration 0009): class "WB" is ours, not PostgreSQL's.
+LEDGER_REFUSED = "WB001"
 _SQLITE_TRANSIENT = ("database is locked", "database table is locked")
 
 
@@ -62,10 +67,21 @@ def is_transient(exc: Exception) -> bool:
 def is_refusal(exc: Exception) -> bool:
     """True when the database refused the data itself: any integrity error other than a
     unique violation (CHECK, NOT NULL, foreign key; SQLite's trigger ``RAISE(ABORT)`` is one
-    too) or a PostgreSQL trigger's ``RAISE EXCEPTION``."""
+    too) or a PostgreSQL ledger trigger's refusal (SQLSTATE :data:`LEDGER_REFUSED`)."""
     if isinstance(exc, IntegrityError):
         return not is_unique_violation(exc)
-    return isinstance(exc, DBAPIError) and _sqlstate(exc) == _PG_REFUSED_BY_TRIGGER
+    return isinstance(exc, DBAPIError) and _sqlstate(exc) == LEDGER_REFUSED
+
+
+def insert_or_ignore(model, **values) -> None:
+    """``INSERT … ON CONFLICT DO NOTHING`` of one ``model`` row in the session's dialect
+    (PostgreSQL or SQLite): creates a counter or account row on first use unless a concurrent
+    twin already did, without a unique violation that would abort the transaction."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    db.session.execute(dialect_insert(model).values(**values).on_conflict_do_nothing())
 
 
 def run_in_transaction(operation: Callable[[], T], attempts: int = 5) -> T:
@@ -96,5 +112,7 @@ def run_in_transaction(operation: Callable[[], T], attempts: int = 5) -> T:
                 if is_unique_violation(exc):
                     raise Conflict(_l("This conflicts with what is already recorded.")) from exc
                 raise
+            log.info("transient conflict, attempt %d of %d, retrying: %s", attempt, attempts,
+                     getattr(exc, "orig", exc))
             time.sleep(0.01 * attempt)
     raise AssertionError("unreachable")

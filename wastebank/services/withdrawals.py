@@ -16,13 +16,15 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Deposit, JournalEntry, Member, Unit, User, Withdrawal, WITHDRAWAL_METHODS, utcnow
-from ..money import InputError, format_idr, parse_rupiah
+from ..auth.permissions import has_permission
+from ..money import InputError, Rupiah, format_idr, parse_rupiah
 from . import idempotency
 from .audit import audit
-from .deposits import Outcome, next_receipt_no
+from .idempotency import Outcome
 from .errors import (AlreadyReversed, Conflict, DomainError, Forbidden, InsufficientBalance,
                      InsufficientStock, PeriodClosed, ValidationFailed)
 from .ledger import Leg, change_hold, member_savings_account, post_journal, reverse_entry, system_account
+from .numbering import next_receipt_no
 
 MAX_REASON = 500
 
@@ -34,13 +36,13 @@ class WithdrawalInput:
     ``items`` as ``[{"name": str, "quantity": str, "value_idr": int}]`` summing to the amount."""
 
     method: str
-    amount: str | int
+    amount: str | Rupiah
     reference: str = ""
     beneficiary: str = ""
     items: tuple = field(default_factory=tuple)
 
 
-def _validate(unit: Unit, member: Member, data: WithdrawalInput) -> tuple[int, list[dict]]:
+def _validate(unit: Unit, member: Member, data: WithdrawalInput) -> tuple[Rupiah, list[dict]]:
     errors: dict[str, tuple[str, object]] = {}
     if member.unit_id != unit.id:
         raise DomainError(_l("This member belongs to another unit."), field="member", code="wrong_unit")
@@ -122,14 +124,23 @@ def record_withdrawal(unit: Unit, member: Member, data: WithdrawalInput, *, user
 
     Flushes, never commits. Raises ValidationFailed, DomainError, IdempotencyConflict.
     """
-    key = idempotency.check_key(idempotency_key)
-    amount, items = _validate(unit, member, data)
-    canonical = {"member": member.id, "method": data.method, "amount": amount,
-                 "reference": data.reference.strip(), "beneficiary": data.beneficiary.strip(), "items": items}
-    digest = idempotency.request_hash("withdrawal", canonical)
-    stored = idempotency.replay(unit.id, key, "withdrawal", digest)
-    if stored is not None:
-        return Outcome(stored[0], stored[1], True)
+    validated: list = []
+
+    def canonical() -> dict:
+        amount, items = _validate(unit, member, data)
+        validated[:] = [amount, items]
+        return {"member": member.id, "method": data.method, "amount": amount,
+                "reference": data.reference.strip(), "beneficiary": data.beneficiary.strip(), "items": items}
+
+    return idempotency.execute(unit, idempotency_key, "withdrawal", canonical,
+                               lambda: _withdraw(unit, member, data, *validated, user=user), user_id=user.id)
+
+
+def _withdraw(unit: Unit, member: Member, data: WithdrawalInput, amount: Rupiah, items: list[dict], *,
+              user: User) -> tuple[int, dict]:
+    """The withdrawal's work inside the idempotency envelope: pay now (201), record as pending
+    approval (202), or answer a refusal for insufficient savings (409, remembered and replayed
+    as it is: LEDGER.md I6). Returns ``(status, body)``."""
     withdrawal = Withdrawal(unit_id=unit.id, member_id=member.id, method=data.method, amount_idr=amount,
                             reference=data.reference.strip()[:100], beneficiary=data.beneficiary.strip()[:200],
                             items=json.dumps(items) if items else "", status="pending",
@@ -139,7 +150,7 @@ def record_withdrawal(unit: Unit, member: Member, data: WithdrawalInput, *, user
     try:
         db.session.add(withdrawal)
         db.session.flush()
-        if needs_approval and user.role != "unit_manager":
+        if needs_approval and not has_permission(user, "withdrawal.approve"):
             # Refuse now what could never be paid, but hold nothing until a manager approves.
             available = member_savings_account(member)
             if available.balance - available.held - unit.min_balance_idr < amount:
@@ -155,13 +166,9 @@ def record_withdrawal(unit: Unit, member: Member, data: WithdrawalInput, *, user
         savepoint.commit()
     except InsufficientBalance as exc:
         savepoint.rollback()
-        body = _refusal(exc)
-        idempotency.remember(unit.id, key, "withdrawal", digest, 409, body, user.id)
-        return Outcome(409, body, False)
-    body = withdrawal_body(withdrawal)
+        return 409, _refusal(exc)
     _audit_withdrawal("withdrawal.pay" if status == 201 else "withdrawal.request", withdrawal, user)
-    idempotency.remember(unit.id, key, "withdrawal", digest, status, body, user.id)
-    return Outcome(status, body, False)
+    return status, withdrawal_body(withdrawal)
 
 
 def _audit_withdrawal(action: str, withdrawal: Withdrawal, user: User) -> None:
@@ -171,8 +178,10 @@ def _audit_withdrawal(action: str, withdrawal: Withdrawal, user: User) -> None:
                    "receipt_no": withdrawal.receipt_no, "entry_id": withdrawal.entry_id})
 
 
-def _manager_of(unit: Unit, user: User) -> None:
-    if user.role != "unit_manager" or user.unit_id != unit.id:
+def _manager_of(unit: Unit, user: User, permission: str) -> None:
+    """Raise Forbidden unless ``user`` is staff of ``unit`` holding ``permission`` (one a unit
+    manager holds: approving, rejecting, voiding)."""
+    if user.unit_id != unit.id or not has_permission(user, permission):
         raise Forbidden(_l("Only a unit manager of this unit may do this."))
 
 
@@ -181,7 +190,7 @@ def approve_withdrawal(withdrawal: Withdrawal, *, user: User) -> Withdrawal:
     savings until paid. Approving an approved one changes nothing.
     Raises Forbidden, Conflict (not pending), InsufficientBalance."""
     unit = withdrawal.unit
-    _manager_of(unit, user)
+    _manager_of(unit, user, "withdrawal.approve")
     if withdrawal.status == "approved":
         return withdrawal
     if withdrawal.status != "pending":
@@ -200,7 +209,7 @@ def pay_withdrawal(withdrawal: Withdrawal, *, user: User) -> Withdrawal:
         return withdrawal
     if withdrawal.status != "approved":
         raise Conflict(_l("Only an approved withdrawal can be paid."), code="not_approved")
-    if user.unit_id != withdrawal.unit_id or user.role not in ("operator", "unit_manager"):
+    if user.unit_id != withdrawal.unit_id or not has_permission(user, "withdrawal.pay"):
         raise Forbidden(_l("Only staff of this unit may pay out."))
     change_hold(member_savings_account(withdrawal.member), -withdrawal.amount_idr)
     _pay(withdrawal, withdrawal.unit, user.id)
@@ -211,7 +220,7 @@ def pay_withdrawal(withdrawal: Withdrawal, *, user: User) -> Withdrawal:
 
 def reject_withdrawal(withdrawal: Withdrawal, *, user: User) -> Withdrawal:
     """A unit manager rejects a pending or approved withdrawal (releasing any hold)."""
-    _manager_of(withdrawal.unit, user)
+    _manager_of(withdrawal.unit, user, "withdrawal.approve")
     if withdrawal.status == "approved":
         change_hold(member_savings_account(withdrawal.member), -withdrawal.amount_idr)
     elif withdrawal.status != "pending":
@@ -222,16 +231,27 @@ def reject_withdrawal(withdrawal: Withdrawal, *, user: User) -> Withdrawal:
     return withdrawal
 
 
+_VOID_PERMISSIONS = {"void_deposit": "deposit.void", "void_withdrawal": "withdrawal.void"}
+
+
 def _void(unit: Unit, record, operation: str, *, user: User, reason: str, idempotency_key: str) -> Outcome:
-    _manager_of(unit, user)
-    key = idempotency.check_key(idempotency_key)
-    reason = " ".join((reason or "").split())[:MAX_REASON]
-    if len(reason) < 3:
-        raise ValidationFailed({"reason": ("required", _l("Say why it is voided."))})
-    digest = idempotency.request_hash(operation, {"id": record.id, "reason": reason})
-    stored = idempotency.replay(unit.id, key, operation, digest)
-    if stored is not None:
-        return Outcome(stored[0], stored[1], True)
+    _manager_of(unit, user, _VOID_PERMISSIONS[operation])
+    clean: list[str] = []
+
+    def canonical() -> dict:
+        clean[:] = [" ".join((reason or "").split())[:MAX_REASON]]
+        if len(clean[0]) < 3:
+            raise ValidationFailed({"reason": ("required", _l("Say why it is voided."))})
+        return {"id": record.id, "reason": clean[0]}
+
+    return idempotency.execute(unit, idempotency_key, operation, canonical,
+                               lambda: _reverse(unit, record, operation, user=user, reason=clean[0]),
+                               user_id=user.id)
+
+
+def _reverse(unit: Unit, record, operation: str, *, user: User, reason: str) -> tuple[int, dict]:
+    """The void's work inside the idempotency envelope: post the reversing entry (200), or
+    answer 409 when the member has spent the money (remembered and replayed as it is)."""
     if record.entry_id is None:
         raise Conflict(_l("Only a paid withdrawal can be voided."), code="not_paid")
     savepoint = db.session.begin_nested()
@@ -243,11 +263,9 @@ def _void(unit: Unit, record, operation: str, *, user: User, reason: str, idempo
         savepoint.commit()
     except InsufficientBalance:
         savepoint.rollback()
-        exc = InsufficientBalance(_l("Cannot void: the member has already spent this money, and the "
-                                     "savings would go below zero."), field="id")
-        body = _refusal(exc)
-        idempotency.remember(unit.id, key, operation, digest, 409, body, user.id)
-        return Outcome(409, body, False)
+        return 409, _refusal(InsufficientBalance(
+            _l("Cannot void: the member has already spent this money, and the savings would go below zero."),
+            field="id"))
     except (AlreadyReversed, InsufficientStock, PeriodClosed):
         savepoint.rollback()
         raise
@@ -260,8 +278,7 @@ def _void(unit: Unit, record, operation: str, *, user: User, reason: str, idempo
     audit(operation.replace("_", "."), unit_id=unit.id, user_id=user.id,
           object_type=operation.split("_", 1)[1], object_id=record.receipt_no or record.id,
           details={"reason": reason, "void_entry_id": reversal.id, "reverses_entry_id": record.entry_id})
-    idempotency.remember(unit.id, key, operation, digest, 200, body, user.id)
-    return Outcome(200, body, False)
+    return 200, body
 
 
 def void_deposit(deposit: Deposit, *, user: User, reason: str, idempotency_key: str) -> Outcome:
