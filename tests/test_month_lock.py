@@ -266,3 +266,29 @@ def test_verify_flags_a_posting_inserted_into_a_locked_month_after_the_lock(net,
     faults = [f for f in report.faults if "locked month" in f]
     assert len(faults) == 1 and f"entry {entry_id}" in faults[0] and "2025-11" in faults[0], report.faults
     assert verify_ledger(net.unit_b.id).ok
+
+
+def test_cli_lock_unlock_and_verify(net, app):
+    run = app.test_cli_runner().invoke
+    with clock_at(DEC):
+        result = run(args=["ledger", "lock", "2025-11", "--aggregator", "jkt"])
+        assert result.exit_code == 0, result.output
+        assert "RW05 2025-11: locked" in result.output and "November 2025: 2 unit(s) locked" in result.output
+        again = run(args=["ledger", "lock", "2025-11", "--unit", "RW05"])
+        assert again.exit_code == 0 and "RW05 2025-11: already locked" in again.output
+        early = run(args=["ledger", "lock", "2025-12", "--unit", "RW05"])
+        assert early.exit_code == 1 and "Desember 2025 belum berakhir" in early.output
+        both = run(args=["ledger", "lock", "2025-11", "--unit", "RW05", "--aggregator", "JKT"])
+        assert both.exit_code == 1 and "exactly one" in both.output
+        assert run(args=["ledger", "unlock", "2025-11", "--unit", "RW05"]).exit_code == 2  # --reason required
+        blank = run(args=["ledger", "unlock", "2025-11", "--unit", "RW05", "--reason", " "])
+        assert blank.exit_code == 1 and "alasan" in blank.output
+        opened = run(args=["ledger", "unlock", "2025-11", "--unit", "RW05", "--reason", "koreksi timbangan"])
+        assert opened.exit_code == 0 and "RW05 2025-11: unlocked" in opened.output
+        verify = run(args=["ledger", "verify"])
+        assert verify.exit_code == 0 and "OK" in verify.output
+    assert active_lock(net.unit_a.id, date(2025, 11, 1)) is None
+    assert active_lock(net.unit_b.id, date(2025, 11, 1)) is not None
+    rows = db.session.scalars(select(AuditLog).where(AuditLog.action.like("month.%")).order_by(AuditLog.id)).all()
+    assert [(r.action, r.user_id, r.device) for r in rows] == [
+        ("month.lock", None, "cli"), ("month.lock", None, "cli"), ("month.unlock", None, "cli")]

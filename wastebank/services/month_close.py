@@ -6,7 +6,8 @@ Unlocking needs an admin and a reason. Both are audited (``month.lock`` / ``mont
 row per unit). The month must be over (local time) before it can be locked: its statements are
 issued from complete data. The rule every posting obeys is in ``services/month_lock.py``.
 
-Functions here flush, never commit: callers wrap them in ``run_in_transaction``.
+Functions here flush, never commit: callers wrap them in ``run_in_transaction``. ``user`` None
+means the command line (``flask ledger lock/unlock``): the server's operator, trusted as an admin.
 """
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ def may_lock(user: User, *, aggregator: Aggregator | None = None, unit: Unit | N
     return False
 
 
-def lock_month(units: list[Unit], year: int, month: int, user: User) -> list[MonthLock]:
+def lock_month(units: list[Unit], year: int, month: int, user: User | None) -> list[MonthLock]:
     """Lock local month ``year``-``month`` for every unit in ``units`` not yet locked; returns
     the new locks (empty when all were locked already: locking twice changes nothing).
 
@@ -77,10 +78,11 @@ def lock_month(units: list[Unit], year: int, month: int, user: User) -> list[Mon
     for unit in units:
         if unit.id in already:
             continue
-        lock = MonthLock(unit_id=unit.id, month=first, locked_at=now, locked_by_id=user.id)
+        lock = MonthLock(unit_id=unit.id, month=first, locked_at=now, locked_by_id=user.id if user else None)
         db.session.add(lock)
         db.session.flush()
-        audit("month.lock", unit_id=unit.id, user_id=user.id, object_type="month_lock", object_id=lock.id,
+        audit("month.lock", unit_id=unit.id, user_id=user.id if user else None, object_type="month_lock",
+              object_id=lock.id,
               details={"month": first.strftime("%Y-%m"), "unit": unit.code})
         made.append(lock)
     return made
@@ -101,14 +103,14 @@ def clean_reason(reason: str | None) -> str:
     return reason
 
 
-def unlock_month(units: list[Unit], year: int, month: int, user: User, reason: str) -> list[MonthLock]:
+def unlock_month(units: list[Unit], year: int, month: int, user: User | None, reason: str) -> list[MonthLock]:
     """Unlock ``year``-``month`` for the locked units among ``units``: admins only, with a
     reason; the lock rows keep who unlocked, when and why, and ``month.unlock`` is audited per
     unit. Returns the unlocked rows. Raises Forbidden (403) for anyone but an admin,
     ValidationFailed for the reason, Conflict ``not_locked`` when none of the units is locked."""
     from ..auth.permissions import has_permission
 
-    if not has_permission(user, "month.unlock"):
+    if user is not None and not has_permission(user, "month.unlock"):
         raise Forbidden(_l("Only an admin may unlock a closed month."))
     reason = clean_reason(reason)
     first = _month(year, month)
@@ -121,9 +123,10 @@ def unlock_month(units: list[Unit], year: int, month: int, user: User, reason: s
     now = utcnow()
     codes = {u.id: u.code for u in units}
     for unit_id, lock in sorted(locks.items()):
-        lock.unlocked_at, lock.unlocked_by_id, lock.unlock_reason = now, user.id, reason
+        lock.unlocked_at, lock.unlocked_by_id, lock.unlock_reason = now, user.id if user else None, reason
         db.session.flush()
-        audit("month.unlock", unit_id=unit_id, user_id=user.id, object_type="month_lock", object_id=lock.id,
+        audit("month.unlock", unit_id=unit_id, user_id=user.id if user else None, object_type="month_lock",
+              object_id=lock.id,
               details={"month": first.strftime("%Y-%m"), "unit": codes[unit_id], "reason": reason,
                        "locked_at": lock.locked_at, "locked_by_id": lock.locked_by_id})
     return [locks[k] for k in sorted(locks)]
