@@ -404,3 +404,42 @@ def test_misconfigured_sender_is_refused_before_claiming(app, net):
         HttpSender("http://x", template="[1]")
     with pytest.raises(SendError):
         raise SendError("x")
+
+
+# --- the commands -----------------------------------------------------------------------------
+
+
+def test_cli_send_and_list(app, net, gateway):
+    gw = gateway([(500, 0)])
+    note = _queue_one(net)
+    _http(app, gw.url)
+    run = app.test_cli_runner().invoke
+    first = run(args=["notify", "send"])
+    assert first.exit_code == 0, first.output
+    assert first.output.strip() == "sent 0, retrying 1, failed 0, waiting (rate limit) 0"
+    listed = run(args=["notify", "list", "--status", "queued"])
+    assert listed.exit_code == 0
+    line = listed.output.splitlines()[0].split("\t")
+    assert line[1:] == ["RW05", note.member.member_no, "deposit", "queued", "1",
+                        'HTTP 500: {"status": false, "detail": "server down"}']
+    assert line[0].endswith("WIB")
+    assert listed.output.splitlines()[-1] == "1 messages"
+    with clock_at(utcnow() + timedelta(minutes=2)):
+        assert run(args=["notify", "send"]).output.strip() == "sent 1, retrying 0, failed 0, waiting (rate limit) 0"
+    assert run(args=["notify", "list", "--status", "queued"]).output.strip() == "0 messages"
+    assert "\tsent\t2\t" in run(args=["notify", "list", "--unit", "rw05"]).output
+    bad = run(args=["notify", "list", "--status", "lost"])
+    assert bad.exit_code == 2
+
+
+def test_cli_unit_switch_and_bad_config(app, net):
+    run = app.test_cli_runner().invoke
+    assert run(args=["notify", "unit", "RW07", "on"]).output.strip() == "unit RW07: notifications on"
+    assert run(args=["notify", "unit", "RW07", "on"]).output.strip() == "unit RW07: notifications on (unchanged)"
+    db.session.refresh(net.unit_b)
+    assert net.unit_b.notify_enabled is True
+    missing = run(args=["notify", "unit", "NOPE", "on"])
+    assert missing.exit_code == 1 and "no unit 'NOPE'" in missing.output
+    app.config.update(NOTIFY_SENDER="http", NOTIFY_URL="")
+    refused = run(args=["notify", "send"])
+    assert refused.exit_code == 1 and "NOTIFY_URL is empty" in refused.output

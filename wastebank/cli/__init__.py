@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from flask import Flask
 
+from ..notifications.cli import notify
 from ..reports.export_cli import export
 from . import catalogue, ledger, members, org, seed, statements, users
-from . import month_lock as _month_lock  # noqa: F401  (ledger lock/unlock, on the ledger group)
 
 #: Every command group, in the README's order ("Admin commands").
 COMMAND_GROUPS = [
@@ -24,6 +24,7 @@ COMMAND_GROUPS = [
     org.collaborator,
     statements.statement,
     export,
+    notify,
     ledger.ledger,
     seed.seed,
 ]
