@@ -11,6 +11,7 @@ from flask import Flask
 from ..notifications.cli import notify
 from ..reports.export_cli import export
 from . import catalogue, ledger, members, org, seed, statements, users
+from . import month_lock as _month_lock  # noqa: F401  (ledger lock/unlock, on the ledger group)
 
 #: Every command group, in the README's order ("Admin commands").
 COMMAND_GROUPS = [
