@@ -58,6 +58,7 @@ ACTION_LABELS = {
     "token.revoke": _l("Access token revoked"),
     "collaborator.create": _l("Collaborator registered"),
     "sponsorship.create": _l("Sponsorship added"),
+    "export.levy": _l("Levy-exemption list downloaded"),
     "month.lock": _l("Month closed (books locked)"),
     "month.unlock": _l("Closed month unlocked"),
 }
