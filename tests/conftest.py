@@ -2,8 +2,8 @@
 
 Set ``DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/<db>`` to run the suite on
 PostgreSQL; the database must exist and is reset at the start of the run. On SQLite each test
-gets a copy of a file database migrated once per run (never in-memory: LEDGER.md asks for a
-file database so that concurrency tests see real locking).
+gets a copy of a file database migrated once per run (never in-memory: docs/rules.md §concurrency
+asks for a file database so that concurrency tests see real locking).
 """
 from __future__ import annotations
 

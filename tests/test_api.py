@@ -1,4 +1,4 @@
-"""JSON API v1 (SPEC §5): deposits, members, prices, errors, auth, CSRF and the OpenAPI document.
+"""JSON API v1 (docs/rules.md §api): deposits, members, prices, errors, auth, CSRF and the OpenAPI document.
 
 Field cases C01–C03 and C06 at the API level; every bad input must answer 4xx in the error
 shape and write nothing.
@@ -74,7 +74,7 @@ def balance(member) -> int:
 
 
 def assert_error(response, status, code=None, field="__any__"):
-    """The SPEC §5 error shape with ``status`` (and ``code``/``field`` when given)."""
+    """The docs/rules.md §api error shape with ``status`` (and ``code``/``field`` when given)."""
     assert response.status_code == status, response.get_data(as_text=True)[:800]
     assert response.is_json, response.get_data(as_text=True)[:300]
     error = response.get_json()["error"]

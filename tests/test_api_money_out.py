@@ -1,4 +1,4 @@
-"""JSON API v1 money out (SPEC §5, issue 4): POST /api/v1/withdrawals, POST
+"""JSON API v1 money out (docs/rules.md §api, issue 4): POST /api/v1/withdrawals, POST
 /api/v1/deposits/<id>/void (and /withdrawals/<id>/void). Exact rupiah; every refusal answers
 the error shape and writes nothing; I6 sticky refusal; C07 with real concurrent requests
 against a running server (SQLite or PostgreSQL, per DATABASE_URL)."""

@@ -1,6 +1,6 @@
-"""The daily close and postings serialise (issue 10 item 1, LEDGER.md I12): cash withdrawals
-sent while the manager closes the day are either counted in the close or refused as posted on
-a closed day — never posted into the closed day behind the count. Real threads against a
+"""The daily close and postings serialise (issue 10 item 1, docs/rules.md §daily-close (I12)): cash
+withdrawals sent while the manager closes the day are either counted in the close or refused as
+posted on a closed day — never posted into the closed day behind the count. Real threads against a
 running server, on SQLite and PostgreSQL; `ledger verify` proves every closed day's cash."""
 import threading
 import time

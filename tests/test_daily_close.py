@@ -1,9 +1,9 @@
 """The daily close never blocks the counter with an error (issue 8 item 5, field case C17).
 
-Only the posting day is closed (LEDGER.md I12): a deposit captured offline on a day closed
-since is posted today and keeps its capture time, which places it in that day and month in
-every document (SPEC §3 "Time"). While today is closed, a new deposit or withdrawal is refused
-with 409 ``day_closed`` and a clear message, writing nothing; a manager can reopen today's
+Only the posting day is closed (docs/rules.md §daily-close (I12)): a deposit captured offline on a
+day closed since is posted today and keeps its capture time, which places it in that day and month
+in every document (docs/rules.md §periods). While today is closed, a new deposit or withdrawal is
+refused with 409 ``day_closed`` and a clear message, writing nothing; a manager can reopen today's
 close with a reason (audited), and the same idempotency key then goes through.
 """
 from __future__ import annotations

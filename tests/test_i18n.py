@@ -1,4 +1,4 @@
-"""Every user-facing string is translatable and translated to Indonesian (SPEC §6)."""
+"""Every user-facing string is translatable and translated to Indonesian (docs/rules.md §languages)."""
 import re
 from html.parser import HTMLParser
 from pathlib import Path

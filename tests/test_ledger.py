@@ -1,4 +1,4 @@
-"""The ledger's invariants (LEDGER.md I1, I3, I7, I9, I10) and `flask ledger verify`."""
+"""The ledger's invariants (docs/rules.md §ledger (I1, I3, I7, I9, I10)) and `flask ledger verify`."""
 import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DatabaseError, IntegrityError

@@ -1,4 +1,4 @@
-"""money.py: parsing, half-up rounding and formatting (SPEC §3; cases C01–C03)."""
+"""money.py: parsing, half-up rounding and formatting (docs/rules.md §money; cases C01–C03)."""
 import pytest
 
 from wastebank.money import (InputError, fee_amount, format_idr, format_quantity, line_amount,

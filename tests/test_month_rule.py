@@ -1,4 +1,4 @@
-"""One month rule everywhere (issue 9 item 6, SPEC §3 "Time", reports/period.py): a deposit
+"""One month rule everywhere (issue 9 item 6, docs/rules.md §periods, reports/period.py): a deposit
 captured offline on 30 Nov 2025 at 23:40 WIB and posted on 2 Dec is November's in the member
 passbook (PDF and screen), the resident page and its PDF, the unit report, the aggregator
 statement (PDF, both CSVs), the active-member CSV and the impact statement; the posting date

@@ -6,7 +6,7 @@ approvals, payments, rejections, voids, sales, stock adjustments, daily closes a
 price changes, member creation and the clock moving on — all through the public service
 functions inside ``run_in_transaction``, as the views and the API call them, never over HTTP.
 
-After every step the invariants of /LEDGER.md are checked against the database:
+After every step the invariants of docs/rules.md §invariants are checked against the database:
 
 * ``verify_ledger()`` is OK (I1, I3, closed-day cash, deposit figures);
 * direct SQL: every entry's postings sum to zero, every cached balance and stock quantity
