@@ -443,3 +443,108 @@ def test_cli_unit_switch_and_bad_config(app, net):
     app.config.update(NOTIFY_SENDER="http", NOTIFY_URL="")
     refused = run(args=["notify", "send"])
     assert refused.exit_code == 1 and "NOTIFY_URL is empty" in refused.output
+
+
+# --- queued by the money services, in their transaction ---------------------------------------
+
+
+def test_a_deposit_queues_exactly_one_message_inside_its_transaction(net):
+    member = _opt_in(net)
+    seen = []
+
+    def operation():
+        outcome = record_deposit(net.unit_a, member, [LineInput("PET-CLEAN", "1,5")],
+                                 operator_id=net.users["op_a"].id, idempotency_key="tablet-h-0001")
+        seen.append(_count())  # before the commit: the row is part of this transaction
+        return outcome
+
+    outcome = run_in_transaction(operation)
+    assert seen == [1] and _count("queued") == 1
+    note = db.session.scalar(select(Notification))
+    assert (note.event, note.source_type, note.source_id) == ("deposit", "deposit", outcome.body["id"])
+    assert outcome.body["receipt_no"] in note.body and "Saldo baru: Rp 4.875" in note.body
+
+
+def test_a_replay_with_the_same_key_queues_nothing_more(net):
+    member = _opt_in(net)
+    first = _deposit(net, member, key="tablet-h-0002")
+    again = _deposit(net, member, key="tablet-h-0002")
+    assert again.replayed and again.body == first.body
+    assert _count() == 1
+
+
+def test_a_deposit_rolled_back_after_the_work_queues_nothing(net):
+    member = _opt_in(net)
+
+    def operation():
+        record_deposit(net.unit_a, member, [LineInput("PET-CLEAN", "1,5")], operator_id=net.users["op_a"].id,
+                       idempotency_key="tablet-h-0003")
+        assert _count() == 1
+        raise RuntimeError("printer on fire")
+
+    with pytest.raises(RuntimeError):
+        run_in_transaction(operation)
+    assert _count() == 0 and db.session.scalar(select(func.count()).select_from(Deposit)) == 0
+
+
+def test_a_deposit_refused_by_the_database_queues_nothing(net):
+    from sqlalchemy import update
+
+    from wastebank.models import Unit
+    from wastebank.services.errors import DatabaseRefused
+
+    member = _opt_in(net)
+
+    def operation():
+        record_deposit(net.unit_a, member, [LineInput("PET-CLEAN", "1,5")], operator_id=net.users["op_a"].id,
+                       idempotency_key="tablet-h-0004")
+        # A CHECK constraint refuses this in the same transaction (fee above 30 %).
+        db.session.execute(update(Unit).where(Unit.id == net.unit_a.id).values(fee_bp=9000))
+        db.session.flush()
+
+    with pytest.raises(DatabaseRefused):
+        run_in_transaction(operation)
+    assert _count() == 0 and db.session.scalar(select(func.count()).select_from(Deposit)) == 0
+
+
+def test_a_deposit_without_consent_queues_nothing(net):
+    member = net.members_a[0]
+    net.unit_a.notify_enabled, member.phone = True, PHONE
+    db.session.commit()
+    _deposit(net, member, key="tablet-h-0005")
+    assert _count() == 0
+
+
+def test_withdrawal_paid_later_and_void_queue_through_the_services(net):
+    from wastebank.services.withdrawals import approve_withdrawal, pay_withdrawal
+
+    member = _opt_in(net)
+    _deposit(net, member, key="tablet-h-0006", quantity="10")  # Rp 32.500
+    net.unit_a.approval_threshold_idr = 5000
+    db.session.commit()
+    outcome = run_in_transaction(lambda: record_withdrawal(
+        net.unit_a, member, WithdrawalInput("cash", "10000"), user=net.users["op_a"], idempotency_key="wd-h-000001"))
+    withdrawal = db.session.get(Withdrawal, outcome.body["id"])
+    assert outcome.status == 202 and _count() == 1  # the deposit's only: pending is not paid
+    run_in_transaction(lambda: approve_withdrawal(withdrawal, user=net.users["mgr_a"]))
+    assert _count() == 1
+    run_in_transaction(lambda: pay_withdrawal(withdrawal, user=net.users["op_a"]))
+    paid = db.session.scalar(select(Notification).where(Notification.event == "withdrawal"))
+    assert paid.source_id == withdrawal.id and "Rp 10.000. Saldo baru: Rp 22.500." in paid.body
+    run_in_transaction(lambda: void_withdrawal(withdrawal, user=net.users["mgr_a"], reason="salah ketik",
+                                               idempotency_key="void-h-000001"))
+    run_in_transaction(lambda: void_withdrawal(withdrawal, user=net.users["mgr_a"], reason="salah ketik",
+                                               idempotency_key="void-h-000001"))  # a replay
+    voids = list(db.session.scalars(select(Notification).where(Notification.event == "void")))
+    assert len(voids) == 1 and "dibatalkan. Saldo baru: Rp 32.500." in voids[0].body
+    assert _count() == 3
+
+
+def test_a_paid_withdrawal_queues_one_message(net):
+    member = _opt_in(net)
+    _deposit(net, member, key="tablet-h-0007", quantity="10")
+    for _ in range(2):
+        run_in_transaction(lambda: record_withdrawal(
+            net.unit_a, member, WithdrawalInput("cash", "5000"), user=net.users["op_a"], idempotency_key="wd-h-000002"))
+    notes = list(db.session.scalars(select(Notification).where(Notification.event == "withdrawal")))
+    assert len(notes) == 1 and "Saldo baru: Rp 27.500." in notes[0].body

@@ -232,4 +232,5 @@ def _post_deposit(unit: Unit, member: Member, lines: list[LineInput], operator_i
           details={"member_no": member.member_no, "total_idr": deposit.total_idr, "fee_idr": deposit.fee_idr,
                    "credited_idr": deposit.credited_idr, "entry_id": entry.id,
                    "lines": [[l.category.code, l.quantity_milli, l.amount_idr] for l in quote.lines]})
+    queue_for_deposit(deposit)  # the member's message, in this same transaction (docs/notifications.md)
     return 201, body
