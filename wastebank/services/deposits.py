@@ -17,6 +17,7 @@ from .catalog import current_prices
 from .errors import Conflict, DomainError, ValidationFailed
 from .idempotency import Outcome
 from .ledger import Leg, member_savings_account, post_journal, stock_legs, system_account
+from .notifications import queue_for_deposit
 from .numbering import next_receipt_no
 
 MAX_LINES = 40

@@ -24,6 +24,7 @@ from .idempotency import Outcome
 from .errors import (AlreadyReversed, Conflict, DomainError, Forbidden, InsufficientBalance,
                      InsufficientStock, PeriodClosed, ValidationFailed)
 from .ledger import Leg, change_hold, member_savings_account, post_journal, reverse_entry, system_account
+from .notifications import queue_for_void, queue_for_withdrawal
 from .numbering import next_receipt_no
 
 MAX_REASON = 500
@@ -114,6 +115,7 @@ def _pay(withdrawal: Withdrawal, unit: Unit, user_id: int | None) -> None:
     withdrawal.status = "paid"
     withdrawal.paid_by_id = user_id
     withdrawal.paid_at = entry.posted_at
+    queue_for_withdrawal(withdrawal)  # the member's message, in this same transaction
 
 
 def record_withdrawal(unit: Unit, member: Member, data: WithdrawalInput, *, user: User,
@@ -278,6 +280,7 @@ def _reverse(unit: Unit, record, operation: str, *, user: User, reason: str) -> 
     audit(operation.replace("_", "."), unit_id=unit.id, user_id=user.id,
           object_type=operation.split("_", 1)[1], object_id=record.receipt_no or record.id,
           details={"reason": reason, "void_entry_id": reversal.id, "reverses_entry_id": record.entry_id})
+    queue_for_void(record)  # the member's message, in this same transaction
     return 200, body
 
 
