@@ -32,7 +32,8 @@ from ..services.errors import DomainError, NotFound, ValidationFailed
 from ..services.ledger import member_savings_account
 from ..services.members import find_member, member_number_candidates
 from ..services.transaction import run_in_transaction
-from ..services.withdrawals import WithdrawalInput, get_withdrawal, record_withdrawal, void_deposit, void_withdrawal
+from ..services.scope import in_unit
+from ..services.withdrawals import WithdrawalInput, record_withdrawal, void_deposit, void_withdrawal
 from .errors import ErrorSchema
 from .statement_schemas import StatementSchema
 from .schemas import (
@@ -277,9 +278,7 @@ def void_deposit_endpoint(headers: dict, body: dict, deposit_id: int):
     money, and 409 `already_voided` the second time.
     """
     unit = counter_unit(current_user)
-    found = db.session.scalar(select(Deposit).where(Deposit.unit_id == unit.id, Deposit.id == deposit_id))
-    if found is None:
-        raise NotFound(_l("No deposit with this id at your unit."), field="id", code="not_found")
+    found = in_unit(Deposit, unit.id, deposit_id)  # another unit's deposit: 404 not_found
     return _void(Deposit, found, void_deposit, headers["idempotency_key"], body["reason"])
 
 
@@ -298,9 +297,7 @@ def void_withdrawal_endpoint(headers: dict, body: dict, withdrawal_id: int):
     puts the money back on the member's savings.
     """
     unit = counter_unit(current_user)
-    found = get_withdrawal(unit.id, withdrawal_id)
-    if found is None:
-        raise NotFound(_l("No withdrawal with this id at your unit."), field="id", code="not_found")
+    found = in_unit(Withdrawal, unit.id, withdrawal_id)  # another unit's withdrawal: 404 not_found
     return _void(Withdrawal, found, void_withdrawal, headers["idempotency_key"], body["reason"])
 
 

@@ -211,7 +211,8 @@ class _Lookups:
         self.members = {m.member_no: m for m in _in_chunks(Member, Member.member_no, member_nos)}
         ids = {int(r.object_id) for r in rows if r.object_type == "withdrawal" and r.object_id.isdigit()}
         nos = {r.object_id for r in rows if r.object_type == "withdrawal" and not r.object_id.isdigit()}
-        found = list(_in_chunks(Withdrawal, Withdrawal.id, ids)) + list(_in_chunks(Withdrawal, Withdrawal.receipt_no, nos))
+        found = (list(_in_chunks(Withdrawal, Withdrawal.id, ids))
+                 + list(_in_chunks(Withdrawal, Withdrawal.receipt_no, nos)))
         self.withdrawals = {str(w.id): w for w in found} | {w.receipt_no: w for w in found if w.receipt_no}
         offtaker_ids = {int(r.object_id) for r in rows if r.object_type == "offtaker" and r.object_id.isdigit()}
         self.offtakers = {str(o.id): o for o in _in_chunks(Offtaker, Offtaker.id, offtaker_ids)}
@@ -310,46 +311,73 @@ def _lines_text(lines, lk: _Lookups) -> str:
     return "; ".join(parts) or "–"
 
 
+def _labelled(labels):
+    """A formatter showing ``labels[value]`` (the value itself when unlabelled)."""
+    return lambda value, row, details, lk: str(labels.get(value, value))
+
+
+def _member_no_text(value, row, details, lk) -> str:
+    name = lk.member_name(value)
+    return f"{value} · {name}" if name else str(value)
+
+
+def _kind_text(value, row, details, lk) -> str:
+    labels = dict(OFFTAKER_KINDS) if row.object_type == "offtaker" else MEMBER_KINDS
+    return str(labels.get(value, value))
+
+
+def _closed_by_text(value, row, details, lk) -> str:
+    user = lk.users.get(value)
+    return user.display_name if user else str(value)
+
+
+def _milli_text(value, row, details, lk) -> str:
+    unit = lk.category_unit(details.get("category") or row.object_id)
+    return format_quantity(value, unit, get_locale()) if unit else str(value)
+
+
+# Detail keys shown their own way: key → formatter(value, row, details, lookups).
+_KEY_FORMATTERS = {
+    "lines": lambda value, row, details, lk: _lines_text(value, lk),
+    "member_no": _member_no_text,
+    "category": lambda value, row, details, lk: lk.category_name(value),
+    "method": _labelled(METHOD_LABELS),
+    "status": _labelled(STATUS_LABELS),
+    "payment": _labelled(dict(PAYMENTS)),
+    "kind": _kind_text,
+    "role": _labelled(ROLE_LABELS),
+    "closed_by_id": _closed_by_text,
+}
+
+
+def _formatter(key: str, value):
+    """The formatter for ``key`` holding ``value``: by name, then by the suffix of the name
+    (``_idr`` rupiah, ``_milli`` thousandths) or its kind (dates, moments), else None."""
+    if key in _KEY_FORMATTERS:
+        return _KEY_FORMATTERS[key]
+    if isinstance(value, int) and key.endswith("_idr"):
+        return lambda value, row, details, lk: format_idr(value, get_locale())
+    if isinstance(value, int) and key.endswith("_milli"):
+        return _milli_text
+    if key in DATE_KEYS:
+        return lambda value, row, details, lk: _day_text(value)
+    if key in MOMENT_KEYS:
+        return lambda value, row, details, lk: _moment_text(value)
+    if key == "revoked_card_ids" and isinstance(value, list):
+        return lambda value, row, details, lk: str(len(value))
+    return None
+
+
 def field_value(key: str, value, row: AuditLog, details: dict, lk: _Lookups) -> str:
     """One detail value for people: rupiah, quantities in the category's unit, dates, labels
     of methods, statuses, kinds and roles, names beside member numbers."""
-    locale = get_locale()
     if value is None or value == "":
         return "–"
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
-    if key == "lines":
-        return _lines_text(value, lk)
-    if key == "member_no":
-        name = lk.member_name(value)
-        return f"{value} · {name}" if name else str(value)
-    if key == "category":
-        return lk.category_name(value)
-    if key.endswith("_idr") and isinstance(value, int):
-        return format_idr(value, locale)
-    if key.endswith("_milli") and isinstance(value, int):
-        unit = lk.category_unit(details.get("category") or row.object_id)
-        return format_quantity(value, unit, locale) if unit else str(value)
-    if key in DATE_KEYS:
-        return _day_text(value)
-    if key in MOMENT_KEYS:
-        return _moment_text(value)
-    if key == "method":
-        return str(METHOD_LABELS.get(value, value))
-    if key == "status":
-        return str(STATUS_LABELS.get(value, value))
-    if key == "payment":
-        return str(dict(PAYMENTS).get(value, value))
-    if key == "kind":
-        labels = dict(OFFTAKER_KINDS) if row.object_type == "offtaker" else MEMBER_KINDS
-        return str(labels.get(value, value))
-    if key == "role":
-        return str(ROLE_LABELS.get(value, value))
-    if key == "closed_by_id":
-        user = lk.users.get(value)
-        return user.display_name if user else str(value)
-    if key == "revoked_card_ids" and isinstance(value, list):
-        return str(len(value))
+    formatter = _formatter(key, value)
+    if formatter is not None:
+        return formatter(value, row, details, lk)
     if isinstance(value, (list, dict)):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
@@ -367,47 +395,71 @@ def _ordered(keys) -> list[str]:
 
 # --- changes -------------------------------------------------------------------------------------
 
-def changes_of(row: AuditLog, details: dict, lk: _Lookups) -> list[Change]:
-    """The fields of ``row`` for people, "before → after" where the before is known (see the
-    module's docstring for where it comes from)."""
-    d = dict(details)
-    out: list[Change] = []
-
-    def value(key, v):
-        return field_value(key, v, row, details, lk)
-
+def _implied_change(row: AuditLog, d: dict, value) -> list[Change]:
     implied = IMPLIED.get(row.action)
-    if implied:
-        field, before, after = implied
-        out.append(Change(str(field), None if before is None else str(before), str(after)))
-    if row.action in WITHDRAWAL_BEFORE and "status" in d:
-        before = WITHDRAWAL_BEFORE[row.action]
-        out.append(Change(_label("status"), None if before is None else value("status", before),
-                          value("status", d.pop("status"))))
-    if row.action == "unit.require_pin" and isinstance(d.get("require_pin"), bool):
-        after = d.pop("require_pin")
-        out.append(Change(_label("require_pin"), value("require_pin", not after), value("require_pin", after)))
-    if row.action == "member.renumber" and "to" in d:
-        out.append(Change(_("Member number"), str(d.pop("from", "") or "–"), str(d.pop("to"))))
-    if row.action == "stock.adjust" and isinstance(d.get("quantity_after_milli"), int):
-        after_q, delta = d.pop("quantity_after_milli"), d.get("quantity_milli")
-        if isinstance(delta, int):
-            out.append(Change(_label("quantity_after_milli"), value("quantity_after_milli", after_q - delta),
-                              value("quantity_after_milli", after_q)))
-        after_v, amount = d.pop("value_after_idr", None), d.pop("amount_idr", None)
-        if isinstance(after_v, int) and isinstance(amount, int):
-            out.append(Change(_label("value_after_idr"), value("value_after_idr", after_v - amount),
-                              value("value_after_idr", after_v)))
+    if not implied:
+        return []
+    field, before, after = implied
+    return [Change(str(field), None if before is None else str(before), str(after))]
 
+
+def _withdrawal_status_change(row: AuditLog, d: dict, value) -> list[Change]:
+    if row.action not in WITHDRAWAL_BEFORE or "status" not in d:
+        return []
+    before = WITHDRAWAL_BEFORE[row.action]
+    return [Change(_label("status"), None if before is None else value("status", before),
+                   value("status", d.pop("status")))]
+
+
+def _require_pin_change(row: AuditLog, d: dict, value) -> list[Change]:
+    if row.action != "unit.require_pin" or not isinstance(d.get("require_pin"), bool):
+        return []
+    after = d.pop("require_pin")
+    return [Change(_label("require_pin"), value("require_pin", not after), value("require_pin", after))]
+
+
+def _renumber_change(row: AuditLog, d: dict, value) -> list[Change]:
+    if row.action != "member.renumber" or "to" not in d:
+        return []
+    return [Change(_("Member number"), str(d.pop("from", "") or "–"), str(d.pop("to")))]
+
+
+def _stock_adjust_changes(row: AuditLog, d: dict, value) -> list[Change]:
+    """Quantity and value at cost before → after a stock adjustment (after − delta)."""
+    if row.action != "stock.adjust" or not isinstance(d.get("quantity_after_milli"), int):
+        return []
+    out = []
+    after_q, delta = d.pop("quantity_after_milli"), d.get("quantity_milli")
+    if isinstance(delta, int):
+        out.append(Change(_label("quantity_after_milli"), value("quantity_after_milli", after_q - delta),
+                          value("quantity_after_milli", after_q)))
+    after_v, amount = d.pop("value_after_idr", None), d.pop("amount_idr", None)
+    if isinstance(after_v, int) and isinstance(amount, int):
+        out.append(Change(_label("value_after_idr"), value("value_after_idr", after_v - amount),
+                          value("value_after_idr", after_v)))
+    return out
+
+
+# What an action itself says changed, in this order; each takes its keys out of the details.
+_ACTION_CHANGES = (_implied_change, _withdrawal_status_change, _require_pin_change, _renumber_change,
+                   _stock_adjust_changes)
+
+
+def _before_after_changes(d: dict, value) -> list[Change]:
+    """The fields that differ between the details' ``before`` and ``after`` maps."""
     before_map, after_map = d.pop("before", None), d.pop("after", None)
-    if isinstance(before_map, dict) or isinstance(after_map, dict):
-        before_map, after_map = before_map or {}, after_map or {}
-        for key in _ordered(set(before_map) | set(after_map)):
-            if key in HIDDEN_KEYS or before_map.get(key) == after_map.get(key):
-                continue
-            out.append(Change(_label(key), value(key, before_map.get(key)) if key in before_map else None,
-                              value(key, after_map.get(key))))
+    if not (isinstance(before_map, dict) or isinstance(after_map, dict)):
+        return []
+    before_map, after_map = before_map or {}, after_map or {}
+    return [Change(_label(key), value(key, before_map.get(key)) if key in before_map else None,
+                   value(key, after_map.get(key)))
+            for key in _ordered(set(before_map) | set(after_map))
+            if key not in HIDDEN_KEYS and before_map.get(key) != after_map.get(key)]
 
+
+def _replaced_changes(d: dict, out: list[Change], value) -> None:
+    """``replaced_X``/``previous_X`` beside ``X``: one change X old → new, appended to ``out``
+    unless X is already there."""
     for prefix in ("replaced_", "previous_"):
         for key in [k for k in d if k.startswith(prefix)]:
             base = key[len(prefix):]
@@ -416,24 +468,41 @@ def changes_of(row: AuditLog, details: dict, lk: _Lookups) -> list[Change]:
                 new = d.pop(base)
                 out.append(Change(_label(base), None if old == new else value(base, old), value(base, new)))
 
-    if row.action in SNAPSHOT_ACTIONS:
-        previous = lk.previous.get(row.id)
-        if previous is not None:
-            changed = [k for k in _ordered(d) if k not in HIDDEN_KEYS and previous.get(k) != d.get(k)]
-            out += [Change(_label(k), value(k, previous.get(k)), value(k, d.get(k))) for k in changed]
-            if not changed:
-                out.append(Change(_("Changes"), None, _("none (saved without changes)")))
-            return out
 
+def _snapshot_changes(row: AuditLog, d: dict, lk: _Lookups, value) -> list[Change] | None:
+    """For a snapshot action: the fields that differ from the object's previous snapshot (or
+    "none"), or None when there is no previous snapshot."""
+    previous = lk.previous.get(row.id) if row.action in SNAPSHOT_ACTIONS else None
+    if previous is None:
+        return None
+    changed = [k for k in _ordered(d) if k not in HIDDEN_KEYS and previous.get(k) != d.get(k)]
+    out = [Change(_label(k), value(k, previous.get(k)), value(k, d.get(k))) for k in changed]
+    return out or [Change(_("Changes"), None, _("none (saved without changes)"))]
+
+
+def _remaining_changes(row: AuditLog, d: dict, value) -> list[Change]:
+    """The details left, each as a value without a before."""
     if row.object_type in ("price", "stock"):
         d.pop("category", None)  # the object already names it
-    for key in _ordered(d):
-        if key in HIDDEN_KEYS:
-            continue
-        if key == "revoked_card_ids" and not d[key]:
-            continue
-        out.append(Change(_label(key), None, value(key, d[key])))
-    return out
+    return [Change(_label(key), None, value(key, d[key])) for key in _ordered(d)
+            if key not in HIDDEN_KEYS and not (key == "revoked_card_ids" and not d[key])]
+
+
+def changes_of(row: AuditLog, details: dict, lk: _Lookups) -> list[Change]:
+    """The fields of ``row`` for people, "before → after" where the before is known (see the
+    module's docstring for where it comes from)."""
+    d = dict(details)
+
+    def value(key, v):
+        return field_value(key, v, row, details, lk)
+
+    out = [change for rule in _ACTION_CHANGES for change in rule(row, d, value)]
+    out += _before_after_changes(d, value)
+    _replaced_changes(d, out, value)
+    snapshot = _snapshot_changes(row, d, lk, value)
+    if snapshot is not None:
+        return out + snapshot
+    return out + _remaining_changes(row, d, value)
 
 
 # --- objects -------------------------------------------------------------------------------------
@@ -450,52 +519,64 @@ def _join(*parts) -> str:
     return " ".join(parts)
 
 
+def _member_object(oid, details, lk):
+    return _join(_("Member"), oid, lk.member_name(oid)), url_for("members.show", member_no=oid)
+
+
+def _withdrawal_object(oid, details, lk):
+    found = lk.withdrawals.get(oid)
+    number = (found.receipt_no if found and found.receipt_no else details.get("receipt_no")) or f"#{oid}"
+    return (_join(_("Withdrawal"), number),
+            url_for("counter.withdrawal", withdrawal_id=found.id) if found else None)
+
+
+def _day_close_object(oid, details, lk):
+    return (_join(_("Cash book"), _day_text(oid)),
+            url_for("manager.cashbook", day=oid) if _endpoint("manager.cashbook") else None)
+
+
+def _price_object(oid, details, lk):
+    return (_join(_("Price"), "·", lk.category_name(oid)),
+            url_for("manager.price_category", code=oid) if _endpoint("manager.price_category") else None)
+
+
+def _offtaker_object(oid, details, lk):
+    found = lk.offtakers.get(oid)
+    return (_join(_("Off-taker"), "·", found.name if found else details.get("name", oid)),
+            url_for("manager.offtakers"))
+
+
+def _collaborator_object(oid, details, lk):
+    found = lk.collaborators.get(oid)
+    return _join(_("Collaborator"), "·", found.name if found else details.get("name", oid)), None
+
+
+# object_type → (text, url) of the object, from its id, the row's details and the lookups.
+_OBJECTS = {
+    "member": _member_object,
+    "deposit": lambda oid, details, lk: (_join(_("Deposit"), oid), url_for("counter.receipt", receipt_no=oid)),
+    "withdrawal": _withdrawal_object,
+    "sale": lambda oid, details, lk: (_join(_("Sale"), oid), url_for("manager.sale", sale_no=oid)),
+    "day_close": _day_close_object,
+    "price": _price_object,
+    "stock": lambda oid, details, lk: (_join(_("Stock"), "·", lk.category_name(oid)), url_for("manager.stock")),
+    "offtaker": _offtaker_object,
+    "member_import": lambda oid, details, lk: (
+        _join(_("Member import"), "·", details.get("filename") or oid), None),
+    "user": lambda oid, details, lk: (_join(_("User"), oid), None),
+    "unit": lambda oid, details, lk: (_join(_("Unit"), oid), None),
+    "api_token": lambda oid, details, lk: (_join(_("Access token"), f"#{oid}"), None),
+    "collaborator": _collaborator_object,
+}
+
+
 def object_of(row: AuditLog, details: dict, lk: _Lookups, linkable: bool) -> tuple[str, str | None]:
     """``(text, url)`` of the row's object; the url only when ``linkable`` (the viewer's unit)."""
     kind, oid = row.object_type, row.object_id
-    url = None
-    if kind == "member":
-        name = lk.member_name(oid)
-        text = _join(_("Member"), oid, name)
-        url = url_for("members.show", member_no=oid)
-    elif kind == "deposit":
-        text = _join(_("Deposit"), oid)
-        url = url_for("counter.receipt", receipt_no=oid)
-    elif kind == "withdrawal":
-        found = lk.withdrawals.get(oid)
-        number = (found.receipt_no if found and found.receipt_no else details.get("receipt_no")) or f"#{oid}"
-        text = _join(_("Withdrawal"), number)
-        url = url_for("counter.withdrawal", withdrawal_id=found.id) if found else None
-    elif kind == "sale":
-        text = _join(_("Sale"), oid)
-        url = url_for("manager.sale", sale_no=oid)
-    elif kind == "day_close":
-        text = _join(_("Cash book"), _day_text(oid))
-        url = url_for("manager.cashbook", day=oid) if _endpoint("manager.cashbook") else None
-    elif kind == "price":
-        text = _join(_("Price"), "·", lk.category_name(oid))
-        if _endpoint("manager.price_category"):
-            url = url_for("manager.price_category", code=oid)
-    elif kind == "stock":
-        text = _join(_("Stock"), "·", lk.category_name(oid))
-        url = url_for("manager.stock")
-    elif kind == "offtaker":
-        found = lk.offtakers.get(oid)
-        text = _join(_("Off-taker"), "·", found.name if found else details.get("name", oid))
-        url = url_for("manager.offtakers")
-    elif kind == "member_import":
-        text = _join(_("Member import"), "·", details.get("filename") or oid)
-    elif kind == "user":
-        text = _join(_("User"), oid)
-    elif kind == "unit":
-        text = _join(_("Unit"), oid)
-    elif kind == "api_token":
-        text = _join(_("Access token"), f"#{oid}")
-    elif kind == "collaborator":
-        found = lk.collaborators.get(oid)
-        text = _join(_("Collaborator"), "·", found.name if found else details.get("name", oid))
-    else:
-        text = f"{kind} {oid}".strip() or "–"
+    describe = _OBJECTS.get(kind)
+    if describe is None:
+        return f"{kind} {oid}".strip() or "–", None
+    text, url = describe(oid, details, lk)
     return text, (url if linkable else None)
 
 
@@ -583,12 +664,12 @@ def audit_filters(viewer: User) -> AuditFilters:
     """The filters of the current request for ``viewer``: a unit manager sees the own unit;
     an admin every unit or the one in ``?unit=<code>`` (404 for an unknown code). A bad
     ``?day=`` or an unknown ``?user=`` answers 400 with the message (``inputs``)."""
-    from ..auth.permissions import counter_unit
+    from ..auth.permissions import counter_unit, has_permission
     from ..inputs import day_arg, refuse, text_arg
 
     units: list[Unit] = []
     code = ""
-    if viewer.role == "admin":
+    if has_permission(viewer, "scope.all_units"):
         units = list(db.session.scalars(select(Unit).order_by(Unit.code)))
         code = text_arg("unit", max_length=20).upper()
         chosen = next((u for u in units if u.code == code), None)

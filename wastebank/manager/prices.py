@@ -17,7 +17,7 @@ from sqlalchemy import select
 from wtforms import StringField
 from wtforms.validators import Length
 
-from ..auth.permissions import counter_unit, require
+from ..auth.permissions import counter_unit, has_permission, require
 from ..extensions import db
 from ..inputs import BaseForm, DayField
 from ..models import Unit, User, WasteCategory
@@ -49,7 +49,7 @@ class BulkPriceForm(BaseForm):
 def _scope() -> tuple[Unit, list[Unit]]:
     """The unit whose prices are shown, and (admins only) the units to choose from."""
     code = (request.values.get("unit") or "").strip().upper()
-    if current_user.role == "admin":
+    if has_permission(current_user, "scope.all_units"):
         units = list(db.session.scalars(select(Unit).order_by(Unit.code)))
         if not units:
             abort(404)
@@ -65,7 +65,7 @@ def _scope() -> tuple[Unit, list[Unit]]:
 
 def _unit_arg(unit: Unit) -> dict:
     """``?unit=`` for admins' links and redirects; managers need none."""
-    return {"unit": unit.code} if current_user.role == "admin" else {}
+    return {"unit": unit.code} if has_permission(current_user, "scope.all_units") else {}
 
 
 def _setters(prices) -> dict[int, str]:
@@ -87,6 +87,51 @@ def _was(price) -> str:
     return f"{price.buy_price_idr}:{price.sell_price_idr}" if price is not None else ""
 
 
+def _typed_change(row, errors: dict[str, str], values: dict[str, tuple[str, str]]) -> PriceChange | None:
+    """The change the bulk form asks for ``row`` (a ``price_list`` row), or None when the row
+    is untouched, typed the same figures differently ("3.250" for 3250) or wrong (its message
+    then in ``errors[code]``). The typed texts go into ``values[code]`` to show them again."""
+    code = row.category.code
+    buy_text = (request.form.get(f"buy-{code}") or "").strip()[:30]
+    sell_text = (request.form.get(f"sell-{code}") or "").strip()[:30]
+    values[code] = (buy_text, sell_text)
+    was = (request.form.get(f"was-{code}") or "").strip()
+    shown = tuple(was.split(":", 1)) if ":" in was else ("", "")
+    if (buy_text, sell_text) == shown or (not buy_text and not sell_text and not was):
+        return None  # untouched row
+    if not buy_text:
+        errors[code] = _("Enter the buy price; a price cannot be removed.") if row.current else \
+            _("Enter the buy price.")
+        return None
+    try:
+        buy, sell = parse_prices(buy_text, sell_text)
+    except ValidationFailed as exc:
+        errors[code] = str(exc.message)
+        return None
+    if (str(buy), str(sell)) == shown:
+        return None
+    return PriceChange(row.category, buy, sell)
+
+
+def _save_prices(unit: Unit, changes: list[PriceChange], day, errors: dict[str, str], general: list[str]) -> bool:
+    """Write ``changes`` from ``day`` in one transaction, all or nothing; True when written
+    (with the flash), else the refusal is in ``errors`` (per row) or ``general``."""
+    try:
+        written = run_in_transaction(lambda: set_prices(unit.id, changes, day, current_user.id))
+    except ValidationFailed as exc:
+        for field, (_code, message) in exc.errors.items():
+            errors[field.split(".", 1)[0]] = str(message)
+        return False
+    except DomainError as exc:
+        general.append(str(exc.message))
+        return False
+    if written:
+        flash(_("%(n)s prices saved, applying from %(day)s.", n=len(written), day=day.strftime("%d-%m-%Y")), "ok")
+    else:
+        flash(_("No price changed."), "ok")
+    return True
+
+
 @bp.route("/prices", methods=["GET", "POST"])
 @require("price.edit")
 def prices():
@@ -101,45 +146,11 @@ def prices():
     if request.method == "POST":
         valid = form.validate()
         day = form.effective_from.data or local_today()
-        changes: list[PriceChange] = []
-        for row in rows:
-            code = row.category.code
-            buy_text = (request.form.get(f"buy-{code}") or "").strip()[:30]
-            sell_text = (request.form.get(f"sell-{code}") or "").strip()[:30]
-            values[code] = (buy_text, sell_text)
-            was = (request.form.get(f"was-{code}") or "").strip()
-            shown = tuple(was.split(":", 1)) if ":" in was else ("", "")
-            if (buy_text, sell_text) == shown or (not buy_text and not sell_text and not was):
-                continue  # untouched row
-            if not buy_text:
-                errors[code] = _("Enter the buy price; a price cannot be removed.") if row.current else \
-                    _("Enter the buy price.")
-                continue
-            try:
-                buy, sell = parse_prices(buy_text, sell_text)
-            except ValidationFailed as exc:
-                errors[code] = str(exc.message)
-                continue
-            if (str(buy), str(sell)) == shown:
-                continue  # the same figures, typed differently ("3.250" for 3250)
-            changes.append(PriceChange(row.category, buy, sell))
+        changes = [change for change in (_typed_change(row, errors, values) for row in rows) if change is not None]
         if not valid:
             general += form.error_messages() or [_("Choose the day the new prices apply from.")]
-        elif not errors:
-            try:
-                written = run_in_transaction(lambda: set_prices(unit.id, changes, day, current_user.id))
-            except ValidationFailed as exc:
-                for field, (_code, message) in exc.errors.items():
-                    errors[field.split(".", 1)[0]] = str(message)
-            except DomainError as exc:
-                general.append(str(exc.message))
-            else:
-                if written:
-                    flash(_("%(n)s prices saved, applying from %(day)s.", n=len(written),
-                            day=day.strftime("%d-%m-%Y")), "ok")
-                else:
-                    flash(_("No price changed."), "ok")
-                return redirect(url_for("manager.prices", **_unit_arg(unit)))
+        elif not errors and _save_prices(unit, changes, day, errors, general):
+            return redirect(url_for("manager.prices", **_unit_arg(unit)))
         if errors:
             general.insert(0, _("Nothing was saved. Correct the rows marked below."))
     all_prices = [r.current for r in rows] + [r.upcoming for r in rows]
@@ -177,9 +188,8 @@ def price_category(code: str):
     history = price_history(unit.id, category.id)
     today = local_today()
     in_force = next((p for p in history if p.effective_from <= today), None)
-    if request.method == "GET":
-        if in_force is not None:
-            form.buy.data, form.sell.data = str(in_force.buy_price_idr), str(in_force.sell_price_idr)
+    if request.method == "GET" and in_force is not None:
+        form.buy.data, form.sell.data = str(in_force.buy_price_idr), str(in_force.sell_price_idr)
     return render_template("manager/price_category.html", unit=unit, units=units, category=category, form=form,
                            history=history, in_force=in_force, today=today, setters=_setters(history),
                            errors=errors, unit_arg=_unit_arg(unit), day_text=_day_text()), \

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -29,9 +29,10 @@ from ..services.cashbook import (cash_book, close_day, close_preview, expected_c
                                   reopen_day, reopenable_close)
 from ..services.catalog import current_prices
 from ..services.errors import DomainError, IdempotencyConflict, ValidationFailed
-from ..services.sales import (SaleLineInput, create_offtaker, get_offtaker, get_sale, list_offtakers, list_sales,
+from ..services.sales import (SaleLineInput, create_offtaker, get_offtaker, list_offtakers, list_sales,
                               quote_sale, record_sale)
 from ..services.stock import adjust_stock, stock_on_hand
+from ..services.scope import in_unit
 from ..services.transaction import run_in_transaction
 from ..timeutil import format_local, local_today, to_local
 from .cashbook_text import movement_texts
@@ -51,7 +52,7 @@ def _messages(exc: DomainError) -> list[str]:
 @require("audit.view")
 def home():
     """The manager's menu: large tiles to each screen (admins: the audit log only)."""
-    if current_user.role == "admin":
+    if has_permission(current_user, "scope.all_units"):  # no unit of their own
         return redirect(url_for("manager.audit_log"))
     return render_template("manager/home.html", unit=counter_unit(current_user))
 
@@ -246,11 +247,7 @@ def _sale_messages(exc: DomainError, lines: list[SaleLineInput]) -> tuple[list[s
 
 
 def _visible_sale(sale_no: str) -> Sale:
-    unit = counter_unit(current_user)
-    found = get_sale(unit.id, sale_no)
-    if found is None:
-        abort(404)
-    return found
+    return in_unit(Sale, counter_unit(current_user).id, sale_no=sale_no)
 
 
 @bp.route("/sales/<sale_no>")

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from ..auth.permissions import has_permission
 from ..extensions import db
 from ..models import WITHDRAWAL_METHODS, Aggregator, Unit, WasteCategory
 from ..timeutil import local_month_bounds
@@ -115,9 +116,9 @@ def readable_aggregator(user, code: str) -> Aggregator | None:
     """The aggregator ``code`` if ``user`` may read its statements (admins: any; aggregator
     staff: their own), else None — callers answer 404 so other codes do not leak."""
     aggregator = find_aggregator(code) if code and len(code) <= 20 else None
-    if aggregator is None or user.role == "admin":
+    if aggregator is None or has_permission(user, "scope.all_units"):
         return aggregator
-    if user.role == "aggregator_staff" and user.aggregator_id == aggregator.id:
+    if has_permission(user, "scope.own_aggregator") and user.aggregator_id == aggregator.id:
         return aggregator
     return None
 
@@ -240,8 +241,6 @@ def statement_pdf(st: MonthlyStatement, locale: str = "id", generated: str = "")
         return format_decimal(v, locale=locale, group_separator=True)
 
     method_labels = {"cash": _("Cash"), "transfer": _("Transfer"), "goods": _("Goods"), "donation": _("Donation")}
-    all_rows = st.units + [st.total]
-
     def unit_label(fig):
         return f"{fig.code} — {fig.name}" if fig.unit_id is not None else _("Total")
 

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from ..auth.permissions import require, visible_unit_ids
+from ..auth.permissions import has_permission, require, visible_unit_ids
 from ..extensions import db
 from ..models import Aggregator, Collaborator, Unit
 from ..reports.charts import impact_charts, unit_charts
@@ -68,7 +68,7 @@ def _download(body: bytes, filename: str, mimetype: str) -> Response:
 @require("statement.aggregator")
 def index():
     """Choose an aggregator (admins) and a month; links to the PDF and CSV and the totals."""
-    if current_user.role == "admin":
+    if has_permission(current_user, "scope.all_units"):
         aggregators = list(db.session.scalars(select(Aggregator).order_by(Aggregator.code)))
     else:
         aggregators = [a for a in [db.session.get(Aggregator, current_user.aggregator_id)] if a is not None] \
@@ -117,7 +117,7 @@ def aggregator_csv(code: str, month: str):
 
 def _collaborator() -> Collaborator:
     """The caller's collaborator; admins pick one with ``?collaborator=<id>``. 404 otherwise."""
-    if current_user.role == "collaborator":
+    if has_permission(current_user, "scope.own_collaborator"):
         found = db.session.get(Collaborator, current_user.collaborator_id) if current_user.collaborator_id else None
     else:
         ref = int_arg("collaborator", minimum=1)
