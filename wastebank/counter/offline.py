@@ -185,6 +185,17 @@ def counter_i18n() -> dict[str, str]:
         "withdrawal_kept": _("Not sent yet: the withdrawal is kept on this tablet and sent automatically. Do not hand out the money until it shows as sent."),
         "no_results": _("No member found for “{q}”."),
         "searching_offline": _("Offline: searching the members kept on this tablet."),
+        # The deposit screen's "Timbang" button (static/counter/scale-port.js, docs/scale.md).
+        "scale_waiting": _("Waiting for a stable weight from the scale…"),
+        "scale_unstable": _("Not stable yet: {weight}"),
+        "scale_taken": _("{weight} taken from the scale."),
+        "scale_overload": _("The scale shows overload."),
+        "scale_timeout": _("No stable weight from the scale within 10 seconds. Try again, or type the weight."),
+        "scale_no_port": _("No scale chosen."),
+        "scale_open": _("The scale cannot be opened: is it plugged in, or in use in another tab?"),
+        "scale_closed": _("The scale was disconnected."),
+        "scale_no_line": _("Tap a category first, then weigh."),
+        "scale_not_kg": _("This line is counted in {unit}; the scale gives kilograms."),
     }
 
 

@@ -6,6 +6,8 @@
 import { formatIdr, formatQuantity, messageFor, parseQuantity, quoteLines } from "./money.js";
 import { isoWithOffset, newKey } from "./outbox-core.js";
 import { showSlip } from "./panel.js";
+import { inputText } from "./scale.js";
+import * as scale from "./scale-port.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
 
@@ -24,6 +26,7 @@ let fixing = null;   // the refused outbox item being corrected, if any
 let member = null;   // {member_no, name, balance_idr}
 let prices = {};     // CODE → {name, unit, buy_price_idr, max_line_milli, material_group}
 let order = [];
+let lastQuantity = null; // the quantity box the operator was in: where "Timbang" puts the weight
 
 function readJson(id) {
   const node = document.getElementById(id);
@@ -268,6 +271,10 @@ function wire() {
       update();
     }
   });
+  body.addEventListener("focusin", (event) => {
+    if (event.target.matches("input.quantity")) { lastQuantity = event.target; }
+  });
+  wireScale();
   // The check step happens here, on the tablet: no form POST, so no error page can appear.
   form.addEventListener("submit", (event) => { event.preventDefault(); review(); });
   document.getElementById("edit").addEventListener("click", () => {
@@ -275,6 +282,46 @@ function wire() {
     form.hidden = false;
   });
   document.getElementById("save").addEventListener("click", save);
+}
+
+/** The line "Timbang" fills: the quantity box last focused, else the last line with a category. */
+function scaleTarget() {
+  if (lastQuantity && body.contains(lastQuantity)) { return lastQuantity.closest("tr.line"); }
+  const chosen = rows().filter((row) => row.querySelector("select.cat").value);
+  return chosen.length ? chosen[chosen.length - 1] : null;
+}
+
+/** The "Timbang" button (docs/scale.md): shown only where the browser has Web Serial; a stable
+ * weight goes into the line as typed text ("1,5"), so typing over it still works. */
+function wireScale() {
+  const bar = document.getElementById("scale-bar");
+  const button = document.getElementById("scale-read");
+  const status = document.getElementById("scale-status");
+  if (!bar || !button || !scale.available()) { return; }
+  bar.hidden = false;
+  const say = (text) => { status.textContent = text; };
+  const weight = (milli) => inputText(milli, ctx.locale) + " kg";
+  button.addEventListener("click", async () => {
+    const row = scaleTarget();
+    if (!row) { say(T.scale_no_line); return; }
+    const price = prices[row.querySelector("select.cat").value];
+    if (price && price.unit !== "kg") { say(T.scale_not_kg.replace("{unit}", price.unit)); return; }
+    button.disabled = true;
+    say(T.scale_waiting);
+    const answer = await scale.readStableWeight({
+      onReading: (reading) => {
+        if (reading.overload) { say(T.scale_overload); } else if (!reading.negative) { say(T.scale_unstable.replace("{weight}", weight(reading.milli))); }
+      },
+    });
+    button.disabled = false;
+    if (answer.error) { say(T["scale_" + answer.error] || answer.error); return; }
+    const input = row.querySelector("input.quantity");
+    row.querySelector(".unit").dataset.small = "";   // the text is kilograms
+    input.value = inputText(answer.reading.milli, ctx.locale);
+    update();
+    say(T.scale_taken.replace("{weight}", weight(answer.reading.milli)));
+    input.focus();
+  });
 }
 
 /** The lines as the API takes them, and the quote the member is shown. */
