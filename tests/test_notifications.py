@@ -548,3 +548,52 @@ def test_a_paid_withdrawal_queues_one_message(net):
             net.unit_a, member, WithdrawalInput("cash", "5000"), user=net.users["op_a"], idempotency_key="wd-h-000002"))
     notes = list(db.session.scalars(select(Notification).where(Notification.event == "withdrawal")))
     assert len(notes) == 1 and "Saldo baru: Rp 27.500." in notes[0].body
+
+
+# --- the manager's screen ---------------------------------------------------------------------
+
+
+def test_manager_page_lists_status_and_reason_and_switches_the_unit(app, net, client, login, gateway):
+    from .conftest import csrf_token
+
+    gw = gateway([(500, 0)])
+    note = _queue_one(net)
+    _http(app, gw.url)
+    send_pending()
+    login("mgr_a")
+    page = client.get("/manager/notifications")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Pesan ke nasabah" in html and "Aktif" in html and "Matikan pesan" in html
+    assert "Menunggu: <strong>1</strong> · Terkirim: <strong>0</strong> · Gagal: <strong>0</strong>" in html
+    assert note.member.member_no in html and "HTTP 500: {&#34;status&#34;: false" in html
+    assert "dicoba lagi" in html
+    assert "Nasabah yang setuju menerima pesan (1)" in html and PHONE in html
+    sent_only = client.get("/manager/notifications?status=sent").get_data(as_text=True)
+    assert "Belum ada pesan." in sent_only
+    assert client.get("/manager/notifications?status=lost").status_code == 400
+    off = client.post("/manager/notifications/settings", data={"enabled": "0", "csrf_token": csrf_token(html)})
+    assert off.status_code == 302
+    db.session.refresh(net.unit_a)
+    assert net.unit_a.notify_enabled is False
+    assert "Aktifkan pesan" in client.get("/manager/notifications").get_data(as_text=True)
+    assert client.post("/manager/notifications/settings", data={"enabled": "1"}).status_code == 400
+
+
+@pytest.mark.parametrize("username", ["op_a", "op_b", "agg", "collab"])
+def test_manager_page_is_for_unit_managers(net, client, login, username):
+    login(username)
+    assert client.get("/manager/notifications").status_code == 403
+
+
+def test_manager_sees_only_own_unit(net, client, login):
+    member_b = net.members_b[0]
+    net.unit_b.notify_enabled = True
+    member_b.phone, member_b.notify_consent = PHONE, True
+    db.session.commit()
+    run_in_transaction(lambda: record_deposit(net.unit_b, member_b, [LineInput("PET-CLEAN", "1")],
+                                              operator_id=net.users["op_b"].id, idempotency_key="tablet-b-0001"))
+    assert _count() == 1
+    login("mgr_a")
+    html = client.get("/manager/notifications").get_data(as_text=True)
+    assert member_b.member_no not in html and "Belum ada pesan." in html

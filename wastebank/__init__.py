@@ -132,6 +132,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     app.register_blueprint(public_bp)
     from .manager import bp as manager_bp, views as _manager_views  # noqa: F401
     from .manager import prices as _manager_prices  # noqa: F401  (routes on the manager blueprint)
+    from .manager import notifications as _manager_notifications  # noqa: F401  (the message outbox)
     app.register_blueprint(manager_bp)
     rest_api.init_app(app)
 
