@@ -292,3 +292,84 @@ def test_cli_lock_unlock_and_verify(net, app):
     rows = db.session.scalars(select(AuditLog).where(AuditLog.action.like("month.%")).order_by(AuditLog.id)).all()
     assert [(r.action, r.user_id, r.device) for r in rows] == [
         ("month.lock", None, "cli"), ("month.lock", None, "cli"), ("month.unlock", None, "cli")]
+
+
+# --- screens ------------------------------------------------------------------------------------
+
+
+def _form_token(client, url):
+    """The CSRF token of the page (every page carries it in ``<meta name="csrf-token">``)."""
+    import re
+
+    return re.search(r'<meta name="csrf-token" content="([^"]+)"', client.get(url).get_data(as_text=True)).group(1)
+
+
+def test_statement_screen_locks_the_month_and_admin_unlocks_with_a_reason(net, client, login):
+    with clock_at(DEC):
+        login("agg")
+        page = client.get("/statements?aggregator=JKT&month=2025-11").get_data(as_text=True)
+        assert "Tutup buku · November 2025" in page and "November 2025 masih terbuka" in page
+        assert "Tutup buku November 2025" in page and "Ya, tutup buku" in page
+        assert "Alasan membuka kembali" not in page  # staff cannot unlock
+        token = _form_token(client, "/statements?aggregator=JKT&month=2025-11")
+        done = client.post("/month-lock/lock", data={"csrf_token": token, "aggregator": "JKT", "month": "2025-11"},
+                           follow_redirects=True).get_data(as_text=True)
+        assert "Tutup buku November 2025 selesai untuk 2 unit." in done
+        assert "November 2025 sudah ditutup buku: tidak ada lagi" in done and "Ya, tutup buku" not in done
+        assert "ditutup 02-12-2025 09:00 WIB oleh" in done
+        # This month is not over: no button, and a forged POST is refused with the message.
+        dec = client.get("/statements?aggregator=JKT&month=2025-12").get_data(as_text=True)
+        assert "Desember 2025 belum berakhir" in dec and "Ya, tutup buku" not in dec
+        early = client.post("/month-lock/lock", data={"csrf_token": token, "aggregator": "JKT", "month": "2025-12"},
+                            follow_redirects=True).get_data(as_text=True)
+        assert "Desember 2025 belum berakhir: tutup buku dilakukan" in early
+        assert client.post("/month-lock/lock", data={"csrf_token": token, "aggregator": "XYZ",
+                                                     "month": "2025-11"}).status_code == 404
+        assert client.post("/month-lock/unlock", data={"csrf_token": token, "aggregator": "JKT", "month": "2025-11",
+                                                       "reason": "salah"}).status_code == 403
+        client.post("/logout", data={"csrf_token": token})
+
+        login("mgr_a")  # RW05 belongs to JKT: its manager neither locks nor unlocks
+        token = _form_token(client, "/month-lock")
+        assert client.post("/month-lock/lock", data={"csrf_token": token, "unit": "RW05",
+                                                     "month": "2025-11"}).status_code == 403
+        assert client.post("/month-lock/unlock", data={"csrf_token": token, "unit": "RW05", "month": "2025-11",
+                                                       "reason": "salah"}).status_code == 403
+        assert "Tutup buku" not in client.get("/manager/").get_data(as_text=True)
+        client.post("/logout", data={"csrf_token": token})
+
+        login("admin")
+        page = client.get("/statements?aggregator=JKT&month=2025-11").get_data(as_text=True)
+        assert "Alasan membuka kembali November 2025" in page
+        token = _form_token(client, "/statements?aggregator=JKT&month=2025-11")
+        blank = client.post("/month-lock/unlock", data={"csrf_token": token, "aggregator": "JKT", "month": "2025-11",
+                                                        "reason": "  "}, follow_redirects=True).get_data(as_text=True)
+        assert "Tuliskan alasan membuka kembali bulan ini." in blank
+        assert active_lock(net.unit_a.id, date(2025, 11, 1)) is not None
+        db.session.rollback()
+        opened = client.post("/month-lock/unlock", data={"csrf_token": token, "aggregator": "JKT", "month": "2025-11",
+                                                         "reason": "Setoran RW07 tertinggal"},
+                             follow_redirects=True).get_data(as_text=True)
+        assert "November 2025 dibuka kembali untuk 2 unit." in opened
+    assert active_lock(net.unit_a.id, date(2025, 11, 1)) is None
+    rows = db.session.scalars(select(AuditLog).where(AuditLog.action == "month.unlock")).all()
+    assert {r.user_id for r in rows} == {net.users["admin"].id} and len(rows) == 2
+
+
+def test_standalone_unit_manager_locks_on_their_screen(net, client, login):
+    alone = create_unit("RT01", "Bank Sampah Mandiri RT 01")
+    create_user("mgr_alone", "unit_manager", PASSWORD, unit=alone)
+    db.session.commit()
+    with clock_at(DEC):
+        login("mgr_alone")
+        assert "Tutup buku" in client.get("/manager/").get_data(as_text=True)
+        page = client.get("/month-lock").get_data(as_text=True)
+        assert "Tutup buku · November 2025" in page and "RT01" in page and "Ya, tutup buku" in page
+        token = _form_token(client, "/month-lock")
+        assert client.post("/month-lock/lock", data={"csrf_token": token, "unit": "RW05",
+                                                     "month": "2025-11"}).status_code == 404  # not their unit
+        done = client.post("/month-lock/lock", data={"csrf_token": token, "unit": "RT01", "month": "2025-11"},
+                           follow_redirects=True).get_data(as_text=True)
+        assert "Tutup buku November 2025 selesai untuk 1 unit." in done
+    lock = active_lock(alone.id, date(2025, 11, 1))
+    assert lock is not None and active_lock(net.unit_a.id, date(2025, 11, 1)) is None

@@ -124,6 +124,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     app.register_blueprint(auth_bp)
     app.register_blueprint(counter_bp)
     from .statements import bp as statements_bp, views as _statements_views  # noqa: F401
+    from .statements import locks as _statements_locks  # noqa: F401  (month lock routes)
     from .statements import exports as _statements_exports  # noqa: F401
     app.register_blueprint(statements_bp)
     from .members import bp as members_bp, views as _members_views  # noqa: F401
