@@ -18,14 +18,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import aliased
 
 from ..auth.permissions import counter_unit, require
 from ..documents.receipt import ReceiptData, ReceiptLine, render_receipt
 from ..extensions import db
-from ..models import Deposit, JournalEntry, Member, Posting, Unit, Withdrawal
+from ..models import Deposit, JournalEntry, Member, Unit, Withdrawal
 from ..models.types import utcnow
 from ..money import format_idr, format_quantity
+from ..reports.members import movement_query
 from ..services.catalog import current_prices
 from ..services.deposits import LineInput, quote_deposit, record_deposit
 from ..services.errors import Conflict, DomainError, IdempotencyConflict, NotFound, ValidationFailed
@@ -94,32 +94,22 @@ def recent_movements(member: Member, limit: int = 20) -> list[dict]:
     ``withdrawal_id``/``withdrawal_receipt_no`` a withdrawal's; ``voided`` is True when the
     movement was voided later; ``void_of`` names what a void entry reverses
     (``{"type": "deposit"|"withdrawal", "receipt_no", "withdrawal_id"}``), else None."""
-    account = member_savings_account(member)
-    voided_deposit, voided_withdrawal = aliased(Deposit), aliased(Withdrawal)
     rows = db.session.execute(
-        select(JournalEntry, Posting.amount, Deposit.receipt_no, Deposit.void_entry_id,
-               Withdrawal.id, Withdrawal.receipt_no, Withdrawal.void_entry_id,
-               voided_deposit.receipt_no, voided_withdrawal.id, voided_withdrawal.receipt_no)
-        .join(Posting, Posting.entry_id == JournalEntry.id)
-        .outerjoin(Deposit, Deposit.entry_id == JournalEntry.id)
-        .outerjoin(Withdrawal, Withdrawal.entry_id == JournalEntry.id)
-        .outerjoin(voided_deposit, voided_deposit.void_entry_id == JournalEntry.id)
-        .outerjoin(voided_withdrawal, voided_withdrawal.void_entry_id == JournalEntry.id)
-        .where(Posting.account_id == account.id)
-        .order_by(JournalEntry.posted_at.desc(), JournalEntry.id.desc())
-        .limit(limit)
-    )
+        movement_query(member_savings_account(member).id)
+        .order_by(JournalEntry.posted_at.desc(), JournalEntry.id.desc()).limit(limit))
     movements = []
-    for (entry, amount, receipt_no, dep_void, wd_id, wd_receipt, wd_void,
-         void_dep_receipt, void_wd_id, void_wd_receipt) in rows:
+    for row in rows:
         void_of = None
-        if void_dep_receipt is not None:
-            void_of = {"type": "deposit", "receipt_no": void_dep_receipt, "withdrawal_id": None}
-        elif void_wd_id is not None:
-            void_of = {"type": "withdrawal", "receipt_no": void_wd_receipt, "withdrawal_id": void_wd_id}
-        movements.append({"posted_at": entry.posted_at, "kind": entry.kind, "amount": -amount,
-                          "receipt_no": receipt_no, "withdrawal_id": wd_id, "withdrawal_receipt_no": wd_receipt,
-                          "voided": (dep_void or wd_void) is not None, "void_of": void_of})
+        if row.voids_deposit_receipt_no is not None:
+            void_of = {"type": "deposit", "receipt_no": row.voids_deposit_receipt_no, "withdrawal_id": None}
+        elif row.voids_withdrawal_id is not None:
+            void_of = {"type": "withdrawal", "receipt_no": row.voids_withdrawal_receipt_no,
+                       "withdrawal_id": row.voids_withdrawal_id}
+        movements.append({"posted_at": row.posted_at, "kind": row.kind, "amount": -row.amount,
+                          "receipt_no": row.deposit_receipt_no, "withdrawal_id": row.withdrawal_id,
+                          "withdrawal_receipt_no": row.withdrawal_receipt_no,
+                          "voided": (row.deposit_void_entry_id or row.withdrawal_void_entry_id) is not None,
+                          "void_of": void_of})
     return movements
 
 

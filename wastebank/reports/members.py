@@ -63,13 +63,29 @@ class Movement:
         return capture_note(self.recorded_at, self.posted_at)
 
 
-def _movement_query(account_id: int):
+def movement_query(account_id: int):
+    """The one join behind every list of a savings account's movements (the counter's member
+    page, the passbook, the statement): each posting on ``account_id`` with its journal entry,
+    the deposit or withdrawal that entry posted, and the deposit or withdrawal it voids.
+    Unordered and unlimited: callers add their order and limit.
+
+    Row attributes: ``entry_id``, ``posted_at``, ``recorded_at``, ``kind``, ``amount`` (the
+    posting, rupiah, debit +), ``deposit_receipt_no``, ``deposit_void_entry_id``,
+    ``withdrawal_id``, ``withdrawal_receipt_no``, ``withdrawal_void_entry_id``,
+    ``voids_deposit_receipt_no``, ``voids_withdrawal_id``, ``voids_withdrawal_receipt_no``.
+    """
     voided_deposit = aliased(Deposit)
     voided_withdrawal = aliased(Withdrawal)
     return (
-        select(JournalEntry.id, JournalEntry.posted_at, JournalEntry.kind, Posting.amount,
-               Deposit.receipt_no, Withdrawal.receipt_no, voided_deposit.receipt_no,
-               voided_withdrawal.receipt_no, JournalEntry.recorded_at)
+        select(JournalEntry.id.label("entry_id"), JournalEntry.posted_at, JournalEntry.recorded_at,
+               JournalEntry.kind, Posting.amount,
+               Deposit.receipt_no.label("deposit_receipt_no"),
+               Deposit.void_entry_id.label("deposit_void_entry_id"),
+               Withdrawal.id.label("withdrawal_id"), Withdrawal.receipt_no.label("withdrawal_receipt_no"),
+               Withdrawal.void_entry_id.label("withdrawal_void_entry_id"),
+               voided_deposit.receipt_no.label("voids_deposit_receipt_no"),
+               voided_withdrawal.id.label("voids_withdrawal_id"),
+               voided_withdrawal.receipt_no.label("voids_withdrawal_receipt_no"))
         .join(Posting, Posting.entry_id == JournalEntry.id)
         .outerjoin(Deposit, Deposit.entry_id == JournalEntry.id)
         .outerjoin(Withdrawal, Withdrawal.entry_id == JournalEntry.id)
@@ -80,16 +96,17 @@ def _movement_query(account_id: int):
 
 
 def _movement(row, balance: int | None = None) -> Movement:
-    entry_id, posted_at, kind, amount, dep_no, wd_no, void_dep_no, void_wd_no, recorded_at = row
-    reference = dep_no or wd_no or void_dep_no or void_wd_no or ""
+    void_dep_no, void_wd_no = row.voids_deposit_receipt_no, row.voids_withdrawal_receipt_no
+    reference = row.deposit_receipt_no or row.withdrawal_receipt_no or void_dep_no or void_wd_no or ""
     if void_dep_no:
         description = _l("Deposit voided")
     elif void_wd_no:
         description = _l("Withdrawal voided")
     else:
-        description = KIND_LABELS.get(kind, kind)
-    return Movement(entry_id=entry_id, posted_at=posted_at, kind=kind, description=str(description),
-                    reference=reference, amount_idr=-int(amount), balance_idr=balance, recorded_at=recorded_at)
+        description = KIND_LABELS.get(row.kind, row.kind)
+    return Movement(entry_id=row.entry_id, posted_at=row.posted_at, kind=row.kind, description=str(description),
+                    reference=reference, amount_idr=-int(row.amount), balance_idr=balance,
+                    recorded_at=row.recorded_at)
 
 
 def member_movements(member: Member, limit: int = 20, *, with_lines: bool = False) -> list[Movement]:
@@ -98,7 +115,7 @@ def member_movements(member: Member, limit: int = 20, *, with_lines: bool = Fals
     (:func:`deposit_lines`). Two queries whatever the count."""
     account = member_savings_account(member)
     rows = db.session.execute(
-        _movement_query(account.id)
+        movement_query(account.id)
         .order_by(JournalEntry.recorded_at.desc(), JournalEntry.id.desc()).limit(limit))
     movements = [_movement(row) for row in rows]
     if not with_lines:
@@ -187,10 +204,10 @@ def member_statement(member: Member, start: datetime, end: datetime) -> Statemen
     opening = balance
     movements = []
     rows = db.session.execute(
-        _movement_query(account.id)
+        movement_query(account.id)
         .where(captured_in(JournalEntry.recorded_at, start, end))
         .order_by(JournalEntry.recorded_at, JournalEntry.id))
     for row in rows:
-        balance += -int(row[3])
+        balance += -int(row.amount)
         movements.append(_movement(row, balance))
     return Statement(start=start, end=end, opening_idr=opening, movements=movements, closing_idr=balance)
