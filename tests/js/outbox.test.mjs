@@ -83,3 +83,14 @@ test("pruning drops only old synced items, never unsent ones", () => {
                  { key: "new-synced", state: "synced", synced_at: "2025-07-08T00:00:00Z" }];
   assert.deepEqual(prune(items, now).map((i) => i.key), ["old-queued", "old-fix", "new-synced"]);
 });
+
+test("a capture from a locked month stays in perlu diperbaiki with the month named, resent like a closed day", () => {
+  const message = "Bulan November 2026 sudah ditutup buku: laporannya sudah terbit dan tidak ada lagi yang dapat dicatat di bulan itu.";
+  const verdict = classify(409, err("month_locked", message));
+  assert.deepEqual(verdict, { outcome: "fix", reason: message, code: "month_locked" });
+  assert.equal(resendable("month_locked"), true);
+  // It is not pruned: an unsent item stays until the operator removes it.
+  const items = [{ key: "k1", seq: 1, state: "fix", username: "op", captured_at: "2026-11-30T13:00:00Z",
+                   error: { code: "month_locked", reason: message } }];
+  assert.deepEqual(prune(items, new Date("2027-01-15T00:00:00Z")).map((i) => i.key), ["k1"]);
+});

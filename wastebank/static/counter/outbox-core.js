@@ -16,8 +16,11 @@ export const STATES = Object.freeze(["queued", "sending", "synced", "fix"]);
 export const REQUEST_TIMEOUT_MS = 10000;
 
 // Error codes that the operator cannot correct by editing the deposit: a manager's action or
-// time fixes them, so "Kirim ulang" resends the same key.
-const RESEND_CODES = new Set(["day_closed", "member_inactive", "card_revoked"]);
+// time fixes them, so "Kirim ulang" resends the same key. A capture from a locked month
+// (month_locked, docs/month-lock.md) stays in "perlu diperbaiki" with the server's message
+// naming the month, until an admin unlocks it or the manager removes it and records a
+// correction in the current month.
+const RESEND_CODES = new Set(["day_closed", "month_locked", "member_inactive", "card_revoked"]);
 
 /**
  * What to do with an item after one attempt.
