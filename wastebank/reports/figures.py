@@ -165,6 +165,84 @@ def member_activity(scope: Scope, min_deposits: int | None = None):
             .subquery("activity"))
 
 
+def _add_members(out: dict[int, UnitFigures], scope: Scope) -> None:
+    """Members registered by the end, and within the period."""
+    ids = list(scope.unit_ids) or [-1]
+    for unit_id, total, new in db.session.execute(
+            select(Member.unit_id, func.count(),
+                   _sum(case((Member.created_at >= scope.start, 1), else_=0)))
+            .where(Member.unit_id.in_(ids), Member.created_at < scope.end).group_by(Member.unit_id)):
+        out[unit_id].members, out[unit_id].new_members = int(total), int(new)
+
+
+def _add_deposits(out: dict[int, UnitFigures], scope: Scope) -> None:
+    """Deposits, net of voids: count, voided, value, fees, credited."""
+    ev = deposit_events([scope])
+    for unit_id, count, voided, value, fee, credited in db.session.execute(
+            select(ev.c.unit_id, _sum(ev.c.sign), _sum(case((ev.c.sign < 0, 1), else_=0)),
+                   _sum(ev.c.sign * ev.c.total_idr), _sum(ev.c.sign * ev.c.fee_idr),
+                   _sum(ev.c.sign * ev.c.credited_idr)).group_by(ev.c.unit_id)):
+        fig = out[unit_id]
+        fig.deposits, fig.voided_deposits = int(count), int(voided)
+        fig.deposit_value_idr, fig.fee_idr, fig.credited_idr = int(value), int(fee), int(credited)
+
+
+def _add_categories(out: dict[int, UnitFigures], scope: Scope) -> None:
+    """Quantity and value by category, net of voids."""
+    ev = deposit_events([scope])
+    for unit_id, cat_id, qty, value in db.session.execute(
+            select(ev.c.unit_id, DepositLine.category_id, _sum(ev.c.sign * DepositLine.quantity_milli),
+                   _sum(ev.c.sign * DepositLine.amount_idr))
+            .join(DepositLine, DepositLine.deposit_id == ev.c.deposit_id)
+            .group_by(ev.c.unit_id, DepositLine.category_id)):
+        if qty or value:
+            out[unit_id].categories[cat_id] = CategoryFigure(cat_id, int(qty), int(value))
+
+
+def _add_activity(out: dict[int, UnitFigures], scope: Scope, min_deposits: int) -> None:
+    """Active members (≥ ``min_deposits`` net deposits) and households served (≥ 1)."""
+    for attr, threshold in (("active_members", min_deposits), ("households", 1)):
+        act = member_activity(scope, threshold)
+        for unit_id, count in db.session.execute(select(act.c.unit_id, func.count()).group_by(act.c.unit_id)):
+            setattr(out[unit_id], attr, int(count))
+
+
+def _add_withdrawals(out: dict[int, UnitFigures], scope: Scope) -> None:
+    """Withdrawals paid, by method, net of voids."""
+    wev = withdrawal_events([scope])
+    for unit_id, method, count, amount in db.session.execute(
+            select(wev.c.unit_id, wev.c.method, _sum(wev.c.sign), _sum(wev.c.sign * wev.c.amount_idr))
+            .group_by(wev.c.unit_id, wev.c.method)):
+        out[unit_id].withdrawals_idr[method] = int(amount)
+        out[unit_id].withdrawals += int(count)
+
+
+def _add_balances(out: dict[int, UnitFigures], scope: Scope) -> None:
+    """Savings owed and stock at cost at the end: postings recorded before the end."""
+    ids = list(scope.unit_ids) or [-1]
+    for unit_id, kind, amount, qty in db.session.execute(
+            select(Posting.unit_id, Account.kind, _sum(Posting.amount), _sum(Posting.quantity_milli))
+            .join(Account, Account.id == Posting.account_id)
+            .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+            .where(Posting.unit_id.in_(ids), Account.kind.in_(("member_savings", "stock")),
+                   captured_before(JournalEntry.recorded_at, scope.end))
+            .group_by(Posting.unit_id, Account.kind)):
+        if kind == "member_savings":
+            out[unit_id].savings_owed_idr = -int(amount)
+        else:
+            out[unit_id].stock_idr, out[unit_id].stock_milli = int(amount), int(qty)
+
+
+def _add_sales(out: dict[int, UnitFigures], scope: Scope) -> None:
+    """Sales to off-takers: a sale has no offline capture, its entry is recorded when posted."""
+    ids = list(scope.unit_ids) or [-1]
+    for unit_id, count, total, margin in db.session.execute(
+            select(Sale.unit_id, func.count(), _sum(Sale.total_idr), _sum(Sale.margin_idr))
+            .where(Sale.unit_id.in_(ids), captured_in(Sale.posted_at, scope.start, scope.end))
+            .group_by(Sale.unit_id)):
+        out[unit_id].sales, out[unit_id].sales_idr, out[unit_id].margin_idr = int(count), int(total), int(margin)
+
+
 def period_figures(unit_ids: list[int], start: datetime, end: datetime,
                    min_deposits: int | None = None, *, money_out: bool = True) -> dict[int, UnitFigures]:
     """Figures of each unit in ``unit_ids`` for [``start``, ``end``) (UTC instants), keyed by unit id;
@@ -173,78 +251,19 @@ def period_figures(unit_ids: list[int], start: datetime, end: datetime,
     impact statement does not show and whose balance query scans the whole ledger."""
     from ..models import Unit
 
-    min_deposits = min_deposits or active_threshold()
     scope = Scope(tuple(unit_ids), start, end)
-    ids = list(unit_ids) or [-1]
     out: dict[int, UnitFigures] = {
         u.id: UnitFigures(u.id, u.code, u.name)
-        for u in db.session.execute(select(Unit.id, Unit.code, Unit.name).where(Unit.id.in_(ids)))
+        for u in db.session.execute(select(Unit.id, Unit.code, Unit.name).where(Unit.id.in_(list(unit_ids) or [-1])))
     }
-    session = db.session
-
-    # Members registered by the end, and within the period.
-    for unit_id, total, new in session.execute(
-            select(Member.unit_id, func.count(),
-                   _sum(case((Member.created_at >= start, 1), else_=0)))
-            .where(Member.unit_id.in_(ids), Member.created_at < end).group_by(Member.unit_id)):
-        out[unit_id].members, out[unit_id].new_members = int(total), int(new)
-
-    # Deposits, net of voids.
-    ev = deposit_events([scope])
-    for unit_id, count, voided, value, fee, credited in session.execute(
-            select(ev.c.unit_id, _sum(ev.c.sign), _sum(case((ev.c.sign < 0, 1), else_=0)),
-                   _sum(ev.c.sign * ev.c.total_idr), _sum(ev.c.sign * ev.c.fee_idr),
-                   _sum(ev.c.sign * ev.c.credited_idr)).group_by(ev.c.unit_id)):
-        fig = out[unit_id]
-        fig.deposits, fig.voided_deposits = int(count), int(voided)
-        fig.deposit_value_idr, fig.fee_idr, fig.credited_idr = int(value), int(fee), int(credited)
-
-    # Quantity and value by category.
-    ev = deposit_events([scope])
-    for unit_id, cat_id, qty, value in session.execute(
-            select(ev.c.unit_id, DepositLine.category_id, _sum(ev.c.sign * DepositLine.quantity_milli),
-                   _sum(ev.c.sign * DepositLine.amount_idr))
-            .join(DepositLine, DepositLine.deposit_id == ev.c.deposit_id)
-            .group_by(ev.c.unit_id, DepositLine.category_id)):
-        if qty or value:
-            out[unit_id].categories[cat_id] = CategoryFigure(cat_id, int(qty), int(value))
-
-    # Active members (≥ threshold) and households served (≥ 1).
-    for attr, threshold in (("active_members", min_deposits), ("households", 1)):
-        act = member_activity(scope, threshold)
-        for unit_id, count in session.execute(select(act.c.unit_id, func.count()).group_by(act.c.unit_id)):
-            setattr(out[unit_id], attr, int(count))
-
-    if not money_out:
-        return out
-
-    # Withdrawals paid, by method, net of voids.
-    wev = withdrawal_events([scope])
-    for unit_id, method, count, amount in session.execute(
-            select(wev.c.unit_id, wev.c.method, _sum(wev.c.sign), _sum(wev.c.sign * wev.c.amount_idr))
-            .group_by(wev.c.unit_id, wev.c.method)):
-        out[unit_id].withdrawals_idr[method] = int(amount)
-        out[unit_id].withdrawals += int(count)
-
-    # Savings owed and stock at cost at the end: postings recorded before the end.
-    for unit_id, kind, amount, qty in session.execute(
-            select(Posting.unit_id, Account.kind, _sum(Posting.amount), _sum(Posting.quantity_milli))
-            .join(Account, Account.id == Posting.account_id)
-            .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-            .where(Posting.unit_id.in_(ids), Account.kind.in_(("member_savings", "stock")),
-                   captured_before(JournalEntry.recorded_at, end))
-            .group_by(Posting.unit_id, Account.kind)):
-        if kind == "member_savings":
-            out[unit_id].savings_owed_idr = -int(amount)
-        else:
-            out[unit_id].stock_idr, out[unit_id].stock_milli = int(amount), int(qty)
-
-    # Sales to off-takers: a sale has no offline capture, its entry is recorded when posted.
-    for unit_id, count, total, margin in session.execute(
-            select(Sale.unit_id, func.count(), _sum(Sale.total_idr), _sum(Sale.margin_idr))
-            .where(Sale.unit_id.in_(ids), captured_in(Sale.posted_at, start, end))
-            .group_by(Sale.unit_id)):
-        out[unit_id].sales, out[unit_id].sales_idr, out[unit_id].margin_idr = int(count), int(total), int(margin)
+    _add_members(out, scope)
+    _add_deposits(out, scope)
+    _add_categories(out, scope)
+    _add_activity(out, scope, min_deposits or active_threshold())
+    if money_out:
+        _add_withdrawals(out, scope)
+        _add_balances(out, scope)
+        _add_sales(out, scope)
     return out
 
 

@@ -158,14 +158,9 @@ def _distinct_members(scopes: list[Scope], category_ids: set[int]) -> int:
     return int(db.session.scalar(select(func.count()).select_from(per)) or 0)
 
 
-def impact_statement(collaborator: Collaborator, first: tuple[int, int], last: tuple[int, int]) -> ImpactStatement:
-    """Build the impact statement for local months ``first``..``last`` (inclusive)."""
-    months = month_range(first, last)
-    threshold = active_threshold()
-    covered = sponsored_units(collaborator.id, months)
-    all_units = sorted({u for ids in covered.values() for u in ids})
-    names = [n for (n,) in db.session.execute(select(Unit.name).where(Unit.id.in_(all_units or [-1]))
-                                               .order_by(Unit.name))]
+def _monthly_totals(months: list[tuple[int, int]], covered: dict, threshold: int):
+    """``(total, per_month, scopes)``: the figures of the covered units summed over all months
+    and per month (``(month, figures, unit count)``), and the scope of each month with units."""
     total = UnitFigures(None)
     per_month: list[tuple[tuple[int, int], UnitFigures, int]] = []
     scopes: list[Scope] = []
@@ -179,6 +174,41 @@ def impact_statement(collaborator: Collaborator, first: tuple[int, int], last: t
                 month_total.add(fig)
         total.add(month_total)
         per_month.append((ym, month_total, len(ids)))
+    return total, per_month, scopes
+
+
+def _add_categories(statement: ImpactStatement, total: UnitFigures, cats: dict, scopes: list[Scope]) -> None:
+    """The statement's categories; groups of fewer than MIN_GROUP members are merged into
+    "Other categories" (until that group itself reaches MIN_GROUP members)."""
+    per_cat = category_households(scopes)
+    shown = [c for c in cats if per_cat.get(c, 0) >= MIN_GROUP and total.categories[c].quantity_milli > 0]
+    other = {c for c in cats if c not in shown}
+    while other and shown and _distinct_members(scopes, other) < MIN_GROUP:
+        smallest = min(shown, key=lambda c: (per_cat.get(c, 0), total.categories[c].quantity_milli))
+        shown.remove(smallest)
+        other.add(smallest)
+    for c in shown:
+        cf = total.categories[c]
+        statement.categories.append(CategoryImpact(cats[c], cf.quantity_milli,
+                                                   co2e_grams(cf.quantity_milli, cats[c].co2e_g_per_unit),
+                                                   cf.value_idr))
+    if other:
+        merged = tuple(cats[c] for c in cats if c in other)
+        statement.categories.append(CategoryImpact(
+            None, sum(total.categories[c].quantity_milli for c in other if cats[c].unit == "kg"),
+            sum(co2e_grams(total.categories[c].quantity_milli, cats[c].co2e_g_per_unit) for c in other),
+            sum(total.categories[c].value_idr for c in other), merged))
+
+
+def impact_statement(collaborator: Collaborator, first: tuple[int, int], last: tuple[int, int]) -> ImpactStatement:
+    """Build the impact statement for local months ``first``..``last`` (inclusive)."""
+    months = month_range(first, last)
+    threshold = active_threshold()
+    covered = sponsored_units(collaborator.id, months)
+    all_units = sorted({u for ids in covered.values() for u in ids})
+    names = [n for (n,) in db.session.execute(select(Unit.name).where(Unit.id.in_(all_units or [-1]))
+                                               .order_by(Unit.name))]
+    total, per_month, scopes = _monthly_totals(months, covered, threshold)
 
     cats = categories_by_id(total.categories)
     households = households_served(scopes) if scopes else 0
@@ -207,25 +237,7 @@ def impact_statement(collaborator: Collaborator, first: tuple[int, int], last: t
             None if hidden else weight(fig), None if hidden else co2e(fig),
             None if hidden else fig.credited_idr))
 
-    # Categories: merge groups of fewer than MIN_GROUP members into "Other categories".
-    per_cat = category_households(scopes)
-    shown = [c for c in cats if per_cat.get(c, 0) >= MIN_GROUP and total.categories[c].quantity_milli > 0]
-    other = {c for c in cats if c not in shown}
-    while other and shown and _distinct_members(scopes, other) < MIN_GROUP:
-        smallest = min(shown, key=lambda c: (per_cat.get(c, 0), total.categories[c].quantity_milli))
-        shown.remove(smallest)
-        other.add(smallest)
-    for c in shown:
-        cf = total.categories[c]
-        statement.categories.append(CategoryImpact(cats[c], cf.quantity_milli,
-                                                   co2e_grams(cf.quantity_milli, cats[c].co2e_g_per_unit),
-                                                   cf.value_idr))
-    if other:
-        merged = tuple(cats[c] for c in cats if c in other)
-        statement.categories.append(CategoryImpact(
-            None, sum(total.categories[c].quantity_milli for c in other if cats[c].unit == "kg"),
-            sum(co2e_grams(total.categories[c].quantity_milli, cats[c].co2e_g_per_unit) for c in other),
-            sum(total.categories[c].value_idr for c in other), merged))
+    _add_categories(statement, total, cats, scopes)
     statement.factors = [cats[c] for c in cats]
     return statement
 
