@@ -566,7 +566,7 @@ def test_manager_page_lists_status_and_reason_and_switches_the_unit(app, net, cl
     assert page.status_code == 200
     assert "Pesan ke nasabah" in html and "Aktif" in html and "Matikan pesan" in html
     assert "Menunggu: <strong>1</strong> · Terkirim: <strong>0</strong> · Gagal: <strong>0</strong>" in html
-    assert note.member.member_no in html and "HTTP 500: {&#34;status&#34;: false" in html
+    assert note.member.member_no in html and "gateway menjawab 500: {&#34;status&#34;: false" in html
     assert "dicoba lagi" in html
     assert "Nasabah yang setuju menerima pesan (1)" in html and PHONE in html
     sent_only = client.get("/manager/notifications?status=sent").get_data(as_text=True)

@@ -6,6 +6,8 @@ gateway's reason, and which members consented. Scoped to the manager's own unit.
 """
 from __future__ import annotations
 
+import re
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -27,6 +29,25 @@ EVENT_LABELS = {"deposit": _l("Deposit"), "withdrawal": _l("Withdrawal"), "void"
 PAGE_ROWS = 200
 
 
+_REASONS = [
+    (re.compile(r"timeout after (?P<seconds>\S+) s"), lambda m: _("no answer within %(seconds)s s", **m.groupdict())),
+    (re.compile(r"connection error: (?P<detail>.*)", re.S),
+     lambda m: _("the gateway cannot be reached: %(detail)s", **m.groupdict())),
+    (re.compile(r"HTTP (?P<code>\d+): (?P<detail>.*)", re.S),
+     lambda m: _("the gateway answered %(code)s: %(detail)s", **m.groupdict())),
+]
+
+
+def reason_text(reason: str) -> str:
+    """A sender's stored reason (``senders.HttpSender``: ``timeout after 10 s``, ``HTTP 500: …``,
+    ``connection error: …``) in the reader's language; the gateway's own words stay as sent."""
+    for pattern, text in _REASONS:
+        match = pattern.fullmatch(reason or "")
+        if match:
+            return text(match)
+    return reason
+
+
 class NotifySettingsForm(BaseForm):
     """The on/off switch: CSRF only; the button's ``enabled`` value says which."""
 
@@ -44,7 +65,8 @@ def notifications():
     return render_template("manager/notifications.html", unit=unit, status=status,
                            rows=list_notifications(unit.id, status=status, limit=PAGE_ROWS),
                            counts=outbox_counts(unit.id), consenting=consenting,
-                           status_labels=STATUS_LABELS, event_labels=EVENT_LABELS, form=NotifySettingsForm())
+                           status_labels=STATUS_LABELS, event_labels=EVENT_LABELS, reason_text=reason_text,
+                           form=NotifySettingsForm())
 
 
 @bp.route("/notifications/settings", methods=["POST"])
