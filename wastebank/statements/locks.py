@@ -79,7 +79,7 @@ def month_lock_state(*, month_text: str, aggregator: Aggregator | None = None,
     rows = []
     for u in units:
         lock = locks.get(u.id)
-        text = (_("closed %(when)s by %(who)s", when=format_local(lock.locked_at), who=_who(lock.locked_by_id))
+        text = (_("on %(when)s by %(who)s", when=format_local(lock.locked_at), who=_who(lock.locked_by_id))
                 if lock else "")
         rows.append(UnitLockRow(u.code, u.name, lock, text))
     over = local_month_bounds(year, month)[1] <= utcnow()
