@@ -34,7 +34,7 @@ def _rows(body: bytes, sep: str) -> list[list[str]]:
 
 def _by_unit(rows: list[list[str]]) -> dict[str, dict[str, str]]:
     header = rows[0]
-    return {row[1]: dict(zip(header, row)) for row in rows[1:]}
+    return {row[1]: dict(zip(header, row, strict=True)) for row in rows[1:]}
 
 
 def _as(app, username: str):
@@ -173,7 +173,7 @@ def test_sipsn_reconciles_with_the_aggregator_statement_on_demo_data(app, tmp_pa
     cats = {c.id: c for c in db.session.scalars(select(WasteCategory))}
     assert [r.code for r in report.units] == [f.code for f in st.units]
     kinds_seen = set()
-    for row, fig in zip(report.units, st.units):
+    for row, fig in zip(report.units, st.units, strict=True):
         expected = sum(grams_of(cf.quantity_milli, cats[c].unit, cats[c].kg_factor_g)
                        for c, cf in fig.categories.items())
         assert row.collected_total_g == expected, row.code
