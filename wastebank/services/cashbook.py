@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import DayClose, Deposit, JournalEntry, Member, Posting, Unit, User
-from ..money import InputError, format_idr, parse_rupiah
+from ..money import InputError, Rupiah, format_idr, parse_rupiah
 from ..reports.period import captured_in
 from ..timeutil import local_day_bounds, local_today
 from .audit import audit
@@ -40,8 +40,8 @@ class CashMovement:
     posted_at: datetime
     kind: str
     memo: str
-    amount_idr: int
-    running_idr: int
+    amount_idr: Rupiah
+    running_idr: Rupiah
     reverses_id: int | None = None
 
 
@@ -52,31 +52,31 @@ class CashBook:
 
     unit: Unit
     day: date
-    opening_idr: int
+    opening_idr: Rupiah
     movements: list[CashMovement] = field(default_factory=list)
     close: DayClose | None = None
 
     @property
-    def closing_idr(self) -> int:
+    def closing_idr(self) -> Rupiah:
         return self.movements[-1].running_idr if self.movements else self.opening_idr
 
     @property
-    def cash_in_idr(self) -> int:
+    def cash_in_idr(self) -> Rupiah:
         return sum(m.amount_idr for m in self.movements if m.amount_idr > 0)
 
     @property
-    def cash_out_idr(self) -> int:
+    def cash_out_idr(self) -> Rupiah:
         return -sum(m.amount_idr for m in self.movements if m.amount_idr < 0)
 
 
-def _cash_sum_before(account_id: int, moment: datetime) -> int:
+def _cash_sum_before(account_id: int, moment: datetime) -> Rupiah:
     return int(db.session.scalar(
         select(func.coalesce(func.sum(Posting.amount), 0))
         .join(JournalEntry, JournalEntry.id == Posting.entry_id)
         .where(Posting.account_id == account_id, JournalEntry.posted_at < moment)) or 0)
 
 
-def expected_cash(unit: Unit, day: date | None = None) -> int:
+def expected_cash(unit: Unit, day: date | None = None) -> Rupiah:
     """Rupiah that should be in the cash box at the end of local ``day`` (default today): the
     sum of the cash account's postings up to local midnight after ``day``. For today this is
     the cash account's balance."""
@@ -115,7 +115,7 @@ def cash_book(unit: Unit, day: date) -> CashBook:
     return book
 
 
-def parse_counted(text: str | int) -> int:
+def parse_counted(text: str | int) -> Rupiah:
     """Counted cash in rupiah (``"123.500"``); zero allowed. Raises ValidationFailed."""
     if isinstance(text, int) and not isinstance(text, bool):
         if text < 0:
@@ -135,11 +135,11 @@ class ClosePreview:
     """What closing ``day`` would write (rupiah): ``difference_idr`` = counted − expected."""
 
     day: date
-    expected_cash_idr: int
-    counted_cash_idr: int
+    expected_cash_idr: Rupiah
+    counted_cash_idr: Rupiah
 
     @property
-    def difference_idr(self) -> int:
+    def difference_idr(self) -> Rupiah:
         return self.counted_cash_idr - self.expected_cash_idr
 
 
@@ -155,7 +155,7 @@ def _check_closable(unit: Unit, business_date: date, user: User) -> None:
                        field="business_date", code="day_already_closed")
 
 
-def close_preview(unit: Unit, business_date: date, counted_cash_idr: int | str, user: User) -> ClosePreview:
+def close_preview(unit: Unit, business_date: date, counted_cash_idr: Rupiah | str, user: User) -> ClosePreview:
     """The confirmation step of the close: expected cash, the count and the difference, with
     the same refusals as ``close_day`` (ValidationFailed, Conflict ``day_already_closed``,
     DomainError ``wrong_unit``). Read-only."""
@@ -164,7 +164,7 @@ def close_preview(unit: Unit, business_date: date, counted_cash_idr: int | str, 
     return ClosePreview(business_date, expected_cash(unit, business_date), counted)
 
 
-def close_day(unit: Unit, business_date: date, counted_cash_idr: int | str, user: User) -> DayClose:
+def close_day(unit: Unit, business_date: date, counted_cash_idr: Rupiah | str, user: User) -> DayClose:
     """Close local ``business_date`` at ``unit`` with the cash counted in the box.
 
     Expected cash is ``expected_cash(unit, business_date)``; the difference (counted − expected)
@@ -275,7 +275,7 @@ class LateArrival:
     receipt_no: str
     member_no: str
     member_name: str
-    credited_idr: int
+    credited_idr: Rupiah
     recorded_at: datetime
     posted_at: datetime
     voided: bool

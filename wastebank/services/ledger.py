@@ -25,10 +25,10 @@ class Leg:
     for stock accounts the quantity moved in thousandths (in +, out −)."""
 
     account: Account
-    amount: int
-    quantity_milli: int | None = None
+    amount: Rupiah
+    quantity_milli: Thousandths | None = None
     # Savings that must remain on a member account after a debit (a unit's minimum balance).
-    floor_idr: int = 0
+    floor_idr: Rupiah = 0
 
 
 def account_for(unit_id: int, key: str, kind: str, *, member_id: int | None = None,
@@ -84,7 +84,7 @@ def _next_entry_id() -> int:
     return (db.session.scalar(select(func.max(JournalEntry.id))) or 0) + 1
 
 
-def change_hold(account: Account, delta_idr: int, floor_idr: int = 0) -> None:
+def change_hold(account: Account, delta_idr: Rupiah, floor_idr: Rupiah = 0) -> None:
     """Hold (``delta_idr`` > 0) or release (< 0) rupiah on a member's savings for an approved,
     unpaid withdrawal (LEDGER.md I2 counts holds). A hold succeeds only if the available
     savings (balance − held − ``floor_idr``) cover it. Raises InsufficientBalance."""

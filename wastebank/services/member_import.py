@@ -281,6 +281,31 @@ def _parse_opening(text: str) -> int:
     return parse_rupiah(text)
 
 
+def _check_place(row: ImportRow, cells: dict[str, str]) -> None:
+    """Address, RT and RW (either two columns or one ``003/005`` column)."""
+    row.address = " ".join(cells.get("address", "").split())[:300]
+    row.rt, row.rw = cells.get("rt", "").strip(), cells.get("rw", "").strip()
+    if cells.get("rt_rw", "").strip():
+        parts = re.split(r"\s*[/\-]\s*", cells["rt_rw"].strip())
+        if len(parts) == 2:
+            row.rt, row.rw = parts
+        else:
+            row.fail(_l("RT/RW must look like 003/005."))
+    if len(row.rt) > 10 or len(row.rw) > 10:
+        row.fail(_l("RT or RW is too long."))
+
+
+def _check_opening(row: ImportRow, cells: dict[str, str]) -> None:
+    """The opening balance: rupiah, 0 when blank, at most MAX_OPENING_IDR."""
+    try:
+        row.opening_idr = _parse_opening(cells.get("opening_balance", ""))
+        if row.opening_idr > MAX_OPENING_IDR:
+            row.fail(_l("The opening balance is over Rp 1.000.000.000; check the amount."))
+    except InputError as exc:
+        row.fail(_l("Opening balance “%(text)s”: %(reason)s",
+                    text=cells.get("opening_balance", "")[:30], reason=exc.message))
+
+
 def _check_row(row: ImportRow, cells: dict[str, str]) -> None:
     for key, value in cells.items():
         if value.startswith("="):
@@ -292,16 +317,7 @@ def _check_row(row: ImportRow, cells: dict[str, str]) -> None:
         row.fail(_l("The name is missing."))
     elif len(row.name) > 200:
         row.fail(_l("The name is longer than 200 characters."))
-    row.address = " ".join(cells.get("address", "").split())[:300]
-    row.rt, row.rw = cells.get("rt", "").strip(), cells.get("rw", "").strip()
-    if cells.get("rt_rw", "").strip():
-        parts = re.split(r"\s*[/\-]\s*", cells["rt_rw"].strip())
-        if len(parts) == 2:
-            row.rt, row.rw = parts
-        else:
-            row.fail(_l("RT/RW must look like 003/005."))
-    if len(row.rt) > 10 or len(row.rw) > 10:
-        row.fail(_l("RT or RW is too long."))
+    _check_place(row, cells)
     try:
         row.phone = normalise_phone(cells.get("phone", ""))
     except DomainError as exc:
@@ -317,13 +333,42 @@ def _check_row(row: ImportRow, cells: dict[str, str]) -> None:
         row.kind = _KINDS[kind]
     else:
         row.fail(_l("Kind “%(kind)s”: use person, household or institution.", kind=kind[:30]))
-    try:
-        row.opening_idr = _parse_opening(cells.get("opening_balance", ""))
-        if row.opening_idr > MAX_OPENING_IDR:
-            row.fail(_l("The opening balance is over Rp 1.000.000.000; check the amount."))
-    except InputError as exc:
-        row.fail(_l("Opening balance “%(text)s”: %(reason)s",
-                    text=cells.get("opening_balance", "")[:30], reason=exc.message))
+    _check_opening(row, cells)
+
+
+def _check_duplicate_in_file(row: ImportRow, seen_no: dict[str, int],
+                             seen_name_phone: dict[tuple[str, str], int]) -> None:
+    """Refuse a row repeating an earlier row's member number, or its name and phone."""
+    key = (row.name.casefold(), row.phone)
+    if row.member_no and row.member_no in seen_no:
+        row.fail(_l("Duplicate of row %(row)d (same member number %(no)s).",
+                    row=seen_no[row.member_no], no=row.member_no))
+    elif key in seen_name_phone:
+        row.fail(_l("Duplicate of row %(row)d (same name and phone).", row=seen_name_phone[key]))
+    if row.member_no:
+        seen_no.setdefault(row.member_no, row.row_no)
+    seen_name_phone.setdefault(key, row.row_no)
+
+
+def _match_existing(row: ImportRow, by_no: dict[str, Member],
+                    by_name_phone: dict[tuple[str, str], Member]) -> None:
+    """Mark a row already registered at the unit as ``skip``, or refuse one whose number or
+    name and phone belong to another member."""
+    key = (row.name.casefold(), row.phone)
+    match = by_no.get(row.member_no) if row.member_no else None
+    if match is not None:
+        if match.name.casefold() == row.name.casefold():
+            row.status, row.existing_no = "skip", match.member_no
+        else:
+            row.fail(_l("Member number %(no)s already belongs to %(name)s.", no=match.member_no,
+                        name=match.name))
+    elif key in by_name_phone:
+        match = by_name_phone[key]
+        if row.member_no:
+            row.fail(_l("%(name)s with this phone is already registered as %(no)s.",
+                        name=row.name, no=match.member_no))
+        else:
+            row.status, row.existing_no = "skip", match.member_no
 
 
 def preview_import(unit: Unit, data: bytes, filename: str = "") -> ImportPreview:
@@ -348,31 +393,9 @@ def preview_import(unit: Unit, data: bytes, filename: str = "") -> ImportPreview
         rows.append(row)
         if row.status == "error":
             continue
-        key = (row.name.casefold(), row.phone)
-        if row.member_no and row.member_no in seen_no:
-            row.fail(_l("Duplicate of row %(row)d (same member number %(no)s).",
-                        row=seen_no[row.member_no], no=row.member_no))
-        elif key in seen_name_phone:
-            row.fail(_l("Duplicate of row %(row)d (same name and phone).", row=seen_name_phone[key]))
-        if row.member_no:
-            seen_no.setdefault(row.member_no, row.row_no)
-        seen_name_phone.setdefault(key, row.row_no)
-        if row.status == "error":
-            continue
-        match = by_no.get(row.member_no) if row.member_no else None
-        if match is not None:
-            if match.name.casefold() == row.name.casefold():
-                row.status, row.existing_no = "skip", match.member_no
-            else:
-                row.fail(_l("Member number %(no)s already belongs to %(name)s.", no=match.member_no,
-                            name=match.name))
-        elif key in by_name_phone:
-            match = by_name_phone[key]
-            if row.member_no:
-                row.fail(_l("%(name)s with this phone is already registered as %(no)s.",
-                            name=row.name, no=match.member_no))
-            else:
-                row.status, row.existing_no = "skip", match.member_no
+        _check_duplicate_in_file(row, seen_no, seen_name_phone)
+        if row.status != "error":
+            _match_existing(row, by_no, by_name_phone)
     if not rows:
         raise ImportFileError(_l("The file has a header but no members."))
     sha = file_sha256(data)

@@ -137,6 +137,42 @@ def _is_zero(text) -> bool:
     return str(text).strip().replace(",", "").replace(".", "").strip("0") == "" and str(text).strip() != ""
 
 
+def _parse_accepted(line: SaleLineInput, category: WasteCategory, weighed: Thousandths) -> Thousandths:
+    """The accepted quantity: all of the weighed one when blank, 0 for any spelling of zero.
+    Raises InputError."""
+    text = "" if line.accepted is None else str(line.accepted).strip()
+    if text == "":
+        return weighed
+    if _is_zero(text):
+        return 0
+    return parse_quantity(text, category.unit)
+
+
+def _parse_line(i: int, line: SaleLineInput,
+                errors: dict) -> tuple[WasteCategory, Thousandths, Thousandths, Rupiah] | None:
+    """One line's ``(category, weighed, accepted, price)``, or None with its first bad field
+    added to ``errors``."""
+    category = _category(line.category)
+    if category is None:
+        errors[f"lines.{i}.category"] = ("unknown_category", _l("Unknown category."))
+        return None
+    field = "weighed"
+    try:
+        weighed = parse_quantity(line.weighed, category.unit)
+        field = "accepted"
+        accepted = _parse_accepted(line, category, weighed)
+        if accepted > weighed:
+            errors[f"lines.{i}.accepted"] = ("over_weighed", _l("The buyer cannot accept more than was weighed."))
+            return None
+        field = "price"
+        # A line whose whole weight was refused may leave the price blank.
+        price = parse_rupiah(line.price) if accepted > 0 or not _is_zero(line.price) else 0
+    except InputError as exc:
+        errors[f"lines.{i}.{field}"] = (exc.code, exc.message)
+        return None
+    return category, weighed, accepted, price
+
+
 def _parse_lines(lines: list[SaleLineInput]) -> list[tuple[WasteCategory, Thousandths, Thousandths, Rupiah]]:
     """``(category, weighed_milli, accepted_milli, price_idr)`` per line, or ValidationFailed
     naming every bad field ``lines.<i>.<category|weighed|accepted|price>``."""
@@ -145,39 +181,7 @@ def _parse_lines(lines: list[SaleLineInput]) -> list[tuple[WasteCategory, Thousa
     if len(lines) > MAX_LINES:
         raise ValidationFailed({"lines": ("too_many", _l("At most %(n)s lines per sale.", n=MAX_LINES))})
     errors: dict[str, tuple[str, object]] = {}
-    parsed = []
-    for i, line in enumerate(lines):
-        category = _category(line.category)
-        if category is None:
-            errors[f"lines.{i}.category"] = ("unknown_category", _l("Unknown category."))
-            continue
-        try:
-            weighed = parse_quantity(line.weighed, category.unit)
-        except InputError as exc:
-            errors[f"lines.{i}.weighed"] = (exc.code, exc.message)
-            continue
-        accepted_text = "" if line.accepted is None else str(line.accepted).strip()
-        if accepted_text == "":
-            accepted = weighed
-        elif _is_zero(accepted_text):
-            accepted = 0
-        else:
-            try:
-                accepted = parse_quantity(accepted_text, category.unit)
-            except InputError as exc:
-                errors[f"lines.{i}.accepted"] = (exc.code, exc.message)
-                continue
-        if accepted > weighed:
-            errors[f"lines.{i}.accepted"] = ("over_weighed", _l("The buyer cannot accept more than was weighed."))
-            continue
-        price = 0
-        if accepted > 0 or not _is_zero(line.price):
-            try:
-                price = parse_rupiah(line.price)
-            except InputError as exc:
-                errors[f"lines.{i}.price"] = (exc.code, exc.message)
-                continue
-        parsed.append((category, weighed, accepted, price))
+    parsed = [_parse_line(i, line, errors) for i, line in enumerate(lines)]
     if errors:
         raise ValidationFailed(errors)
     return parsed

@@ -43,7 +43,30 @@ class WithdrawalInput:
     items: tuple = field(default_factory=tuple)
 
 
+def _goods(data: WithdrawalInput, amount: Rupiah, errors: dict) -> list[dict]:
+    """The goods handed over, ``[{"name", "quantity", "value_idr"}]``, whose values must add up
+    to ``amount``; bad fields are added to ``errors``."""
+    items: list[dict] = []
+    for i, item in enumerate(data.items or ()):
+        name = str(item.get("name", "")).strip()[:100]
+        try:
+            value = parse_rupiah(item.get("value_idr", ""))
+        except InputError as exc:
+            errors[f"items.{i}.value_idr"] = (exc.code, exc.message)
+            continue
+        if not name:
+            errors[f"items.{i}.name"] = ("required", _l("Name the item."))
+        items.append({"name": name, "quantity": str(item.get("quantity", "")).strip()[:30], "value_idr": value})
+    if not items and "items" not in errors:
+        errors["items"] = ("required", _l("List the goods handed over."))
+    elif amount and sum(i["value_idr"] for i in items) != amount:
+        errors["items"] = ("sum_mismatch", _l("The goods' values must add up to the amount."))
+    return items
+
+
 def _validate(unit: Unit, member: Member, data: WithdrawalInput) -> tuple[Rupiah, list[dict]]:
+    """The withdrawal's amount and goods, checked against the unit's rules. Raises DomainError
+    (another unit's or inactive member) and ValidationFailed naming every bad field."""
     errors: dict[str, tuple[str, object]] = {}
     if member.unit_id != unit.id:
         raise DomainError(_l("This member belongs to another unit."), field="member", code="wrong_unit")
@@ -61,22 +84,7 @@ def _validate(unit: Unit, member: Member, data: WithdrawalInput) -> tuple[Rupiah
         errors["reference"] = ("required", _l("Enter the transfer reference."))
     if data.method == "donation" and not data.beneficiary.strip():
         errors["beneficiary"] = ("required", _l("Enter who receives the donation."))
-    items: list[dict] = []
-    if data.method == "goods":
-        for i, item in enumerate(data.items or ()):
-            name = str(item.get("name", "")).strip()[:100]
-            try:
-                value = parse_rupiah(item.get("value_idr", ""))
-            except InputError as exc:
-                errors[f"items.{i}.value_idr"] = (exc.code, exc.message)
-                continue
-            if not name:
-                errors[f"items.{i}.name"] = ("required", _l("Name the item."))
-            items.append({"name": name, "quantity": str(item.get("quantity", "")).strip()[:30], "value_idr": value})
-        if not items and "items" not in errors:
-            errors["items"] = ("required", _l("List the goods handed over."))
-        elif amount and sum(i["value_idr"] for i in items) != amount:
-            errors["items"] = ("sum_mismatch", _l("The goods' values must add up to the amount."))
+    items = _goods(data, amount, errors) if data.method == "goods" else []
     if amount and amount < unit.min_withdrawal_idr:
         errors["amount_idr"] = ("below_minimum", _l("The smallest withdrawal here is %(min)s.",
                                                     min=format_idr(unit.min_withdrawal_idr)))
