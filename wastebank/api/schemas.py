@@ -17,9 +17,10 @@ import marshmallow as ma
 from flask_smorest import Blueprint
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 
-from ..services.deposits import MAX_LINES
+from ..services.deposits import MAX_LINES, LineInput
 from ..text import has_bad_characters
 from ..services.idempotency import MAX_KEY_LENGTH
+from ..services.withdrawals import WithdrawalInput
 
 # Longest texts accepted, in characters (the columns are shorter still).
 MAX_MEMBER_REF = 300   # a member number, a card token or a scanned card URL
@@ -268,6 +269,13 @@ class DepositRequestSchema(ApiSchema):
                                  "When given and the server's figure differs (prices changed), the "
                                  "deposit is refused with 409 `quote_changed` and nothing is written."})
 
+    @ma.post_load
+    def service_input(self, data: dict, **kwargs) -> dict:
+        """The body as ``services.deposits.record_deposit`` takes it: ``lines`` become
+        ``LineInput(category, quantity text)``; ``member``, ``recorded_at`` and
+        ``expected_credited_idr`` stay."""
+        return {**data, "lines": [LineInput(line["category"], line["quantity"]) for line in data["lines"]]}
+
 
 def _out(field_cls, description: str | None = None, **metadata):
     """A response field (always present); ``description`` goes into the OpenAPI document."""
@@ -406,6 +414,15 @@ class WithdrawalRequestSchema(ApiSchema):
     items = Lines(LineEntry(GoodsItemRequestSchema), load_default=list, max_items=MAX_GOODS_ITEMS,
                   metadata={"description": "Goods handed over (required for `goods`); their "
                                            "values add up to `amount_idr`"})
+
+    @ma.post_load
+    def service_input(self, data: dict, **kwargs) -> dict:
+        """The body as ``services.withdrawals.record_withdrawal`` takes it: ``{"member": ref,
+        "withdrawal": WithdrawalInput(method, amount_idr, reference, beneficiary, items)}``."""
+        return {"member": data["member"],
+                "withdrawal": WithdrawalInput(method=data["method"], amount=data["amount_idr"],
+                                              reference=data["reference"], beneficiary=data["beneficiary"],
+                                              items=tuple(data["items"]))}
 
 
 class WithdrawalSchema(ma.Schema):

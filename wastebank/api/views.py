@@ -33,7 +33,7 @@ from ..services.ledger import member_savings_account
 from ..services.members import find_member, member_number_candidates
 from ..services.transaction import run_in_transaction
 from ..services.scope import in_unit
-from ..services.withdrawals import WithdrawalInput, record_withdrawal, void_deposit, void_withdrawal
+from ..services.withdrawals import record_withdrawal, void_deposit, void_withdrawal
 from .errors import ErrorSchema
 from .statement_schemas import StatementSchema
 from .schemas import (
@@ -172,8 +172,7 @@ def create_deposit(headers: dict, body: dict):
     unit = counter_unit(current_user)
     operator_id = current_user.id
     key = headers["idempotency_key"]
-    lines = [LineInput(line["category"], line["quantity"]) for line in body["lines"]]
-    outcome = run_in_transaction(lambda: _record(unit, body["member"], lines, key,
+    outcome = run_in_transaction(lambda: _record(unit, body["member"], body["lines"], key,
                                                  body["recorded_at"], operator_id,
                                                  body.get("expected_credited_idr")))
     response = jsonify(outcome.body)
@@ -231,8 +230,7 @@ def create_withdrawal(headers: dict, body: dict):
     unit = counter_unit(current_user)
     user = current_user._get_current_object()
     key = headers["idempotency_key"]
-    data = WithdrawalInput(method=body["method"], amount=body["amount_idr"], reference=body["reference"],
-                           beneficiary=body["beneficiary"], items=tuple(body["items"]))
+    data = body["withdrawal"]  # schemas.WithdrawalRequestSchema.service_input
 
     def record() -> Outcome:
         member = _member_for_deposit(unit, body["member"], key)
