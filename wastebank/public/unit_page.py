@@ -40,7 +40,8 @@ from . import bp
 from .views import PUBLIC_LIMIT, UNKNOWN_TOKEN_LIMIT
 
 # Material groups in the order the page lists them, with their labels (Indonesian in the
-# translation; msgctxt "material group", so that no other screen's "Other" is touched). A category with an empty or unknown group counts as "other".
+# translation; msgctxt "material group", so that no other screen's "Other" is touched). A
+# category with an empty or unknown group counts as "other".
 MATERIAL_GROUPS = {
     "plastic": lazy_pgettext("material group", "Plastic"),
     "paper": lazy_pgettext("material group", "Paper"),
