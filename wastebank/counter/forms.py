@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import FieldList, FormField, HiddenField, StringField
+from wtforms import FieldList, FormField, HiddenField, StringField, TextAreaField
 from wtforms.validators import Length
 from wtforms.widgets import HiddenInput
 
@@ -37,3 +37,40 @@ class SearchForm(BaseForm):
         csrf = False
 
     q = StringField(_l("Member number, name or card"), validators=[Length(max=200)])
+
+
+# --- money out (counter/withdrawals.py) ------------------------------------------------------
+
+MAX_GOODS_ITEMS = 10
+
+
+class GoodsItemForm(BaseSubForm):
+    """One item handed over instead of cash (sembako): name, quantity text, value in rupiah."""
+
+    name = StringField(_l("Item"), validators=[Length(max=100)])
+    quantity = StringField(_l("Quantity"), validators=[Length(max=30)])
+    value = StringField(_l("Value"), validators=[Length(max=30)])
+
+
+class WithdrawForm(BaseForm):
+    """Withdrawal entry. ``idempotency_key`` is generated when the form is first shown and
+    travels through review and save, so a double tap records one withdrawal."""
+
+    method = HiddenField(default="cash", validators=[Length(max=10)])
+    amount = StringField(_l("Amount"), validators=[Length(max=30)])
+    reference = StringField(_l("Transfer reference"), validators=[Length(max=100)])
+    beneficiary = StringField(_l("Beneficiary"), validators=[Length(max=200)])
+    items = FieldList(FormField(GoodsItemForm), min_entries=0, max_entries=MAX_GOODS_ITEMS)
+    idempotency_key = HiddenField(validators=[Length(max=100)])
+    action = HiddenField()
+
+
+class VoidForm(BaseForm):
+    """A void: the reason (required by the service) and the idempotency key."""
+
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=500)])
+    idempotency_key = HiddenField(validators=[Length(max=100)])
+
+
+class ActionForm(BaseForm):
+    """Approve, reject or pay: nothing but the CSRF token."""

@@ -22,11 +22,12 @@ from flask import Response, abort, current_app, jsonify, render_template, reques
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..auth.permissions import counter_unit, require
+from ..auth.permissions import counter_unit, has_permission, require
 from ..auth.tokens import create_token
-from ..extensions import csrf, db
-from ..money import message_templates
-from .views import bp
+from ..extensions import csrf
+from ..services.transaction import run_in_transaction
+from .deposit_page import render_deposit_page
+from . import bp
 
 # The header the counter's own script sends to get a device token. A cross-site page cannot
 # send a custom header without a CORS preflight, which this app never answers, so the header
@@ -83,8 +84,6 @@ def offline_page():
 def deposit_shell():
     """The deposit screen without a member: the service worker keeps it and serves it for any
     member's deposit screen while offline; the page fills in the member from the snapshot."""
-    from .views import render_deposit_page
-
     return render_deposit_page(counter_unit(current_user), None)
 
 
@@ -102,36 +101,9 @@ def device_token():
     if request.headers.get(name) != value:
         abort(403)
     agent = (request.user_agent.string or "")[:60]
-    token = create_token(current_user._get_current_object(), label=f"device: {agent}")
-    db.session.commit()
+    user = current_user._get_current_object()
+    token = run_in_transaction(lambda: create_token(user, label=f"device: {agent}"))
     return jsonify(token=token, username=current_user.username)
-
-
-def quantity_messages() -> dict[str, str]:
-    """The deposit form's validation messages by error code, translated, for the browser's
-    check as the operator types: the server's own sentences (``money.message_templates``) and
-    the one check only the form makes (a weight typed with no category chosen)."""
-    return {**message_templates(), "no_category": _("Choose a category for this weight.")}
-
-
-def deposit_page_data(unit, member, prices, balance: int | None) -> dict:
-    """What the deposit screen's script needs: the member (or None on the shell page), the
-    unit's fee (basis points), the prices in force by code and in tile order, and messages."""
-    from flask_babel import get_locale
-
-    locale = str(get_locale() or "id")
-    return {
-        "member": None if member is None else {
-            "member_no": member.member_no, "name": member.name, "balance_idr": balance,
-            "rt": member.rt, "rw": member.rw},
-        "fee_bp": unit.fee_bp,
-        "prices": {row.category.code: {
-            "name": row.category.name(locale), "unit": row.category.unit,
-            "buy_price_idr": row.buy_price_idr, "max_line_milli": row.category.max_line_milli,
-            "material_group": row.category.material_group} for row in prices.values()},
-        "order": [row.category.code for row in prices.values()],
-        "messages": quantity_messages(),
-    }
 
 
 def counter_i18n() -> dict[str, str]:
@@ -141,9 +113,12 @@ def counter_i18n() -> dict[str, str]:
         "more_sent": _("and {count} more sent today"),
         "sent_title": _("Sent: receipt {receipt}"),
         "sent_text": _("{total} credited to savings. Open the receipt to print or share it."),
-        "member_pending": _("{count} deposit(s) of this member ({total}) are saved on this tablet and not sent yet: do not weigh them again."),
-        "day_closed": _("Today's books are closed: deposits and withdrawals are kept on this tablet until a unit manager reopens the day (Manage → Cash book)."),
-        "others": _("{count} item(s) saved on this tablet by {user} are not sent yet; they go out when {user} logs in here."),
+        "member_pending": _("{count} deposit(s) of this member ({total}) are saved on this tablet and not sent yet: "
+                            "do not weigh them again."),
+        "day_closed": _("Today's books are closed: deposits and withdrawals are kept on this tablet until a unit "
+                        "manager reopens the day (Manage → Cash book)."),
+        "others": _("{count} item(s) saved on this tablet by {user} are not sent yet; they go out when {user} logs in "
+                    "here."),
         "all_sent": _("Everything saved on this tablet has been sent."),
         "summary": _("{queued} waiting to be sent, {fix} to correct."),
         "state_queued": _("waiting"),
@@ -158,7 +133,8 @@ def counter_i18n() -> dict[str, str]:
         "fix": _("Correct"),
         "resend": _("Send again"),
         "remove": _("Remove"),
-        "confirm_remove": _("Remove the deposit of {member} ({total}) from this tablet? It is not recorded on the server."),
+        "confirm_remove": _("Remove the deposit of {member} ({total}) from this tablet? It is not recorded on the "
+                            "server."),
         "stale": _("{count} deposit(s) not sent since {since}"),
         "auth": _("Your session has ended. Log in again to send; the queue stays on this tablet."),
         "login": _("Log in again"),
@@ -167,7 +143,8 @@ def counter_i18n() -> dict[str, str]:
         "update": _("A new version is available."),
         "reload": _("Reload"),
         "provisional": _("PROVISIONAL"),
-        "provisional_note": _("Not yet sent. The receipt number is given once it is sent; the server recomputes the amounts."),
+        "provisional_note": _("Not yet sent. The receipt number is given once it is sent; the server recomputes the "
+                              "amounts."),
         "key": _("Key"),
         "total": _("Total"),
         "fee": _("Fee"),
@@ -179,10 +156,12 @@ def counter_i18n() -> dict[str, str]:
         "member_unknown_offline": _("Member {member} is not on this tablet yet. Connect once to load the members."),
         "refused_title": _("The server refused this deposit"),
         "kept_title": _("Saved on this tablet"),
-        "kept_text": _("Not sent yet ({total}); it is sent automatically when the connection works. You can serve the next member."),
+        "kept_text": _("Not sent yet ({total}); it is sent automatically when the connection works. You can serve the "
+                       "next member."),
         "fixing": _("Correct this deposit and save it again: {reason}"),
         "withdrawal_refused": _("The withdrawal was refused: {reason}"),
-        "withdrawal_kept": _("Not sent yet: the withdrawal is kept on this tablet and sent automatically. Do not hand out the money until it shows as sent."),
+        "withdrawal_kept": _("Not sent yet: the withdrawal is kept on this tablet and sent automatically. Do not hand "
+                             "out the money until it shows as sent."),
         "no_results": _("No member found for “{q}”."),
         "searching_offline": _("Offline: searching the members kept on this tablet."),
         # The deposit screen's "Timbang" button (static/counter/scale-port.js, docs/scale.md).
@@ -201,7 +180,7 @@ def counter_i18n() -> dict[str, str]:
 
 def counter_context() -> dict | None:
     """The logged-in operator and unit for the browser code, or None off the counter."""
-    if not current_user.is_authenticated or current_user.role not in ("operator", "unit_manager"):
+    if not has_permission(current_user, "counter.use"):
         return None
     unit = current_user.unit
     if unit is None:

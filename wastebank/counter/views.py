@@ -4,37 +4,33 @@ Thin views: parse → call a service → commit once (``run_in_transaction``) �
 """
 from __future__ import annotations
 
-import hashlib
 import hmac
-import re
 import uuid
-from datetime import datetime, timedelta
-from urllib.parse import quote
 
-from flask import (Response, abort, current_app, flash, redirect, render_template, request,
-                   url_for)
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 
-from ..auth.permissions import counter_unit, require
+from ..auth.permissions import counter_unit, has_permission, require
 from ..documents.receipt import ReceiptData, ReceiptLine, render_receipt
 from ..extensions import db
-from ..models import Deposit, JournalEntry, Member, Unit, Withdrawal
-from ..models.types import utcnow
+from ..models import Deposit, JournalEntry, Member, Unit
 from ..money import format_idr, format_quantity
 from ..reports.members import movement_query
-from ..services.catalog import current_prices
 from ..services.deposits import LineInput, quote_deposit, record_deposit
-from ..services.errors import Conflict, DomainError, IdempotencyConflict, NotFound, ValidationFailed
+from ..services.errors import Conflict, DomainError, IdempotencyConflict, ValidationFailed
 from ..services.ledger import member_savings_account
-from ..services.members import find_member, search_members
+from ..services.receipt_links import receipt_code as verification_code
+from ..services.members import find_member, search_members, served_today
 from ..services.transaction import run_in_transaction
 from ..timeutil import format_local
+from .deposit_page import render_deposit_page
 from .forms import DepositForm, SearchForm
-
+from .lookups import counter_member, visible_deposit
+from .receipts import (claim_original, is_original_print, original_token, verify_url,
+                       whatsapp_share_url)
 from . import bp
 
 
@@ -42,7 +38,7 @@ from . import bp
 @login_required
 def home():
     """Land on the counter for unit staff; others see what their role offers."""
-    if current_user.role in ("operator", "unit_manager"):
+    if has_permission(current_user, "counter.use"):
         return redirect(url_for("counter.find"))
     return render_template("counter/welcome.html")
 
@@ -57,8 +53,6 @@ def find():
     results: list[Member] = []
     error = None
     if not form.validate():  # the text rule, the length
-        from ..services.members import served_today
-
         return render_template("counter/find.html", unit=unit, form=form, results=[],
                                error=" ".join(form.error_messages()), served=served_today(unit.id)), 400
     query = (form.q.data or "").strip()
@@ -73,18 +67,8 @@ def find():
             results = search_members(unit.id, query)
             if not results:
                 error = _("No member found for “%(q)s”.", q=query)
-    from ..services.members import served_today
-
     return render_template("counter/find.html", unit=unit, form=form, results=results, error=error,
                            served=served_today(unit.id))
-
-
-def _member_or_404(unit: Unit, member_no: str) -> Member:
-    member = db.session.scalar(select(Member).where(
-        Member.unit_id == unit.id, func.upper(Member.member_no) == member_no.upper()))
-    if member is None:
-        abort(404)
-    return member
 
 
 def recent_movements(member: Member, limit: int = 20) -> list[dict]:
@@ -117,8 +101,7 @@ def recent_movements(member: Member, limit: int = 20) -> list[dict]:
 @require("counter.use")
 def member(member_no: str):
     """Member page: balance and recent movements."""
-    unit = counter_unit(current_user)
-    found = _member_or_404(unit, member_no)
+    unit, found = counter_member(member_no)
     return render_template("counter/member.html", unit=unit, member=found,
                            balance=member_savings_account(found).balance,
                            movements=recent_movements(found))
@@ -148,169 +131,93 @@ def _attach_errors(form: DepositForm, errors: dict, rows: list[int]) -> list[str
     return general
 
 
+def _form_problems(form: DepositForm) -> list[str]:
+    """Why a posted deposit form did not validate (an expired CSRF token, the text rule...)."""
+    if form.csrf_token.errors:
+        return [_("The form has expired; please try again.")]
+    return form.error_messages() or [_("This form was altered or is too long; start a new deposit.")]
+
+
+def _review_deposit(unit: Unit, member: Member, form: DepositForm, general: list[str]):
+    """The review step: the confirmation page with exactly what will be credited, or None
+    with the refusals put on the form rows and in ``general``."""
+    lines, rows = _filled_lines(form)
+    try:
+        quote = quote_deposit(unit, member, lines)
+    except ValidationFailed as exc:
+        general.extend(_attach_errors(form, exc.errors, rows))
+        return None
+    except DomainError as exc:
+        general.append(str(exc.message))
+        return None
+    return render_template("counter/confirm.html", unit=unit, member=member, form=form, quote=quote, lines=lines)
+
+
+def _save_deposit(unit: Unit, member: Member, form: DepositForm, general: list[str]):
+    """The save step (one transaction): a redirect to the receipt — the first one's for a
+    repeat of the same form —, the confirmation page again (409) when prices moved since the
+    review, or None with the refusals on the form and in ``general`` (nothing written)."""
+    lines, rows = _filled_lines(form)
+    try:
+        outcome = run_in_transaction(lambda: record_deposit(
+            unit, member, lines, operator_id=current_user.id, idempotency_key=form.idempotency_key.data,
+            expect_credited_idr=form.expected_credited.data))
+    except IdempotencyConflict:
+        general.append(_("This form was already saved with other values. Start a new deposit."))
+        form.idempotency_key.data = uuid.uuid4().hex
+        return None
+    except ValidationFailed as exc:
+        general.extend(_attach_errors(form, exc.errors, rows))
+        return None
+    except Conflict as exc:
+        if exc.code != "quote_changed":
+            # Today is closed (day_closed) or another refusal: the message on the form (422),
+            # nothing written, the same key kept for a resend after a reopen.
+            general.append(str(exc.message))
+            return None
+        # Prices moved between check and save: show the new figures to confirm again.
+        flash(str(exc.message), "error")
+        return render_template("counter/confirm.html", unit=unit, member=member, form=form,
+                               quote=quote_deposit(unit, member, lines), lines=lines), 409
+    except DomainError as exc:
+        general.append(str(exc.message))
+        return None
+    if outcome.replayed:
+        flash(_("This deposit was already saved; showing its receipt."), "info")
+    return redirect(url_for("counter.receipt", receipt_no=outcome.body["receipt_no"], new=1))
+
+
+_DEPOSIT_STEPS = {"review": _review_deposit, "save": _save_deposit}
+
+
 @bp.route("/counter/member/<member_no>/deposit", methods=["GET", "POST"])
 @require("deposit.record")
 def deposit(member_no: str):
     """Deposit entry → review (shows exactly what will be credited) → save → receipt.
 
     A repeated save with the same form (double tap, resubmission) replays the first result.
+    A refused review or save shows the form again with the messages (422); "change" from the
+    confirmation step goes back to editing (200).
     """
-    unit = counter_unit(current_user)
-    found = _member_or_404(unit, member_no)
+    unit, found = counter_member(member_no)
     form = DepositForm()
-    prices = current_prices(unit.id)
     if request.method == "GET":
         form.idempotency_key.data = uuid.uuid4().hex
     general: list[str] = []
-    failed = request.method == "POST"  # a POST that reaches the form again was refused
+    status = 200
     if not found.active:
         general.append(_("This member is deactivated; reactivate them first."))
-    elif request.method == "POST" and form.validate():
-        action = request.form.get("action", "review")
-        lines, rows = _filled_lines(form)
-        if action not in ("save", "review"):
-            failed = False  # "change" from the confirmation step: back to editing
-        if action == "save":
-            try:
-                outcome = run_in_transaction(lambda: record_deposit(
-                    unit, found, lines, operator_id=current_user.id,
-                    idempotency_key=form.idempotency_key.data,
-                    expect_credited_idr=form.expected_credited.data))
-                if outcome.replayed:
-                    flash(_("This deposit was already saved; showing its receipt."), "info")
-                return redirect(url_for("counter.receipt", receipt_no=outcome.body["receipt_no"], new=1))
-            except IdempotencyConflict:
-                general.append(_("This form was already saved with other values. Start a new deposit."))
-                form.idempotency_key.data = uuid.uuid4().hex
-                failed = True
-            except ValidationFailed as exc:
-                general += _attach_errors(form, exc.errors, rows)
-            except Conflict as exc:
-                if exc.code != "quote_changed":
-                    # Today is closed (day_closed) or another refusal: the message on the form
-                    # (422), nothing written, the same key kept for a resend after a reopen.
-                    general.append(str(exc.message))
-                else:
-                    # Prices moved between check and save: show the new figures to confirm again.
-                    flash(str(exc.message), "error")
-                    return render_template("counter/confirm.html", unit=unit, member=found, form=form,
-                                           quote=quote_deposit(unit, found, lines), lines=lines), 409
-            except DomainError as exc:
-                general.append(str(exc.message))
-        elif action == "review":
-            try:
-                quote = quote_deposit(unit, found, lines)
-                return render_template("counter/confirm.html", unit=unit, member=found, form=form,
-                                       quote=quote, lines=lines)
-            except ValidationFailed as exc:
-                general += _attach_errors(form, exc.errors, rows)
-            except DomainError as exc:
-                general.append(str(exc.message))
+        status = 422 if request.method == "POST" else 200
+    elif request.method == "POST" and not form.validate():
+        general += _form_problems(form)
+        status = 422
     elif request.method == "POST":
-        if form.csrf_token.errors:
-            general.append(_("The form has expired; please try again."))
-        else:
-            general += form.error_messages() or [_("This form was altered or is too long; start a new deposit.")]
-    return render_deposit_page(unit, found, form=form, prices=prices, general=general,
-                               status=422 if failed else 200)
-
-
-def render_deposit_page(unit: Unit, member: Member | None, *, form: DepositForm | None = None,
-                        prices: dict | None = None, general: list[str] | None = None, status: int = 200):
-    """The deposit screen for ``member``, or the memberless shell page (``member=None``) that
-    the service worker serves offline for any member (``offline.deposit_shell``)."""
-    from .offline import deposit_page_data
-
-    if form is None:
-        form = DepositForm()
-        form.idempotency_key.data = uuid.uuid4().hex
-    prices = current_prices(unit.id) if prices is None else prices
-    balance = member_savings_account(member).balance if member is not None else None
-    return render_template("counter/deposit.html", unit=unit, member=member, form=form, prices=prices,
-                           balance=balance, general_errors=general or [],
-                           client_data=deposit_page_data(unit, member, prices, balance)), status
-
-
-def _visible_deposit(receipt_no: str) -> Deposit:
-    unit = counter_unit(current_user)
-    found = db.session.scalar(select(Deposit).where(Deposit.unit_id == unit.id, Deposit.receipt_no == receipt_no))
-    if found is None:
-        abort(404)
-    return found
-
-
-def verification_code(receipt_no: str) -> str:
-    """A 16-hex-character HMAC of the receipt number: the QR's proof that a receipt is ours."""
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, receipt_no.encode(), hashlib.sha256).hexdigest()[:16]
-
-
-def verify_url(receipt_no: str) -> str:
-    """The public URL printed as a QR on a receipt."""
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    return f"{base}/r/{receipt_no}/{verification_code(receipt_no)}"
-
-
-# --- original or copy (SALINAN) -----------------------------------------------------------
-
-#: How long the print links of a receipt's first view print the original, and how soon after
-#: saving that first view must come to be the original (a receipt first opened later, from the
-#: member page or the outbox, is a copy).
-ORIGINAL_WINDOW = timedelta(minutes=15)
-_ORIGINAL_SALT = "receipt-original"
-
-
-def claim_original(model: type[Deposit] | type[Withdrawal], record_id: int, saved_at: datetime | None) -> bool:
-    """Record that the receipt of ``model`` row ``record_id`` is being shown; True when this is
-    its original view: the very first view (claimed atomically — ``UPDATE … SET
-    receipt_shown_at = now WHERE id = :id AND receipt_shown_at IS NULL`` — so two tabs can never
-    both get it) and no later than ``ORIGINAL_WINDOW`` after ``saved_at`` (UTC). Commits."""
-    now = utcnow()
-
-    def claim() -> bool:
-        result = db.session.execute(
-            update(model).where(model.id == record_id, model.receipt_shown_at.is_(None))
-            .values(receipt_shown_at=now).execution_options(synchronize_session=False))
-        return result.rowcount == 1
-
-    first = run_in_transaction(claim)
-    return first and saved_at is not None and now - saved_at <= ORIGINAL_WINDOW
-
-
-def original_token(kind: str, receipt_no: str) -> str:
-    """A signed token (itsdangerous, the app's SECRET_KEY) that lets the print links of a
-    receipt's original view print the original: ``kind`` ``"d"`` (deposit) or ``"w"``
-    (withdrawal) and the receipt number; valid ``ORIGINAL_WINDOW``."""
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_ORIGINAL_SALT).dumps([kind, receipt_no])
-
-
-def is_original_print(kind: str, receipt_no: str, token: str | None) -> bool:
-    """True when ``token`` was made by ``original_token(kind, receipt_no)`` less than
-    ``ORIGINAL_WINDOW`` ago; any other token, or none, prints a copy (SALINAN)."""
-    if not token:
-        return False
-    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_ORIGINAL_SALT)
-    try:
-        value = serializer.loads(token, max_age=int(ORIGINAL_WINDOW.total_seconds()))
-    except (BadSignature, TypeError, ValueError):
-        return False
-    return value == [kind, receipt_no]
-
-
-def whatsapp_share_url(*, title: str, unit_name: str, receipt_no: str, when: str,
-                       amounts: list[tuple[str, int]], check_url: str, phone: str = "", locale=None) -> str:
-    """The ``https://wa.me/…?text=…`` link that shares a receipt's summary by WhatsApp (no API
-    account): unit, ``title`` and number, ``when`` (local time text), one ``label: Rp …`` line
-    per ``amounts`` (rupiah), and the receipt's verification URL. ``phone`` in E.164
-    (``+62…``, as ``services.members.normalise_phone`` stores it) addresses that chat;
-    otherwise WhatsApp asks whom to send it to."""
-    locale = locale or get_locale()
-    lines = [unit_name, f"{title} {receipt_no}", when]
-    lines += [f"{label}: {format_idr(value, locale)}" for label, value in amounts]
-    lines.append(_("Check this receipt: %(url)s", url=check_url))
-    number = re.sub(r"\D", "", phone or "")
-    target = number if number.startswith("62") else ""
-    return f"https://wa.me/{target}?text={quote(chr(10).join(lines), safe='')}"
+        step = _DEPOSIT_STEPS.get(request.form.get("action", "review"))
+        answer = step(unit, found, form, general) if step else None
+        if answer is not None:
+            return answer
+        status = 422 if step else 200
+    return render_deposit_page(unit, found, form=form, general=general, status=status)
 
 
 @bp.route("/counter/receipt/<receipt_no>")
@@ -321,7 +228,7 @@ def receipt(receipt_no: str):
     Only the first view, right after saving, is the original ("Asli"; its print links carry an
     ``original_token``); every later view, reload and PDF is a copy (SALINAN). Never cached.
     """
-    found = _visible_deposit(receipt_no)
+    found = visible_deposit(receipt_no)
     original = claim_original(Deposit, found.id, found.posted_at)
     amounts = [(_("Total"), found.total_idr)]
     if found.fee_idr:
@@ -370,7 +277,7 @@ def receipt_pdf(receipt_no: str):
     """The receipt as PDF: ``size`` = ``roll`` (the unit's 58/80 mm) or ``A6``. The original
     only with the ``t`` token of the receipt's first view (``original_token``, 15 minutes);
     any other request, or ``copy=1``, prints SALINAN."""
-    found = _visible_deposit(receipt_no)
+    found = visible_deposit(receipt_no)
     size = request.args.get("size", "roll")
     size = "A6" if size.upper() == "A6" else str(found.unit.receipt_width_mm)
     copy = request.args.get("copy") == "1" or not is_original_print("d", found.receipt_no, request.args.get("t"))
@@ -389,7 +296,3 @@ def verify_receipt(receipt_no: str, code: str):
     if found is None:
         abort(404)
     return render_template("counter/verify.html", deposit=found)
-
-
-from . import withdrawals  # noqa: E402,F401  (money-out routes on this blueprint)
-from . import offline  # noqa: E402,F401  (service worker, offline page, device token)

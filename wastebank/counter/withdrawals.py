@@ -2,13 +2,14 @@
 with an idempotency key → receipt), the approvals list, pay-out, and voids of deposits and
 withdrawals by a unit manager.
 
-Routes are registered on the counter blueprint ``bp`` (imported at the bottom of
-``counter/views.py``). Thin views: parse → call a service → commit once (``run_in_transaction``)
-→ redirect. Every record is looked up inside the user's own unit, so another unit's id or
-receipt number is a 404; roles are checked by ``require`` (403) before anything is read.
+Routes are registered on the counter blueprint ``bp`` (``counter/__init__.py``). Thin views:
+parse → call a service → commit once (``run_in_transaction``) → redirect. Every record is looked
+up inside the user's own unit (``counter.lookups``), so another unit's id or receipt number is a
+404; permissions are checked by ``require`` (403) before anything is read.
 """
 from __future__ import annotations
 
+import hmac
 import json
 import uuid
 
@@ -18,26 +19,24 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
-from wtforms import FieldList, FormField, HiddenField, StringField, TextAreaField
-from wtforms.validators import Length
 
 from ..auth.permissions import counter_unit, has_permission, require
 from ..documents.receipt import ReceiptData, render_receipt
 from ..extensions import db
-from ..inputs import BaseForm, BaseSubForm
 from ..models import Member, Posting, Unit, User, Withdrawal
 from ..money import format_idr
 from ..services.errors import AlreadyReversed, Conflict, DomainError, IdempotencyConflict, ValidationFailed
 from ..services.ledger import member_savings_account
+from ..services.receipt_links import receipt_code as verification_code
 from ..services.transaction import run_in_transaction
-from ..services.withdrawals import (WithdrawalInput, _validate, approve_withdrawal, get_withdrawal,
-                                    pay_withdrawal, record_withdrawal, reject_withdrawal, void_deposit,
-                                    void_withdrawal)
+from ..services.withdrawals import (WithdrawalInput, _validate, approve_withdrawal, pay_withdrawal,
+                                    record_withdrawal, reject_withdrawal, void_deposit, void_withdrawal)
 from ..timeutil import format_local
-from .views import (_member_or_404, _visible_deposit, bp, claim_original, is_original_print, original_token,
-                    verification_code, whatsapp_share_url)
-
-MAX_GOODS_ITEMS = 10
+from .forms import ActionForm, VoidForm, WithdrawForm
+from .lookups import counter_member, visible_deposit, visible_withdrawal
+from .receipts import (claim_original, is_original_print, original_token, whatsapp_share_url,
+                       withdrawal_verify_url)
+from . import bp
 
 METHOD_LABELS = {
     "cash": _l("Cash"),
@@ -53,53 +52,11 @@ STATUS_LABELS = {
 }
 
 
-# --- forms -----------------------------------------------------------------------------------
-
-
-class GoodsItemForm(BaseSubForm):
-    """One item handed over instead of cash (sembako): name, quantity text, value in rupiah."""
-
-    name = StringField(_l("Item"), validators=[Length(max=100)])
-    quantity = StringField(_l("Quantity"), validators=[Length(max=30)])
-    value = StringField(_l("Value"), validators=[Length(max=30)])
-
-
-class WithdrawForm(BaseForm):
-    """Withdrawal entry. ``idempotency_key`` is generated when the form is first shown and
-    travels through review and save, so a double tap records one withdrawal."""
-
-    method = HiddenField(default="cash", validators=[Length(max=10)])
-    amount = StringField(_l("Amount"), validators=[Length(max=30)])
-    reference = StringField(_l("Transfer reference"), validators=[Length(max=100)])
-    beneficiary = StringField(_l("Beneficiary"), validators=[Length(max=200)])
-    items = FieldList(FormField(GoodsItemForm), min_entries=0, max_entries=MAX_GOODS_ITEMS)
-    idempotency_key = HiddenField(validators=[Length(max=100)])
-    action = HiddenField()
-
-
-class VoidForm(BaseForm):
-    """A void: the reason (required by the service) and the idempotency key."""
-
-    reason = TextAreaField(_l("Reason"), validators=[Length(max=500)])
-    idempotency_key = HiddenField(validators=[Length(max=100)])
-
-
-class ActionForm(BaseForm):
-    """Approve, reject or pay: nothing but the CSRF token."""
-
-
 # --- helpers ---------------------------------------------------------------------------------
 
 
 def _user() -> User:
     return current_user._get_current_object()
-
-
-def _withdrawal_or_404(withdrawal_id: int) -> Withdrawal:
-    found = get_withdrawal(counter_unit(current_user).id, withdrawal_id)
-    if found is None:
-        abort(404)
-    return found
 
 
 def _input_from(form: WithdrawForm) -> WithdrawalInput:
@@ -146,15 +103,72 @@ def goods_items(withdrawal: Withdrawal) -> list[dict]:
     return json.loads(withdrawal.items) if withdrawal.items else []
 
 
-def withdrawal_verify_url(receipt_no: str) -> str:
-    """The public URL printed as a QR on a withdrawal receipt."""
-    from flask import current_app
-
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    return f"{base}/r/w/{receipt_no}/{verification_code(receipt_no)}"
-
-
 # --- withdrawal entry ------------------------------------------------------------------------
+
+
+def _save_withdrawal(unit: Unit, member: Member, form: WithdrawForm, general: list[str]):
+    """The save step (one transaction): ``(redirect to the withdrawal page, None)`` — the
+    first one's for a repeat of the same form —, or ``(None, status)`` with the refusal in
+    ``general`` (nothing written; a refused amount gets a new key, as a corrected amount is a
+    new request)."""
+    data = _input_from(form)
+    try:
+        outcome = run_in_transaction(lambda: record_withdrawal(
+            unit, member, data, user=_user(), idempotency_key=form.idempotency_key.data))
+    except IdempotencyConflict:
+        general.append(_("This form was already saved with other values. Start a new withdrawal."))
+        form.idempotency_key.data = uuid.uuid4().hex
+        return None, 409
+    except DomainError as exc:
+        general.extend(_messages(exc))
+        return None, exc.status
+    if outcome.status not in (201, 202):
+        general.append(outcome.body["error"]["message"])
+        form.idempotency_key.data = uuid.uuid4().hex
+        return None, outcome.status
+    if outcome.replayed:
+        flash(_("This withdrawal was already saved; showing it."), "info")
+    elif outcome.status == 202:
+        flash(_("Saved. A unit manager must approve this withdrawal before it is paid."), "info")
+    return redirect(url_for("counter.withdrawal", withdrawal_id=outcome.body["id"],
+                            new=1 if outcome.status == 201 else None)), None
+
+
+def _review_withdrawal(unit: Unit, member: Member, form: WithdrawForm, general: list[str]):
+    """The review step: ``(confirmation page with the balance before and after, None)``, or
+    ``(None, status)`` with the refusal in ``general`` (not enough savings: 409)."""
+    data = _input_from(form)
+    balance, _held, available = _available(member)
+    try:
+        amount, items = _validate(unit, member, data)
+    except DomainError as exc:
+        general.extend(_messages(exc))
+        return None, 422
+    if available - unit.min_balance_idr < amount:
+        general.append(_("Not enough savings: %(available)s can be withdrawn.",
+                         available=format_idr(max(available - unit.min_balance_idr, 0), get_locale())))
+        return None, 409
+    # Above the unit's threshold a withdrawal waits for someone who may approve it.
+    needs_approval = (bool(unit.approval_threshold_idr) and amount > unit.approval_threshold_idr
+                      and not has_permission(current_user, "withdrawal.approve"))
+    return render_template("counter/withdraw_confirm.html", unit=unit, member=member, form=form,
+                           data=data, amount=amount, items=items, balance=balance,
+                           balance_after=balance - amount, needs_approval=needs_approval,
+                           method_label=METHOD_LABELS[data.method]), None
+
+
+_WITHDRAW_STEPS = {"review": _review_withdrawal, "save": _save_withdrawal}
+
+
+def _withdraw_form() -> WithdrawForm:
+    """The posted form, or a new one (a fresh key, cash) on GET; at least three goods rows."""
+    form = WithdrawForm()
+    if request.method == "GET":
+        form.idempotency_key.data = uuid.uuid4().hex
+        form.method.data = "cash"
+    while len(form.items.entries) < 3:
+        form.items.append_entry()
+    return form
 
 
 @bp.route("/counter/member/<member_no>/withdraw", methods=["GET", "POST"])
@@ -163,67 +177,24 @@ def withdraw(member_no: str):
     """Withdrawal entry → review (balance before and after) → save → withdrawal page.
 
     A repeated save with the same form (double tap, resubmission) replays the first result; a
-    refusal for lack of savings is shown and changes nothing.
+    refusal for lack of savings is shown and changes nothing. Any other action ("edit" from the
+    confirmation step) goes back to editing.
     """
-    unit = counter_unit(current_user)
-    found = _member_or_404(unit, member_no)
-    form = WithdrawForm()
-    if request.method == "GET":
-        form.idempotency_key.data = uuid.uuid4().hex
-        form.method.data = "cash"
-    while len(form.items.entries) < 3:
-        form.items.append_entry()
+    unit, found = counter_member(member_no)
+    form = _withdraw_form()
     general: list[str] = []
     status = 200
-    balance, held, available = _available(found)
     if not found.active:
         general.append(_("This member is deactivated; reactivate them first."))
         status = 422 if request.method == "POST" else 200
-    elif request.method == "POST" and form.validate():
-        action = request.form.get("action", "review")
-        data = _input_from(form)
-        if action == "save":
-            try:
-                outcome = run_in_transaction(lambda: record_withdrawal(
-                    unit, found, data, user=_user(), idempotency_key=form.idempotency_key.data))
-                if outcome.status in (201, 202):
-                    if outcome.replayed:
-                        flash(_("This withdrawal was already saved; showing it."), "info")
-                    elif outcome.status == 202:
-                        flash(_("Saved. A unit manager must approve this withdrawal before it is paid."), "info")
-                    return redirect(url_for("counter.withdrawal", withdrawal_id=outcome.body["id"],
-                                            new=1 if outcome.status == 201 else None))
-                general.append(outcome.body["error"]["message"])
-                form.idempotency_key.data = uuid.uuid4().hex  # a corrected amount is a new request
-                status = outcome.status
-            except IdempotencyConflict:
-                general.append(_("This form was already saved with other values. Start a new withdrawal."))
-                form.idempotency_key.data = uuid.uuid4().hex
-                status = 409
-            except DomainError as exc:
-                general += _messages(exc)
-                status = exc.status
-        elif action == "review":
-            try:
-                amount, items = _validate(unit, found, data)
-                if available - unit.min_balance_idr < amount:
-                    general.append(_("Not enough savings: %(available)s can be withdrawn.",
-                                     available=format_idr(max(available - unit.min_balance_idr, 0), get_locale())))
-                    status = 409
-                else:
-                    needs_approval = (bool(unit.approval_threshold_idr) and amount > unit.approval_threshold_idr
-                                      and current_user.role != "unit_manager")
-                    return render_template("counter/withdraw_confirm.html", unit=unit, member=found, form=form,
-                                           data=data, amount=amount, items=items, balance=balance,
-                                           balance_after=balance - amount, needs_approval=needs_approval,
-                                           method_label=METHOD_LABELS[data.method])
-            except DomainError as exc:
-                general += _messages(exc)
-                status = 422
-        # any other action ("edit" from the confirmation step): back to editing
-    elif request.method == "POST":
+    elif request.method == "POST" and not form.validate():
         general += form.error_messages() or [_("The form has expired; please try again.")]
         status = 422
+    elif request.method == "POST" and request.form.get("action", "review") in _WITHDRAW_STEPS:
+        answer, status = _WITHDRAW_STEPS[request.form.get("action", "review")](unit, found, form, general)
+        if answer is not None:
+            return answer
+    balance, held, available = _available(found)
     return render_template("counter/withdraw.html", unit=unit, member=found, form=form, balance=balance,
                            held=held, available=max(available - unit.min_balance_idr, 0),
                            methods=METHOD_LABELS, general_errors=general), status
@@ -259,7 +230,7 @@ def _render_withdrawal(found: Withdrawal, errors: list[str] | None = None, statu
 @require("counter.use")
 def withdrawal(withdrawal_id: int):
     """A withdrawal: status, amount, method details, balance; print, approve, pay or void."""
-    return _render_withdrawal(_withdrawal_or_404(withdrawal_id))
+    return _render_withdrawal(visible_withdrawal(withdrawal_id))
 
 
 @bp.route("/counter/withdrawals")
@@ -277,7 +248,7 @@ def withdrawals_open():
 
 
 def _state_change(withdrawal_id: int, change, done_message: str):
-    found = _withdrawal_or_404(withdrawal_id)
+    found = visible_withdrawal(withdrawal_id)
     form = ActionForm()
     if not form.validate():
         return _render_withdrawal(found, [_("The form has expired; please try again.")], 400)
@@ -347,7 +318,7 @@ def withdrawal_pdf(withdrawal_id: int):
     """The receipt of a paid withdrawal as PDF (``size`` = ``roll`` or ``A6``); 404 while it
     is not paid. The original only with the ``t`` token of the receipt's first view
     (``original_token``, 15 minutes); any other request, or ``copy=1``, prints SALINAN."""
-    found = _withdrawal_or_404(withdrawal_id)
+    found = visible_withdrawal(withdrawal_id)
     if found.receipt_no is None:
         abort(404)
     size = request.args.get("size", "roll")
@@ -362,8 +333,6 @@ def withdrawal_pdf(withdrawal_id: int):
 @bp.route("/r/w/<receipt_no>/<code>")
 def verify_withdrawal(receipt_no: str, code: str):
     """Public check of a withdrawal receipt's QR: number, date, amount and status; no names."""
-    import hmac
-
     if not hmac.compare_digest(code.encode(), verification_code(receipt_no).encode()):  # any text, no TypeError
         abort(404)
     found = db.session.scalar(select(Withdrawal).where(Withdrawal.receipt_no == receipt_no))
@@ -430,7 +399,7 @@ def _void_screen(*, record, kind: str, unit: Unit, amount: int, service, back_ur
 def void_deposit_view(receipt_no: str):
     """A unit manager voids a deposit with a reason (a reversing entry; refused when the
     member has spent the money)."""
-    found = _visible_deposit(receipt_no)
+    found = visible_deposit(receipt_no)
     url = url_for("counter.receipt", receipt_no=found.receipt_no)
     return _void_screen(record=found, kind="deposit", unit=found.unit, amount=found.credited_idr,
                         service=void_deposit, back_url=url, done_url=url)
@@ -440,7 +409,7 @@ def void_deposit_view(receipt_no: str):
 @require("withdrawal.void")
 def void_withdrawal_view(withdrawal_id: int):
     """A unit manager voids a paid withdrawal with a reason: the money goes back to savings."""
-    found = _withdrawal_or_404(withdrawal_id)
+    found = visible_withdrawal(withdrawal_id)
     url = url_for("counter.withdrawal", withdrawal_id=found.id)
     if found.status != "paid":
         return _render_withdrawal(found, [_("Only a paid withdrawal can be voided.")], 409)
