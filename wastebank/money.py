@@ -89,41 +89,9 @@ def parse_quantity(text: str | int, unit: str, max_milli: Thousandths | None = N
     """
     if unit not in UNITS:
         raise InputError(_l("Unknown unit of measure."), "unit")
-    if isinstance(text, bool):
-        raise InputError(_l("Enter a number, e.g. 1,5."), "not_a_number")
     limit = MAX_QUANTITY_MILLI if max_milli is None else min(max_milli, MAX_QUANTITY_MILLI)
-    if isinstance(text, int):
-        if text <= 0:
-            raise InputError(_l("The quantity must be more than zero."), "not_positive")
-        if text >= 10**16:  # over the limit in any unit; str() of a huge int may not even finish
-            raise _over_limit(limit, unit)
-        text = str(text)
-    if not isinstance(text, str):
-        raise InputError(_l("Enter a number, e.g. 1,5."), "not_a_number")
-    raw = text.strip().lower().replace("\u00a0", " ")
-    if not raw:
-        raise InputError(_l("Enter the quantity."), "required")
-    if raw.startswith("-"):
-        raise InputError(_l("The quantity must be more than zero."), "not_positive")
-    factor = 1000
-    match = re.match(r"^(.*?)\s*([a-z]+)$", raw)
-    if match:
-        number, suffix = match.group(1).strip(), match.group(2)
-        if not number:
-            raise InputError(_l("Enter a number, e.g. 1,5."), "not_a_number")
-        if suffix not in _SUB_UNITS[unit]:
-            raise InputError(_l("Unknown unit “%(suffix)s”.", suffix=suffix), "unit", {"suffix": suffix})
-        factor = _SUB_UNITS[unit][suffix]
-        raw = number
-    if raw.count(".") + raw.count(",") > 1:
-        raise InputError(
-            _l("Use one decimal mark and no thousands separator, e.g. 1500,5 or 1,5."),
-            "thousands_separator",
-        )
-    parsed = _NUMBER.match(raw)
-    if not parsed:
-        raise InputError(_l("Enter a number, e.g. 1,5."), "not_a_number")
-    whole, frac = parsed.group("int"), parsed.group("frac") or ""
+    raw, factor = _split_unit(_quantity_text(text, limit, unit), unit)
+    whole, frac = _split_number(raw)
     allowed = _DECIMALS[factor]
     if len(frac) > allowed:
         params = {"decimals": allowed, "whole": allowed == 0}
@@ -140,6 +108,57 @@ def parse_quantity(text: str | int, unit: str, max_milli: Thousandths | None = N
     if milli > limit:
         raise _over_limit(limit, unit)
     return milli
+
+
+def _quantity_text(text: str | int, limit: Thousandths, unit: str) -> str:
+    """``parse_quantity``'s input as lower-case text without surrounding (no-break) spaces.
+    Raises InputError ``not_a_number`` (bool, float, None, …), ``not_positive`` (an int ≤ 0,
+    a leading ``-``), ``over_limit`` (a huge int), ``required`` (empty)."""
+    if isinstance(text, bool):
+        raise InputError(_l("Enter a number, e.g. 1,5."), "not_a_number")
+    if isinstance(text, int):
+        if text <= 0:
+            raise InputError(_l("The quantity must be more than zero."), "not_positive")
+        if text >= 10**16:  # over the limit in any unit; str() of a huge int may not even finish
+            raise _over_limit(limit, unit)
+        text = str(text)
+    if not isinstance(text, str):
+        raise InputError(_l("Enter a number, e.g. 1,5."), "not_a_number")
+    raw = text.strip().lower().replace("\u00a0", " ")
+    if not raw:
+        raise InputError(_l("Enter the quantity."), "required")
+    if raw.startswith("-"):
+        raise InputError(_l("The quantity must be more than zero."), "not_positive")
+    return raw
+
+
+def _split_unit(raw: str, unit: str) -> tuple[str, int]:
+    """``(number text, thousandths of ``unit`` per typed unit)``: ``"5 ons"`` → ``("5", 100)``
+    for kg; no suffix is the base unit (1000). Raises InputError ``not_a_number`` (a suffix
+    alone), ``unit`` (a suffix that is not one of ``unit``'s)."""
+    match = re.match(r"^(.*?)\s*([a-z]+)$", raw)
+    if not match:
+        return raw, 1000
+    number, suffix = match.group(1).strip(), match.group(2)
+    if not number:
+        raise InputError(_l("Enter a number, e.g. 1,5."), "not_a_number")
+    if suffix not in _SUB_UNITS[unit]:
+        raise InputError(_l("Unknown unit “%(suffix)s”.", suffix=suffix), "unit", {"suffix": suffix})
+    return number, _SUB_UNITS[unit][suffix]
+
+
+def _split_number(raw: str) -> tuple[str, str]:
+    """``(whole digits, decimal digits)`` of ``"1,5"`` or ``"1.5"``. Raises InputError
+    ``thousands_separator`` (two marks) or ``not_a_number``."""
+    if raw.count(".") + raw.count(",") > 1:
+        raise InputError(
+            _l("Use one decimal mark and no thousands separator, e.g. 1500,5 or 1,5."),
+            "thousands_separator",
+        )
+    parsed = _NUMBER.match(raw)
+    if not parsed:
+        raise InputError(_l("Enter a number, e.g. 1,5."), "not_a_number")
+    return parsed.group("int"), parsed.group("frac") or ""
 
 
 def _over_limit(limit: int, unit: str) -> InputError:

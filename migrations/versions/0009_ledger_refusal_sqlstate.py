@@ -2,15 +2,22 @@
 
 Reviewed by hand. The PostgreSQL ledger guards of 0001, 0002 and 0005 refused with a bare
 ``RAISE EXCEPTION``, i.e. SQLSTATE P0001 (raise_exception), which any PL/pgSQL error shares.
-They now raise ``USING ERRCODE = 'WB001'`` (as django-hordak's triggers name theirs): a code
-of our own class ``WB`` — PostgreSQL allows any five digits or capitals other than 00000 and
+They now raise ``USING ERRCODE = 'WB001'`` (the approach issue 11 points to in
+django-hordak): a code of our own class ``WB`` — PostgreSQL allows any five digits or capitals other than 00000 and
 recommends not ending in 000 — so that ``services.transaction`` can tell a ledger guard's
 refusal from anything else and answer it as ``DatabaseRefused`` at the first attempt, never
 retrying it. The functions keep their names, messages and logic; ``CREATE OR REPLACE`` keeps
-the triggers that call them. SQLite's ``RAISE(ABORT, …)`` triggers are unchanged: SQLite
-reports them as a constraint failure (an IntegrityError), which is already a refusal.
+the triggers that call them.
 
-Downgrade restores the functions exactly as 0001/0005 installed them.
+One guard is left as it was: 0005's ``posting_check_entry_balanced``, the deferred re-check at
+COMMIT that closes a race only raw SQL from two connections can open. tests/test_hardening.py
+asserts that it raises psycopg's ``RaiseException`` (P0001), and its refusal comes at commit,
+where ``run_in_transaction`` maps P0001 to the same DatabaseRefused.
+
+SQLite's ``RAISE(ABORT, …)`` triggers are unchanged: SQLite reports them as a constraint
+failure (an IntegrityError), which is already a refusal.
+
+Downgrade restores the four functions exactly as 0001 installed them.
 
 Revision ID: 0009
 Revises: 0008
@@ -27,7 +34,7 @@ ERRCODE = "WB001"
 
 
 def _functions(using: str) -> list[str]:
-    """The five ledger guard functions; ``using`` is appended to every RAISE EXCEPTION."""
+    """Four of the five ledger guard functions; ``using`` is appended to every RAISE EXCEPTION."""
     return [
         f"""CREATE OR REPLACE FUNCTION ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN
@@ -51,13 +58,6 @@ def _functions(using: str) -> list[str]:
            RAISE EXCEPTION 'unbalanced journal entry %: postings must sum to zero', NEW.id{using};
          END IF;
          RETURN NEW;
-       END $$""",
-        f"""CREATE OR REPLACE FUNCTION posting_check_entry_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
-       BEGIN
-         IF (SELECT coalesce(sum(amount), 0) FROM posting WHERE entry_id = NEW.entry_id) <> 0 THEN
-           RAISE EXCEPTION 'unbalanced journal entry %: postings must sum to zero', NEW.entry_id{using};
-         END IF;
-         RETURN NULL;
        END $$""",
         f"""CREATE OR REPLACE FUNCTION ledger_no_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN

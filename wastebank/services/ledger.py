@@ -144,6 +144,55 @@ def check_open(unit_id: int, posted_at: datetime) -> None:
                           day=day.strftime("%d-%m-%Y")))
 
 
+def _check_legs(unit_id: int, legs: list[Leg]) -> None:
+    """Raise LedgerError unless ``legs`` are at least two non-zero int amounts on accounts of
+    ``unit_id`` summing to zero (LEDGER.md I1, I9, I10)."""
+    if len(legs) < 2:
+        raise LedgerError("a journal entry needs at least two postings")
+    for leg in legs:
+        if type(leg.amount) is not int or leg.amount == 0:
+            raise LedgerError(f"posting amount must be a non-zero int, got {leg.amount!r}")
+        if leg.account.unit_id != unit_id:
+            raise LedgerError("every account of an entry must belong to the entry's unit")
+    if sum(leg.amount for leg in legs) != 0:
+        raise LedgerError("postings of a journal entry must sum to zero")
+
+
+def _apply_leg(leg: Leg, allow_negative_stock: bool) -> None:
+    """Move ``leg`` onto its account's cached balance and quantity with one conditional
+    UPDATE: a member's savings not below ``held`` + ``floor_idr`` (I2), a stock account not
+    below zero in quantity or value unless ``allow_negative_stock``. Raises
+    InsufficientBalance or InsufficientStock when the condition refuses the row."""
+    account = leg.account
+    delta = leg.amount if account.normal_side == "D" else -leg.amount
+    quantity = leg.quantity_milli or 0
+    stmt = (
+        update(Account)
+        .where(Account.id == account.id)
+        .values(balance=Account.balance + delta, quantity_milli=Account.quantity_milli + quantity)
+        .returning(Account.balance)
+        .execution_options(synchronize_session=False)
+    )
+    if account.kind == "member_savings" and delta < 0:
+        stmt = stmt.where(Account.balance - Account.held - leg.floor_idr >= -delta)
+    if account.kind == "stock" and quantity < 0 and not allow_negative_stock:
+        stmt = stmt.where(Account.quantity_milli >= -quantity)
+        if delta < 0:
+            # Nor below zero in value: a deposit's void takes its stock out at the deposit's
+            # cost, which after a sale at the average cost can exceed what is left (issue 10
+            # item 14: 0 kg worth −Rp 4.000 after a price rise, a sale and a void).
+            stmt = stmt.where(Account.balance >= -delta)
+    if db.session.execute(stmt).scalar() is not None:
+        return
+    if account.kind == "stock":
+        on_hand = db.session.scalar(select(Account.quantity_milli).where(Account.id == account.id))
+        if on_hand >= -quantity:
+            raise InsufficientStock(_l("The stock left is worth less at cost than this takes out: it was "
+                                       "sold or written off since. Nothing was saved."), field="quantity")
+        raise InsufficientStock(_l("Not enough in stock for this."), field="quantity")
+    raise InsufficientBalance(_l("Not enough savings: the balance cannot go below zero."), field="amount_idr")
+
+
 def post_journal(unit_id: int, kind: str, legs: list[Leg], *, created_by_id: int | None,
                  memo: str = "", recorded_at: datetime | None = None,
                  reverses_id: int | None = None, reason: str = "",
@@ -162,52 +211,14 @@ def post_journal(unit_id: int, kind: str, legs: list[Leg], *, created_by_id: int
     PeriodClosed; in every case the caller must roll back (cached balances may already have
     moved in this transaction).
     """
-    if len(legs) < 2:
-        raise LedgerError("a journal entry needs at least two postings")
-    for leg in legs:
-        if type(leg.amount) is not int or leg.amount == 0:
-            raise LedgerError(f"posting amount must be a non-zero int, got {leg.amount!r}")
-        if leg.account.unit_id != unit_id:
-            raise LedgerError("every account of an entry must belong to the entry's unit")
-    if sum(leg.amount for leg in legs) != 0:
-        raise LedgerError("postings of a journal entry must sum to zero")
-
+    _check_legs(unit_id, legs)
     now = utcnow()
     check_open(unit_id, now)  # the posting day only; recorded_at may be in a closed day
     check_month_open(unit_id, recorded_at or now, now)  # nor dated into a locked month (docs/month-lock.md)
     touched = []
     for leg in sorted(legs, key=lambda leg: leg.account.id):  # fixed lock order (I13)
-        account = leg.account
-        delta = leg.amount if account.normal_side == "D" else -leg.amount
-        quantity = leg.quantity_milli or 0
-        stmt = (
-            update(Account)
-            .where(Account.id == account.id)
-            .values(balance=Account.balance + delta, quantity_milli=Account.quantity_milli + quantity)
-            .returning(Account.balance)
-            .execution_options(synchronize_session=False)
-        )
-        if account.kind == "member_savings" and delta < 0:
-            stmt = stmt.where(Account.balance - Account.held - leg.floor_idr >= -delta)
-        if account.kind == "stock" and quantity < 0 and not allow_negative_stock:
-            stmt = stmt.where(Account.quantity_milli >= -quantity)
-            if delta < 0:
-                # Nor below zero in value: a deposit's void takes its stock out at the deposit's
-                # cost, which after a sale at the average cost can exceed what is left (issue 10
-                # item 14: 0 kg worth −Rp 4.000 after a price rise, a sale and a void).
-                stmt = stmt.where(Account.balance >= -delta)
-        new_balance = db.session.execute(stmt).scalar()
-        if new_balance is None:
-            if account.kind == "stock":
-                on_hand = db.session.scalar(select(Account.quantity_milli).where(Account.id == account.id))
-                if on_hand >= -quantity:
-                    raise InsufficientStock(_l("The stock left is worth less at cost than this takes out: it was "
-                                               "sold or written off since. Nothing was saved."), field="quantity")
-                raise InsufficientStock(_l("Not enough in stock for this."), field="quantity")
-            raise InsufficientBalance(
-                _l("Not enough savings: the balance cannot go below zero."), field="amount_idr"
-            )
-        touched.append(account)
+        _apply_leg(leg, allow_negative_stock)
+        touched.append(leg.account)
 
     entry_id = _next_entry_id()
     db.session.execute(

@@ -34,6 +34,9 @@ _PG_UNIQUE = "23505"
 _PG_TRANSIENT = {"40001", "40P01", "55P03"}
 # What the ledger guard functions raise (migration 0009): class "WB" is ours, not PostgreSQL's.
 LEDGER_REFUSED = "WB001"
+# raise_exception: a bare RAISE EXCEPTION, still raised by the deferred balance re-check at
+# COMMIT (migration 0005; see 0009 for why it keeps it).
+_PG_REFUSED = {LEDGER_REFUSED, "P0001"}
 _SQLITE_TRANSIENT = ("database is locked", "database table is locked")
 
 
@@ -67,10 +70,11 @@ def is_transient(exc: Exception) -> bool:
 def is_refusal(exc: Exception) -> bool:
     """True when the database refused the data itself: any integrity error other than a
     unique violation (CHECK, NOT NULL, foreign key; SQLite's trigger ``RAISE(ABORT)`` is one
-    too) or a PostgreSQL ledger trigger's refusal (SQLSTATE :data:`LEDGER_REFUSED`)."""
+    too) or a PostgreSQL ledger trigger's refusal (SQLSTATE :data:`LEDGER_REFUSED`, or P0001
+    from the deferred balance re-check)."""
     if isinstance(exc, IntegrityError):
         return not is_unique_violation(exc)
-    return isinstance(exc, DBAPIError) and _sqlstate(exc) == LEDGER_REFUSED
+    return isinstance(exc, DBAPIError) and _sqlstate(exc) in _PG_REFUSED
 
 
 def insert_or_ignore(model, **values) -> None:
