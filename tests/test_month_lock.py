@@ -212,6 +212,17 @@ def test_void_of_a_locked_month_deposit_lands_in_the_open_month(net, november):
     assert reversal.posted_at == reversal.recorded_at == DEC.astimezone(timezone.utc)  # December, open
     assert voided.body["balance_idr"] == 0
     assert active_lock(net.unit_a.id, date(2025, 11, 1)) is not None
+    # The passbook line of the void (December) names the locked month it corrects.
+    from wastebank.reports.members import member_movements, member_statement
+    from wastebank.timeutil import local_month_bounds
+
+    receipt = first.body["receipt_no"]
+    december = member_statement(net.members_a[0], *local_month_bounds(2025, 12))
+    assert [(m.description, m.amount_idr) for m in december.movements] == [
+        (f"Setoran dibatalkan — koreksi atas {receipt} (November 2025, tutup buku)", -10000)]
+    november = member_statement(net.members_a[0], *local_month_bounds(2025, 11))
+    assert [(m.description, m.amount_idr) for m in november.movements] == [("Setoran", 10000)]
+    assert member_movements(net.members_a[0])[0].description.endswith("(November 2025, tutup buku)")
     assert verify_ledger().ok, verify_ledger().faults
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import aliased
 from ..extensions import db
 from ..models import Deposit, DepositLine, JournalEntry, Member, Posting, WasteCategory, Withdrawal
 from ..services.ledger import member_savings_account
+from ..services.month_lock import active_lock, month_label, month_of
 from .period import capture_note, captured_before, captured_in, posted_later
 
 KIND_LABELS = {
@@ -72,7 +73,9 @@ def movement_query(account_id: int):
     Row attributes: ``entry_id``, ``posted_at``, ``recorded_at``, ``kind``, ``amount`` (the
     posting, rupiah, debit +), ``deposit_receipt_no``, ``deposit_void_entry_id``,
     ``withdrawal_id``, ``withdrawal_receipt_no``, ``withdrawal_void_entry_id``,
-    ``voids_deposit_receipt_no``, ``voids_withdrawal_id``, ``voids_withdrawal_receipt_no``.
+    ``voids_deposit_receipt_no``, ``voids_withdrawal_id``, ``voids_withdrawal_receipt_no``, and
+    for the month-lock note the voided record's ``voids_deposit_unit_id``/``_recorded_at`` and
+    ``voids_withdrawal_unit_id``/``_paid_at``.
     """
     voided_deposit = aliased(Deposit)
     voided_withdrawal = aliased(Withdrawal)
@@ -85,7 +88,11 @@ def movement_query(account_id: int):
                Withdrawal.void_entry_id.label("withdrawal_void_entry_id"),
                voided_deposit.receipt_no.label("voids_deposit_receipt_no"),
                voided_withdrawal.id.label("voids_withdrawal_id"),
-               voided_withdrawal.receipt_no.label("voids_withdrawal_receipt_no"))
+               voided_withdrawal.receipt_no.label("voids_withdrawal_receipt_no"),
+               voided_deposit.unit_id.label("voids_deposit_unit_id"),
+               voided_deposit.recorded_at.label("voids_deposit_recorded_at"),
+               voided_withdrawal.unit_id.label("voids_withdrawal_unit_id"),
+               voided_withdrawal.paid_at.label("voids_withdrawal_paid_at"))
         .join(Posting, Posting.entry_id == JournalEntry.id)
         .outerjoin(Deposit, Deposit.entry_id == JournalEntry.id)
         .outerjoin(Withdrawal, Withdrawal.entry_id == JournalEntry.id)
@@ -93,6 +100,21 @@ def movement_query(account_id: int):
         .outerjoin(voided_withdrawal, voided_withdrawal.void_entry_id == JournalEntry.id)
         .where(Posting.account_id == account_id)
     )
+
+
+def _locked_month_note(row, voided_reference: str | None) -> str:
+    """`` — koreksi atas R-… (November 2026, tutup buku)`` when the movement voids a record of a
+    month that is locked (docs/month-lock.md: the correction is posted in the open month), else
+    ``""``. One look-up per void row; voids are rare."""
+    unit_id = row.voids_deposit_unit_id or row.voids_withdrawal_unit_id
+    dated = row.voids_deposit_recorded_at or row.voids_withdrawal_paid_at
+    if not voided_reference or unit_id is None or dated is None:
+        return ""
+    month = month_of(dated)
+    if month == month_of(row.recorded_at or row.posted_at) or active_lock(unit_id, month) is None:
+        return ""
+    return " — " + str(_l("correction of %(ref)s (%(month)s, books closed)", ref=voided_reference,
+                          month=month_label(month)))
 
 
 def _movement(row, balance: int | None = None) -> Movement:
@@ -104,6 +126,7 @@ def _movement(row, balance: int | None = None) -> Movement:
         description = _l("Withdrawal voided")
     else:
         description = KIND_LABELS.get(row.kind, row.kind)
+    description = str(description) + _locked_month_note(row, void_dep_no or void_wd_no)
     return Movement(entry_id=row.entry_id, posted_at=row.posted_at, kind=row.kind, description=str(description),
                     reference=reference, amount_idr=-int(row.amount), balance_idr=balance,
                     recorded_at=row.recorded_at)
