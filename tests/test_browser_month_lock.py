@@ -16,7 +16,7 @@ from wastebank.services.org import create_unit, create_user
 from wastebank.timeutil import local_today
 
 from .factories import PASSWORD
-from .test_browser import browser, log_in, sized_context, sync_api  # noqa: F401  (browser is a fixture)
+from .test_browser import ARTIFACTS, browser, log_in, sized_context, sync_api  # noqa: F401  (browser is a fixture)
 from .test_browser_screens import _check as check_page
 
 pytestmark = pytest.mark.browser
@@ -81,3 +81,66 @@ def test_close_the_books_from_the_statement_screen(browser, standalone, live_ser
         expect(page.locator(".flash.ok").first).to_contain_text(f"Tutup buku {label} selesai untuk 1 unit.")
         problems += check_page(page, "standalone-locked", width, height, prefix="monthlock")
     assert problems == [], f"{tag}: {problems}"
+
+
+def test_offline_capture_replayed_into_a_locked_month_waits_in_the_outbox(browser, live_server, net):
+    """A deposit weighed offline on the last evening of last month reaches the server after the
+    aggregator closed that month's books: refused with the month named, kept in "perlu
+    diperbaiki" (also after a reload) with "Kirim ulang"; once an admin unlocks the month, the
+    resend records it once, in last month."""
+    from datetime import datetime, time, timedelta, timezone
+
+    from sqlalchemy import select
+
+    from wastebank.models import Aggregator, Deposit, User
+    from wastebank.services.month_close import lock_month, units_of, unlock_month
+    from wastebank.services.transaction import run_in_transaction
+    from wastebank.timeutil import local_zone
+
+    from .test_browser_outbox import _capture, _deposits, _device_ready, _items, _open_deposit, _tablet
+
+    first = _last_month()
+    today = local_today()
+    this_month = date(today.year, today.month, 1)
+    captured = (datetime.combine(this_month, time(0, 0), tzinfo=local_zone()) - timedelta(hours=4))  # 20:00 on the last day
+    label = month_label(first)
+    member_no = net.members_a[0].member_no
+    context, page = _tablet(browser, live_server, service_worker=True)
+    _open_deposit(page, member_no)
+    _device_ready(page)
+    page.clock.install(time=captured.astimezone(timezone.utc))
+    context.set_offline(True)
+    _capture(page)
+    expect(page.locator("#result-panel")).to_be_visible()
+
+    jkt = db.session.scalars(select(Aggregator).where(Aggregator.code == "JKT")).one()
+    staff = db.session.scalars(select(User).where(User.username == "agg")).one()
+    assert len(run_in_transaction(lambda: lock_month(units_of(jkt), first.year, first.month, staff))) == 2
+    db.session.close()
+
+    page.clock.set_system_time(datetime.now(timezone.utc))
+    context.set_offline(False)
+    page.evaluate("() => { window.dispatchEvent(new Event('online')); }")
+    item = page.locator(".outbox-item.fix")
+    expect(item).to_contain_text("perlu diperbaiki", timeout=30_000)
+    expect(item).to_contain_text(f"Bulan {label} sudah ditutup buku")
+    expect(item.locator("button.resend")).to_be_visible()
+    [stored] = _items(page)
+    assert stored["state"] == "fix" and stored["error"]["code"] == "month_locked"
+    assert _deposits() == []
+    page.reload()
+    expect(page.locator(".outbox-item.fix")).to_have_count(1)
+    page.screenshot(path=str(ARTIFACTS / "monthlock-outbox-refused-800x1280.png"), full_page=True)
+
+    jkt = db.session.scalars(select(Aggregator).where(Aggregator.code == "JKT")).one()
+    admin = db.session.scalars(select(User).where(User.username == "admin")).one()
+    run_in_transaction(lambda: unlock_month(units_of(jkt), first.year, first.month, admin,
+                                            "Setoran offline akhir bulan tertinggal"))
+    db.session.close()
+    page.locator(".outbox-item.fix button.resend").click()
+    expect(page.locator(".outbox-item.synced")).to_have_count(1, timeout=20_000)
+    assert _deposits() == [(member_no, 4875, 4875, [("PET-CLEAN", 1500, 4875)])]
+    deposit = db.session.scalars(select(Deposit)).one()
+    assert abs((deposit.recorded_at - captured).total_seconds()) < 5, deposit.recorded_at
+    db.session.close()
+    context.close()
