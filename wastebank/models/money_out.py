@@ -14,7 +14,10 @@ from .org import Unit
 from .types import UTCDateTime, utcnow
 from .user import User
 
-WITHDRAWAL_METHODS = ("cash", "transfer", "goods", "donation")
+WITHDRAWAL_METHODS = ("cash", "transfer", "goods", "donation", "gold", "bill")
+#: What a ``bill`` payout pays (issue 12 item 4): a prepaid electricity token (PLN), a water bill
+#: (PDAM) or a BPJS (health insurance) contribution.
+BILL_KINDS = ("electricity", "water", "bpjs")
 WITHDRAWAL_STATUSES = ("pending", "approved", "paid", "rejected")
 
 
@@ -22,6 +25,14 @@ class Withdrawal(db.Model):
     """Paying out savings (penarikan): cash, bank/e-wallet transfer (``reference``), goods
     (sembako, ``items`` as JSON ``[{"name", "quantity", "value_idr"}]``) or a donation to
     ``beneficiary``. Rupiah in ``amount_idr``.
+
+    Payout methods of issue 12 item 4 (docs/payouts.md): ``gold`` (*tabungan emas*) converts the
+    amount at ``gold_price_idr`` rupiah per gram into ``gold_mg`` whole milligrams (rounded down,
+    ``money.gold_milligrams``) credited at ``provider`` (e.g. Pegadaian) on the member's
+    ``account_no`` there, with the provider's ``reference`` if any; ``bill`` pays a
+    ``bill_kind`` (electricity, water, bpjs) at ``provider`` for the customer number
+    ``account_no`` with the payment ``reference``, and for electricity the 20-digit ``token_no``
+    printed on the slip. Other methods leave these empty (NULL for the two numbers).
 
     Lifecycle: ``pending`` (needs a unit manager's approval: above the unit's threshold) →
     ``approved`` (the amount is held on the member's account) → ``paid`` (journal entry
@@ -32,7 +43,12 @@ class Withdrawal(db.Model):
     __tablename__ = "withdrawal"
     __table_args__ = (
         CheckConstraint("amount_idr > 0", name="amount_positive"),
-        CheckConstraint("method IN ('cash', 'transfer', 'goods', 'donation')", name="method"),
+        CheckConstraint("method IN ('cash', 'transfer', 'goods', 'donation', 'gold', 'bill')", name="method"),
+        CheckConstraint("bill_kind IN ('', 'electricity', 'water', 'bpjs')", name="bill_kind"),
+        # A gold payout carries its price and grams, both positive; no other method has them.
+        CheckConstraint("(method = 'gold') = (gold_price_idr IS NOT NULL AND gold_mg IS NOT NULL)"
+                        " AND (gold_price_idr IS NULL OR gold_price_idr > 0) AND (gold_mg IS NULL OR gold_mg > 0)",
+                        name="gold_figures"),
         CheckConstraint("status IN ('pending', 'approved', 'paid', 'rejected')", name="status"),
         Index("ix_withdrawal_unit_status", "unit_id", "status"),
         Index("ix_withdrawal_member", "member_id"),
@@ -46,6 +62,16 @@ class Withdrawal(db.Model):
     reference: Mapped[str] = mapped_column(String(100), default="")
     beneficiary: Mapped[str] = mapped_column(String(200), default="")
     items: Mapped[str] = mapped_column(Text, default="")
+    #: Gold and bill payouts (migration 0014): who holds the gold or is paid (Pegadaian, PLN …).
+    provider: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    #: The member's account at the provider (gold) or the bill's customer number (ID pelanggan).
+    account_no: Mapped[str] = mapped_column(String(30), default="", server_default="")
+    bill_kind: Mapped[str] = mapped_column(String(12), default="", server_default="")
+    #: Electricity token, 20 digits without spaces (shown in groups of four).
+    token_no: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    #: Rupiah per gram the gold was bought at, and the whole milligrams the amount bought.
+    gold_price_idr: Mapped[int | None] = mapped_column(BigInteger)
+    gold_mg: Mapped[int | None] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(10))
     receipt_no: Mapped[str | None] = mapped_column(String(40), unique=True)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
