@@ -16,7 +16,8 @@ from flask_babel import force_locale
 from wastebank import money
 from wastebank.extensions import db
 from wastebank.models import WasteCategory
-from wastebank.money import InputError, fee_amount, format_idr, format_quantity, line_amount, parse_quantity
+from wastebank.money import (InputError, fee_amount, format_idr, format_quantity, gold_milligrams, line_amount,
+                             parse_quantity)
 from wastebank.services import deposits
 from wastebank.services.catalog import set_price
 from wastebank.services.deposits import LineInput, quote_deposit
@@ -125,6 +126,22 @@ def test_fee_amount(case):
             fee_amount(_int(case["total_idr"]), case["fee_bp"])
     else:
         assert fee_amount(_int(case["total_idr"]), case["fee_bp"]) == _int(case["fee_idr"])
+
+
+@_cases("gold_milligrams")
+def test_gold_milligrams(case):
+    """Gold payouts (issue 12 item 4): whole milligrams, rounded down (docs/payouts.md)."""
+    if case.get("error") == "refused":
+        with pytest.raises(ValueError):
+            gold_milligrams(_int(case["amount_idr"]), case["price_per_gram_idr"])
+    else:
+        assert gold_milligrams(_int(case["amount_idr"]), case["price_per_gram_idr"]) == _int(case["milligrams"])
+
+
+def test_gold_vectors_cover_rounding_down_and_refusals():
+    cases = {case["id"]: case for case in VECTORS["gold_milligrams"]}
+    assert cases["issue-example-512mg"]["milligrams"] == 512 and cases["down-not-nearest"]["milligrams"] == 1
+    assert {case["id"] for case in cases.values() if case.get("error") == "refused"} >= {"price-zero", "price-negative"}
 
 
 @_cases("format_idr")

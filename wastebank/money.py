@@ -251,6 +251,26 @@ def fee_amount(total_idr: Rupiah, fee_bp: BasisPoints) -> Rupiah:
     return round_half_up_div(total_idr * fee_bp, 10_000)
 
 
+Milligrams: TypeAlias = int
+"""Whole milligrams (thousandths of a gram) of gold: 512 = 0,512 g."""
+
+
+def gold_milligrams(amount_idr: Rupiah, price_per_gram_idr: Rupiah) -> Milligrams:
+    """The gold ``amount_idr`` rupiah buy at ``price_per_gram_idr`` rupiah per gram, in whole
+    milligrams: ``floor(amount × 1000 / price)``. Rounded DOWN, never to nearest, so the member is
+    never credited gold the rupiah do not buy (issue 12 item 4, docs/payouts.md): Rp 1.000.000
+    at Rp 1.950.000/g is 512 mg (512,82… mg), shown as ``format_quantity(512, "g")`` = "0,512 g".
+    May be 0 (too little for one milligram); the payout then is refused by the service.
+
+    Raises ValueError when ``price_per_gram_idr`` ≤ 0 or ``amount_idr`` < 0 (the service checks
+    typed input first and answers a translated message). ``static/counter/money.js``
+    ``goldMilligrams`` gives the same figure (tests/vectors/money.json ``gold_milligrams``).
+    """
+    if price_per_gram_idr <= 0 or amount_idr < 0:
+        raise ValueError("gold_milligrams takes a positive price and a non-negative amount")
+    return amount_idr * 1000 // price_per_gram_idr
+
+
 def _locale(locale) -> str:
     return str(locale or "id")
 

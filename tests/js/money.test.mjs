@@ -15,8 +15,8 @@ const SECTIONS = ["parse_quantity", "line_amount", "fee_amount", "format_idr", "
 const int = (value) => (typeof value === "string" ? BigInt(value) : value);
 
 test("money.js exports exactly the rules the page uses", () => {
-  assert.deepEqual(Object.keys(money).sort(), ["feeAmount", "formatIdr", "formatQuantity", "lineAmount", "messageFor",
-    "parseQuantity", "quoteLines"]);
+  assert.deepEqual(Object.keys(money).sort(), ["feeAmount", "formatIdr", "formatQuantity", "goldMilligrams", "lineAmount",
+    "messageFor", "parseQuantity", "quoteLines"]);
 });
 
 test("the vectors file has every section and at least 60 cases", () => {
@@ -58,6 +58,16 @@ for (const c of V.fee_amount) {
       assert.throws(() => money.feeAmount(int(c.total_idr), c.fee_bp), RangeError);
     } else {
       assert.equal(money.feeAmount(int(c.total_idr), c.fee_bp), int(c.fee_idr));
+    }
+  });
+}
+
+for (const c of V.gold_milligrams) {
+  test(`gold_milligrams ${c.id}`, () => {
+    if (c.error === "refused") {
+      assert.throws(() => money.goldMilligrams(int(c.amount_idr), c.price_per_gram_idr), RangeError);
+    } else {
+      assert.equal(money.goldMilligrams(int(c.amount_idr), c.price_per_gram_idr), int(c.milligrams));
     }
   });
 }

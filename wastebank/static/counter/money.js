@@ -122,6 +122,18 @@ export function feeAmount(totalIdr, feeBp) {
   return exact(halfUp(whole(totalIdr, "totalIdr") * BigInt(feeBp), 10000n));
 }
 
+/**
+ * The gold `amountIdr` rupiah buy at `pricePerGramIdr` rupiah per gram, in whole milligrams,
+ * rounded DOWN (money.gold_milligrams): 1000000 at 1950000 → 512 (0,512 g). RangeError for a
+ * price of 0 or less or a negative amount.
+ */
+export function goldMilligrams(amountIdr, pricePerGramIdr) {
+  const amount = whole(amountIdr, "amountIdr");
+  const price = whole(pricePerGramIdr, "pricePerGramIdr");
+  if (price <= 0n || amount < 0n) { throw new RangeError("goldMilligrams takes a positive price and a non-negative amount"); }
+  return exact(amount * 1000n / price);
+}
+
 const isEnglish = (locale) => String(locale || "id").startsWith("en");
 
 /**
