@@ -156,7 +156,8 @@ def _record(unit: Unit, ref: str, lines: list[LineInput], key: str, recorded_at,
     (403, "forbidden: the role may not record deposits"),
     (404, "member_not_found, card_revoked"),
     (409, "idempotency_key_reused: the key was used for another request; quote_changed: "
-          "`expected_credited_idr` differs from the server's figure; day_closed"),
+          "`expected_credited_idr` differs from the server's figure; day_closed; month_locked: "
+          "`recorded_at` lies in a month whose books are closed (docs/month-lock.md)"),
     (422, "idempotency_key_required, member_inactive, validation codes with `field` "
           "(required, not_a_number, thousands_separator, too_precise, over_limit, "
           "unknown_category, too_many, in_future, too_old, …)"),
