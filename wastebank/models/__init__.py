@@ -1,6 +1,7 @@
 """All models, imported here so that metadata and migrations see every table."""
 from .catalog import Price, WasteCategory
 from .collab import Collaborator, Sponsorship
+from .container import Container
 from .deposit import Deposit, DepositLine, IdempotencyRecord, ReceiptCounter
 from .ledger import ACCOUNT_KINDS, Account, JournalEntry, Posting
 from .member import MEMBER_KINDS, Member, MemberCard, MemberCounter, MemberImport
@@ -15,7 +16,7 @@ from .user import ROLES, ApiToken, User
 __all__ = [
     "WITHDRAWAL_METHODS", "WITHDRAWAL_STATUSES", "AuditLog", "DayClose", "Offtaker", "Sale", "SaleLine",
     "Withdrawal",
-    "ACCOUNT_KINDS", "Account", "Aggregator", "ApiToken", "Collaborator", "Sponsorship", "Deposit", "DepositLine",
+    "ACCOUNT_KINDS", "Account", "Aggregator", "ApiToken", "Collaborator", "Container", "Sponsorship", "Deposit", "DepositLine",
     "IdempotencyRecord", "JournalEntry", "MEMBER_KINDS", "Member", "MemberCard", "MemberCounter", "MemberImport",
     "MonthLock",
     "NOTIFICATION_EVENTS", "NOTIFICATION_STATUSES", "Notification", "Posting",

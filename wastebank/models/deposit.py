@@ -64,18 +64,33 @@ class DepositLine(db.Model):
         CheckConstraint("quantity_milli > 0", name="quantity_positive"),
         CheckConstraint("unit_price_idr > 0", name="price_positive"),
         CheckConstraint("amount_idr >= 0", name="amount_nonnegative"),
+        # Net = gross − tare; a line weighed without a container has tare 0 (docs/tare.md).
+        CheckConstraint("tare_milli >= 0 AND gross_milli = quantity_milli + tare_milli", name="gross_tare_net"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     deposit_id: Mapped[int] = mapped_column(ForeignKey("deposit.id"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
     category_id: Mapped[int] = mapped_column(ForeignKey("waste_category.id"))
+    #: The net quantity, thousandths of the category's unit: what is priced and credited.
     quantity_milli: Mapped[int] = mapped_column(BigInteger)
+    #: What the scale showed, thousandths (grams for kg); = quantity_milli without a container.
+    gross_milli: Mapped[int] = mapped_column(BigInteger)
+    #: The container's weight subtracted, thousandths (grams); 0 without a container.
+    tare_milli: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    #: The container picked, and its name as it was then (the receipt prints the copy).
+    container_id: Mapped[int | None] = mapped_column(ForeignKey("container.id"))
+    container_name: Mapped[str | None] = mapped_column(String(40))
     unit_price_idr: Mapped[int] = mapped_column(BigInteger)
     amount_idr: Mapped[int] = mapped_column(BigInteger)
 
     deposit: Mapped[Deposit] = relationship(back_populates="lines")
     category: Mapped[WasteCategory] = relationship()
+
+    @property
+    def has_tare(self) -> bool:
+        """True when a container's weight was subtracted from this line."""
+        return bool(self.tare_milli)
 
 
 class ReceiptCounter(db.Model):

@@ -61,6 +61,8 @@ ACTION_LABELS = {
     "export.levy": _l("Levy-exemption list downloaded"),
     "month.lock": _l("Month closed (books locked)"),
     "month.unlock": _l("Closed month unlocked"),
+    "container.create": _l("Container added"),
+    "container.update": _l("Container changed"),
 }
 
 

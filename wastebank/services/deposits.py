@@ -9,11 +9,13 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Deposit, DepositLine, Member, Unit, WasteCategory, utcnow
-from ..money import InputError, Rupiah, Thousandths, fee_amount, format_idr, line_amount, parse_quantity
+from ..money import (InputError, Rupiah, Thousandths, fee_amount, format_idr, format_quantity, line_amount,
+                     parse_quantity)
 from ..timeutil import to_local
 from . import idempotency
 from .audit import audit
 from .catalog import current_prices
+from .containers import find_container
 from .errors import Conflict, DomainError, ValidationFailed
 from .idempotency import Outcome
 from .ledger import Leg, member_savings_account, post_journal, stock_legs, system_account
@@ -29,10 +31,17 @@ MAX_OFFLINE_AGE = timedelta(days=31)
 
 @dataclass(frozen=True)
 class LineInput:
-    """One line as the operator typed it: category code and quantity text (``"1,5"``)."""
+    """One line as the operator typed it: category code and quantity text (``"1,5"``).
+
+    Weighed in a container (docs/tare.md): ``gross`` is what the scale showed (text as for
+    ``quantity``) and ``container`` the unit's container (its id or name); the net, gross −
+    the container's weight, is what is priced. A line gives ``quantity`` (the net) or
+    ``gross``, not both; ``quantity`` is then None."""
 
     category: str
-    quantity: str | int
+    quantity: str | int | None
+    container: str | int | None = None
+    gross: str | int | None = None
 
 
 @dataclass(frozen=True)
@@ -40,9 +49,21 @@ class QuotedLine:
     """A priced line: thousandths of ``unit``, rupiah per unit, rupiah amount (half-up)."""
 
     category: WasteCategory
-    quantity_milli: Thousandths
+    quantity_milli: Thousandths  # the net: priced and credited
     unit_price_idr: Rupiah
     amount_idr: Rupiah
+    tare_milli: Thousandths = 0  # the container's weight, grams; 0 without one
+    container_id: int | None = None
+    container_name: str | None = None
+
+    @property
+    def gross_milli(self) -> Thousandths:
+        """What the scale showed: net + tare."""
+        return self.quantity_milli + self.tare_milli
+
+    @property
+    def has_tare(self) -> bool:
+        return bool(self.tare_milli)
 
 
 @dataclass
@@ -115,21 +136,71 @@ def quote_deposit(unit: Unit, member: Member, lines: list[LineInput],
                                              _l("Unknown category or no price set for it at this unit."))
             continue
         try:
-            milli = parse_quantity(line.quantity, row.category.unit, row.category.max_line_milli)
-        except InputError as exc:
-            errors[f"lines.{i}.quantity"] = (exc.code, exc.message)
+            net, tare, container = _net_weight(unit, line, row.category)
+        except _LineRefused as exc:
+            errors[f"lines.{i}.{exc.field}"] = (exc.code, exc.message)
             continue
-        amount = line_amount(milli, row.buy_price_idr)
+        amount = line_amount(net, row.buy_price_idr)
         if amount <= 0:
-            errors[f"lines.{i}.quantity"] = ("too_small", _l("Too little to be worth one rupiah."))
+            errors[f"lines.{i}.{'gross' if line.gross is not None else 'quantity'}"] = (
+                "too_small", _l("Too little to be worth one rupiah."))
             continue
-        quoted.append(QuotedLine(row.category, milli, row.buy_price_idr, amount))
+        quoted.append(QuotedLine(row.category, net, row.buy_price_idr, amount, tare,
+                                 container.id if container else None, container.name if container else None))
     if errors:
         raise ValidationFailed(errors)
     total = sum(line.amount_idr for line in quoted)
     fee = fee_amount(total, unit.fee_bp)
     balance = member_savings_account(member).balance
     return DepositQuote(member, quoted, total, fee, total - fee, balance, recorded_at)
+
+
+class _LineRefused(Exception):
+    """One line's refusal inside ``quote_deposit``: ``field`` is ``quantity``, ``gross`` or
+    ``container``."""
+
+    def __init__(self, field: str, code: str, message):
+        super().__init__(code)
+        self.field, self.code, self.message = field, code, message
+
+
+def _net_weight(unit: Unit, line: LineInput, category: WasteCategory):
+    """``(net, tare, container)`` of one line, thousandths: without a container net = the
+    quantity (or gross) typed and tare 0; with one, net = gross − the container's ``tare_g``
+    (kg lines only; the tare must be less than the gross; docs/tare.md). The net is at most the
+    category's ``max_line_milli``. Raises _LineRefused."""
+    has_container = line.container is not None and str(line.container).strip() != ""
+    if line.gross is not None and line.quantity is not None and str(line.quantity).strip():
+        raise _LineRefused("gross", "quantity_and_gross",
+                           _l("Give either the weight (net) or the gross weight with a container, not both."))
+    if line.gross is None:
+        if has_container:
+            raise _LineRefused("gross", "gross_required",
+                               _l("Give the gross weight (on the scale) for a line with a container."))
+        try:
+            return parse_quantity(line.quantity, category.unit, category.max_line_milli), 0, None
+        except InputError as exc:
+            raise _LineRefused("quantity", exc.code, exc.message) from None
+    container = None
+    tare = 0
+    if has_container:
+        if category.unit != "kg":
+            raise _LineRefused("container", "tare_not_kg",
+                               _l("A container's weight can only be taken off a weight in kg."))
+        container = find_container(unit.id, line.container)
+        if container is None:
+            raise _LineRefused("container", "unknown_container", _l("Unknown container at this unit."))
+        tare = container.tare_g
+    try:
+        gross = parse_quantity(line.gross, category.unit, category.max_line_milli + tare)
+    except InputError as exc:
+        raise _LineRefused("gross", exc.code, exc.message) from None
+    if tare >= gross:
+        raise _LineRefused("gross", "tare_not_less", _l(
+            "The %(container)s weighs %(tare)s, as much as or more than the gross %(gross)s: weigh again "
+            "or choose another container.", container=container.name, tare=format_quantity(tare, "kg"),
+            gross=format_quantity(gross, "kg")))
+    return gross - tare, tare, container
 
 
 def deposit_body(deposit: Deposit) -> dict:
@@ -142,6 +213,8 @@ def deposit_body(deposit: Deposit) -> dict:
         "posted_at": deposit.posted_at.isoformat(),
         "lines": [
             {"category": line.category.code, "quantity_milli": line.quantity_milli,
+             "gross_milli": line.gross_milli, "tare_milli": line.tare_milli,
+             "container": line.container_name,
              "unit": line.category.unit, "unit_price_idr": line.unit_price_idr,
              "amount_idr": line.amount_idr}
             for line in deposit.lines
@@ -153,17 +226,31 @@ def deposit_body(deposit: Deposit) -> dict:
     }
 
 
-def _canonical_line(line: LineInput) -> list:
-    """``[CODE, quantity]`` with the quantity in thousandths when it parses, so that ``1,5``
-    and ``1.5`` are the same request; otherwise the raw text (the request will be refused)."""
-    code = str(line.category or "").strip().upper()
-    category = db.session.scalar(select(WasteCategory).where(WasteCategory.code == code))
+def _canonical_weight(text, category: WasteCategory | None):
+    """Thousandths when ``text`` parses, so ``1,5`` and ``1.5`` are the same; else the text."""
     if category is not None:
         try:
-            return [code, parse_quantity(line.quantity, category.unit)]
+            return parse_quantity(text, category.unit)
         except InputError:
             pass
-    return [code, str(line.quantity).strip()]
+    return str(text).strip()
+
+
+def _canonical_line(unit: Unit, line: LineInput) -> list:
+    """``[CODE, quantity]`` with the quantity in thousandths when it parses, so that ``1,5``
+    and ``1.5`` are the same request; otherwise the raw text (the request will be refused).
+    A line with a container is ``[CODE, gross, "container", container id or its text]``, so
+    the same key with another container or another gross is another request; a gross
+    without a container is the same as that quantity."""
+    code = str(line.category or "").strip().upper()
+    category = db.session.scalar(select(WasteCategory).where(WasteCategory.code == code))
+    has_container = line.container is not None and str(line.container).strip() != ""
+    if not has_container and (line.gross is None or line.quantity is None):
+        return [code, _canonical_weight(line.quantity if line.gross is None else line.gross, category)]
+    container = find_container(unit.id, line.container) if has_container else None
+    return [code, _canonical_weight(line.gross, category) if line.gross is not None else None,
+            "container", container.id if container else (str(line.container).strip().lower() if has_container else None),
+            None if line.quantity is None else str(line.quantity).strip()]
 
 
 def record_deposit(unit: Unit, member: Member, lines: list[LineInput], *, operator_id: int | None,
@@ -183,7 +270,7 @@ def record_deposit(unit: Unit, member: Member, lines: list[LineInput], *, operat
     def canonical() -> dict:
         request = {
             "member": member.id,
-            "lines": [_canonical_line(line) for line in lines],
+            "lines": [_canonical_line(unit, line) for line in lines],
             "recorded_at": _as_utc(recorded_at).isoformat() if recorded_at else None,
         }
         if expect_credited_idr is not None:
@@ -223,6 +310,8 @@ def _post_deposit(unit: Unit, member: Member, lines: list[LineInput], operator_i
         credited_idr=quote.credited_idr, balance_after_idr=savings.balance,
         posted_at=entry.posted_at, recorded_at=quote.recorded_at,
         lines=[DepositLine(unit_id=unit.id, category_id=l.category.id, quantity_milli=l.quantity_milli,
+                           gross_milli=l.gross_milli, tare_milli=l.tare_milli, container_id=l.container_id,
+                           container_name=l.container_name,
                            unit_price_idr=l.unit_price_idr, amount_idr=l.amount_idr, category=l.category)
                for l in quote.lines],
     )
@@ -232,6 +321,8 @@ def _post_deposit(unit: Unit, member: Member, lines: list[LineInput], operator_i
     audit("deposit.record", unit_id=unit.id, user_id=operator_id, object_type="deposit", object_id=receipt_no,
           details={"member_no": member.member_no, "total_idr": deposit.total_idr, "fee_idr": deposit.fee_idr,
                    "credited_idr": deposit.credited_idr, "entry_id": entry.id,
-                   "lines": [[l.category.code, l.quantity_milli, l.amount_idr] for l in quote.lines]})
+                   "lines": [[l.category.code, l.quantity_milli, l.amount_idr]
+                             + ([l.gross_milli, l.tare_milli, l.container_name] if l.tare_milli else [])
+                             for l in quote.lines]})
     queue_for_deposit(deposit)  # the member's message, in this same transaction (docs/notifications.md)
     return 201, body
