@@ -102,7 +102,8 @@ def test_offline_capture_replayed_into_a_locked_month_waits_in_the_outbox(browse
     first = _last_month()
     today = local_today()
     this_month = date(today.year, today.month, 1)
-    captured = (datetime.combine(this_month, time(0, 0), tzinfo=local_zone()) - timedelta(hours=4))  # 20:00 on the last day
+    # 20:00 on the last day of last month
+    captured = datetime.combine(this_month, time(0, 0), tzinfo=local_zone()) - timedelta(hours=4)
     label = month_label(first)
     member_no = net.members_a[0].member_no
     context, page = _tablet(browser, live_server, service_worker=True)

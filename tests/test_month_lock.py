@@ -117,7 +117,8 @@ def test_who_may_lock(net):
 def test_offline_deposit_from_a_locked_month_is_refused_and_writes_nothing(net, november):
     before = _counts()
     with clock_at(DEC), pytest.raises(MonthLocked) as refused:
-        _deposit(net, net.members_a[1], "2", "nov-late-capture-1", recorded_at=datetime(2025, 11, 30, 20, 0, tzinfo=WIB))
+        _deposit(net, net.members_a[1], "2", "nov-late-capture-1",
+                 recorded_at=datetime(2025, 11, 30, 20, 0, tzinfo=WIB))
     assert refused.value.status == 409 and refused.value.code == "month_locked"
     assert LOCKED_TEXT in str(refused.value.message)
     assert _counts() == before
