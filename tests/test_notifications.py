@@ -366,16 +366,18 @@ def test_two_drainers_at_once_send_each_message_once(app, net, gateway, database
         _queue_one(net, member, key=f"tablet-c-{i:04d}")
     db.session.close()
     results = []
+    # Two apps made here, not in the threads: building an app registers blueprints on shared objects.
+    apps = [create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url, "PUBLIC_BASE_URL": "https://bank.example",
+                                   "NOTIFY_SENDER": "http", "NOTIFY_URL": gw.url, "NOTIFY_MEMBER_PER_HOUR": 100})
+            for _ in range(2)]
 
-    def drain():
-        other = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url, "PUBLIC_BASE_URL": "https://bank.example",
-                                       "NOTIFY_SENDER": "http", "NOTIFY_URL": gw.url, "NOTIFY_MEMBER_PER_HOUR": 100})
+    def drain(other):
         with other.app_context():
             results.append(send_pending().sent)
             db.session.remove()
             db.engine.dispose()
 
-    threads = [threading.Thread(target=drain) for _ in range(2)]
+    threads = [threading.Thread(target=drain, args=(other,)) for other in apps]
     for t in threads:
         t.start()
     for t in threads:
@@ -597,3 +599,82 @@ def test_manager_sees_only_own_unit(net, client, login):
     login("mgr_a")
     html = client.get("/manager/notifications").get_data(as_text=True)
     assert member_b.member_no not in html and "Belum ada pesan." in html
+
+
+# --- consent: at the counter, and the resident's own page -------------------------------------
+
+
+def test_consent_at_registration_and_edit_and_visible_to_staff(net, client, login):
+    from wastebank.models import Member
+
+    from .conftest import csrf_token
+
+    login("op_a")
+    form = client.get("/members/new").get_data(as_text=True)
+    assert "Setuju menerima pesan (WhatsApp/SMS) setiap setoran dan penarikan" in form
+    response = client.post("/members/new", data={
+        "name": "Rina Setuju", "kind": "person", "phone": "0812-3456-7890", "notify_consent": "y",
+        "csrf_token": csrf_token(form)})
+    assert response.status_code == 302
+    member = db.session.scalar(select(Member).where(Member.name == "Rina Setuju"))
+    assert (member.notify_consent, member.phone) == (True, "+6281234567890")
+    show = client.get(f"/members/{member.member_no}").get_data(as_text=True)
+    assert "Setuju menerima pesan di nomor ini" in show
+    edit = client.get(f"/members/{member.member_no}/edit").get_data(as_text=True)
+    assert 'checked id="notify_consent"' in edit
+    response = client.post(f"/members/{member.member_no}/edit", data={
+        "name": "Rina Setuju", "kind": "person", "phone": "0812-3456-7890", "csrf_token": csrf_token(edit)})
+    assert response.status_code == 302
+    db.session.refresh(member)
+    assert member.notify_consent is False
+    assert "Tidak menerima pesan (belum setuju)" in client.get(f"/members/{member.member_no}").get_data(as_text=True)
+    # Registered without the box: no consent (opt-in, never opt-out by default).
+    form = client.get("/members/new").get_data(as_text=True)
+    client.post("/members/new", data={"name": "Budi Diam", "kind": "person", "phone": "0812-3456-7891",
+                                      "csrf_token": csrf_token(form)})
+    assert db.session.scalar(select(Member).where(Member.name == "Budi Diam")).notify_consent is False
+
+
+def test_resident_stops_messages_on_their_page(net, client):
+    from wastebank.models import AuditLog
+    from wastebank.services.members import live_card
+
+    from .conftest import csrf_token
+
+    member = _opt_in(net)
+    token = live_card(member).token
+    db.session.commit()
+    page = client.get(f"/c/{token}").get_data(as_text=True)
+    assert "Anda menerima pesan di ponsel setiap setoran dan penarikan." in page and "Hentikan pesan" in page
+    assert client.post(f"/c/{token}/messages/stop").status_code == 400  # no CSRF token: nothing changes
+    db.session.refresh(member)
+    assert member.notify_consent is True
+    response = client.post(f"/c/{token}/messages/stop", data={"csrf_token": csrf_token(page)})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/c/{token}?messages=stopped")
+    db.session.refresh(member)
+    assert member.notify_consent is False
+    after = client.get(f"/c/{token}?messages=stopped").get_data(as_text=True)
+    assert "Pesan dihentikan. Minta ke petugas jika ingin menerimanya lagi." in after
+    assert "Hentikan pesan" not in client.get(f"/c/{token}").get_data(as_text=True)
+    row = db.session.scalars(select(AuditLog).where(AuditLog.action == "member.notify_consent")).all()[-1]
+    assert json.loads(row.details)["by_resident"] is True and row.user_id is None
+    _deposit(net, member, key="tablet-o-0001")
+    assert _count() == 0
+    assert client.post("/c/not-a-real-token-at-all-xxxxxxxx/messages/stop",
+                       data={"csrf_token": csrf_token(page)}).status_code == 404
+
+
+def test_stop_messages_behind_the_pin(net, client):
+    from wastebank.services.members import live_card
+
+    from .conftest import csrf_token
+
+    member = _opt_in(net)
+    net.unit_a.require_pin = True
+    token = live_card(member).token
+    db.session.commit()
+    page = client.get(f"/c/{token}").get_data(as_text=True)
+    response = client.post(f"/c/{token}/messages/stop", data={"csrf_token": csrf_token(page)})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/c/{token}")
+    db.session.refresh(member)
+    assert member.notify_consent is True

@@ -129,6 +129,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     app.register_blueprint(statements_bp)
     from .members import bp as members_bp, views as _members_views  # noqa: F401
     from .public import bp as public_bp, unit_page as _unit_page, views as _public_views  # noqa: F401
+    from .public import notifications as _public_notifications  # noqa: F401  (residents stop messages)
     app.register_blueprint(members_bp)
     app.register_blueprint(public_bp)
     from .manager import bp as manager_bp, views as _manager_views  # noqa: F401

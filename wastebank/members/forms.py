@@ -29,6 +29,8 @@ class MemberForm(BaseForm):
     address = StringField(_l("Address"), validators=[Length(max=300)])
     rt = StringField(_l("RT"), validators=[Length(max=10)])
     rw = StringField(_l("RW"), validators=[Length(max=10)])
+    # Opt-in to messages after each deposit and withdrawal (docs/notifications.md).
+    notify_consent = BooleanField(_l("Agrees to messages (WhatsApp/SMS) after each deposit and withdrawal"))
 
 
 class ActionForm(BaseForm):

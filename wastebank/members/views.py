@@ -26,6 +26,7 @@ from ..reports.members import member_movements
 from ..services.audit import audit
 from ..services.errors import DomainError
 from ..services.ledger import member_savings_account
+from ..services.notifications import set_member_consent
 from ..services.member_import import (ImportFileError, ImportRejected, confirm_import, file_sha256,
                                       preview_import)
 from ..services.members import (cards_to_print, create_member, issue_card, live_card, normalise_phone,
@@ -96,6 +97,7 @@ def new():
             created["member"] = create_member(unit, form.name.data, phone=phone, address=form.address.data or "",
                                               rt=form.rt.data or "", rw=form.rw.data or "", kind=form.kind.data,
                                               user_id=current_user.id)
+            set_member_consent(created["member"], bool(form.notify_consent.data), user_id=current_user.id)
         if _apply_form(form, save):
             member = created["member"]
             flash(_("Member %(no)s registered.", no=member.member_no), "ok")
@@ -123,9 +125,13 @@ def edit(member_no: str):
     unit = counter_unit(current_user)
     member = member_in_unit(unit.id, member_no)
     form = MemberForm(obj=member)
-    if form.validate_on_submit() and _apply_form(form, lambda: update_member(
-            member, name=form.name.data, phone=form.phone.data or "", address=form.address.data or "",
-            rt=form.rt.data or "", rw=form.rw.data or "", kind=form.kind.data, user_id=current_user.id)):
+
+    def save():
+        update_member(member, name=form.name.data, phone=form.phone.data or "", address=form.address.data or "",
+                      rt=form.rt.data or "", rw=form.rw.data or "", kind=form.kind.data, user_id=current_user.id)
+        set_member_consent(member, bool(form.notify_consent.data), user_id=current_user.id)
+
+    if form.validate_on_submit() and _apply_form(form, save):
         flash(_("Saved."), "ok")
         return redirect(url_for("members.show", member_no=member.member_no))
     status = 422 if request.method == "POST" else 200
