@@ -79,3 +79,37 @@ def test_manager_outbox_fits_and_switches(browser, outbox, live_server, net):
     page.get_by_role("button", name="Aktifkan pesan").click()
     expect(page.locator("#notify-state")).to_contain_text("Aktif")
     context.close()
+
+
+def test_resident_stops_messages_and_member_form_shows_consent(browser, outbox, live_server, net):
+    from wastebank.services.members import live_card
+
+    member_no = net.members_a[2].member_no
+    token = live_card(net.members_a[2]).token
+    db.session.close()
+    problems = []
+    for width, height in [(390, 844), *SIZES]:
+        context = sized_context(browser, live_server, width, height)
+        page = context.new_page()
+        page.goto(f"/c/{token}")
+        expect(page.locator("#stop-messages")).to_be_visible()
+        problems += check_page(page, "resident", width, height, prefix="notify")
+        context.close()
+    context = sized_context(browser, live_server, 390, 844)
+    page = context.new_page()
+    page.goto(f"/c/{token}")
+    page.get_by_role("button", name="Hentikan pesan").click()
+    expect(page.locator("#messages-stopped")).to_contain_text("Pesan dihentikan.")
+    problems += check_page(page, "resident-stopped", 390, 844, prefix="notify")
+    context.close()
+    for width, height in SIZES:
+        context = sized_context(browser, live_server, width, height)
+        page = context.new_page()
+        log_in(page, "op_a")
+        page.goto(f"/members/{member_no}")
+        expect(page.locator("#notify-consent")).to_have_text("Tidak menerima pesan (belum setuju)")
+        page.goto(f"/members/{member_no}/edit")
+        expect(page.locator("#notify_consent")).not_to_be_checked()
+        problems += check_page(page, "member-edit", width, height, prefix="notify")
+        context.close()
+    assert problems == []
