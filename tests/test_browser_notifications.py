@@ -38,7 +38,7 @@ def outbox(app, net):
     unit = net.unit_a
     unit.notify_enabled = True
     phones = ["+6281234567001", "+6281234567002", "+6281234567003"]
-    for member, phone in zip(net.members_a, phones):
+    for member, phone in zip(net.members_a, phones, strict=True):
         member.phone, member.notify_consent = phone, True
     db.session.commit()
     for i, member in enumerate(net.members_a * 2):

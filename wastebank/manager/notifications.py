@@ -61,7 +61,8 @@ def notifications():
     if status is not None and status not in NOTIFICATION_STATUSES:
         refuse(_("Unknown status."))
     consenting = list(db.session.scalars(select(Member).where(
-        Member.unit_id == unit.id, Member.notify_consent.is_(True), Member.active.is_(True)).order_by(Member.member_no)))
+        Member.unit_id == unit.id, Member.notify_consent.is_(True), Member.active.is_(True))
+        .order_by(Member.member_no)))
     return render_template("manager/notifications.html", unit=unit, status=status,
                            rows=list_notifications(unit.id, status=status, limit=PAGE_ROWS),
                            counts=outbox_counts(unit.id), consenting=consenting,
