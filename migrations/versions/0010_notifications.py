@@ -1,7 +1,7 @@
 """notification outbox, unit.notify_enabled and member.notify_consent (issue 12 item 1)
 
 ``notification`` holds one message per money event (deposit, paid withdrawal, void), written in
-the money's own transaction; ``services.notify_senders.send_pending`` drains it. Both switches
+the money's own transaction; ``notifications.drain.send_pending`` drains it. Both switches
 are NOT NULL with a false server default: after the upgrade no unit sends anything and no
 member has consented until someone says so (docs/notifications.md).
 

@@ -2,7 +2,7 @@
 
 A ``Notification`` row is written in the same transaction as the money it reports (a deposit,
 a paid withdrawal, a void), so a rolled-back deposit queues nothing and a sender that is down
-loses nothing: ``services.notify_senders.send_pending`` drains the table later.
+loses nothing: ``notifications.drain.send_pending`` drains the table later.
 """
 from __future__ import annotations
 
