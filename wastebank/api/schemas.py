@@ -20,6 +20,7 @@ from webargs.flaskparser import FlaskParser, abort, is_json_request
 from ..services.deposits import MAX_LINES, LineInput
 from ..text import has_bad_characters
 from ..services.idempotency import MAX_KEY_LENGTH
+from ..models.money_out import BILL_KINDS, WITHDRAWAL_METHODS
 from ..services.withdrawals import WithdrawalInput
 
 # Longest texts accepted, in characters (the columns are shorter still).
@@ -235,13 +236,42 @@ class IdempotencyHeaderSchema(ma.Schema):
                   "example": "3f6c2a1e-9b0d-4c57-8e1a-2d7f5b9c0a44"})
 
 
+class ContainerRef(ma.fields.Field):
+    """A container of the caller's unit: its id (integer) or its name (text, any case)."""
+
+    default_error_messages = {"null": "invalid_type", "validator_failed": "invalid"}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise ma.ValidationError("invalid_type")
+        return value if isinstance(value, int) else _clean_text(value, 40)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value
+
+
 class DepositLineRequestSchema(ApiSchema):
-    """One line as weighed: category code and quantity."""
+    """One line as weighed: category code and quantity (the net), or the gross weight on the
+    scale with the container it was weighed in (docs/tare.md)."""
 
     category = Text(required=True, max_length=MAX_CATEGORY,
                     metadata={"description": "Category code, e.g. PET-CLEAN", "example": "PET-CLEAN"})
+    container = ContainerRef(
+        load_default=None,
+        metadata={"oneOf": [{"type": "integer"}, {"type": "string", "maxLength": 40}], "example": "Karung",
+                  "description": "Container of the unit the waste was weighed in (id or name, any case; "
+                                 "kg lines only): its weight is taken off `gross`. Unknown, inactive or "
+                                 "another unit's → 422 `unknown_container`; on a non-kg line → "
+                                 "`tare_not_kg`; a container weighing as much as the gross or more → "
+                                 "`tare_not_less` on `lines.<i>.gross`. Needs `gross`."})
+    gross = Quantity(
+        load_default=None,
+        metadata={"oneOf": [{"type": "string"}, {"type": "number"}], "example": "1,7",
+                  "description": "The weight on the scale, written as `quantity`; the net (gross − the "
+                                 "container's weight) is priced and credited. Give `quantity` or `gross`, "
+                                 "not both (`quantity_and_gross`)."})
     quantity = Quantity(
-        required=True,
+        load_default=None,
         metadata={"oneOf": [{"type": "string"}, {"type": "number"}], "example": "1,5",
                   "description": "In the category's unit: text with one decimal mark (',' or "
                                  "'.'), at most three decimals, no thousands separator "
@@ -274,7 +304,8 @@ class DepositRequestSchema(ApiSchema):
         """The body as ``services.deposits.record_deposit`` takes it: ``lines`` become
         ``LineInput(category, quantity text)``; ``member``, ``recorded_at`` and
         ``expected_credited_idr`` stay."""
-        return {**data, "lines": [LineInput(line["category"], line["quantity"]) for line in data["lines"]]}
+        return {**data, "lines": [LineInput(line["category"], line["quantity"], container=line["container"],
+                                            gross=line["gross"]) for line in data["lines"]]}
 
 
 def _out(field_cls, description: str | None = None, **metadata):
@@ -288,7 +319,11 @@ class DepositLineSchema(ma.Schema):
     """A recorded line with the price copied onto it."""
 
     category = _out(ma.fields.String, "Category code")
-    quantity_milli = _out(ma.fields.Integer, "Thousandths of `unit` (1500 = 1.5 kg)")
+    quantity_milli = _out(ma.fields.Integer, "Net, thousandths of `unit` (1500 = 1.5 kg): priced and credited")
+    gross_milli = _out(ma.fields.Integer, "What the scale showed, thousandths (= quantity_milli without a container)")
+    tare_milli = _out(ma.fields.Integer, "The container's weight taken off, thousandths (0 without one)")
+    container = ma.fields.String(required=True, allow_none=True,
+                                 metadata={"description": "The container's name as it was then, or null"})
     unit = _out(ma.fields.String, enum=["kg", "L", "pcs"])
     unit_price_idr = _out(ma.fields.Integer, "Buy price, whole rupiah per unit")
     amount_idr = _out(ma.fields.Integer, "round_half_up(quantity_milli × price / 1000), rupiah")
@@ -404,25 +439,47 @@ class WithdrawalRequestSchema(ApiSchema):
     amount_idr = Rupiah(required=True, metadata={"type": "integer", "minimum": 1, "example": 8000,
                                                  "description": "Whole rupiah"})
     method = Text(required=True, max_length=10,
-                  validate=ma.validate.OneOf(("cash", "transfer", "goods", "donation"), error="invalid"),
-                  metadata={"enum": ["cash", "transfer", "goods", "donation"], "example": "cash"})
+                  validate=ma.validate.OneOf(WITHDRAWAL_METHODS, error="invalid"),
+                  metadata={"enum": list(WITHDRAWAL_METHODS), "example": "cash"})
     reference = Text(load_default="", max_length=MAX_REFERENCE,
-                     metadata={"description": "Transfer reference (required for `transfer`)"})
+                     metadata={"description": "Transfer reference (required for `transfer`); the "
+                                              "provider's reference for `gold` (optional) and `bill` "
+                                              "(required)"})
     beneficiary = Text(load_default="", max_length=MAX_BENEFICIARY,
                        metadata={"description": "Who receives a donation: required (not blank) "
                                                 "for `donation`, else 422 on `beneficiary`"})
     items = Lines(LineEntry(GoodsItemRequestSchema), load_default=list, max_items=MAX_GOODS_ITEMS,
                   metadata={"description": "Goods handed over (required for `goods`); their "
                                            "values add up to `amount_idr`"})
+    # Gold savings and bill payments (docs/payouts.md; services/payout_methods.py checks them).
+    gold_price_idr = Rupiah(load_default=None, metadata={
+        "type": "integer", "minimum": 1, "example": 1950000,
+        "description": "`gold`: the provider's price per gram, whole rupiah (required); the grams "
+                       "credited are amount × 1000 / price milligrams, rounded down"})
+    provider = Text(load_default="", max_length=100, metadata={
+        "description": "`gold` or `bill`: the provider (Pegadaian, PLN, PDAM, BPJS Kesehatan)", "example": "Pegadaian"})
+    account_no = Text(load_default="", max_length=60, metadata={
+        "description": "`gold`: the member's gold savings account; `bill`: the customer number "
+                       "(4–30 letters or digits; spaces, dots and dashes are dropped)"})
+    bill_kind = Text(load_default="", max_length=12, metadata={
+        "enum": ["", *BILL_KINDS], "description": "`bill`: electricity (token), water or bpjs"})
+    token_no = Text(load_default="", max_length=60, metadata={
+        "description": "`bill` electricity: the 20-digit token printed on the slip (spaces allowed)",
+        "example": "1234 5678 9012 3456 7890"})
 
     @ma.post_load
     def service_input(self, data: dict, **kwargs) -> dict:
         """The body as ``services.withdrawals.record_withdrawal`` takes it: ``{"member": ref,
-        "withdrawal": WithdrawalInput(method, amount_idr, reference, beneficiary, items)}``."""
+        "withdrawal": WithdrawalInput(method, amount_idr, reference, beneficiary, items, and the
+        gold and bill fields)}``."""
+        price = data["gold_price_idr"]
         return {"member": data["member"],
                 "withdrawal": WithdrawalInput(method=data["method"], amount=data["amount_idr"],
                                               reference=data["reference"], beneficiary=data["beneficiary"],
-                                              items=tuple(data["items"]))}
+                                              items=tuple(data["items"]), provider=data["provider"],
+                                              account_no=data["account_no"],
+                                              gold_price="" if price is None else price,
+                                              bill_kind=data["bill_kind"], token_no=data["token_no"])}
 
 
 class WithdrawalSchema(ma.Schema):
@@ -433,11 +490,21 @@ class WithdrawalSchema(ma.Schema):
                                   metadata={"description": "Null while waiting for approval",
                                             "example": "RW05-2026-000124"})
     member_no = _out(ma.fields.String, example="RW05-0001")
-    method = _out(ma.fields.String, enum=["cash", "transfer", "goods", "donation"])
+    method = _out(ma.fields.String, enum=list(WITHDRAWAL_METHODS))
     status = _out(ma.fields.String, "`paid` (201) or `pending` approval (202)",
                   enum=["pending", "approved", "paid", "rejected"])
     amount_idr = _out(ma.fields.Integer, "Rupiah withdrawn")
     balance_idr = _out(ma.fields.Integer, "Member's savings after this request, rupiah")
+    # The method's details (docs/payouts.md): "" or null where the method has none.
+    reference = _out(ma.fields.String, "Transfer reference, or a gold or bill provider's reference")
+    provider = _out(ma.fields.String, "`gold`, `bill`: the provider", example="Pegadaian")
+    account_no = _out(ma.fields.String, "`gold`: gold savings account; `bill`: customer number")
+    gold_price_idr = ma.fields.Integer(required=True, allow_none=True,
+                                       metadata={"description": "`gold`: rupiah per gram; else null"})
+    gold_mg = ma.fields.Integer(required=True, allow_none=True, metadata={
+        "description": "`gold`: whole milligrams credited, rounded down; else null", "example": 512})
+    bill_kind = _out(ma.fields.String, "`bill`: what was paid; else \"\"", enum=["", *BILL_KINDS])
+    token_no = _out(ma.fields.String, "`bill` electricity: the 20-digit token; else \"\"")
 
 
 class VoidRequestSchema(ApiSchema):
@@ -512,6 +579,14 @@ class SnapshotPriceSchema(ma.Schema):
     effective_from = _out(ma.fields.Date, "Local date the price applies from")
 
 
+class SnapshotContainerSchema(ma.Schema):
+    """A container of the unit with its weight (docs/tare.md)."""
+
+    id = _out(ma.fields.Integer)
+    name = _out(ma.fields.String, example="Karung")
+    tare_g = _out(ma.fields.Integer, "Empty weight, grams")
+
+
 class CounterSnapshotSchema(ma.Schema):
     """What the counter tablet keeps locally to find members and price lines offline."""
 
@@ -524,3 +599,5 @@ class CounterSnapshotSchema(ma.Schema):
     upcoming_prices = ma.fields.List(
         ma.fields.Nested(SnapshotPriceSchema), required=True,
         metadata={"description": "Prices taking effect in the next 7 local days, by date"})
+    containers = ma.fields.List(ma.fields.Nested(SnapshotContainerSchema), required=True,
+                                metadata={"description": "The unit's active containers, by name"})

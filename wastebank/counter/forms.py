@@ -61,6 +61,17 @@ class WithdrawForm(BaseForm):
     reference = StringField(_l("Transfer reference"), validators=[Length(max=100)])
     beneficiary = StringField(_l("Beneficiary"), validators=[Length(max=200)])
     items = FieldList(FormField(GoodsItemForm), min_entries=0, max_entries=MAX_GOODS_ITEMS)
+    # Gold savings and bill payments (services/payout_methods.py checks the values): each method
+    # has its own boxes, so switching methods on the tablet never carries one's text into another.
+    gold_price = StringField(_l("Gold price per gram (rupiah)"), validators=[Length(max=30)])
+    gold_provider = StringField(_l("Provider"), validators=[Length(max=100)])
+    gold_account = StringField(_l("Gold savings account number"), validators=[Length(max=60)])
+    gold_reference = StringField(_l("Provider's reference"), validators=[Length(max=100)])
+    bill_kind = HiddenField(default="electricity", validators=[Length(max=12)])
+    bill_provider = StringField(_l("Provider"), validators=[Length(max=100)])
+    bill_customer = StringField(_l("Customer number"), validators=[Length(max=60)])
+    bill_reference = StringField(_l("Payment reference"), validators=[Length(max=100)])
+    token_no = StringField(_l("Electricity token (20 digits)"), validators=[Length(max=60)])
     idempotency_key = HiddenField(validators=[Length(max=100)])
     action = HiddenField()
 

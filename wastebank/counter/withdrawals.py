@@ -12,6 +12,7 @@ from __future__ import annotations
 import hmac
 import json
 import uuid
+from types import SimpleNamespace
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -32,6 +33,7 @@ from ..services.transaction import run_in_transaction
 from ..services.withdrawals import (WithdrawalInput, _validate, approve_withdrawal, pay_withdrawal,
                                     record_withdrawal, reject_withdrawal, void_deposit, void_withdrawal)
 from ..timeutil import format_local
+from ..services.payout_methods import BILL_KIND_LABELS, BILL_PROVIDERS, detail_lines
 from .forms import ActionForm, VoidForm, WithdrawForm
 from .lookups import counter_member, visible_deposit, visible_withdrawal
 from .receipts import (claim_original, is_original_print, original_token, whatsapp_share_url,
@@ -43,6 +45,8 @@ METHOD_LABELS = {
     "transfer": _l("Transfer"),
     "goods": _l("Goods"),
     "donation": _l("Donation"),
+    "gold": _l("Gold savings"),
+    "bill": _l("Bill payment"),
 }
 STATUS_LABELS = {
     "pending": _l("Waiting for approval"),
@@ -70,9 +74,27 @@ def _input_from(form: WithdrawForm) -> WithdrawalInput:
             if name or value or quantity:
                 items.append({"name": name, "quantity": quantity, "value_idr": value})
     return WithdrawalInput(method=method, amount=(form.amount.data or "").strip(),
-                           reference=(form.reference.data or "").strip() if method == "transfer" else "",
+                           reference=_reference(form, method),
                            beneficiary=(form.beneficiary.data or "").strip() if method == "donation" else "",
-                           items=tuple(items))
+                           items=tuple(items), **_payout_fields(form, method))
+
+
+def _reference(form: WithdrawForm, method: str) -> str:
+    """The reference typed for the chosen method: each method has its own box on the form."""
+    box = {"transfer": form.reference, "gold": form.gold_reference, "bill": form.bill_reference}.get(method)
+    return (box.data or "").strip() if box is not None else ""
+
+
+def _payout_fields(form: WithdrawForm, method: str) -> dict:
+    """The gold or bill boxes of the form as ``WithdrawalInput`` fields (empty for the others)."""
+    if method == "gold":
+        return {"provider": (form.gold_provider.data or "").strip(),
+                "account_no": (form.gold_account.data or "").strip(),
+                "gold_price": (form.gold_price.data or "").strip()}
+    if method == "bill":
+        return {"bill_kind": (form.bill_kind.data or "").strip(), "provider": (form.bill_provider.data or "").strip(),
+                "account_no": (form.bill_customer.data or "").strip(), "token_no": (form.token_no.data or "").strip()}
+    return {}
 
 
 def _messages(exc: DomainError) -> list[str]:
@@ -140,7 +162,7 @@ def _review_withdrawal(unit: Unit, member: Member, form: WithdrawForm, general: 
     data = _input_from(form)
     balance, _held, available = _available(member)
     try:
-        amount, items = _validate(unit, member, data)
+        amount, items, details = _validate(unit, member, data)
     except DomainError as exc:
         general.extend(_messages(exc))
         return None, 422
@@ -153,6 +175,9 @@ def _review_withdrawal(unit: Unit, member: Member, form: WithdrawForm, general: 
                       and not has_permission(current_user, "withdrawal.approve"))
     return render_template("counter/withdraw_confirm.html", unit=unit, member=member, form=form,
                            data=data, amount=amount, items=items, balance=balance,
+                           details=detail_lines(SimpleNamespace(method=data.method, reference=data.reference.strip(),
+                                                                **details)),
+                           payout=details,
                            balance_after=balance - amount, needs_approval=needs_approval,
                            method_label=METHOD_LABELS[data.method]), None
 
@@ -197,7 +222,8 @@ def withdraw(member_no: str):
     balance, held, available = _available(found)
     return render_template("counter/withdraw.html", unit=unit, member=found, form=form, balance=balance,
                            held=held, available=max(available - unit.min_balance_idr, 0),
-                           methods=METHOD_LABELS, general_errors=general), status
+                           methods=METHOD_LABELS, bill_kinds=BILL_KIND_LABELS, bill_providers=BILL_PROVIDERS,
+                           general_errors=general), status
 
 
 # --- a withdrawal's page, receipt and the approvals list ------------------------------------
@@ -217,6 +243,7 @@ def _render_withdrawal(found: Withdrawal, errors: list[str] | None = None, statu
             check_url=withdrawal_verify_url(found.receipt_no), phone=found.member.phone)
     return render_template(
         "counter/withdrawal.html", withdrawal=found, unit=found.unit, items=goods_items(found),
+        details=detail_lines(found),
         balance=member_savings_account(found.member).balance, balance_after=balance_after(found),
         method_label=METHOD_LABELS[found.method], status_label=STATUS_LABELS[found.status],
         is_new=request.args.get("new") == "1", errors=errors or [], action_form=ActionForm(),
@@ -300,12 +327,15 @@ def withdrawal_receipt_data(found: Withdrawal, *, copy: bool, locale=None) -> Re
             label = f"{item['name']} {item['quantity']}".strip()
             totals.append((label, format_idr(item["value_idr"], locale)))
     totals.append((_("New balance"), format_idr(balance_after(found), locale)))
+    # Gold and bill payouts: their own lines (grams at the price, provider and account; the
+    # customer number, reference and electricity token) printed in full under the member.
     return ReceiptData(
         title=_("WITHDRAWAL RECEIPT"), unit_name=found.unit.name, unit_address=found.unit.full_address,
         receipt_no=found.receipt_no, local_datetime=format_local(found.paid_at),
         operator=found.paid_by.display_name if found.paid_by else "-",
         member_no=found.member.member_no, member_name=found.member.name, lines=(),
         totals=tuple(totals), verify_url=withdrawal_verify_url(found.receipt_no), copy=copy,
+        details=tuple(detail_lines(found, locale)),
         voided=found.void_entry_id is not None,
         signatures=((_("Member"), found.member.name),
                     (_("Operator"), found.paid_by.display_name if found.paid_by else "-")),

@@ -90,6 +90,10 @@ class ReceiptData:
         voided: cancelled transaction – prints a prominent "BATAL" banner
             at the top and the bottom.
         footer: optional closing line (e.g. a thank-you), centred.
+        details: lines of text printed in full across the band after the member
+            block (before the items), each its own paragraph (wraps at spaces),
+            e.g. a gold payout's ``"Tabungan emas · 0,512 g @ Rp 1.950.000/g ·
+            Pegadaian 1234567890"`` or ``"Token listrik 1234 5678 9012 3456 7890"``.
         signatures: signature blocks printed side by side at the end, each
             ``(role, name)``: the role above a blank space to sign in, the
             line, the name under it (wraps), e.g.
@@ -111,6 +115,7 @@ class ReceiptData:
     voided: bool = False
     footer: str = ""
     signatures: tuple[tuple[str, str], ...] = ()
+    details: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -303,6 +308,12 @@ def _signature_blocks(signatures, st: _Styles, band: float, gap: float = 4 * mm)
     return table
 
 
+def _details(details: tuple[str, ...], st: _Styles) -> list[Flowable]:
+    """The payout method's lines (gold, bill): full paragraphs, wrapping only at spaces, then a
+    rule; nothing when there are none."""
+    return [Paragraph(_esc(text), st.item) for text in details] + ([_rule()] if details else [])
+
+
 def _story(data: ReceiptData, fmt: _Format) -> list[Flowable]:
     """Build the flowables of a receipt for a band of ``fmt`` width."""
     band = fmt.width - 2 * fmt.margin
@@ -335,6 +346,8 @@ def _story(data: ReceiptData, fmt: _Format) -> list[Flowable]:
     ]
     story.append(_two_columns(rows, band, label_w))
     story.append(_rule())
+
+    story += _details(data.details, st)
 
     # Items: category on its own (wrapping) line, then "qty × price" | amount.
     if data.lines:

@@ -25,6 +25,7 @@ from .errors import (AlreadyReversed, Conflict, DomainError, Forbidden, Insuffic
                      InsufficientStock, PeriodClosed, ValidationFailed)
 from .ledger import Leg, change_hold, member_savings_account, post_journal, reverse_entry, system_account
 from .notifications import queue_for_void, queue_for_withdrawal
+from .payout_methods import payout_details
 from .numbering import next_receipt_no
 
 MAX_REASON = 500
@@ -32,15 +33,23 @@ MAX_REASON = 500
 
 @dataclass(frozen=True)
 class WithdrawalInput:
-    """What the operator entered: ``method`` (cash, transfer, goods, donation), ``amount``
-    (rupiah text or int), a transfer ``reference``, a donation ``beneficiary``, and for goods
-    ``items`` as ``[{"name": str, "quantity": str, "value_idr": int}]`` summing to the amount."""
+    """What the operator entered: ``method`` (cash, transfer, goods, donation, gold, bill),
+    ``amount`` (rupiah text or int), a transfer's (or a gold or bill provider's) ``reference``, a
+    donation ``beneficiary``, and for goods ``items`` as ``[{"name": str, "quantity": str,
+    "value_idr": int}]`` summing to the amount. Gold and bill payouts (services/payout_methods.py):
+    ``provider``, ``account_no`` (gold account or bill customer number), ``gold_price`` (rupiah
+    per gram, text or int), ``bill_kind`` (electricity, water, bpjs), ``token_no`` (electricity)."""
 
     method: str
     amount: str | Rupiah
     reference: str = ""
     beneficiary: str = ""
     items: tuple = field(default_factory=tuple)
+    provider: str = ""
+    account_no: str = ""
+    gold_price: str | Rupiah = ""
+    bill_kind: str = ""
+    token_no: str = ""
 
 
 def _goods(data: WithdrawalInput, amount: Rupiah, errors: dict) -> list[dict]:
@@ -64,9 +73,10 @@ def _goods(data: WithdrawalInput, amount: Rupiah, errors: dict) -> list[dict]:
     return items
 
 
-def _validate(unit: Unit, member: Member, data: WithdrawalInput) -> tuple[Rupiah, list[dict]]:
-    """The withdrawal's amount and goods, checked against the unit's rules. Raises DomainError
-    (another unit's or inactive member) and ValidationFailed naming every bad field."""
+def _validate(unit: Unit, member: Member, data: WithdrawalInput) -> tuple[Rupiah, list[dict], dict]:
+    """The withdrawal's amount, goods and gold or bill columns (``payout_methods.payout_details``),
+    checked against the unit's rules. Raises DomainError (another unit's or inactive member) and
+    ValidationFailed naming every bad field."""
     errors: dict[str, tuple[str, object]] = {}
     if member.unit_id != unit.id:
         raise DomainError(_l("This member belongs to another unit."), field="member", code="wrong_unit")
@@ -79,18 +89,20 @@ def _validate(unit: Unit, member: Member, data: WithdrawalInput) -> tuple[Rupiah
     except InputError as exc:
         errors["amount_idr"] = (exc.code, exc.message)
     if data.method not in WITHDRAWAL_METHODS:
-        errors["method"] = ("invalid", _l("Choose cash, transfer, goods or donation."))
+        errors["method"] = ("invalid",
+                            _l("Choose how it is paid out: cash, transfer, goods, donation, gold or a bill."))
     if data.method == "transfer" and not data.reference.strip():
         errors["reference"] = ("required", _l("Enter the transfer reference."))
     if data.method == "donation" and not data.beneficiary.strip():
         errors["beneficiary"] = ("required", _l("Enter who receives the donation."))
     items = _goods(data, amount, errors) if data.method == "goods" else []
+    details = payout_details(data, amount, errors)
     if amount and amount < unit.min_withdrawal_idr:
         errors["amount_idr"] = ("below_minimum", _l("The smallest withdrawal here is %(min)s.",
                                                     min=format_idr(unit.min_withdrawal_idr)))
     if errors:
         raise ValidationFailed(errors)
-    return amount, items
+    return amount, items, details
 
 
 def withdrawal_body(withdrawal: Withdrawal) -> dict:
@@ -103,7 +115,16 @@ def withdrawal_body(withdrawal: Withdrawal) -> dict:
         "status": withdrawal.status,
         "amount_idr": withdrawal.amount_idr,
         "balance_idr": member_savings_account(withdrawal.member).balance,
+        **_method_body(withdrawal),
     }
+
+
+def _method_body(withdrawal: Withdrawal) -> dict:
+    """A payout's method fields for the API answer: the reference, and the gold and bill fields
+    (empty strings and nulls for the methods that have none)."""
+    return {"reference": withdrawal.reference, "provider": withdrawal.provider, "account_no": withdrawal.account_no,
+            "gold_price_idr": withdrawal.gold_price_idr, "gold_mg": withdrawal.gold_mg,
+            "bill_kind": withdrawal.bill_kind, "token_no": withdrawal.token_no}
 
 
 def _refusal(exc: DomainError) -> dict:
@@ -134,27 +155,32 @@ def record_withdrawal(unit: Unit, member: Member, data: WithdrawalInput, *, user
 
     Flushes, never commits. Raises ValidationFailed, DomainError, IdempotencyConflict.
     """
+    # The input is validated inside the envelope, after the key is checked (a bad key is named
+    # first); the work then uses what validation returned.
     validated: list = []
 
     def canonical() -> dict:
-        amount, items = _validate(unit, member, data)
-        validated[:] = [amount, items]
-        return {"member": member.id, "method": data.method, "amount": amount,
-                "reference": data.reference.strip(), "beneficiary": data.beneficiary.strip(), "items": items}
+        amount, items, details = _validate(unit, member, data)
+        validated[:] = [amount, items, details]
+        request = {"member": member.id, "method": data.method, "amount": amount,
+                   "reference": data.reference.strip(), "beneficiary": data.beneficiary.strip(), "items": items}
+        if data.method in ("gold", "bill"):  # other methods' requests hash as they always did
+            request["details"] = details
+        return request
 
     return idempotency.execute(unit, idempotency_key, "withdrawal", canonical,
                                lambda: _withdraw(unit, member, data, *validated, user=user), user_id=user.id)
 
 
-def _withdraw(unit: Unit, member: Member, data: WithdrawalInput, amount: Rupiah, items: list[dict], *,
-              user: User) -> tuple[int, dict]:
+def _withdraw(unit: Unit, member: Member, data: WithdrawalInput, amount: Rupiah, items: list[dict],
+              details: dict, *, user: User) -> tuple[int, dict]:
     """The withdrawal's work inside the idempotency envelope: pay now (201), record as pending
     approval (202), or answer a refusal for insufficient savings (409, remembered and replayed
     as it is: LEDGER.md I6). Returns ``(status, body)``."""
     withdrawal = Withdrawal(unit_id=unit.id, member_id=member.id, method=data.method, amount_idr=amount,
                             reference=data.reference.strip()[:100], beneficiary=data.beneficiary.strip()[:200],
                             items=json.dumps(items) if items else "", status="pending",
-                            requested_by_id=user.id, member=member)
+                            requested_by_id=user.id, member=member, **details)
     needs_approval = bool(unit.approval_threshold_idr) and amount > unit.approval_threshold_idr
     savepoint = db.session.begin_nested()
     try:
@@ -246,7 +272,7 @@ _VOID_PERMISSIONS = {"void_deposit": "deposit.void", "void_withdrawal": "withdra
 
 def _void(unit: Unit, record, operation: str, *, user: User, reason: str, idempotency_key: str) -> Outcome:
     _manager_of(unit, user, _VOID_PERMISSIONS[operation])
-    clean: list[str] = []
+    clean: list[str] = []  # the reason as normalised after the key is checked, for the work
 
     def canonical() -> dict:
         clean[:] = [" ".join((reason or "").split())[:MAX_REASON]]

@@ -31,7 +31,9 @@ export function init(context, i18n) {
       key: field("idempotency_key"), kind: "withdrawal", username: context.username, unit: context.unit,
       member_no: form.dataset.member, member_name: form.dataset.memberName,
       body: { member: form.dataset.member, amount_idr: amount, method: field("method"),
-              reference: field("reference"), beneficiary: field("beneficiary"), items: items },
+              reference: field("reference"), beneficiary: field("beneficiary"), items: items,
+              // A gold or bill payout's own fields, as the server checked them on this page.
+              ...JSON.parse(form.dataset.payout || "{}") },
       estimate: null, captured_at: new Date().toISOString(), state: "queued", attempts: 0,
     };
     // The same form (its key) saved again after "Ubah": the request the operator confirmed now
