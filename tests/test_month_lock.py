@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -385,3 +385,73 @@ def test_standalone_unit_manager_locks_on_their_screen(net, client, login):
         assert "Tutup buku November 2025 selesai untuk 1 unit." in done
     lock = active_lock(alone.id, date(2025, 11, 1))
     assert lock is not None and active_lock(net.unit_a.id, date(2025, 11, 1)) is None
+
+
+def test_a_lock_waits_for_a_posting_in_flight(app, net):
+    """A deposit of last month still in its transaction when the lock is asked for: the lock
+    waits for it (PostgreSQL: the unit row FOR NO KEY UPDATE against the posting's FOR SHARE;
+    SQLite: one writer at a time), so the deposit is counted before the lock and ``ledger
+    verify`` finds nothing posted after it. Real threads, the real clock."""
+    import threading
+    import time as clock
+
+    from wastebank.models import Aggregator, Member, Unit
+    from wastebank.timeutil import local_today, local_zone
+
+    today = local_today()
+    this_month = date(today.year, today.month, 1)
+    last = date(this_month.year - 1, 12, 1) if this_month.month == 1 else date(this_month.year, this_month.month - 1, 1)
+    captured = datetime(this_month.year, this_month.month, 1, tzinfo=local_zone()) - timedelta(hours=4)
+    unit_id, member_id, agg_id = net.unit_a.id, net.members_a[0].id, net.unit_a.aggregator_id
+    staff_id = net.users["agg"].id
+    db.session.commit()
+    db.session.close()
+    posted, release, locked = threading.Event(), threading.Event(), threading.Event()
+    errors: list = []
+
+    def depositor():
+        with app.app_context():
+            try:
+                record_deposit(db.session.get(Unit, unit_id), db.session.get(Member, member_id),
+                               [LineInput("CARDBOARD", "1")], operator_id=None, idempotency_key="in-flight-0001",
+                               recorded_at=captured)
+                posted.set()
+                release.wait(30)
+                db.session.commit()
+            except Exception as exc:  # reported below
+                errors.append(exc)
+                db.session.rollback()
+            finally:
+                posted.set()
+                db.session.remove()
+
+    def locker():
+        with app.app_context():
+            posted.wait(30)
+            try:
+                run_in_transaction(lambda: lock_month(units_of(db.session.get(Aggregator, agg_id)), last.year,
+                                                      last.month, db.session.get(User, staff_id)))
+                locked.set()
+            except Exception as exc:
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=depositor), threading.Thread(target=locker)]
+    for thread in threads:
+        thread.start()
+    posted.wait(30)
+    clock.sleep(1.0)
+    waited = not locked.is_set()
+    release.set()
+    for thread in threads:
+        thread.join(60)
+    assert errors == [] and waited and locked.is_set()
+    deposit = db.session.scalars(select(Deposit)).one()
+    lock = active_lock(unit_id, last)
+    assert deposit.credited_idr == 2000 and deposit.posted_at < lock.locked_at
+    assert verify_ledger().ok, verify_ledger().faults
+    with pytest.raises(MonthLocked):  # and after it, the month is closed
+        run_in_transaction(lambda: record_deposit(db.session.get(Unit, unit_id), db.session.get(Member, member_id),
+                                                  [LineInput("CARDBOARD", "1")], operator_id=None,
+                                                  idempotency_key="after-lock-0001", recorded_at=captured))
