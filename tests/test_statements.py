@@ -176,7 +176,7 @@ def test_books_expected_values(books):
     a = jan["RW05"]
     assert a.active_members == 1            # m1 with 5; m2 has 3 net
     assert a.deposits == 5 + 4 - 1 + 1 == 9 and a.voided_deposits == 1
-    assert a.withdrawals_idr == {"cash": 0, "transfer": 0, "goods": 0, "donation": 2000}
+    assert a.withdrawals_idr == {"cash": 0, "transfer": 0, "goods": 0, "donation": 2000, "gold": 0, "bill": 0}
     assert a.members == 1 and a.new_members == 1  # the network's members are registered "now"
     assert a.sales == 1 and a.sales_idr == 9500 * 2600 // 1000
     assert jan["RW07"].withdrawals_idr["transfer"] == 1000

@@ -11,8 +11,10 @@ differs.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from types import SimpleNamespace
 from datetime import datetime
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
@@ -21,6 +23,7 @@ from ..extensions import db
 from ..models import Deposit, DepositLine, JournalEntry, Member, Posting, WasteCategory, Withdrawal
 from ..services.ledger import member_savings_account
 from ..services.month_lock import active_lock, month_label, month_of
+from ..services.payout_methods import summary
 from .period import capture_note, captured_before, captured_in, posted_later
 
 KIND_LABELS = {
@@ -64,6 +67,21 @@ class Movement:
         return capture_note(self.recorded_at, self.posted_at)
 
 
+# A gold or bill withdrawal's own columns, for its line (services/payout_methods.summary).
+_PAYOUT_COLUMNS = tuple(getattr(Withdrawal, name).label(f"withdrawal_{name}") for name in (
+    "method", "reference", "provider", "account_no", "bill_kind", "token_no", "gold_price_idr", "gold_mg"))
+
+
+def _payout_summary(row) -> str:
+    """`` · Tabungan emas · 0,512 g @ Rp 1.950.000/g · Pegadaian 1234…`` for a gold or bill
+    withdrawal's row (docs/payouts.md), else ``""``."""
+    if row.withdrawal_method not in ("gold", "bill"):
+        return ""
+    shown = SimpleNamespace(**{name: getattr(row, f"withdrawal_{name}") for name in (
+        "method", "reference", "provider", "account_no", "bill_kind", "token_no", "gold_price_idr", "gold_mg")})
+    return " · " + summary(shown, get_locale())
+
+
 def movement_query(account_id: int):
     """The one join behind every list of a savings account's movements (the counter's member
     page, the passbook, the statement): each posting on ``account_id`` with its journal entry,
@@ -75,7 +93,9 @@ def movement_query(account_id: int):
     ``withdrawal_id``, ``withdrawal_receipt_no``, ``withdrawal_void_entry_id``,
     ``voids_deposit_receipt_no``, ``voids_withdrawal_id``, ``voids_withdrawal_receipt_no``, and
     for the month-lock note the voided record's ``voids_deposit_unit_id``/``_recorded_at`` and
-    ``voids_withdrawal_unit_id``/``_paid_at``.
+    ``voids_withdrawal_unit_id``/``_paid_at``; for the withdrawal's own line its ``withdrawal_method``,
+    ``withdrawal_reference`` and gold/bill columns (``withdrawal_provider``, ``_account_no``,
+    ``_bill_kind``, ``_token_no``, ``_gold_price_idr``, ``_gold_mg``).
     """
     voided_deposit = aliased(Deposit)
     voided_withdrawal = aliased(Withdrawal)
@@ -92,7 +112,8 @@ def movement_query(account_id: int):
                voided_deposit.unit_id.label("voids_deposit_unit_id"),
                voided_deposit.recorded_at.label("voids_deposit_recorded_at"),
                voided_withdrawal.unit_id.label("voids_withdrawal_unit_id"),
-               voided_withdrawal.paid_at.label("voids_withdrawal_paid_at"))
+               voided_withdrawal.paid_at.label("voids_withdrawal_paid_at"),
+               *_PAYOUT_COLUMNS)
         .join(Posting, Posting.entry_id == JournalEntry.id)
         .outerjoin(Deposit, Deposit.entry_id == JournalEntry.id)
         .outerjoin(Withdrawal, Withdrawal.entry_id == JournalEntry.id)
@@ -125,7 +146,7 @@ def _movement(row, balance: int | None = None) -> Movement:
     elif void_wd_no:
         description = _l("Withdrawal voided")
     else:
-        description = KIND_LABELS.get(row.kind, row.kind)
+        description = str(KIND_LABELS.get(row.kind, row.kind)) + _payout_summary(row)
     description = str(description) + _locked_month_note(row, void_dep_no or void_wd_no)
     return Movement(entry_id=row.entry_id, posted_at=row.posted_at, kind=row.kind, description=str(description),
                     reference=reference, amount_idr=-int(row.amount), balance_idr=balance,

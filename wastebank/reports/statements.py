@@ -5,17 +5,19 @@ take this one object, so they cannot disagree.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
 
 from ..auth.permissions import has_permission
 from ..extensions import db
-from ..models import WITHDRAWAL_METHODS, Aggregator, Unit, WasteCategory
+from ..models import WITHDRAWAL_METHODS, Aggregator, JournalEntry, Member, Unit, WasteCategory, Withdrawal
+from ..services.payout_methods import summary as payout_summary
 from ..timeutil import local_month_bounds
 from .csvfile import csv_bytes, quantity_cell
 from .figures import UnitFigures, active_threshold, period_figures
+from .period import captured_in
 from .signing import committee_signers, place_date, unit_letterhead
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -77,6 +79,8 @@ class MonthlyStatement:
     units: list[UnitFigures]
     total: UnitFigures
     categories: dict[int, CategoryInfo]
+    #: Each gold or bill payout of the month with its references (docs/payouts.md).
+    payouts: list["PayoutLine"] = field(default_factory=list)
 
     @property
     def month_text(self) -> str:
@@ -94,7 +98,37 @@ def build_statement(units: list[Unit], year: int, month: int, *, aggregator_code
     for fig in ordered:
         total.add(fig)
     return MonthlyStatement(aggregator_code, aggregator_name, year, month, start, end, threshold, ordered,
-                            total, categories_by_id(total.categories))
+                            total, categories_by_id(total.categories),
+                            payouts=payout_lines([u.id for u in units], start, end))
+
+
+@dataclass(frozen=True)
+class PayoutLine:
+    """One gold or bill withdrawal paid in the month (by its payment's capture time): the unit
+    code, receipt number, ``paid_at`` (aware UTC), member number, ``withdrawal`` (its row, for
+    ``payout_methods.summary``), rupiah, and whether it was voided since."""
+
+    unit_code: str
+    receipt_no: str
+    paid_at: datetime
+    member_no: str
+    withdrawal: Withdrawal
+    amount_idr: int
+    voided: bool
+
+
+def payout_lines(unit_ids: list[int], start: datetime, end: datetime) -> list[PayoutLine]:
+    """The gold and bill payouts of ``unit_ids`` whose payment was captured in [``start``,
+    ``end``), in unit and receipt order, each with its references (one query)."""
+    rows = db.session.execute(
+        select(Withdrawal, Unit.code, Member.member_no)
+        .join(JournalEntry, JournalEntry.id == Withdrawal.entry_id)
+        .join(Unit, Unit.id == Withdrawal.unit_id).join(Member, Member.id == Withdrawal.member_id)
+        .where(Withdrawal.unit_id.in_(list(unit_ids) or [-1]), Withdrawal.method.in_(("gold", "bill")),
+               captured_in(JournalEntry.recorded_at, start, end))
+        .order_by(Unit.code, Withdrawal.receipt_no))
+    return [PayoutLine(code, w.receipt_no, w.paid_at, member_no, w, w.amount_idr, w.void_entry_id is not None)
+            for w, code, member_no in rows]
 
 
 def aggregator_statement(aggregator: Aggregator, year: int, month: int,
@@ -170,7 +204,8 @@ QUANTITY_HEADER_UNIT = {"kg": "g", "L": "mL", "pcs": "pcs/1000"}
 def _method_labels() -> dict[str, str]:
     from flask_babel import gettext as _
 
-    return {"cash": _("Cash"), "transfer": _("Transfer"), "goods": _("Goods"), "donation": _("Donation")}
+    return {"cash": _("Cash"), "transfer": _("Transfer"), "goods": _("Goods"), "donation": _("Donation"),
+            "gold": _("Gold savings"), "bill": _("Bill payment")}
 
 
 def statement_table(st: MonthlyStatement, fmt: str = "names", locale: str = "id") -> tuple[list, list[list]]:
@@ -240,7 +275,7 @@ def statement_pdf(st: MonthlyStatement, locale: str = "id", generated: str = "")
     def num(v):
         return format_decimal(v, locale=locale, group_separator=True)
 
-    method_labels = {"cash": _("Cash"), "transfer": _("Transfer"), "goods": _("Goods"), "donation": _("Donation")}
+    method_labels = _method_labels()
     def unit_label(fig):
         return f"{fig.code} — {fig.name}" if fig.unit_id is not None else _("Total")
 
@@ -268,8 +303,8 @@ def statement_pdf(st: MonthlyStatement, locale: str = "id", generated: str = "")
                    + (idr(f.withdrawals_total_idr),) for f in st.units),
         totals=((unit_label(st.total),) + tuple(idr(st.total.withdrawals_idr.get(m, 0)) for m in WITHDRAWAL_METHODS)
                 + (idr(st.total.withdrawals_total_idr),),),
-        numeric=frozenset(range(1, 6)),
-        widths=(3, 1, 1, 1, 1, 1.2),
+        numeric=frozenset(range(1, len(WITHDRAWAL_METHODS) + 2)),
+        widths=(3,) + (1,) * len(WITHDRAWAL_METHODS) + (1.2,),
     )
     cat_rows = []
     for fig in st.units:
@@ -295,10 +330,32 @@ def statement_pdf(st: MonthlyStatement, locale: str = "id", generated: str = "")
           "month", code=st.aggregator_code, units=len(st.units)),
     ) + ((generated,) if generated else ())
     head, place = statement_letterhead(st)
-    report = TableReport(title=title, subtitle=subtitle, sections=(summary, withdrawals, by_category),
+    sections = (summary, withdrawals) + _payout_sections(st, locale) + (by_category,)
+    report = TableReport(title=title, subtitle=subtitle, sections=sections,
                          footer=f"{st.aggregator_code} {st.month_text}", page_label=_("Page"),
                          letterhead=head, place_date=place_date(place, locale), signers=committee_signers())
     return render_table_report(report)
+
+
+def _payout_sections(st: MonthlyStatement, locale: str) -> tuple:
+    """The "Gold savings and bill payments" table (each payout with its references), or none."""
+    from flask_babel import gettext as _
+
+    from ..documents.statements import ReportSection
+    from ..money import format_idr
+    from ..timeutil import format_local
+
+    if not st.payouts:
+        return ()
+    rows = tuple((p.unit_code, p.receipt_no, format_local(p.paid_at), p.member_no,
+                  payout_summary(p.withdrawal, locale) + (f" · {_('VOID')}" if p.voided else ""),
+                  format_idr(p.amount_idr, locale)) for p in st.payouts)
+    return (ReportSection(
+        heading=_("Gold savings and bill payments"),
+        header=(_("Unit"), _("Receipt no."), _("Paid"), _("Member"), _("Details"), _("Amount")),
+        rows=rows, numeric=frozenset({1, 5}), widths=(1, 1.6, 1.4, 1.2, 5, 1.2),
+        note=_("Gold in whole milligrams, rounded down; a voided payout counts, negated, in the month of its void."),
+    ),)
 
 
 def statement_letterhead(st: MonthlyStatement) -> tuple[tuple[str, ...], str]:
