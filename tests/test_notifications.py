@@ -73,8 +73,7 @@ def test_deposit_message_text_is_indonesian_with_amount_balance_and_verify_url(n
 
 
 def test_verify_url_is_the_receipts_own(net):
-    from wastebank.counter.views import verify_url
-    from wastebank.counter.withdrawals import withdrawal_verify_url
+    from wastebank.counter.receipts import verify_url, withdrawal_verify_url
 
     assert receipt_verify_url("deposit", "RW05-2026-000001") == verify_url("RW05-2026-000001")
     assert receipt_verify_url("withdrawal", "RW05-2026-000002") == withdrawal_verify_url("RW05-2026-000002")
