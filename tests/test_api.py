@@ -101,6 +101,7 @@ def test_c01_one_and_a_half_kg_pet_at_3250(client, net, tokens):
     assert body["receipt_no"] == f"RW05-{year}-000001"
     assert body["member_no"] == member.member_no
     assert body["lines"] == [{"category": "PET-CLEAN", "quantity_milli": 1500, "unit": "kg",
+                              "gross_milli": 1500, "tare_milli": 0, "container": None,  # no container (docs/tare.md)
                               "unit_price_idr": 3250, "amount_idr": 4875}]
     assert (body["total_idr"], body["fee_idr"], body["credited_idr"], body["balance_idr"]) == (4875, 0, 4875, 4875)
     assert "Idempotent-Replayed" not in response.headers

@@ -60,7 +60,7 @@ def test_snapshot_shape_and_real_values(net, client, tokens):
     response = client.get(URL, headers=bearer(tokens["op_a"]))
     assert response.status_code == 200
     body = response.get_json()
-    assert set(body) == {"unit", "generated_at", "members", "prices", "upcoming_prices"}
+    assert set(body) == {"unit", "generated_at", "members", "prices", "upcoming_prices", "containers"}
     assert body["unit"] == {"code": "RW05", "name": "Bank Sampah Melati RW 05", "fee_bp": 0,
                             "receipt_width_mm": 80}
     generated = datetime.fromisoformat(body["generated_at"].replace("Z", "+00:00"))
@@ -166,7 +166,7 @@ def test_snapshot_is_documented(net, client):
     assert {"bearerAuth": []} in op["security"]
     ref = op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     schema = doc["components"]["schemas"][ref.rsplit("/", 1)[-1]]
-    assert set(schema["properties"]) == {"unit", "generated_at", "members", "prices", "upcoming_prices"}
+    assert set(schema["properties"]) == {"unit", "generated_at", "members", "prices", "upcoming_prices", "containers"}
     for status in ("401", "403"):
         assert op["responses"][status]["content"]["application/json"]["schema"] == \
             {"$ref": "#/components/schemas/Error"}

@@ -413,6 +413,7 @@ def get_counter_snapshot():
     from datetime import timedelta
 
     from ..models import Price, WasteCategory, utcnow
+    from ..services.containers import snapshot_containers
     from ..services.members import snapshot_members
     from ..timeutil import local_today
 
@@ -432,6 +433,7 @@ def get_counter_snapshot():
                    for row in current_prices(unit.id, today).values()],
         "upcoming_prices": [_snapshot_price(category, price.buy_price_idr, price.effective_from)
                             for price, category in upcoming],
+        "containers": snapshot_containers(unit.id),
     }
 
 

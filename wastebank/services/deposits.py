@@ -177,6 +177,8 @@ def _net_weight(unit: Unit, line: LineInput, category: WasteCategory):
         if has_container:
             raise _LineRefused("gross", "gross_required",
                                _l("Give the gross weight (on the scale) for a line with a container."))
+        if line.quantity is None:
+            raise _LineRefused("quantity", "required", _l("This field is required."))
         try:
             return parse_quantity(line.quantity, category.unit, category.max_line_milli), 0, None
         except InputError as exc:
