@@ -265,18 +265,24 @@ class DepositLineRequestSchema(ApiSchema):
                                  "`tare_not_kg`; a container weighing as much as the gross or more → "
                                  "`tare_not_less` on `lines.<i>.gross`. Needs `gross`."})
     gross = Quantity(
-        load_default=None,
+        load_default=None, allow_none=False,  # absent is None; an explicit null is not_a_number
         metadata={"oneOf": [{"type": "string"}, {"type": "number"}], "example": "1,7",
                   "description": "The weight on the scale, written as `quantity`; the net (gross − the "
                                  "container's weight) is priced and credited. Give `quantity` or `gross`, "
                                  "not both (`quantity_and_gross`)."})
     quantity = Quantity(
-        load_default=None,
+        load_default=None, allow_none=False,
         metadata={"oneOf": [{"type": "string"}, {"type": "number"}], "example": "1,5",
                   "description": "In the category's unit: text with one decimal mark (',' or "
                                  "'.'), at most three decimals, no thousands separator "
                                  "(\"1,5\", \"1.5\", \"2,000\" = 2 kg), or a sub-unit "
                                  "(\"750 g\", \"250 ml\"); or a JSON number (1.5)."})
+
+    @ma.validates_schema
+    def _weight_given(self, data: dict, **kwargs):
+        """A line needs its weight: ``quantity`` (net) or ``gross`` (docs/tare.md)."""
+        if data.get("quantity") is None and data.get("gross") is None:
+            raise ma.ValidationError("required", "quantity")
 
 
 class DepositRequestSchema(ApiSchema):
