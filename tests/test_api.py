@@ -21,7 +21,6 @@ from wastebank.models import (
     DepositLine,
     IdempotencyRecord,
     JournalEntry,
-    MemberCard,
     Posting,
     ReceiptCounter,
 )

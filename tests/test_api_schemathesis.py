@@ -57,7 +57,8 @@ def test_the_document_states_the_enforced_rules(client):
     assert schemas["VoidRequest"]["properties"]["reason"]["minLength"] == 3
     member = schemas["DepositRequest"]["properties"]["member"]
     assert member["pattern"] == "^[^\\u0000-\\u001F\\u007F-\\u009F]*$" and "Unicode category C" in member["description"]
-    assert "required (not blank) for `donation`" in schemas["WithdrawalRequest"]["properties"]["beneficiary"]["description"]
+    beneficiary = schemas["WithdrawalRequest"]["properties"]["beneficiary"]
+    assert "required (not blank) for `donation`" in beneficiary["description"]
     assert "31 days" in schemas["DepositRequest"]["properties"]["recorded_at"]["description"]
     statement = document["paths"]["/api/v1/statements/aggregator/{code}/{month}"]
     month = next(p for p in statement.get("parameters", []) + statement["get"].get("parameters", [])

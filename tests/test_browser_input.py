@@ -27,7 +27,8 @@ def test_refused_inputs_show_their_message_and_fit(browser, live_server, net):
 
         response = page.goto("/manager/cashbook?day=9999-12-31")
         assert response.status == 400
-        expect(page.get_by_text("Isi tanggal dengan format TTTT-BB-HH antara 1970-01-01 dan 9000-12-31.")).to_be_visible()
+        expect(page.get_by_text(
+            "Isi tanggal dengan format TTTT-BB-HH antara 1970-01-01 dan 9000-12-31.")).to_be_visible()
         problems += _check(page, "cashbook-bad-day", width, height, prefix="input")
 
         page.goto("/members/new")

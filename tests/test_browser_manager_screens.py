@@ -48,10 +48,12 @@ def manager_data(net):
         run_in_transaction(lambda: record_deposit(net.unit_a, member, lines, operator_id=mgr.id,
                                                   idempotency_key=f"mgr-screens-dep-{i:02d}"))
     run_in_transaction(lambda: set_price(net.unit_a.id, net.categories["CARDBOARD"], 2100, 2700, created_by_id=mgr.id))
-    buyer = run_in_transaction(lambda: create_offtaker(net.unit_a, "CV Maju Daur Ulang Sejahtera", phone="0812 3456 789",
-                                                       address="Jl. Industri Raya No. 12, Cakung", user=mgr))
+    buyer = run_in_transaction(lambda: create_offtaker(
+        net.unit_a, "CV Maju Daur Ulang Sejahtera", phone="0812 3456 789",
+        address="Jl. Industri Raya No. 12, Cakung", user=mgr))
     sale = run_in_transaction(lambda: record_sale(
-        net.unit_a, buyer, [SaleLineInput("CARDBOARD", "20", "19,5", "2700"), SaleLineInput("PET-CLEAN", "5", "", "4500")],
+        net.unit_a, buyer,
+        [SaleLineInput("CARDBOARD", "20", "19,5", "2700"), SaleLineInput("PET-CLEAN", "5", "", "4500")],
         "cash", user=mgr, idempotency_key="mgr-screens-sale-01"))
     run_in_transaction(lambda: record_withdrawal(net.unit_a, members[0], WithdrawalInput("cash", "15.000"), user=mgr,
                                                  idempotency_key="mgr-screens-wd-01"))
@@ -141,7 +143,8 @@ def test_manager_statement_impact_report_and_member_pages_fit(browser, manager_d
         context = sized_context(browser, live_server, width, height)
         page = context.new_page()
         log_in(page, "agg")
-        for name, url in {"statements": f"/statements?month={month}", "statement-unit-report": "/reports/unit?unit=RW05"}.items():
+        pages = {"statements": f"/statements?month={month}", "statement-unit-report": "/reports/unit?unit=RW05"}
+        for name, url in pages.items():
             assert page.goto(url).status == 200, url
             problems += _check(page, name, width, height)
         context.close()

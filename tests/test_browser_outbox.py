@@ -9,6 +9,8 @@ requests) and ``context.set_offline`` (service worker on, for the offline find a
 """
 from __future__ import annotations
 
+import contextlib
+
 import re
 import time
 from datetime import datetime, timedelta, timezone
@@ -204,10 +206,8 @@ def test_stalled_request_times_out_and_is_resent(browser, live_server, net):
     expect(page.locator(".outbox-item.synced")).to_have_count(1, timeout=30_000)
     assert _deposits() == [(member_no, 4875, 4875, [("PET-CLEAN", 1500, 4875)])]
     for route in held:
-        try:
+        with contextlib.suppress(Exception):  # the page gave up on it already
             route.abort()
-        except Exception:  # the page gave up on it already
-            pass
     context.close()
 
 

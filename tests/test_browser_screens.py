@@ -34,8 +34,8 @@ CHECK = """() => {
       // A check box or radio inside its label is tapped through the label.
       const label = el.closest('label');
       const box = (el.type === 'checkbox' || el.type === 'radio') && label ? label.getBoundingClientRect() : r;
-      return {tag: el.tagName, id: el.id, text: (el.innerText || el.value || el.getAttribute('aria-label') || '').trim().slice(0, 40),
-              w: Math.round(box.width), h: Math.round(box.height)};
+      const text = (el.innerText || el.value || el.getAttribute('aria-label') || '').trim().slice(0, 40);
+      return {tag: el.tagName, id: el.id, text, w: Math.round(box.width), h: Math.round(box.height)};
     })
     .filter((x) => x.w < 44 || x.h < 44);
   return {small: small, scroll: document.documentElement.scrollWidth, width: window.innerWidth};

@@ -1,7 +1,7 @@
 """The tokens page and the screens issue 10 items 3-4 touched, in Chromium at 800×1280 and
-1280×800 (staff pages; the phone size is for public pages): nothing wider than the screen, every target at least 44×44 px, a revoke
-tap works; the import preview shows the row-numbered member-number refusal. Screenshots land
-in ``test-artifacts/``."""
+1280×800 (staff pages; the phone size is for public pages): nothing wider than the screen, every
+target at least 44×44 px, a revoke tap works; the import preview shows the row-numbered
+member-number refusal. Screenshots land in ``test-artifacts/``."""
 from __future__ import annotations
 
 import pytest

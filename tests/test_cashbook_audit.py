@@ -190,7 +190,8 @@ def test_every_change_is_audited_in_the_same_transaction(net, app):
     member = run_in_transaction(lambda: create_member(net.unit_a, "Wahyu Hidayat", user_id=op.id))
     run_in_transaction(lambda: issue_card(member, user_id=op.id))
     cards = [r for r in _audit_rows("card.issue") if r.object_id == member.member_no]
-    assert len(cards) == 2 and json.loads(cards[1].details)["revoked_card_ids"] == [json.loads(cards[0].details)["card_id"]]
+    assert len(cards) == 2
+    assert json.loads(cards[1].details)["revoked_card_ids"] == [json.loads(cards[0].details)["card_id"]]
     assert "token" not in cards[1].details
     run_in_transaction(lambda: create_user("op_a2", "operator", PASSWORD, unit=net.unit_a,
                                            created_by_id=net.users["admin"].id))

@@ -317,7 +317,8 @@ def test_close_has_a_confirmation_step_then_reopen_from_the_page(net, client, lo
     with clock_at(TODAY):
         login("mgr_a")
         page = client.get("/manager/cashbook").get_data(as_text=True)
-        assert 'id="check-close"' in page and 'id="late-arrivals-empty"' in page and "Belum ada setoran susulan." in page
+        assert 'id="check-close"' in page and 'id="late-arrivals-empty"' in page
+        assert "Belum ada setoran susulan." in page
         token = csrf_token(page)
         check = client.post("/manager/cashbook/close", data={"csrf_token": token, "step": "check",
                                                              "counted": "2.000", "business_date": "2025-04-10"})

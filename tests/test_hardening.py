@@ -175,8 +175,9 @@ def test_postgres_refuses_truncate_and_late_postings(net, database_url):
     db.session.commit()
     dsn = database_url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(dsn) as a, psycopg.connect(dsn) as b:
-        a.execute("INSERT INTO posting (entry_id, unit_id, account_id, amount) VALUES (90200, %s, %s, 100)", (net.unit_a.id, cash))
-        a.execute("INSERT INTO posting (entry_id, unit_id, account_id, amount) VALUES (90200, %s, %s, -100)", (net.unit_a.id, fee))
+        insert = "INSERT INTO posting (entry_id, unit_id, account_id, amount) VALUES (90200, %s, %s, %s)"
+        a.execute(insert, (net.unit_a.id, cash, 100))
+        a.execute(insert, (net.unit_a.id, fee, -100))
         a.execute("INSERT INTO journal_entry (id, unit_id, kind, memo, posted_at, recorded_at, reason) "
                   "VALUES (90200, %s, 'raw', '', now(), now(), '')", (net.unit_a.id,))
         # b adds a posting to 90200 while a's entry is not yet visible to it

@@ -123,7 +123,8 @@ class FormParser(HTMLParser):
         self.forms: list[dict] = []
         self._select: str | None = None
 
-    def handle_starttag(self, tag, attrs):
+    # Complexity over 10, kept: one branch per form element kind the sweep fills.
+    def handle_starttag(self, tag, attrs):  # noqa: C901
         attrs = dict(attrs)
         if tag == "form":
             self.forms.append({"action": attrs.get("action") or "", "method": (attrs.get("method") or "get").lower(),
@@ -232,7 +233,8 @@ def _seed(net) -> dict:
     return {"deposit": deposit.body["receipt_no"], "withdrawal": paid.body["id"]}
 
 
-def _path_values(rule, net, seed) -> dict | None:
+# Complexity over 10, kept: one branch per URL converter and parameter kind.
+def _path_values(rule, net, seed) -> dict | None:  # noqa: C901
     """Values for the rule's path arguments, read fresh (cards are reissued along the way)."""
     from wastebank.counter.views import verification_code
 
@@ -311,7 +313,8 @@ def _shape(name: str, codes: set[str]) -> str:
     return re.sub(r"\d+", "#", name)
 
 
-def discover(app, net, seed, clients) -> dict[tuple[str, str], dict]:
+# Complexity over 10, kept: walks every route and form; the branches are the kinds it meets.
+def discover(app, net, seed, clients) -> dict[tuple[str, str], dict]:  # noqa: C901
     """``{(method, url): {"role", "fields": {name: [page value]}, "endpoint"}}`` for every
     route of the URL map (steps 1–3 of the module docstring)."""
     rules = [r for r in app.url_map.iter_rules()
@@ -373,7 +376,8 @@ def discover(app, net, seed, clients) -> dict[tuple[str, str], dict]:
     return targets
 
 
-def test_every_field_of_every_route_survives_hostile_input(app, net):
+# Complexity over 10, kept: the sweep's loop over routes, fields and hostile values.
+def test_every_field_of_every_route_survives_hostile_input(app, net):  # noqa: C901
     started = time.monotonic()
     seed = _seed(net)
     _install_recorder(app)

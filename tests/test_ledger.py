@@ -137,4 +137,4 @@ def test_verify_fails_on_tampered_cached_balance(net, app):
     db.session.commit()
     bad = runner.invoke(args=["ledger", "verify"])
     assert bad.exit_code == 1
-    assert f"cached balance 5875 but postings give 4875" in bad.output
+    assert "cached balance 5875 but postings give 4875" in bad.output

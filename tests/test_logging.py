@@ -1,7 +1,6 @@
 """Logging configured by the factory (wastebank/logs.py): failures and refusals are visible."""
 import logging
 
-import pytest
 
 from wastebank.services.transaction import run_in_transaction
 

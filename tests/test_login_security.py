@@ -5,7 +5,6 @@ and username and per address across usernames; the counts live in Redis when
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys

@@ -80,7 +80,8 @@ def test_admin_sees_only_the_audit_log_and_anonymous_must_log_in(net, app, clien
         response = client.get(url)
         if url == "/manager/":
             assert response.status_code == 302 and response.location.endswith("/manager/audit")
-        elif url in ("/manager/audit", "/manager/audit.csv") or url.startswith("/manager/prices"):  # admins: any unit's prices
+        # admins: any unit's prices
+        elif url in ("/manager/audit", "/manager/audit.csv") or url.startswith("/manager/prices"):
             assert response.status_code == 200, url
         else:
             assert response.status_code == 403, url

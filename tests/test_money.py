@@ -20,7 +20,8 @@ def test_parse_quantity_accepts_both_decimal_marks_and_sub_units(text, unit, mil
     ("-1", "not_positive"), ("-0,5", "not_positive"), ("abc", "not_a_number"), ("1,5x", "unit"),
     ("1.500,5", "thousands_separator"), ("1,500.5", "thousands_separator"), ("1,2345", "too_precise"),
     ("1e3", "not_a_number"), ("500,001", "over_limit"), ("1000", "over_limit"), ("750,5 g", "too_precise"),
-    ("NaN", "not_a_number"), ("∞", "not_a_number"), (True, "not_a_number"), (None, "not_a_number"), (1.5, "not_a_number"),
+    ("NaN", "not_a_number"), ("∞", "not_a_number"), (True, "not_a_number"), (None, "not_a_number"),
+    (1.5, "not_a_number"),
 ])
 def test_parse_quantity_rejects_bad_input(text, code):
     with pytest.raises(InputError) as err:

@@ -406,8 +406,9 @@ def test_receipt_pages_in_the_browser(net, live_server):
     member = db.session.get(Member, net.members_a[0].id)
     member.phone = "+6281234567890"
     db.session.commit()
-    dep = run_in_transaction(lambda: record_deposit(unit, member, [LineInput("CARDBOARD", "5"), LineInput("PET-CLEAN", "1,5")],
-                                                    operator_id=net.users["op_a"].id, idempotency_key="orig-browser-dep"))
+    lines = [LineInput("CARDBOARD", "5"), LineInput("PET-CLEAN", "1,5")]
+    dep = run_in_transaction(lambda: record_deposit(unit, member, lines, operator_id=net.users["op_a"].id,
+                                                    idempotency_key="orig-browser-dep"))
     wd = run_in_transaction(lambda: record_withdrawal(unit, member, WithdrawalInput("cash", "4000"),
                                                       user=db.session.get(User, net.users["op_a"].id),
                                                       idempotency_key="orig-browser-wd"))

@@ -134,7 +134,8 @@ def _raw_figures(year: int, month: int) -> dict[str, dict]:
         "members": _raw("SELECT unit_id, COUNT(*) FROM member WHERE created_at < :e GROUP BY unit_id", e=e),
         "deposits": {},
         "active_members": _raw("""SELECT unit_id, COUNT(*) FROM (
-                SELECT d.unit_id, d.member_id, SUM(CASE WHEN d.recorded_at >= :s AND d.recorded_at < :e THEN 1 ELSE 0 END)
+                SELECT d.unit_id, d.member_id,
+                       SUM(CASE WHEN d.recorded_at >= :s AND d.recorded_at < :e THEN 1 ELSE 0 END)
                      - SUM(CASE WHEN v.recorded_at >= :s AND v.recorded_at < :e THEN 1 ELSE 0 END) AS n
                 FROM deposit d LEFT JOIN journal_entry v ON v.id = d.void_entry_id
                 GROUP BY d.unit_id, d.member_id) t WHERE n >= 4 GROUP BY unit_id""", s=s, e=e),

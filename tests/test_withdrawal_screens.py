@@ -271,7 +271,8 @@ def test_reject_releases_the_hold(net, client, login):
     token = any_token(client)
     client.post(f"/counter/withdrawal/{pending.body['id']}/approve", data={"csrf_token": token})
     assert balance(member) == (10000, 4000)
-    assert client.post(f"/counter/withdrawal/{pending.body['id']}/reject", data={"csrf_token": token}).status_code == 302
+    rejected = client.post(f"/counter/withdrawal/{pending.body['id']}/reject", data={"csrf_token": token})
+    assert rejected.status_code == 302
     assert balance(member) == (10000, 0)
     db.session.expire_all()
     assert db.session.get(Withdrawal, pending.body["id"]).status == "rejected"
