@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from ..auth.passwords import hash_password
 from ..extensions import db
-from ..models import ROLES, Aggregator, Unit, User
+from ..models import ROLES, Aggregator, Collaborator, Sponsorship, Unit, User
 from ..money import InputError
 from .audit import audit
 from .ledger import system_account
@@ -88,10 +88,8 @@ def create_user(username: str, role: str, password: str, *, unit: Unit | None = 
     return user
 
 
-def create_collaborator(name: str) -> "Collaborator":
+def create_collaborator(name: str) -> Collaborator:
     """Register a sponsor (kolaborator). Raises ValueError for an empty or taken name."""
-    from ..models.collab import Collaborator
-
     name = " ".join((name or "").split())
     if not name:
         raise ValueError("the collaborator needs a name")
@@ -105,11 +103,9 @@ def create_collaborator(name: str) -> "Collaborator":
     return collaborator
 
 
-def add_sponsorship(collaborator, unit: Unit, start, end=None) -> "Sponsorship":
+def add_sponsorship(collaborator, unit: Unit, start, end=None) -> Sponsorship:
     """``collaborator`` sponsors ``unit`` from local date ``start`` to ``end`` (inclusive, None =
     open-ended). Raises ValueError when ``end`` is before ``start``."""
-    from ..models.collab import Sponsorship
-
     if end is not None and end < start:
         raise ValueError("the sponsorship ends before it starts")
     sponsorship = Sponsorship(collaborator_id=collaborator.id, unit_id=unit.id, start_date=start, end_date=end)
