@@ -77,7 +77,7 @@ def _percent(part: float, whole: float) -> str:
 
 
 def _pie(series: ChartSeries, width: float) -> Drawing:
-    pairs = [(label, v) for label, v in zip(series.labels, series.values) if v]
+    pairs = [(label, v) for label, v in zip(series.labels, series.values, strict=True) if v]
     height = max(55 * mm, 6 * mm * len(pairs) + 20 * mm)
     drawing = Drawing(width, height)
     drawing.add(String(0, height - 10, series.title, fontName=FONT_BOLD, fontSize=9))

@@ -108,14 +108,14 @@ def fit_columns(header: Sequence[str], rows: Sequence[Sequence[str]], available:
             longest = max([stringWidth(str(row[i]) if i < len(row) else "", font, at) for row in rows] or [0.0])
             desired[i] = max(desired[i], min(longest + padding + 0.5, available * _TEXT_WORD_CAP))
     spare = available - total
-    wish = sum(d - m for d, m in zip(desired, minimum))
+    wish = sum(d - m for d, m in zip(desired, minimum, strict=True))
     widths = list(minimum)
     if wish > 0:
         take = min(1.0, spare / wish)
-        widths = [m + (d - m) * take for d, m in zip(desired, minimum)]
+        widths = [m + (d - m) * take for d, m in zip(desired, minimum, strict=True)]
         spare -= wish * take
     share = sum(weights) or 1.0
-    return [w + spare * wt / share for w, wt in zip(widths, weights)], at
+    return [w + spare * wt / share for w, wt in zip(widths, weights, strict=True)], at
 
 
 def letterhead(name: str, lines: Sequence[str], width: float, *, size: float = 9.0) -> list[Flowable]:

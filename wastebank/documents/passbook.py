@@ -107,8 +107,6 @@ def render_statement(data: StatementData) -> bytes:
     base = ParagraphStyle("base", fontName=FONT_REGULAR, fontSize=9, leading=11)
     bold = ParagraphStyle("bold", parent=base, fontName=FONT_BOLD)
     title = ParagraphStyle("title", parent=base, fontName=FONT_BOLD, fontSize=15, leading=19)
-    right = ParagraphStyle("right", parent=base, alignment=TA_RIGHT)
-    right_bold = ParagraphStyle("right_bold", parent=right, fontName=FONT_BOLD)
     note = ParagraphStyle("note", parent=base, fontSize=7, leading=8.5, textColor=colors.HexColor("#5f6b66"))
 
     def p(text: str, style=base) -> Paragraph:
@@ -139,7 +137,8 @@ def render_statement(data: StatementData) -> bytes:
     cell_right = ParagraphStyle("cell_right", parent=cell, alignment=TA_RIGHT)
     cell_right_bold = ParagraphStyle("cell_right_bold", parent=cell_right, fontName=FONT_BOLD)
     header = [p(labels.date, cell_bold), p(labels.description, cell_bold), p(labels.reference, cell_bold),
-              p(labels.money_in, cell_right_bold), p(labels.money_out, cell_right_bold), p(labels.balance, cell_right_bold)]
+              p(labels.money_in, cell_right_bold), p(labels.money_out, cell_right_bold),
+              p(labels.balance, cell_right_bold)]
     table_rows = [header, [p(""), p(labels.opening, cell_bold), p(""), p(""), p(""), p(data.opening, cell_right_bold)]]
     for row in data.rows:
         when = [p(row.date, cell), p(f"{labels.posted} {row.posted}", note)] if row.posted else p(row.date, cell)

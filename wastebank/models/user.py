@@ -18,8 +18,8 @@ class User(UserMixin, db.Model):
     """A person who logs in. ``role`` is one of ROLES.
 
     Scope: operators and unit managers belong to one ``unit``; aggregator staff to one
-    ``aggregator``; collaborators to one ``collaborator``; admins to none. ``session_version`` is part of the login session id:
-    bumping it (logout, deactivation, password change) ends every session at once.
+    ``aggregator``; collaborators to one ``collaborator``; admins to none. ``session_version`` is
+    part of the login session id: bumping it (logout, deactivation, password change) ends every session at once.
     """
 
     __tablename__ = "user"
