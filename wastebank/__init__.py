@@ -135,6 +135,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     from .manager import bp as manager_bp, views as _manager_views  # noqa: F401
     from .manager import prices as _manager_prices  # noqa: F401  (routes on the manager blueprint)
     from .manager import notifications as _manager_notifications  # noqa: F401  (the message outbox)
+    from .manager import containers as _manager_containers  # noqa: F401  (containers and their tare)
     app.register_blueprint(manager_bp)
     rest_api.init_app(app)
 

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from ..models import Member, Unit
 from ..money import message_templates
 from ..services.catalog import current_prices
+from ..services.containers import snapshot_containers
 from ..services.ledger import member_savings_account
 from .forms import DepositForm
 
@@ -25,8 +26,9 @@ def render_deposit_page(unit: Unit, member: Member | None, *, form: DepositForm 
         form.idempotency_key.data = uuid.uuid4().hex
     prices = current_prices(unit.id) if prices is None else prices
     balance = member_savings_account(member).balance if member is not None else None
+    containers = snapshot_containers(unit.id)
     return render_template("counter/deposit.html", unit=unit, member=member, form=form, prices=prices,
-                           balance=balance, general_errors=general or [],
+                           balance=balance, general_errors=general or [], containers=containers,
                            client_data=deposit_page_data(unit, member, prices, balance)), status
 
 
@@ -34,7 +36,11 @@ def quantity_messages() -> dict[str, str]:
     """The deposit form's validation messages by error code, translated, for the browser's
     check as the operator types: the server's own sentences (``money.message_templates``) and
     the one check only the form makes (a weight typed with no category chosen)."""
-    return {**message_templates(), "no_category": _("Choose a category for this weight.")}
+    return {**message_templates(), "no_category": _("Choose a category for this weight."),
+            # The tare (docs/tare.md): the service's own refusal, and the gross − tare = net line.
+            "tare_not_less": _("The %(container)s weighs %(tare)s, as much as or more than the gross %(gross)s: "
+                               "weigh again or choose another container."),
+            "tare_text": _("gross %(gross)s − %(container)s %(tare)s = %(net)s")}
 
 
 def deposit_page_data(unit, member, prices, balance: int | None) -> dict:
@@ -51,5 +57,7 @@ def deposit_page_data(unit, member, prices, balance: int | None) -> dict:
             "buy_price_idr": row.buy_price_idr, "max_line_milli": row.category.max_line_milli,
             "material_group": row.category.material_group} for row in prices.values()},
         "order": [row.category.code for row in prices.values()],
+        # The unit's containers, for the tare of a kg line (docs/tare.md): {id, name, tare_g}.
+        "containers": snapshot_containers(unit.id),
         "messages": quantity_messages(),
     }

@@ -15,6 +15,8 @@ class LineForm(BaseSubForm):
     # Generous limits: the service validates the values themselves, with translated messages.
     category = StringField(_l("Category"), validators=[Length(max=200)])
     quantity = StringField(_l("Quantity"), validators=[Length(max=200)])
+    # The container weighed in (its id; empty = none): ``quantity`` is then the gross.
+    container = StringField(_l("Container"), validators=[Length(max=40)])
 
 
 class DepositForm(BaseForm):

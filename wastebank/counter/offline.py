@@ -175,6 +175,7 @@ def counter_i18n() -> dict[str, str]:
         "scale_closed": _("The scale was disconnected."),
         "scale_no_line": _("Tap a category first, then weigh."),
         "scale_not_kg": _("This line is counted in {unit}; the scale gives kilograms."),
+        "no_container": _("No container"),  # the tare select (docs/tare.md)
     }
 
 

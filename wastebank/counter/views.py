@@ -113,8 +113,11 @@ def _filled_lines(form: DepositForm) -> tuple[list[LineInput], list[int]]:
     for index, entry in enumerate(form.lines.entries):
         category = (entry.form.category.data or "").strip()
         quantity = (entry.form.quantity.data or "").strip()
+        container = (entry.form.container.data or "").strip()
         if category or quantity:
-            lines.append(LineInput(category, quantity))
+            # Weighed in a container: what was typed (or read from the scale) is the gross.
+            lines.append(LineInput(category, None, container=container, gross=quantity) if container
+                         else LineInput(category, quantity))
             rows.append(index)
     return lines, rows
 
@@ -125,7 +128,8 @@ def _attach_errors(form: DepositForm, errors: dict, rows: list[int]) -> list[str
     for field, (_code, message) in errors.items():
         parts = field.split(".")
         if len(parts) == 3 and parts[0] == "lines" and int(parts[1]) < len(rows):
-            getattr(form.lines.entries[rows[int(parts[1])]].form, parts[2]).errors.append(str(message))
+            name = "quantity" if parts[2] == "gross" else parts[2]  # the form's one weight box
+            getattr(form.lines.entries[rows[int(parts[1])]].form, name).errors.append(str(message))
         else:
             general.append(str(message))
     return general
@@ -246,6 +250,17 @@ def receipt(receipt_no: str):
     return page, 200, {"Cache-Control": "no-store"}
 
 
+def tare_text(line, locale=None) -> str:
+    """``"bruto 1,7 kg − Karung 0,2 kg = 1,5 kg"`` for a line weighed in a container (a
+    DepositLine or QuotedLine; docs/tare.md), ``""`` for one without."""
+    if not line.tare_milli:
+        return ""
+    unit = line.category.unit
+    return _("gross %(gross)s − %(container)s %(tare)s = %(net)s",
+             gross=format_quantity(line.gross_milli, unit, locale), container=line.container_name or "",
+             tare=format_quantity(line.tare_milli, unit, locale), net=format_quantity(line.quantity_milli, unit, locale))
+
+
 def receipt_data(deposit: Deposit, *, copy: bool, locale=None) -> ReceiptData:
     """The plain data a printed deposit receipt shows (amounts formatted in ``locale``)."""
     locale = locale or get_locale()
@@ -253,7 +268,7 @@ def receipt_data(deposit: Deposit, *, copy: bool, locale=None) -> ReceiptData:
         ReceiptLine(category=line.category.name(locale),
                     quantity=format_quantity(line.quantity_milli, line.category.unit, locale),
                     unit_price=f"{format_idr(line.unit_price_idr, locale)}/{line.category.unit}",
-                    amount=format_idr(line.amount_idr, locale))
+                    amount=format_idr(line.amount_idr, locale), tare=tare_text(line, locale))
         for line in deposit.lines
     )
     totals = [(_("Total"), format_idr(deposit.total_idr, locale))]

@@ -61,12 +61,15 @@ class ReceiptLine:
         quantity: formatted quantity with unit, e.g. ``"1,5 kg"``.
         unit_price: formatted price per unit, e.g. ``"Rp 3.250/kg"``.
         amount: formatted line amount, e.g. ``"Rp 4.875"``.
+        tare: for a line weighed in a container, gross − tare = net as one text, e.g.
+            ``"bruto 1,7 kg − Karung 0,2 kg = 1,5 kg"`` (docs/tare.md); empty otherwise.
     """
 
     category: str
     quantity: str
     unit_price: str
     amount: str
+    tare: str = ""
 
 
 @dataclass(frozen=True)
@@ -228,6 +231,8 @@ def _item(line: ReceiptLine, st: _Styles, band: float, gap: float = 3.0) -> Tabl
     the amount moves to its own right-aligned row, so neither the amount nor
     the price has to be broken mid-number."""
     category = Paragraph(_esc(line.category), st.item)
+    if line.tare:  # gross − container = net under the name; the net is what "qty" shows
+        category = [category, Paragraph(_esc(line.tare), st.body)]
     qty_text = f"{_esc(line.quantity)} \u00d7 {_esc(line.unit_price)}"
     qty = Paragraph(qty_text, st.body)
     amount = Paragraph(_esc(line.amount), st.right)

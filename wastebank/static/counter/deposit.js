@@ -10,6 +10,7 @@ import { inputText } from "./scale.js";
 import * as scale from "./scale-port.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
+import { byId, netOf, tareText } from "./tare.js";
 
 // Sub-unit a line's unit button switches to.
 const SMALL = { kg: "g", L: "ml" };
@@ -26,6 +27,8 @@ let fixing = null;   // the refused outbox item being corrected, if any
 let member = null;   // {member_no, name, balance_idr}
 let prices = {};     // CODE → {name, unit, buy_price_idr, max_line_milli, material_group}
 let order = [];
+let containers = {}; // container id (text) → {id, name, tare_g}: the unit's, for the tare (docs/tare.md)
+let containerList = [];
 let lastQuantity = null; // the quantity box the operator was in: where "Timbang" puts the weight
 
 function readJson(id) {
@@ -56,6 +59,7 @@ export async function init(context, i18n) {
     member = data.member;
     prices = data.prices;
     order = data.order;
+    containerList = data.containers || [];
   } else if (snap) {
     fromSnapshot(snap, memberNo);
   }
@@ -63,6 +67,7 @@ export async function init(context, i18n) {
     showUnavailable(memberNo);
     return;
   }
+  containers = byId(containerList);
   if (!data.member) { renderShell(); }
   wire();
   // A deposit of this member synced (from this tab or another): show the server's balance.
@@ -102,6 +107,7 @@ function fromSnapshot(snap, memberNo) {
                              material_group: row.material_group };
     order.push(row.category);
   }
+  containerList = snap.containers || [];
 }
 
 function showUnavailable(memberNo) {
@@ -133,6 +139,14 @@ function renderShell() {
     esc(prices[code].name) + "</option>").join("");
   body.querySelectorAll("select.cat").forEach((select) => { select.innerHTML = options; });
   template.innerHTML = template.innerHTML.replace(/<select([^>]*)>[\s\S]*?<\/select>/, "<select$1>" + options + "</select>");
+  // The containers as the snapshot has them (the shell page may be older than the snapshot).
+  const boxes = '<option value="">' + esc(T.no_container) + "</option>" + containerList.map((c) =>
+    '<option value="' + esc(c.id) + '" data-tare="' + c.tare_g + '">' + esc(c.name) + " −" +
+    esc(formatQuantity(c.tare_g, "kg", ctx.locale)) + "</option>").join("");
+  const fill = (select) => { select.innerHTML = boxes; select.hidden = !containerList.length; };
+  body.querySelectorAll("select.container").forEach(fill);
+  template.innerHTML = template.innerHTML.replace(/(<select[^>]*class="container"[^>]*>)[\s\S]*?<\/select>/, (m, open) =>
+    open.replace(/ hidden(="")?/, containerList.length ? "" : " hidden") + boxes + "</select>");
   const back = document.getElementById("deposit-back");
   if (back) { back.href = "/counter"; }
   showBalance(member.balance_idr);
@@ -154,8 +168,20 @@ function readRow(row) {
   const typed = row.querySelector("input.quantity").value.trim();
   const hasSuffix = /[a-z]\s*$/i.test(typed);
   const small = toggle.dataset.small === "1" && SMALL[unit] && !hasSuffix;
-  return { code: code, unit: unit, typed: typed, hasSuffix: hasSuffix, small: small,
+  const select = row.querySelector("select.container");
+  // A container only for kg lines: its weight is grams (docs/tare.md).
+  const container = select && unit === "kg" ? containers[select.value] || null : null;
+  return { code: code, unit: unit, typed: typed, hasSuffix: hasSuffix, small: small, container: container,
            text: small && typed ? typed + " " + SMALL[unit] : typed };
+}
+
+/** The typed text as the net for the quote: the gross minus the container, or an error. */
+function netRow(r, price) {
+  const parsed = parseQuantity(r.text, r.unit, price.max_line_milli + (r.container ? r.container.tare_g : 0), ctx.locale);
+  if (!parsed.ok || !r.container) { return { parsed: parsed, text: r.text, gross: parsed.ok ? parsed.milli : null }; }
+  const net = netOf(parsed.milli, r.container, ctx.locale);
+  if (!net.ok) { return { parsed: net, gross: parsed.milli }; }
+  return { parsed: { ok: true, milli: net.milli }, text: canonical(net.milli), gross: parsed.milli };
 }
 
 function rowError(row, message) {
@@ -182,18 +208,31 @@ function update() {
     toggle.textContent = r.hasSuffix ? "" : (r.small ? SMALL[r.unit] : r.unit);
     toggle.disabled = !SMALL[r.unit] || r.hasSuffix;
     row.querySelector(".price").textContent = price ? formatIdr(price.buy_price_idr, ctx.locale) + "/" + r.unit : "";
+    const select = row.querySelector("select.container");
+    if (select) {
+      const kg = !price || r.unit === "kg";
+      select.hidden = !containerList.length || !kg;
+      if (!kg) { select.value = ""; }
+    }
+    const netNote = row.querySelector("p.net");
+    if (netNote) { netNote.hidden = true; }
     const amountCell = row.querySelector(".amount");
     amountCell.textContent = "";
     if (!r.typed) { rowError(row, ""); continue; }
     if (!price) { rowError(row, M.no_category); continue; }
-    const parsed = parseQuantity(r.text, r.unit, price.max_line_milli, ctx.locale);
+    const weighed = netRow(r, price);
+    const parsed = weighed.parsed;
     if (!parsed.ok) {
       // A number still being typed ("1," or "") is not an error yet; everything else is.
       rowError(row, /[.,]$/.test(r.typed) ? "" : messageFor(parsed, M));
       continue;
     }
     rowError(row, "");
-    const quoted = quoteLines([{ category: r.code, quantity: r.text }], pricesForQuote(), 0, 0);
+    if (r.container && netNote) {
+      netNote.textContent = tareText(M.tare_text, weighed.gross, r.container, ctx.locale);
+      netNote.hidden = false;
+    }
+    const quoted = quoteLines([{ category: r.code, quantity: weighed.text }], pricesForQuote(), 0, 0);
     if (quoted.lines.length) {
       amountCell.textContent = formatIdr(quoted.lines[0].amount_idr, ctx.locale);
       total += quoted.lines[0].amount_idr;
@@ -244,6 +283,8 @@ function clearLines() {
     row.querySelector("select.cat").value = "";
     row.querySelector("input.quantity").value = "";
     row.querySelector(".unit").dataset.small = "";
+    const select = row.querySelector("select.container");
+    if (select) { select.value = ""; }
   });
   update();
 }
@@ -332,10 +373,19 @@ function currentQuote() {
     const r = readRow(row);
     if (!r.code && !r.typed) { continue; }
     if (!r.code) { rowError(row, M.no_category); return { invalid: true, row: row }; }
-    lines.push({ category: r.code, quantity: r.text });
+    const price = prices[r.code];
+    const weighed = price ? netRow(r, price) : { parsed: { ok: true }, text: r.text };
+    if (!weighed.parsed.ok && r.container) {  // the tare: the line cannot be quoted
+      rowError(row, messageFor(weighed.parsed, M));
+      return { invalid: true, row: row };
+    }
+    // The quote prices the net; the request carries the gross and the container (docs/tare.md).
+    lines.push({ category: r.code, quantity: weighed.text, container: r.container, gross_milli: r.container ? weighed.gross : null });
     rowsUsed.push(row);
   }
-  const quote = quoteLines(lines, pricesForQuote(), data.fee_bp || 0, member.balance_idr || 0);
+  const quote = quoteLines(lines.map((line) => ({ category: line.category, quantity: line.quantity })), pricesForQuote(),
+                           data.fee_bp || 0, member.balance_idr || 0);
+  quote.lines.forEach((line, i) => { line.container = lines[i].container; line.gross_milli = lines[i].gross_milli; });
   return { lines: lines, rows: rowsUsed, quote: quote };
 }
 
@@ -364,6 +414,7 @@ function review() {
   const q = current.quote;
   const table = confirmPanel.querySelector("tbody");
   table.innerHTML = q.lines.map((line) => "<tr><td>" + esc(prices[line.category].name) +
+    (line.container ? '<br><span class="muted tare">' + esc(tareText(M.tare_text, line.gross_milli, line.container, ctx.locale)) + "</span>" : "") +
     '<br><span class="muted qty-price">' + esc(formatQuantity(line.quantity_milli, line.unit, ctx.locale)) + " × " +
     esc(formatIdr(line.unit_price_idr, ctx.locale)) + "/" + esc(line.unit) + '</span></td><td class="num">' +
     esc(formatIdr(line.amount_idr, ctx.locale)) + "</td></tr>").join("");
@@ -378,7 +429,7 @@ function review() {
   delete save.dataset.sent;
   form.hidden = true;
   confirmPanel.hidden = false;
-  confirmPanel.dataset.lines = JSON.stringify(current.lines);
+  confirmPanel.dataset.lines = JSON.stringify(current.lines.map((line) => ({ category: line.category, quantity: line.quantity })));
   window.scrollTo(0, 0);
   save.focus();
 }
@@ -388,6 +439,12 @@ function canonical(milli) {
   const whole = Math.floor(milli / 1000);
   const frac = milli % 1000;
   return frac ? whole + "." + String(frac).padStart(3, "0").replace(/0+$/, "") : String(whole);
+}
+
+/** One line of the API request: the net quantity, or the gross with the container's id. */
+function requestLine(line) {
+  if (!line.container) { return { category: line.category, quantity: canonical(line.quantity_milli) }; }
+  return { category: line.category, gross: canonical(line.gross_milli), container: line.container.id };
 }
 
 async function save() {
@@ -403,10 +460,11 @@ async function save() {
     key: newKey(), kind: "deposit", username: ctx.username, unit: ctx.unit,
     member_no: member.member_no, member_name: member.name,
     body: { member: member.member_no, recorded_at: isoWithOffset(now), expected_credited_idr: q.credited_idr,
-            lines: q.lines.map((line) => ({ category: line.category, quantity: canonical(line.quantity_milli) })) },
+            lines: q.lines.map(requestLine) },
     estimate: { total_idr: q.total_idr, fee_idr: q.fee_idr, credited_idr: q.credited_idr,
                 lines: q.lines.map((line) => ({ category: line.category, name: prices[line.category].name, unit: line.unit,
                                                 quantity_text: formatQuantity(line.quantity_milli, line.unit, ctx.locale),
+                                                tare_text: line.container ? tareText(M.tare_text, line.gross_milli, line.container, ctx.locale) : "",
                                                 unit_price_idr: line.unit_price_idr, amount_idr: line.amount_idr })) },
     captured_at: now.toISOString(), state: "queued", attempts: 0, corrects: fixing ? fixing.key : null,
   };
@@ -493,7 +551,10 @@ async function loadFix(key) {
     const row = first ? rows()[0] : null;
     let target = row;
     if (first) { row.querySelector("select.cat").value = line.category; } else { target = addRow(line.category); }
-    target.querySelector("input.quantity").value = String(line.quantity).replace(".", ctx.locale === "en" ? "." : ",");
+    const weight = line.gross !== undefined ? line.gross : line.quantity;
+    target.querySelector("input.quantity").value = String(weight).replace(".", ctx.locale === "en" ? "." : ",");
+    const select = target.querySelector("select.container");
+    if (select) { select.value = line.container !== undefined && line.container !== null ? String(line.container) : ""; }
     first = false;
   }
   const note = document.getElementById("deposit-error");
