@@ -677,3 +677,26 @@ def test_stop_messages_behind_the_pin(net, client):
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/c/{token}")
     db.session.refresh(member)
     assert member.notify_consent is True
+
+
+def test_a_message_queued_before_the_resident_opted_out_is_not_sent(net):
+    note = _queue_one(net, key="tablet-n-0900")
+    member = db.session.get(type(net.members_a[0]), note.member_id)
+    member.notify_consent = False
+    db.session.commit()
+    sender = LogSender()
+    result = send_pending(sender=sender)
+    db.session.refresh(note)
+    assert (result.sent, sender.sent) == (0, [])
+    assert (note.status, note.last_error, note.attempts) == ("failed", "member opted out", 0)
+
+
+def test_a_message_queued_before_the_unit_switched_messages_off_is_not_sent(net):
+    note = _queue_one(net, key="tablet-n-0901")
+    net.unit_a.notify_enabled = False
+    db.session.commit()
+    sender = LogSender()
+    send_pending(sender=sender)
+    db.session.refresh(note)
+    assert sender.sent == []
+    assert (note.status, note.last_error) == ("failed", "unit switched messages off")

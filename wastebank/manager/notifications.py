@@ -35,6 +35,8 @@ _REASONS = [
      lambda m: _("the gateway cannot be reached: %(detail)s", **m.groupdict())),
     (re.compile(r"HTTP (?P<code>\d+): (?P<detail>.*)", re.S),
      lambda m: _("the gateway answered %(code)s: %(detail)s", **m.groupdict())),
+    (re.compile(r"member opted out"), lambda m: _("the member stopped messages before it was sent")),
+    (re.compile(r"unit switched messages off"), lambda m: _("messages were switched off before it was sent")),
 ]
 
 

@@ -16,6 +16,9 @@ database lock is held while a gateway answers:
    ``NOTIFY_RETRY_SECONDS × 2^(attempts − 1)`` (capped at ``MAX_BACKOFF``); at
    ``NOTIFY_MAX_ATTEMPTS`` attempts the message is ``failed`` and is not tried again.
 
+Consent is checked again when a message is claimed: one queued before the resident opted out
+(or before the unit switched messages off) is not sent; it ends ``failed`` with that reason.
+
 Rate limit (docs/notifications.md): at most ``NOTIFY_MEMBER_PER_HOUR`` messages are sent per
 member in any rolling hour. A due message beyond that is not claimed: it waits (still
 ``queued``, no attempt counted) until the oldest message of that hour is an hour old.
@@ -33,7 +36,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from ..extensions import db
-from ..models import Notification, utcnow
+from ..models import Member, Notification, Unit, utcnow
 from ..services.transaction import run_in_transaction
 from .senders import Sender, SendError, sender_from_config
 
@@ -42,6 +45,9 @@ LEASE = timedelta(minutes=5)
 #: The longest wait between two attempts.
 MAX_BACKOFF = timedelta(hours=6)
 RATE_WINDOW = timedelta(hours=1)
+#: ``last_error`` of a message withdrawn before sending (shown translated on the manager's screen).
+OPTED_OUT = "member opted out"
+SWITCHED_OFF = "unit switched messages off"
 
 
 @dataclass
@@ -64,7 +70,9 @@ def backoff(attempts: int, base_seconds: float) -> timedelta:
 def _claim(limit: int, per_hour: int) -> tuple[list[tuple[int, str, str]], int]:
     """Claim up to ``limit`` due messages; returns ``([(id, phone, body)], waiting)``."""
     now = utcnow()
-    query = (select(Notification.id, Notification.member_id, Notification.phone, Notification.body)
+    query = (select(Notification.id, Notification.member_id, Notification.phone, Notification.body,
+                    Member.notify_consent, Unit.notify_enabled)
+             .join(Member, Member.id == Notification.member_id).join(Unit, Unit.id == Notification.unit_id)
              .where(Notification.status == "queued", Notification.next_attempt_at <= now)
              .order_by(Notification.next_attempt_at, Notification.id).limit(limit))
     if db.session.get_bind().dialect.name == "postgresql":
@@ -73,7 +81,13 @@ def _claim(limit: int, per_hour: int) -> tuple[list[tuple[int, str, str]], int]:
     sent_in_window: dict[int, list] = {}
     claimed: list[tuple[int, str, str]] = []
     waiting = 0
-    for note_id, member_id, phone, body in rows:
+    for note_id, member_id, phone, body, consent, enabled in rows:
+        if not (consent and enabled):
+            # Queued before the resident opted out or the unit switched messages off: not sent.
+            db.session.execute(update(Notification).where(Notification.id == note_id)
+                               .values(status="failed", last_error=OPTED_OUT if not consent else SWITCHED_OFF)
+                               .execution_options(synchronize_session=False))
+            continue
         if member_id not in sent_in_window:
             sent_in_window[member_id] = sorted(db.session.scalars(select(Notification.sent_at).where(
                 Notification.member_id == member_id, Notification.status == "sent",
