@@ -1,4 +1,4 @@
-"""Engine settings per database (LEDGER.md "Concurrency, per database").
+"""Engine settings per database (docs/rules.md §concurrency).
 
 SQLite: Python's sqlite3 driver does not begin a transaction before a SELECT, so reads would
 not be isolated. Following SQLAlchemy's "Transactions with SQLite and the sqlite3 driver", the

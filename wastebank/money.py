@@ -1,4 +1,4 @@
-"""Money and quantities: the only place that parses, rounds and formats them (SPEC §3).
+"""Money and quantities: the only place that parses, rounds and formats them (docs/rules.md §money, §quantities).
 
 Money is whole rupiah in a Python ``int``. Quantities are ``int`` thousandths of the
 category's unit of measure: grams for kg, millilitres for L, thousandths of a piece for pcs.
@@ -69,14 +69,14 @@ def parse_quantity(text: str | int, unit: str, max_milli: Thousandths | None = N
     """Parse a quantity typed at the counter into thousandths of ``unit`` (``"kg"``, ``"L"``
     or ``"pcs"``): grams, millilitres, thousandths of a piece.
 
-    ``text`` takes one decimal mark, ``,`` or ``.``, and no thousands separator (SPEC §3):
-    ``"1,5"`` and ``"1.5"`` are both 1 500 for kg; ``"2,000"`` is 2 kg. A unit suffix, with or
-    without a space, in any case, is accepted: for kg ``kg``, ``ons`` (100 g: ``"5 ons"`` →
-    500, ``"2,5 ons"`` → 250), ``g``/``gr``/``gram``; for L ``l``/``liter``/``litre``/``ml``;
-    for pcs ``pcs``/``pc``/``buah``. Decimals: at most three in the base unit, two in ons and
-    none in g or ml, so the result is always whole thousandths. Surrounding whitespace and
-    no-break spaces are ignored. An ``int`` (not a bool) is whole units. Returns a positive
-    int, at most ``max_milli`` when given and never over ``MAX_QUANTITY_MILLI``.
+    ``text`` takes one decimal mark, ``,`` or ``.``, and no thousands separator
+    (docs/rules.md §quantities): ``"1,5"`` and ``"1.5"`` are both 1 500 for kg; ``"2,000"`` is 2 kg.
+    A unit suffix, with or without a space, in any case, is accepted: for kg ``kg``, ``ons`` (100 g:
+    ``"5 ons"`` → 500, ``"2,5 ons"`` → 250), ``g``/``gr``/``gram``; for L
+    ``l``/``liter``/``litre``/``ml``; for pcs ``pcs``/``pc``/``buah``. Decimals: at most three in
+    the base unit, two in ons and none in g or ml, so the result is always whole thousandths.
+    Surrounding whitespace and no-break spaces are ignored. An ``int`` (not a bool) is whole units.
+    Returns a positive int, at most ``max_milli`` when given and never over ``MAX_QUANTITY_MILLI``.
 
     Raises InputError, ``code`` (``params``): ``unit`` (``unit`` is not a unit of measure: no
     params; a suffix that does not fit it: ``suffix``), ``not_a_number`` (bool, float, None,
@@ -236,7 +236,7 @@ def round_half_up_div(numerator: int, denominator: int) -> int:
 def line_amount(quantity_milli: Thousandths, unit_price_idr: Rupiah) -> Rupiah:
     """Rupiah value of one deposit line: ``round_half_up(quantity_milli × price / 1000)``.
 
-    SPEC §3 "Line value": the receipt, the balance change and every statement use this figure.
+    docs/rules.md §money: the receipt, the balance change and every statement use this figure.
     """
     return round_half_up_div(quantity_milli * unit_price_idr, 1000)
 
@@ -244,7 +244,7 @@ def line_amount(quantity_milli: Thousandths, unit_price_idr: Rupiah) -> Rupiah:
 def fee_amount(total_idr: Rupiah, fee_bp: BasisPoints) -> Rupiah:
     """Fee withheld from a deposit: ``round_half_up(total × fee_bp / 10 000)`` rupiah.
 
-    ``fee_bp`` is the unit's fee in basis points (0–3000, i.e. 0–30 %; SPEC §3 "Bank share").
+    ``fee_bp`` is the unit's fee in basis points (0–3000, i.e. 0–30 %; docs/rules.md §fees).
     """
     if not 0 <= fee_bp <= 3000:
         raise ValueError("fee must be between 0 and 30 %")

@@ -1,4 +1,4 @@
-"""The deployment's time zone: stored times are UTC, shown and bucketed locally (SPEC §3)."""
+"""The deployment's time zone: stored times are UTC, shown and bucketed locally (docs/rules.md §time)."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
@@ -36,7 +36,7 @@ def local_day_bounds(day: date) -> tuple[datetime, datetime]:
 
 
 def local_month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
-    """UTC instants of local midnight on the 1st of the month and of the next month (SPEC §3)."""
+    """UTC instants of local midnight on the 1st of the month and of the next month (docs/rules.md §periods)."""
     zone = local_zone()
     start = datetime(year, month, 1, tzinfo=zone)
     end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=zone)

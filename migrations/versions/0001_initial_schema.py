@@ -1,8 +1,8 @@
 """initial schema: organisations, users, members, catalogue, ledger, deposits
 
 Reviewed by hand: timestamps are plain timestamptz (the UTCDateTime decorator is app-side),
-the journal entry id sequence is PostgreSQL-only, and the ledger guards (LEDGER.md I1, I7,
-I10) are written as triggers for each database at the end of upgrade().
+the journal entry id sequence is PostgreSQL-only, and the ledger guards (docs/rules.md §ledger (I1,
+I7, I10)) are written as triggers for each database at the end of upgrade().
 
 Revision ID: 0001
 Revises: 

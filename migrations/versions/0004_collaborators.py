@@ -3,8 +3,8 @@
 Reviewed by hand: plain timestamptz for the UTC column. ``user.collaborator_id`` is added with
 an inline REFERENCES clause on SQLite, which SQLite accepts without rebuilding the
 ``user`` table (a batch rebuild would drop a table that deposits, postings and the audit log
-reference). Statements bucket journal entries and deposits by ``recorded_at`` (SPEC §3 "Time",
-LEDGER.md I11), hence the two (unit_id, recorded_at) indexes.
+reference). Statements bucket journal entries and deposits by ``recorded_at``
+(docs/rules.md §periods, §time (I11)), hence the two (unit_id, recorded_at) indexes.
 
 Revision ID: 0004
 Revises: 0003

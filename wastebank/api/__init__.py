@@ -1,5 +1,5 @@
-"""JSON API v1 (SPEC §5), built with flask-smorest: the marshmallow schemas in ``schemas.py``
-validate requests and generate the OpenAPI 3 document at ``/api/v1/openapi.json``.
+"""JSON API v1 (docs/rules.md §api), built with flask-smorest: the marshmallow schemas in
+``schemas.py`` validate requests and generate the OpenAPI 3 document at ``/api/v1/openapi.json``.
 
 Endpoints (``views.py``): ``POST /api/v1/deposits``, ``POST /api/v1/withdrawals``,
 ``POST /api/v1/deposits/<id>/void``, ``POST /api/v1/withdrawals/<id>/void``,

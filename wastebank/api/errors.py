@@ -1,6 +1,6 @@
 """The app's one HTTP edge: the table of HTTP statuses (code and message), the API's error
-shape (SPEC §5), and the one error handler that answers every refusal as an HTML page or, under
-``/api/``, as JSON.
+shape (docs/rules.md §api), and the one error handler that answers every refusal as an HTML page or,
+under ``/api/``, as JSON.
 
 Every API refusal answers ``{"error": {"code", "message", "field", "details"}}`` with status
 400/401/403/404/409/413/422 (or 500 for our own bugs):
@@ -121,7 +121,7 @@ class ErrorBodySchema(ErrorDetailSchema):
 
 
 class ErrorSchema(ma.Schema):
-    """``{"error": {...}}``, the body of every 4xx answer (SPEC §5)."""
+    """``{"error": {...}}``, the body of every 4xx answer (docs/rules.md §api)."""
 
     error = ma.fields.Nested(ErrorBodySchema, required=True)
 
@@ -272,7 +272,7 @@ class WastebankApi(Api):
         """None: :func:`register_error_handlers` answers every error of the app."""
 
     def handle_http_exception(self, error):
-        """Answer an HTTPException under ``/api/`` in the SPEC §5 error shape."""
+        """Answer an HTTPException under ``/api/`` in the docs/rules.md §api error shape."""
         if wants_json():
             return http_error_response(error)
         return super().handle_http_exception(error)

@@ -128,8 +128,8 @@ class Quantity(ma.fields.Field):
     """A quantity as typed (``"1,5"``, ``"750 g"``) or as a JSON number (``1.5``, ``2``).
 
     Loads to the *text* handed to ``money.parse_quantity``, which alone decides what it means
-    (SPEC §3): a number becomes its exact decimal digits (``1.5`` → ``"1.5"``, ``1.50`` →
-    ``"1.5"``, ``2`` → ``"2"``), never passing through float arithmetic. Booleans, null,
+    (docs/rules.md §quantities): a number becomes its exact decimal digits (``1.5`` → ``"1.5"``,
+    ``1.50`` → ``"1.5"``, ``2`` → ``"2"``), never passing through float arithmetic. Booleans, null,
     objects and lists are refused (``not_a_number``); huge or tiny numbers ``out_of_range``.
     """
 

@@ -53,7 +53,7 @@ class AggregatorRefSchema(ma.Schema):
 
 
 class StatementSchema(ma.Schema):
-    """The monthly aggregator statement (SPEC §4): the same figures as its PDF and CSV."""
+    """The monthly aggregator statement (docs/rules.md §documents): the same figures as its PDF and CSV."""
 
     aggregator = ma.fields.Nested(AggregatorRefSchema)
     month = ma.fields.String(metadata={"example": "2025-01"})

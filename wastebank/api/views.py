@@ -1,4 +1,4 @@
-"""JSON API v1 endpoints (SPEC §5), mounted at ``/api/v1``.
+"""JSON API v1 endpoints (docs/rules.md §api), mounted at ``/api/v1``.
 
 Authentication, for every endpoint:
 
@@ -121,8 +121,8 @@ def _member_any_state(unit_id: int, ref: str) -> Member | None:
 
 def _member_for_deposit(unit: Unit, ref: str, key: str) -> Member:
     """``find_member``, except that a replay of a key already used at this unit still finds a
-    member deactivated, or a card revoked, since the first request (LEDGER.md I4: a replay
-    returns the first answer). ``record_deposit`` then replays or refuses the key."""
+    member deactivated, or a card revoked, since the first request (docs/rules.md §idempotency (I4):
+    a replay returns the first answer). ``record_deposit`` then replays or refuses the key."""
     try:
         return find_member(unit.id, ref)
     except DomainError as exc:

@@ -1,5 +1,5 @@
 """Who may do what, and which units they see: the one mechanism every view and API call uses
-(SPEC §3 "Scope").
+(docs/rules.md §scope).
 
 ``PERMISSIONS`` maps a permission to the roles holding it; ``@require(permission)`` guards a
 view (401/redirect to login when anonymous, 403 otherwise); ``visible_unit_ids(user)`` and

@@ -1,4 +1,4 @@
-"""Offline at the counter (SPEC §6, LEDGER.md "Offline replays").
+"""Offline at the counter (docs/rules.md §offline).
 
 The counter is a client of the JSON API. Its browser code (``static/counter/``) writes every
 confirmed deposit to a durable outbox on the tablet (IndexedDB) *before* sending it through

@@ -1,4 +1,4 @@
-"""Member card sheet ("Kartu Nasabah") as PDF bytes (SPEC §4).
+"""Member card sheet ("Kartu Nasabah") as PDF bytes (docs/rules.md §documents).
 
 Pure function of its input: no Flask, no database. Each card is ID-1 size (85.60 × 53.98 mm,
 ISO/IEC 7810), ten to an A4 page in two columns by five rows, butted together and centred,

@@ -1,4 +1,4 @@
-"""Member statement (*buku tabungan*) as PDF bytes (SPEC §4).
+"""Member statement (*buku tabungan*) as PDF bytes (docs/rules.md §documents).
 
 Pure function of its input: no Flask, no database, no clock. Values arrive formatted (money,
 local dates) and labels arrive translated, so this module knows nothing of currencies, time

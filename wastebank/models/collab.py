@@ -1,4 +1,4 @@
-"""Collaborators (kolaborator): sponsors of units, who see aggregated impact only (SPEC §1–2)."""
+"""Collaborators (kolaborator): sponsors of units, who see aggregated impact only (docs/rules.md §roles, §glossary)."""
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -17,7 +17,7 @@ from .user import User
 class Deposit(db.Model):
     """One visit: several lines of category × quantity, credited to a member's savings.
 
-    Rupiah: ``total_idr`` = Σ line amounts; ``fee_idr`` withheld (SPEC §3 "Bank share");
+    Rupiah: ``total_idr`` = Σ line amounts; ``fee_idr`` withheld (docs/rules.md §fees);
     ``credited_idr`` = total − fee; ``balance_after_idr`` is the member's savings right after.
     """
 
@@ -56,7 +56,7 @@ class Deposit(db.Model):
 
 class DepositLine(db.Model):
     """One category × quantity of a deposit, with the price copied from the price list at the
-    time (history never changes with a later price, SPEC §3) and its rupiah amount.
+    time (history never changes with a later price, docs/rules.md §money) and its rupiah amount.
     """
 
     __tablename__ = "deposit_line"
@@ -105,8 +105,8 @@ class ReceiptCounter(db.Model):
 
 class IdempotencyRecord(db.Model):
     """The outcome of one money-moving request, stored under its idempotency key in the same
-    transaction as the ledger rows (LEDGER.md I4–I6). ``request_hash`` is the SHA-256 of the
-    canonical request; ``response_body`` the JSON answer, replayed as is.
+    transaction as the ledger rows (docs/rules.md §idempotency (I4–I6)). ``request_hash`` is the
+    SHA-256 of the canonical request; ``response_body`` the JSON answer, replayed as is.
     """
 
     __tablename__ = "idempotency_record"

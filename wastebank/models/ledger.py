@@ -1,4 +1,4 @@
-"""Double-entry ledger: accounts, journal entries and postings (SPEC §3 "Ledger", LEDGER.md).
+"""Double-entry ledger: accounts, journal entries and postings (docs/rules.md §ledger).
 
 Sign convention: a posting's ``amount`` is signed rupiah, debit positive and credit negative,
 never zero; an entry's postings sum to zero (I1). An account's cached ``balance`` is in its
@@ -87,7 +87,7 @@ class JournalEntry(db.Model):
 
     postings: Mapped[list["Posting"]] = relationship(back_populates="entry", order_by="Posting.id")
 
-    # Statements bucket entries by ``recorded_at`` (the capture time, SPEC §3 "Time", I11).
+    # Statements bucket entries by ``recorded_at`` (the capture time, docs/rules.md §periods, I11).
     __table_args__ = (Index("ix_journal_entry_unit_posted", "unit_id", "posted_at"),
                       Index("ix_journal_entry_unit_recorded", "unit_id", "recorded_at"))
 

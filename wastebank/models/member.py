@@ -80,7 +80,7 @@ class MemberImport(db.Model):
 
 
 class MemberCard(db.Model):
-    """A printed card whose QR carries ``token`` (≥ 128 random bits, URL-safe; SPEC §3 "Cards").
+    """A printed card whose QR carries ``token`` (≥ 128 random bits, URL-safe; docs/rules.md §cards).
 
     A card is live while ``revoked_at`` is null; revoking kills the token at once.
     """

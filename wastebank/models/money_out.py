@@ -168,7 +168,7 @@ class SaleLine(db.Model):
 class DayClose(db.Model):
     """The end-of-day cash count of a unit for a local ``business_date``: expected (the cash
     account's balance), counted, and the difference posted to cash adjustments by ``entry_id``.
-    One per unit and day; a closed day takes no more postings (LEDGER.md I12)."""
+    One per unit and day; a closed day takes no more postings (docs/rules.md §daily-close (I12))."""
 
     __tablename__ = "day_close"
     __table_args__ = (UniqueConstraint("unit_id", "business_date"),)

@@ -1,4 +1,4 @@
-"""Organisations: aggregators and their units (SPEC §2)."""
+"""Organisations: aggregators and their units (docs/rules.md §glossary)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -28,8 +28,8 @@ class Aggregator(db.Model):
 class Unit(db.Model):
     """One collection point (Bank Sampah Unit) with its own books.
 
-    ``fee_bp`` is the fee withheld from each deposit in basis points (0–3000 = 0–30 %, SPEC §3
-    "Bank share"); ``receipt_width_mm`` is the thermal roll the unit prints on (58 or 80).
+    ``fee_bp`` is the fee withheld from each deposit in basis points (0–3000 = 0–30 %,
+    docs/rules.md §fees); ``receipt_width_mm`` is the thermal roll the unit prints on (58 or 80).
     """
 
     __tablename__ = "unit"

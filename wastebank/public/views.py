@@ -1,4 +1,4 @@
-"""Resident self-service at ``/c/<token>``: the URL in the card's QR (SPEC §3 "Cards").
+"""Resident self-service at ``/c/<token>``: the URL in the card's QR (docs/rules.md §cards).
 
 No login: the card's random token is the key. The page shows the unit, the member's first name,
 the masked member number, the balance, what they have brought in all ("total diselamatkan", kg),

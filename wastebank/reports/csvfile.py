@@ -1,7 +1,7 @@
 """The one CSV writer of every download (statements, unit reports, audit log, …): files that
 open as columns in a spreadsheet in Indonesian and English settings and cannot run formulas.
 
-Rules (SPEC §4 "CSV exports", issue 9 item 7, issue 10 item 12; docs/csv-exports.md):
+Rules (docs/rules.md §csv, issue 9 item 7, issue 10 item 12; docs/csv-exports.md):
 
 * **Encoding.** UTF-8 with a BOM, so Excel reads names like *Siti Nurhaliza* or *Jl. Kebon
   Jeruk* right; CRLF line ends.

@@ -2,7 +2,7 @@
 impact statement and the unit reports (issue 5). Every figure is aggregated in SQL; Python only
 arranges the aggregated rows.
 
-Definitions (SPEC §3 "Time", LEDGER.md I11), the same everywhere:
+Definitions (docs/rules.md §periods, §time (I11)), the same everywhere:
 
 * **When.** A ledger entry belongs to the local period containing its ``recorded_at`` (the
   capture time; equal to ``posted_at`` for online entries, earlier for offline replays). So a
@@ -14,7 +14,8 @@ Definitions (SPEC §3 "Time", LEDGER.md I11), the same everywhere:
   period the two cancel; across periods every statement still equals its ledger movements, and
   a closed month's figures never change when something is voided later.
 * **Active member**: net deposit events in the period ≥ ``ACTIVE_MEMBER_MIN_DEPOSITS`` (config,
-  default 4; Jakarta's rule, SPEC §3). **Household served**: net deposit events ≥ 1.
+  default 4; Jakarta's rule, docs/rules.md §active-members). **Household served**: net deposit
+  events ≥ 1.
 * **Balances at period end** (savings owed, stock at cost) are sums of postings of entries
   recorded before the end — never the cached balance, so they hold for any past month.
 
@@ -45,7 +46,7 @@ class Scope:
 
 
 def active_threshold() -> int:
-    """Deposits in a month that make a member active (``ACTIVE_MEMBER_MIN_DEPOSITS``, SPEC §3)."""
+    """Deposits in a month that make a member active (``ACTIVE_MEMBER_MIN_DEPOSITS``, docs/rules.md §active-members)."""
     return int(current_app.config.get("ACTIVE_MEMBER_MIN_DEPOSITS", 4))
 
 

@@ -1,8 +1,9 @@
-"""The collaborator impact statement (SPEC §4, issue 5): what the sponsored units diverted, the
-CO₂e it avoided, the households they served and the rupiah returned to them — aggregates only.
+"""The collaborator impact statement (docs/rules.md §documents, issue 5): what the sponsored units
+diverted, the CO₂e it avoided, the households they served and the rupiah returned to them —
+aggregates only.
 
-Privacy rule (SPEC §1, issue 5): no name, member number or per-member row ever leaves this
-module, and no group of fewer than ``MIN_GROUP`` members is shown separately:
+Privacy rule (docs/rules.md §roles, issue 5): no name, member number or per-member row ever leaves
+this module, and no group of fewer than ``MIN_GROUP`` members is shown separately:
 
 * a period with fewer than ``MIN_GROUP`` households shows nothing but that fact;
 * a month with fewer than ``MIN_GROUP`` households shows no figures of its own (it still

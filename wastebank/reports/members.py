@@ -3,8 +3,8 @@
 savings account, which is credit-normal), negative for money out.
 
 A movement belongs to the day and month of its capture time, the entry's ``recorded_at``
-(SPEC §3 "Time"): a deposit captured offline on 31 July and posted on 1 August (C17) is in the
-July passbook, not August's. Movements are bucketed and ordered by ``recorded_at`` (then by
+(docs/rules.md §periods): a deposit captured offline on 31 July and posted on 1 August (C17) is in
+the July passbook, not August's. Movements are bucketed and ordered by ``recorded_at`` (then by
 entry id); ``posted_at`` is carried beside it so screens and the PDF can show it where it
 differs.
 """

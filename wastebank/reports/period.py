@@ -1,5 +1,5 @@
 """The month rule, in one place: which deposits, withdrawals and other ledger entries belong to
-a period (SPEC §3 "Time", LEDGER.md I11, issue 9 item 6; docs/periods.md).
+a period (docs/rules.md §periods, §time (I11), issue 9 item 6; docs/periods.md).
 
 A deposit belongs to the local day and month (Asia/Jakarta, ``WASTEBANK_TIMEZONE``) of its
 **capture time**, ``recorded_at`` — when it was weighed at the counter — not of its posting

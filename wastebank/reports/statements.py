@@ -1,6 +1,6 @@
-"""The monthly aggregator statement (SPEC §4, issue 5): per unit and in total, for one local
-month. Built from ``figures.period_figures``; the PDF, the CSV, the JSON API and the CLI all
-take this one object, so they cannot disagree.
+"""The monthly aggregator statement (docs/rules.md §documents, issue 5): per unit and in total, for
+one local month. Built from ``figures.period_figures``; the PDF, the CSV, the JSON API and the CLI
+all take this one object, so they cannot disagree.
 """
 from __future__ import annotations
 
@@ -67,7 +67,8 @@ def categories_by_id(ids) -> dict[int, CategoryInfo]:
 class MonthlyStatement:
     """One aggregator's statement for a local month: ``units`` (ordered by code), ``total``
     (their sum), ``categories`` seen in the month (display order). ``start``/``end`` are the
-    UTC instants of local midnight on the 1st of the month and of the next (SPEC §3)."""
+    UTC instants of local midnight on the 1st of the month and of the next
+    (docs/rules.md §periods)."""
 
     aggregator_code: str
     aggregator_name: str

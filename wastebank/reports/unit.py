@@ -1,5 +1,5 @@
 """Unit reports for unit managers (issue 5): daily and monthly summary, top categories, the
-month's active-member list (Jakarta's levy-exemption rule, SPEC §3 "Active members") and
+month's active-member list (Jakarta's levy-exemption rule, docs/rules.md §active-members) and
 members with no deposit in the last three months. Same definitions as ``figures``.
 """
 from __future__ import annotations

@@ -1,14 +1,14 @@
 """Cash book and daily close (issue 4 item 5, issue 8 item 5; docs/daily-close.md).
 
 Every cash movement is a posting on the unit's ``cash`` account. A day is a local calendar day
-(SPEC §3 "Time"); in the cash book a posting belongs to the local day of its entry's
+(docs/rules.md §time); in the cash book a posting belongs to the local day of its entry's
 ``posted_at`` (the cash count is of the box, whose cash moved when it was posted). At the end of
 the day the cash is counted; ``close_preview`` shows expected, counted and the difference, and
 ``close_day`` posts counted − expected to the cash-adjustment account through a normal,
 reversible entry and writes the DayClose, after which ``post_journal`` posts nothing more on
-that day (LEDGER.md I12: the posting day counts, not the capture time). ``reopen_day`` undoes
-today's close, with a reason, audited. ``late_arrivals`` lists deposits captured on a day but
-posted after it or after its close (offline captures synced late, C17).
+that day (docs/rules.md §daily-close (I12): the posting day counts, not the capture time).
+``reopen_day`` undoes today's close, with a reason, audited. ``late_arrivals`` lists deposits
+captured on a day but posted after it or after its close (offline captures synced late, C17).
 """
 from __future__ import annotations
 

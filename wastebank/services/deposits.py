@@ -1,4 +1,4 @@
-"""Deposits (setoran): price a visit, then record it idempotently (SPEC §3, §5)."""
+"""Deposits (setoran): price a visit, then record it idempotently (docs/rules.md §money, §idempotency, §api)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -206,7 +206,7 @@ def _net_weight(unit: Unit, line: LineInput, category: WasteCategory):
 
 
 def deposit_body(deposit: Deposit) -> dict:
-    """The API's answer for a deposit (SPEC §5): rupiah as ints, quantities in thousandths."""
+    """The API's answer for a deposit (docs/rules.md §api): rupiah as ints, quantities in thousandths."""
     return {
         "id": deposit.id,
         "receipt_no": deposit.receipt_no,
@@ -277,7 +277,7 @@ def record_deposit(unit: Unit, member: Member, lines: list[LineInput], *, operat
         }
         if expect_credited_idr is not None:
             # What the member was shown is part of the request: the same key with another figure
-            # is another request (LEDGER.md I5), not a replay of the first.
+            # is another request (docs/rules.md §idempotency (I5)), not a replay of the first.
             request["expected_credited_idr"] = expect_credited_idr
         return request
 

@@ -22,7 +22,7 @@ class DomainError(Exception):
         super().__init__(str(self.message))
 
     def to_dict(self) -> dict:
-        """``{"code", "message", "field"}`` as in SPEC §5's error body."""
+        """``{"code", "message", "field"}`` as in docs/rules.md §api's error body."""
         return {"code": self.code, "message": str(self.message), "field": self.field}
 
 
@@ -49,7 +49,7 @@ class Conflict(DomainError):
 
 
 class IdempotencyConflict(Conflict):
-    """The idempotency key was used before with a different request (LEDGER.md I5)."""
+    """The idempotency key was used before with a different request (docs/rules.md §idempotency (I5))."""
 
     code = "idempotency_key_reused"
 
@@ -59,7 +59,7 @@ class IdempotencyConflict(Conflict):
 
 
 class InsufficientBalance(Conflict):
-    """The member's available savings do not cover the debit (LEDGER.md I2)."""
+    """The member's available savings do not cover the debit (docs/rules.md §balance (I2))."""
 
     code = "insufficient_balance"
 
@@ -78,13 +78,13 @@ class InsufficientStock(Conflict):
 
 
 class PeriodClosed(Conflict):
-    """The day the entry belongs to is closed for the unit (LEDGER.md I12)."""
+    """The day the entry belongs to is closed for the unit (docs/rules.md §daily-close (I12))."""
 
     code = "day_closed"
 
 
 class AlreadyReversed(Conflict):
-    """The entry was reversed before (LEDGER.md I8)."""
+    """The entry was reversed before (docs/rules.md §ledger (I8))."""
 
     code = "already_voided"
 

@@ -1,5 +1,4 @@
-"""The idempotency envelope: the one way a money-moving request is run (docs/rules.md
-"Idempotency"; SPEC §3, LEDGER.md I4–I6).
+"""The idempotency envelope: the one way a money-moving request is run (docs/rules.md §idempotency (I4–I6)).
 
 Every money-moving service (deposits, withdrawals, voids, sales, stock adjustments) hands its
 work to :func:`execute`, which does, in the caller's transaction:
@@ -14,8 +13,9 @@ work to :func:`execute`, which does, in the caller's transaction:
    operation or request raises IdempotencyConflict (409 ``idempotency_key_reused``).
 4. **work** — the service's ``work()`` posts and returns ``(status, body)``: 200/201/202 for a
    success, or a *stored refusal* such as ``(409, {"error": {...}})`` for insufficient savings,
-   which is remembered like a success so that a replay stays refused (LEDGER.md I6). A
-   DomainError raised by the work is not remembered: nothing is written and the key stays free.
+   which is remembered like a success so that a replay stays refused
+   (docs/rules.md §idempotency (I6)). A DomainError raised by the work is not remembered: nothing is
+   written and the key stays free.
 5. **remember** — :func:`remember` stores ``(status, body)`` under the key in the same
    transaction; a concurrent twin fails on the unique constraint at flush, ``run_in_transaction``
    retries it, and the retry replays this answer.

@@ -1,4 +1,4 @@
-"""The ledger's one writer: ``post_journal`` (LEDGER.md). Services flush, never commit.
+"""The ledger's one writer: ``post_journal`` (docs/rules.md §ledger). Services flush, never commit.
 
 All amounts are signed integer rupiah, debit positive and credit negative (see models.ledger).
 """
@@ -86,8 +86,8 @@ def _next_entry_id() -> int:
 
 def change_hold(account: Account, delta_idr: Rupiah, floor_idr: Rupiah = 0) -> None:
     """Hold (``delta_idr`` > 0) or release (< 0) rupiah on a member's savings for an approved,
-    unpaid withdrawal (LEDGER.md I2 counts holds). A hold succeeds only if the available
-    savings (balance − held − ``floor_idr``) cover it. Raises InsufficientBalance."""
+    unpaid withdrawal (docs/rules.md §balance (I2) counts holds). A hold succeeds only if the
+    available savings (balance − held − ``floor_idr``) cover it. Raises InsufficientBalance."""
     stmt = (update(Account).where(Account.id == account.id)
             .values(held=Account.held + delta_idr).returning(Account.held)
             .execution_options(synchronize_session=False))
@@ -102,7 +102,7 @@ def change_hold(account: Account, delta_idr: Rupiah, floor_idr: Rupiah = 0) -> N
 
 
 def lock_books(unit_id: int, *, close: bool = False) -> None:
-    """Serialise postings with the unit's daily close (LEDGER.md I12) on PostgreSQL.
+    """Serialise postings with the unit's daily close (docs/rules.md §daily-close (I12)) on PostgreSQL.
 
     Every posting holds the unit's row ``FOR SHARE`` (many postings at once) from its
     closed-day check until commit; ``close_day``/``reopen_day`` hold it ``FOR NO KEY UPDATE``,
@@ -121,11 +121,11 @@ def lock_books(unit_id: int, *, close: bool = False) -> None:
 
 def check_open(unit_id: int, posted_at: datetime) -> None:
     """Raise PeriodClosed if the local day of ``posted_at`` (the posting moment, i.e. now) is
-    closed at ``unit_id`` (LEDGER.md I12: no entry is *posted* on a closed day).
+    closed at ``unit_id`` (docs/rules.md §daily-close (I12): no entry is *posted* on a closed day).
 
     Only the posting day counts. An entry's capture time (``recorded_at``) may lie in a day
     that was closed since (an offline capture synced the next morning, C17): it is posted
-    today and keeps its capture time, which places it in the documents (SPEC §3 "Time").
+    today and keeps its capture time, which places it in the documents (docs/rules.md §periods).
     Deposits move no cash, so the closed day's cash count stays right.
     """
     from ..models import DayClose
@@ -146,7 +146,7 @@ def check_open(unit_id: int, posted_at: datetime) -> None:
 
 def _check_legs(unit_id: int, legs: list[Leg]) -> None:
     """Raise LedgerError unless ``legs`` are at least two non-zero int amounts on accounts of
-    ``unit_id`` summing to zero (LEDGER.md I1, I9, I10)."""
+    ``unit_id`` summing to zero (docs/rules.md §ledger (I1, I9, I10))."""
     if len(legs) < 2:
         raise LedgerError("a journal entry needs at least two postings")
     for leg in legs:
@@ -244,9 +244,9 @@ def post_journal(unit_id: int, kind: str, legs: list[Leg], *, created_by_id: int
 def reverse_entry(entry: JournalEntry, *, created_by_id: int | None, reason: str,
                   kind: str = "reversal") -> JournalEntry:
     """Post the mirror of ``entry`` (every amount and quantity negated) naming it in
-    ``reverses_id``, with ``reason`` and the person (SPEC §3: corrections are reversing
-    entries). Refuses a second reversal (I8) and, through ``post_journal``, a reversal that
-    would overdraw a member or take stock below zero.
+    ``reverses_id``, with ``reason`` and the person (docs/rules.md §ledger: corrections are
+    reversing entries). Refuses a second reversal (I8) and, through ``post_journal``, a reversal
+    that would overdraw a member or take stock below zero.
 
     Raises AlreadyReversed, InsufficientBalance, InsufficientStock, PeriodClosed, LedgerError.
     """

@@ -1,5 +1,5 @@
 """Gapless per-unit, per-year receipt numbers for deposits, withdrawals and sales
-(docs/rules.md "Numbering"; SPEC §3)."""
+(docs/rules.md §numbering)."""
 from __future__ import annotations
 
 from datetime import datetime

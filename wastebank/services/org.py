@@ -18,7 +18,7 @@ _CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,19}$")
 
 
 def parse_fee_percent(text: str) -> int:
-    """``"2,5"`` percent → 250 basis points; 0–30 % (SPEC §3). Raises InputError."""
+    """``"2,5"`` percent → 250 basis points; 0–30 % (docs/rules.md §fees). Raises InputError."""
     raw = str(text).strip().replace(",", ".").rstrip("%").strip()
     match = re.fullmatch(r"(\d{1,2})(?:\.(\d{1,2}))?", raw)
     if not match:

@@ -8,7 +8,7 @@ the buyer accepted after re-weighing, at the buyer's price. Accounting, in one b
   quantity −weighed;
 * Dr stock write-offs — the cost of the weighed − accepted difference (shrinkage);
 * Dr cash (payment ``cash``) or Dr receivable (``credit``) — the sale value, the sum of
-  ``line_amount(accepted, price)`` (half up per line, SPEC §3);
+  ``line_amount(accepted, price)`` (half up per line, docs/rules.md §money);
 * Cr trading margin (Dr when negative) — value − cost of the accepted part.
 """
 from __future__ import annotations

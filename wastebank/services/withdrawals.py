@@ -1,10 +1,10 @@
-"""Withdrawals (penarikan) and voids of deposits and withdrawals (SPEC §3, issue 4).
+"""Withdrawals (penarikan) and voids of deposits and withdrawals (docs/rules.md §balance, issue 4).
 
 Money rules: the member's available savings are balance − held; after a withdrawal at least
 the unit's ``min_balance_idr`` must remain; a withdrawal is at least ``min_withdrawal_idr``;
 above ``approval_threshold_idr`` (when not 0) a unit manager approves first, which holds the
 amount until it is paid. All rupiah are ints. Refusals for lack of funds are stored under the
-idempotency key, so a replay stays refused (LEDGER.md I6).
+idempotency key, so a replay stays refused (docs/rules.md §idempotency (I6)).
 """
 from __future__ import annotations
 
@@ -106,7 +106,7 @@ def _validate(unit: Unit, member: Member, data: WithdrawalInput) -> tuple[Rupiah
 
 
 def withdrawal_body(withdrawal: Withdrawal) -> dict:
-    """The API's answer for a withdrawal (SPEC §5 plus its status and method)."""
+    """The API's answer for a withdrawal (docs/rules.md §api plus its status and method)."""
     return {
         "id": withdrawal.id,
         "receipt_no": withdrawal.receipt_no,
@@ -176,7 +176,7 @@ def _withdraw(unit: Unit, member: Member, data: WithdrawalInput, amount: Rupiah,
               details: dict, *, user: User) -> tuple[int, dict]:
     """The withdrawal's work inside the idempotency envelope: pay now (201), record as pending
     approval (202), or answer a refusal for insufficient savings (409, remembered and replayed
-    as it is: LEDGER.md I6). Returns ``(status, body)``."""
+    as it is: docs/rules.md §idempotency (I6)). Returns ``(status, body)``."""
     withdrawal = Withdrawal(unit_id=unit.id, member_id=member.id, method=data.method, amount_idr=amount,
                             reference=data.reference.strip()[:100], beneficiary=data.beneficiary.strip()[:200],
                             items=json.dumps(items) if items else "", status="pending",

@@ -4,7 +4,7 @@
 * collaborators: the impact dashboard of their sponsored units and its PDF — aggregates only;
 * unit managers: daily and monthly summary, top categories, active-member CSV, dormant members.
 
-Every URL checks scope itself (SPEC §3 "Scope"): another aggregator's code, another unit's code
+Every URL checks scope itself (docs/rules.md §scope): another aggregator's code, another unit's code
 or another collaborator's id answers 404, whatever the menu shows.
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
-// Service worker: keeps the counter's shell so the queue keeps moving offline (SPEC §6).
-// Money never goes through here: POSTs and the API pass straight to the network; confirmed
-// deposits wait in the page's own outbox (static/counter/sync.js, IndexedDB).
+// Service worker: keeps the counter's shell so the queue keeps moving offline
+// (docs/rules.md §offline). Money never goes through here: POSTs and the API pass straight to the
+// network; confirmed deposits wait in the page's own outbox (static/counter/sync.js, IndexedDB).
 //
 // The server writes VERSION (a hash of the static files) and STATIC (their URLs) into this
 // file, so every deploy changes its bytes: the browser installs the new worker, which takes

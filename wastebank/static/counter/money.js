@@ -1,7 +1,8 @@
-// Money and quantities in the browser: the same rules as wastebank/money.py (SPEC §3), for the
-// offline counter and the checks as the operator types. tests/vectors/money.json is the
-// contract: tests/test_money_vectors.py runs it against money.py, tests/js/money.test.mjs
-// against this file (docs/money-rules.md). Change both or neither.
+// Money and quantities in the browser: the same rules as wastebank/money.py
+// (docs/rules.md §money, §quantities), for the offline counter and the checks as the operator
+// types. tests/vectors/money.json is the contract: tests/test_money_vectors.py runs it against
+// money.py, tests/js/money.test.mjs against this file (docs/money-rules.md). Change both or
+// neither.
 //
 // Money is whole rupiah; quantities are integer thousandths of the category's unit (grams for
 // kg, millilitres for L, thousandths of a piece for pcs). No float is involved: parsing works

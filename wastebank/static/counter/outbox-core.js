@@ -1,5 +1,5 @@
-// The outbox's rules, without storage or network (SPEC §6 "Offline-first at the counter",
-// LEDGER.md "Offline replays"). Pure functions: the page (sync.js) and Node's tests use them.
+// The outbox's rules, without storage or network (docs/rules.md §offline). Pure functions: the page
+// (sync.js) and Node's tests use them.
 //
 // An item is a money-moving request the operator confirmed: written to the tablet's outbox
 // *before* it is sent, sent with its idempotency key until the server gives a final answer.
@@ -80,7 +80,7 @@ export function newKey(cryptoObject = globalThis.crypto) {
 
 /**
  * ISO 8601 with the tablet's own UTC offset, to the second: "2025-07-01T09:00:00+07:00".
- * The server keeps it as the capture time (`recorded_at`, LEDGER.md I11).
+ * The server keeps it as the capture time (`recorded_at`, docs/rules.md §time (I11)).
  */
 export function isoWithOffset(date) {
   const pad = (n) => String(Math.abs(Math.trunc(n))).padStart(2, "0");

@@ -1,6 +1,6 @@
-// The tablet's durable storage (SPEC §6): the outbox and the unit's snapshot (members, prices)
-// in IndexedDB through the vendored `idb` wrapper. Items never expire; the browser is asked to
-// keep the storage persistent so that it is not evicted under storage pressure.
+// The tablet's durable storage (docs/rules.md §offline): the outbox and the unit's snapshot
+// (members, prices) in IndexedDB through the vendored `idb` wrapper. Items never expire; the
+// browser is asked to keep the storage persistent so that it is not evicted under storage pressure.
 import { openDB } from "../vendor/idb/idb.js";
 
 const DB_NAME = "wastebank";

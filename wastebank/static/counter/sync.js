@@ -1,4 +1,4 @@
-// Sending the outbox (SPEC §6, LEDGER.md "Offline replays"): items go out in capture order,
+// Sending the outbox (docs/rules.md §offline): items go out in capture order,
 // one at a time per tablet (a Web Lock shared by every tab), through the JSON API with their
 // idempotency key and this tablet's device token — never a form's CSRF token, which expires.
 // A lost answer is resolved by resending with the same key: the server returns its stored
