@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from ..api.bodies import deposit_body
 from ..extensions import db
 from ..models import Deposit, DepositLine, Member, Unit, WasteCategory, utcnow
 from ..money import (InputError, Rupiah, Thousandths, fee_amount, format_idr, format_quantity, line_amount,
@@ -203,29 +204,6 @@ def _net_weight(unit: Unit, line: LineInput, category: WasteCategory):
             "or choose another container.", container=container.name, tare=format_quantity(tare, "kg"),
             gross=format_quantity(gross, "kg")))
     return gross - tare, tare, container
-
-
-def deposit_body(deposit: Deposit) -> dict:
-    """The API's answer for a deposit (docs/rules.md §api): rupiah as ints, quantities in thousandths."""
-    return {
-        "id": deposit.id,
-        "receipt_no": deposit.receipt_no,
-        "member_no": deposit.member.member_no,
-        "recorded_at": deposit.recorded_at.isoformat(),
-        "posted_at": deposit.posted_at.isoformat(),
-        "lines": [
-            {"category": line.category.code, "quantity_milli": line.quantity_milli,
-             "gross_milli": line.gross_milli, "tare_milli": line.tare_milli,
-             "container": line.container_name,
-             "unit": line.category.unit, "unit_price_idr": line.unit_price_idr,
-             "amount_idr": line.amount_idr}
-            for line in deposit.lines
-        ],
-        "total_idr": deposit.total_idr,
-        "fee_idr": deposit.fee_idr,
-        "credited_idr": deposit.credited_idr,
-        "balance_idr": deposit.balance_after_idr,
-    }
 
 
 def _canonical_weight(text, category: WasteCategory | None):

@@ -19,6 +19,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from ..api.bodies import sale_body
 from ..extensions import db
 from ..models import Offtaker, Sale, SaleLine, Unit, User, WasteCategory, utcnow
 from ..money import InputError, Rupiah, Thousandths, format_quantity, line_amount, parse_quantity, parse_rupiah
@@ -220,19 +221,6 @@ def quote_sale(unit: Unit, offtaker: Offtaker, lines: list[SaleLineInput], payme
                                      cost, shrinkage))
     return SaleQuote(offtaker, payment, quoted, sum(q.amount_idr for q in quoted),
                      sum(q.cost_idr for q in quoted), sum(q.shrinkage_idr for q in quoted))
-
-
-def sale_body(sale: Sale) -> dict:
-    """A sale as JSON-able data: rupiah as ints, quantities in thousandths."""
-    return {
-        "id": sale.id, "sale_no": sale.sale_no, "offtaker": sale.offtaker.name, "payment": sale.payment,
-        "posted_at": sale.posted_at.isoformat(), "entry_id": sale.entry_id,
-        "lines": [{"category": l.category.code, "unit": l.category.unit, "weighed_milli": l.weighed_milli,
-                   "accepted_milli": l.accepted_milli, "price_idr": l.price_idr, "amount_idr": l.amount_idr,
-                   "cost_idr": l.cost_idr} for l in sale.lines],
-        "total_idr": sale.total_idr, "cost_idr": sale.cost_idr, "shrinkage_idr": sale.shrinkage_idr,
-        "margin_idr": sale.margin_idr,
-    }
 
 
 def _canonical(offtaker: Offtaker, lines: list[SaleLineInput], payment: str, note: str) -> dict:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from ..api.bodies import withdrawal_body
 from ..extensions import db
 from ..models import Deposit, JournalEntry, Member, Unit, User, Withdrawal, WITHDRAWAL_METHODS, utcnow
 from ..auth.permissions import has_permission
@@ -103,28 +104,6 @@ def _validate(unit: Unit, member: Member, data: WithdrawalInput) -> tuple[Rupiah
     if errors:
         raise ValidationFailed(errors)
     return amount, items, details
-
-
-def withdrawal_body(withdrawal: Withdrawal) -> dict:
-    """The API's answer for a withdrawal (docs/rules.md §api plus its status and method)."""
-    return {
-        "id": withdrawal.id,
-        "receipt_no": withdrawal.receipt_no,
-        "member_no": withdrawal.member.member_no,
-        "method": withdrawal.method,
-        "status": withdrawal.status,
-        "amount_idr": withdrawal.amount_idr,
-        "balance_idr": member_savings_account(withdrawal.member).balance,
-        **_method_body(withdrawal),
-    }
-
-
-def _method_body(withdrawal: Withdrawal) -> dict:
-    """A payout's method fields for the API answer: the reference, and the gold and bill fields
-    (empty strings and nulls for the methods that have none)."""
-    return {"reference": withdrawal.reference, "provider": withdrawal.provider, "account_no": withdrawal.account_no,
-            "gold_price_idr": withdrawal.gold_price_idr, "gold_mg": withdrawal.gold_mg,
-            "bill_kind": withdrawal.bill_kind, "token_no": withdrawal.token_no}
 
 
 def _refusal(exc: DomainError) -> dict:
