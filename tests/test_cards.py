@@ -75,7 +75,7 @@ def test_card_sheet_layout_is_id1_ten_per_a4_with_text(app, net):
     # Ten cards inside the page, none overlapping.
     corners = {card_origin(i) for i in range(10)}
     assert len(corners) == 10
-    assert all(0 < x and x + CARD_W < 210 * mm and 0 < y and y + CARD_H < 297 * mm for x, y in corners)
+    assert all(x > 0 and x + CARD_W < 210 * mm and y > 0 and y + CARD_H < 297 * mm for x, y in corners)
     with pytest.raises(ValueError):
         render_card_sheet([])
 

@@ -49,7 +49,8 @@ def test_the_vectors_file_covers_every_rule():
         "required", "not_a_number", "not_positive", "unit", "thousands_separator", "too_precise", "over_limit"}
     assert {case["unit"] for case in parse if "milli" in case} == {"kg", "L", "pcs"}
     assert any(case["text"] == "0,005 ons" and case["error"] == "too_precise" for case in parse if "error" in case)
-    amounts = {(case.get("quantity"), case["unit_price_idr"]): case.get("amount_idr") for case in VECTORS["line_amount"]}
+    amounts = {(case.get("quantity"), case["unit_price_idr"]): case.get("amount_idr")
+               for case in VECTORS["line_amount"]}
     assert amounts[("1,5", 3250)] == 4875 and amounts[("2,000", 3250)] == 6500           # C01, C02
     assert amounts[("750 g", 2000)] == amounts[("0,75", 2000)] == 1500                   # C03
 
@@ -174,7 +175,8 @@ def test_quote_deposit(app, monkeypatch, case):
         if expect["errors"]:
             with pytest.raises(ValidationFailed) as refused:
                 quote_deposit(unit, member, lines)
-            got = {field: {"code": code, "message": str(message)} for field, (code, message) in refused.value.errors.items()}
+            got = {field: {"code": code, "message": str(message)}
+                   for field, (code, message) in refused.value.errors.items()}
             assert got == {field: {"code": e["code"], "message": e["message"]} for field, e in expect["errors"].items()}
             return
         quote = quote_deposit(unit, member, lines)

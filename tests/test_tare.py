@@ -105,7 +105,8 @@ def test_gross_without_container_is_the_quantity(net):
     again = _record(net, [LineInput("PET-CLEAN", "1.5")], "tare-key-0008")
     assert again.replayed
     line = first.body["lines"][0]
-    assert (line["gross_milli"], line["tare_milli"], line["quantity_milli"], line["amount_idr"]) == (1500, 0, 1500, 4875)
+    got = (line["gross_milli"], line["tare_milli"], line["quantity_milli"], line["amount_idr"])
+    assert got == (1500, 0, 1500, 4875)
 
 
 def test_container_rules_and_audit(net):
@@ -218,7 +219,8 @@ def test_api_deposit_with_container_and_snapshot(net, client, tokens):
     assert first.get_json()["credited_idr"] == 4875
     # The same key, the container by id and the gross as a number: a replay.
     again = client.post("/api/v1/deposits", headers=headers,
-                        json={"member": member_no, "lines": [{"category": "PET-CLEAN", "gross": 1.7, "container": sack}]})
+                        json={"member": member_no,
+                              "lines": [{"category": "PET-CLEAN", "gross": 1.7, "container": sack}]})
     assert again.status_code == 201 and again.get_json() == first.get_json()
     assert again.headers.get("Idempotent-Replayed") == "true"
     # Another unit's container; tare ≥ gross; quantity and gross both: 422, nothing written.

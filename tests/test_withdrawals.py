@@ -180,7 +180,8 @@ def test_c07_two_concurrent_withdrawals_one_succeeds(net, database_url):
     def run(i):
         with apps[i].app_context():
             try:
-                unit, m, user = db.session.get(Unit, unit_id), db.session.get(Member, member_id), db.session.get(User, user_id)
+                unit, m = db.session.get(Unit, unit_id), db.session.get(Member, member_id)
+                user = db.session.get(User, user_id)
                 db.session.commit()
                 barrier.wait()
                 outcome = run_in_transaction(lambda: record_withdrawal(

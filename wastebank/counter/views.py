@@ -258,7 +258,8 @@ def tare_text(line, locale=None) -> str:
     unit = line.category.unit
     return _("gross %(gross)s − %(container)s %(tare)s = %(net)s",
              gross=format_quantity(line.gross_milli, unit, locale), container=line.container_name or "",
-             tare=format_quantity(line.tare_milli, unit, locale), net=format_quantity(line.quantity_milli, unit, locale))
+             tare=format_quantity(line.tare_milli, unit, locale),
+             net=format_quantity(line.quantity_milli, unit, locale))
 
 
 def receipt_data(deposit: Deposit, *, copy: bool, locale=None) -> ReceiptData:

@@ -320,11 +320,33 @@ def _details(details: tuple[str, ...], st: _Styles) -> list[Flowable]:
 
 
 def _story(data: ReceiptData, fmt: _Format) -> list[Flowable]:
-    """Build the flowables of a receipt for a band of ``fmt`` width."""
+    """Build the flowables of a receipt for a band of ``fmt`` width: header, details, items,
+    then totals with the QR (and signatures), the void banner again at the end."""
     band = fmt.width - 2 * fmt.margin
     st = _Styles(fmt.body)
-    story: list[Flowable] = []
+    story = _header(data, fmt, st, band)
+    story += _details(data.details, st)
 
+    # Items: category on its own (wrapping) line, then "qty × price" | amount.
+    if data.lines:
+        for ln in data.lines:
+            item = _item(ln, st, band)
+            item.spaceAfter = fmt.body * 0.4
+            story.append(item)
+        story.append(_rule())
+
+    story += _closing(data, fmt, st, band)
+    if data.signatures:
+        story.append(KeepTogether([_signature_blocks(data.signatures, st, band)]))
+    if data.voided:
+        story.append(Spacer(1, 4))
+        story.append(_banner(_VOID_TEXT, st.banner, band))
+    return story
+
+
+def _header(data: ReceiptData, fmt: _Format, st: _Styles, band: float) -> list[Flowable]:
+    """Banners (void, copy), the unit and title, and the transaction details table."""
+    story: list[Flowable] = []
     if data.voided:
         story.append(_banner(_VOID_TEXT, st.banner, band))
     if data.copy:
@@ -351,19 +373,14 @@ def _story(data: ReceiptData, fmt: _Format) -> list[Flowable]:
     ]
     story.append(_two_columns(rows, band, label_w))
     story.append(_rule())
+    return story
 
-    story += _details(data.details, st)
 
-    # Items: category on its own (wrapping) line, then "qty × price" | amount.
-    if data.lines:
-        for ln in data.lines:
-            item = _item(ln, st, band)
-            item.spaceAfter = fmt.body * 0.4
-            story.append(item)
-        story.append(_rule())
-
-    # Totals: bold, value right-aligned. On A6 the QR stands beside them, so that a usual
-    # visit fits one sheet; on rolls it comes below, centred.
+def _closing(data: ReceiptData, fmt: _Format, st: _Styles, band: float) -> list[Flowable]:
+    """Totals (bold, value right-aligned) and the QR with its caption and the footer. On A6 the
+    QR stands beside the totals, so that a usual visit fits one sheet; on rolls it comes below,
+    centred. The QR, caption and footer are kept together (never a thank-you alone on a page)."""
+    story: list[Flowable] = []
     qr_size = min(fmt.qr, band)
     beside = not fmt.roll and bool(data.totals)
     totals_w = band - qr_size - 4 * mm if beside else band
@@ -390,14 +407,9 @@ def _story(data: ReceiptData, fmt: _Format) -> list[Flowable]:
             story.append(_rule(dashed=False))
         closing += [Spacer(1, 2), qr]
     closing += [Paragraph(_QR_CAPTION, st.small), Paragraph(_esc(data.verify_url), st.small)]
-    if data.footer:  # the thank-you line stays with the QR, never alone on a page
+    if data.footer:
         closing += [Spacer(1, 4), Paragraph(_esc(data.footer), st.center)]
     story.append(KeepTogether(closing))
-    if data.signatures:
-        story.append(KeepTogether([_signature_blocks(data.signatures, st, band)]))
-    if data.voided:
-        story.append(Spacer(1, 4))
-        story.append(_banner(_VOID_TEXT, st.banner, band))
     return story
 
 

@@ -16,7 +16,8 @@ from .user import ROLES, ApiToken, User
 __all__ = [
     "WITHDRAWAL_METHODS", "WITHDRAWAL_STATUSES", "AuditLog", "DayClose", "Offtaker", "Sale", "SaleLine",
     "Withdrawal",
-    "ACCOUNT_KINDS", "Account", "Aggregator", "ApiToken", "Collaborator", "Container", "Sponsorship", "Deposit", "DepositLine",
+    "ACCOUNT_KINDS", "Account", "Aggregator", "ApiToken", "Collaborator", "Container", "Sponsorship", "Deposit",
+    "DepositLine",
     "IdempotencyRecord", "JournalEntry", "MEMBER_KINDS", "Member", "MemberCard", "MemberCounter", "MemberImport",
     "MonthLock",
     "NOTIFICATION_EVENTS", "NOTIFICATION_STATUSES", "Notification", "Posting",

@@ -165,6 +165,30 @@ class _LineRefused(Exception):
         self.field, self.code, self.message = field, code, message
 
 
+def _typed_net(line: LineInput, category: WasteCategory, has_container: bool) -> Thousandths:
+    """The net typed directly (no gross weight given). Raises _LineRefused."""
+    if has_container:
+        raise _LineRefused("gross", "gross_required",
+                           _l("Give the gross weight (on the scale) for a line with a container."))
+    if line.quantity is None:
+        raise _LineRefused("quantity", "required", _l("This field is required."))
+    try:
+        return parse_quantity(line.quantity, category.unit, category.max_line_milli)
+    except InputError as exc:
+        raise _LineRefused("quantity", exc.code, exc.message) from None
+
+
+def _container_of(unit: Unit, line: LineInput, category: WasteCategory):
+    """The unit's container named on a kg line. Raises _LineRefused (not kg, unknown here)."""
+    if category.unit != "kg":
+        raise _LineRefused("container", "tare_not_kg",
+                           _l("A container's weight can only be taken off a weight in kg."))
+    container = find_container(unit.id, line.container)
+    if container is None:
+        raise _LineRefused("container", "unknown_container", _l("Unknown container at this unit."))
+    return container
+
+
 def _net_weight(unit: Unit, line: LineInput, category: WasteCategory):
     """``(net, tare, container)`` of one line, thousandths: without a container net = the
     quantity (or gross) typed and tare 0; with one, net = gross − the container's ``tare_g``
@@ -175,25 +199,9 @@ def _net_weight(unit: Unit, line: LineInput, category: WasteCategory):
         raise _LineRefused("gross", "quantity_and_gross",
                            _l("Give either the weight (net) or the gross weight with a container, not both."))
     if line.gross is None:
-        if has_container:
-            raise _LineRefused("gross", "gross_required",
-                               _l("Give the gross weight (on the scale) for a line with a container."))
-        if line.quantity is None:
-            raise _LineRefused("quantity", "required", _l("This field is required."))
-        try:
-            return parse_quantity(line.quantity, category.unit, category.max_line_milli), 0, None
-        except InputError as exc:
-            raise _LineRefused("quantity", exc.code, exc.message) from None
-    container = None
-    tare = 0
-    if has_container:
-        if category.unit != "kg":
-            raise _LineRefused("container", "tare_not_kg",
-                               _l("A container's weight can only be taken off a weight in kg."))
-        container = find_container(unit.id, line.container)
-        if container is None:
-            raise _LineRefused("container", "unknown_container", _l("Unknown container at this unit."))
-        tare = container.tare_g
+        return _typed_net(line, category, has_container), 0, None
+    container = _container_of(unit, line, category) if has_container else None
+    tare = container.tare_g if container is not None else 0
     try:
         gross = parse_quantity(line.gross, category.unit, category.max_line_milli + tare)
     except InputError as exc:
@@ -229,7 +237,8 @@ def _canonical_line(unit: Unit, line: LineInput) -> list:
         return [code, _canonical_weight(line.quantity if line.gross is None else line.gross, category)]
     container = find_container(unit.id, line.container) if has_container else None
     return [code, _canonical_weight(line.gross, category) if line.gross is not None else None,
-            "container", container.id if container else (str(line.container).strip().lower() if has_container else None),
+            "container",
+            container.id if container else (str(line.container).strip().lower() if has_container else None),
             None if line.quantity is None else str(line.quantity).strip()]
 
 
