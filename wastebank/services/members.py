@@ -16,7 +16,7 @@ from .errors import DomainError, NotFound
 from .ledger import member_savings_account
 from .transaction import insert_or_ignore
 
-CARD_TOKEN_BYTES = 24  # 192 random bits (SPEC §3 "Cards": at least 128)
+CARD_TOKEN_BYTES = 24  # 192 random bits (docs/rules.md §cards: at least 128)
 _CARD_URL = re.compile(r"/c/([A-Za-z0-9_-]{22,64})/?$")
 
 
@@ -417,7 +417,7 @@ def update_member(member: Member, *, name: str, phone: str = "", address: str = 
 
 def set_member_active(member: Member, active: bool, *, user_id: int | None = None) -> Member:
     """Deactivate (no new business; history and balance stay) or reactivate a member.
-    Members are never deleted (SPEC §2). Flushes."""
+    Members are never deleted (docs/rules.md §glossary). Flushes."""
     member.active = bool(active)
     db.session.flush()
     audit("member.reactivate" if active else "member.deactivate", unit_id=member.unit_id, user_id=user_id,
@@ -438,7 +438,7 @@ def revoke_card(member: Member, *, user_id: int | None = None) -> MemberCard | N
 
 
 def card_url(token: str) -> str:
-    """The URL a card's QR encodes: ``<PUBLIC_BASE_URL>/c/<token>`` (SPEC §3 "Cards")."""
+    """The URL a card's QR encodes: ``<PUBLIC_BASE_URL>/c/<token>`` (docs/rules.md §cards)."""
     from flask import current_app
 
     return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/c/{token}"
