@@ -244,7 +244,9 @@ def settings():
     unit = counter_unit(current_user)
     form = SettingsForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
+        # A check box cannot be typed wrong by a person: a bad value there is a forged request
+        # (400, as before the public-page texts joined this form); a too-long text is flashed.
+        if form.csrf_token.errors or form.require_pin.errors or form.public_page_enabled.errors:
             abort(400)
         flash(" ".join(form.error_messages()), "error")
         return redirect(url_for("members.index"))
