@@ -25,10 +25,9 @@ from ..reports.period import captured_in
 from ..timeutil import local_day_bounds, local_today
 from .audit import audit
 from .errors import Conflict, DomainError, Forbidden, ValidationFailed
-from ..text import has_bad_characters
+from .reasons import MAX_REASON, clean_reason
 from .ledger import Leg, lock_books, post_journal, reverse_entry, system_account
 
-MAX_REASON = 300
 
 
 @dataclass(frozen=True)
@@ -230,15 +229,7 @@ def reopen_day(unit: Unit, business_date: date, reason: str, user: User) -> Jour
 
     if user.unit_id != unit.id or not has_permission(user, "day.close"):
         raise Forbidden(_l("Only a unit manager of this unit may reopen its day."))
-    reason = " ".join(str(reason or "").split())
-    if not reason:
-        raise ValidationFailed({"reason": ("required", _l("Give the reason for reopening the day."))})
-    if has_bad_characters(reason):
-        raise ValidationFailed({"reason": ("bad_characters",
-                                           _l("This value contains characters that are not allowed."))})
-    if len(reason) > MAX_REASON:
-        raise ValidationFailed({"reason": ("too_long", _l("The reason is too long (at most %(n)s characters).",
-                                                          n=MAX_REASON))})
+    reason = clean_reason(reason, _l("Give the reason for reopening the day."))
     lock_books(unit.id, close=True)
     close = get_close(unit.id, business_date)
     if close is None:

@@ -17,15 +17,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
-from ..text import has_bad_characters
 from ..models import Aggregator, MonthLock, Unit, User, utcnow
 from ..timeutil import local_month_bounds
+from . import reasons
 from .audit import audit
-from .errors import Conflict, Forbidden, ValidationFailed
+from .errors import Conflict, Forbidden
 from .ledger import lock_books
 from .month_lock import locks_for, month_label
 
-MAX_REASON = 300
+MAX_REASON = reasons.MAX_REASON
 
 
 def _month(year: int, month: int) -> date:
@@ -89,18 +89,9 @@ def lock_month(units: list[Unit], year: int, month: int, user: User | None) -> l
 
 
 def clean_reason(reason: str | None) -> str:
-    """The unlock reason with whitespace collapsed. Raises ValidationFailed (``reason``) when it
-    is empty, too long (300) or has control characters."""
-    reason = " ".join(str(reason or "").split())
-    if not reason:
-        raise ValidationFailed({"reason": ("required", _l("Give the reason for unlocking the month."))})
-    if has_bad_characters(reason):
-        raise ValidationFailed({"reason": ("bad_characters",
-                                           _l("This value contains characters that are not allowed."))})
-    if len(reason) > MAX_REASON:
-        raise ValidationFailed({"reason": ("too_long", _l("The reason is too long (at most %(n)s characters).",
-                                                          n=MAX_REASON))})
-    return reason
+    """The unlock reason, by the one reason rule (``services.reasons.clean_reason``). Raises
+    ValidationFailed (``reason``) when it is empty, too long (300) or has control characters."""
+    return reasons.clean_reason(reason, _l("Give the reason for unlocking the month."))
 
 
 def unlock_month(units: list[Unit], year: int, month: int, user: User | None, reason: str) -> list[MonthLock]:
