@@ -165,6 +165,8 @@ def test_counter_deposit_on_tablet(tablet, net, slow_save):
     expect(page.locator("#balance")).to_have_text("Rp 0")
     page.get_by_role("link", name="Setoran baru").tap()
     page.wait_for_url("**/deposit")
+    # The page's modules (deposit, tare, scale) have set up the form before the first tap.
+    expect(page.locator("#deposit-form[data-ready='1']")).to_be_attached()
 
     # Line 1: tap the tile, the quantity box gets the focus, type the weight.
     page.locator(".tile[data-code=PET-CLEAN]").tap()
@@ -266,6 +268,8 @@ def test_english_switch(tablet, net):
     expect(page.locator("button.lang.on")).to_have_text("EN")
     page.get_by_role("link", name="New deposit").tap()
     page.wait_for_url("**/deposit")
+    # The page's modules (deposit, tare, scale) have set up the form before the first tap.
+    expect(page.locator("#deposit-form[data-ready='1']")).to_be_attached()
     expect(page.get_by_role("heading", name="Tap a category, then type the weight")).to_be_visible()
     page.locator(".tile[data-code=PET-CLEAN]").tap()
     page.keyboard.type("1.5")

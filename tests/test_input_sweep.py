@@ -61,6 +61,11 @@ PAYLOADS = {
 # Values that must never be stored, whatever the page answers (wastebank.text; field limits).
 NEVER_STORED = {"1MB", "NUL", "NUL only", "ANSI", "RTL override", "zero-width only"}
 
+# Downloads of personal data that issue 12 requires to be audited: a served download (200, with
+# an unknown ``format``/``sep`` falling back to the default) writes its ``export.levy`` row, whose
+# details are counts and the normalised format, never the request's text.
+AUDITED_DOWNLOADS = ("/reports/levy/",)
+
 # The CSRF token is checked once for every route, by CSRFProtect before any view runs: its
 # field gets the values that could reach that check differently, not every one.
 CSRF_PAYLOADS = {"empty", "1MB", "NUL", "zero-width only", "emoji", "CRLF"}
@@ -229,8 +234,11 @@ def _seed(net) -> dict:
     from wastebank.auth.tokens import create_token
 
     create_token(db.session.get(type(mgr), mgr.id), "sweep")
+    from wastebank.services.containers import add_container
+
+    sack = run_in_transaction(lambda: add_container(unit.id, "Karung", "200", user_id=mgr.id))
     db.session.commit()
-    return {"deposit": deposit.body["receipt_no"], "withdrawal": paid.body["id"]}
+    return {"deposit": deposit.body["receipt_no"], "withdrawal": paid.body["id"], "container": sack.id}
 
 
 # Complexity over 10, kept: one branch per URL converter and parameter kind.
@@ -270,6 +278,10 @@ def _path_values(rule, net, seed) -> dict | None:  # noqa: C901
             values[arg] = db.session.scalar(select(ApiToken.id).order_by(ApiToken.id.desc()))
         elif arg == "filename":
             values[arg] = "app.css"
+        elif arg == "unit_code":
+            values[arg] = "RW05"
+        elif arg == "container_id":
+            values[arg] = seed["container"]
         else:
             raise AssertionError(f"the sweep needs a value for <{arg}> in {rule.rule}")
     db.session.rollback()
@@ -422,6 +434,9 @@ def test_every_field_of_every_route_survives_hostile_input(app, net):  # noqa: C
                     failures.append(f"{where}: {response.status_code}")
                     continue
                 wrote = writes.take()
+                if (wrote and response.status_code == 200 and url.startswith(AUDITED_DOWNLOADS)
+                        and {table for table, _c in wrote} == {"audit_log"}):
+                    wrote = set()
                 if wrote and (response.status_code >= 400 or label in NEVER_STORED):
                     failures.append(f"{where}: {response.status_code} but wrote "
                                     + ", ".join(sorted({f"{t}({c[:40]})" if c else t for t, c in wrote})))

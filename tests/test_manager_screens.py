@@ -17,7 +17,7 @@ from wastebank.timeutil import local_today
 from .conftest import csrf_token
 from .factories import PASSWORD
 
-SAMPLE_ARGS = {"sale_no": "RW05-2025-000001", "code": "PET-CLEAN"}
+SAMPLE_ARGS = {"sale_no": "RW05-2025-000001", "code": "PET-CLEAN", "container_id": "1"}
 
 
 def _manager_routes(app):
@@ -28,7 +28,7 @@ def _manager_routes(app):
             continue
         url = rule.rule
         for arg in rule.arguments:
-            url = url.replace(f"<{arg}>", SAMPLE_ARGS[arg])
+            url = re.sub(rf"<(?:\w+:)?{arg}>", SAMPLE_ARGS[arg], url)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             out.append((method, url))
     return out
