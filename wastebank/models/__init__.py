@@ -3,7 +3,7 @@ from .catalog import Price, WasteCategory
 from .collab import Collaborator, Sponsorship
 from .container import Container
 from .deposit import Deposit, DepositLine, IdempotencyRecord, ReceiptCounter
-from .ledger import ACCOUNT_KINDS, Account, JournalEntry, Posting
+from .ledger import ACCOUNT_KINDS, Account, AccountPeriod, JournalEntry, Posting
 from .member import MEMBER_KINDS, Member, MemberCard, MemberCounter, MemberImport
 from .notification import NOTIFICATION_EVENTS, NOTIFICATION_STATUSES, Notification
 from .month_lock import MonthLock
@@ -20,6 +20,6 @@ __all__ = [
     "DepositLine",
     "IdempotencyRecord", "JournalEntry", "MEMBER_KINDS", "Member", "MemberCard", "MemberCounter", "MemberImport",
     "MonthLock",
-    "NOTIFICATION_EVENTS", "NOTIFICATION_STATUSES", "Notification", "Posting",
+    "NOTIFICATION_EVENTS", "NOTIFICATION_STATUSES", "Notification", "Posting", "AccountPeriod",
     "Price", "ROLES", "ReceiptCounter", "UTCDateTime", "Unit", "User", "WasteCategory", "clock_at", "utcnow",
 ]

@@ -117,3 +117,26 @@ class Posting(db.Model):
 
     entry: Mapped[JournalEntry] = relationship(back_populates="postings")
     account: Mapped[Account] = relationship()
+
+
+class AccountPeriod(db.Model):
+    """One account's net movement in one **UTC** month (docs/rules.md §periods, issue 13 item 4).
+
+    ``period`` is ``'YYYY-MM'`` of the entry's capture time ``recorded_at`` in UTC; ``amount``
+    is the signed rupiah sum of the account's postings in it (debit +, credit −, as postings)
+    and ``quantity_milli`` their quantity sum in thousandths (0 for non-stock accounts). Written
+    only by the database trigger on ``journal_entry`` insert (migration 0016), so
+    ``post_journal`` stays the one writer; ``flask ledger verify`` proves every row equals the
+    sums of its postings. UTC months, not local ones: a trigger cannot know the deployment's
+    ``TIMEZONE``, so statements add the few hours between the UTC and the local month boundary
+    from the postings themselves (``services.period_balances``), which keeps them exact.
+    """
+
+    __tablename__ = "account_period"
+    __table_args__ = (Index("ix_account_period_unit_period", "unit_id", "period"),)
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    quantity_milli: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -16,8 +16,10 @@ Definitions (docs/rules.md §periods, §time (I11)), the same everywhere:
 * **Active member**: net deposit events in the period ≥ ``ACTIVE_MEMBER_MIN_DEPOSITS`` (config,
   default 4; Jakarta's rule, docs/rules.md §active-members). **Household served**: net deposit
   events ≥ 1.
-* **Balances at period end** (savings owed, stock at cost) are sums of postings of entries
-  recorded before the end — never the cached balance, so they hold for any past month.
+* **Balances at period end** (savings owed, stock at cost) equal the sums of postings of
+  entries recorded before the end, so they hold for any past month; they are read from the
+  monthly ``account_period`` rows (``services.period_balances``) rather than by a scan of
+  the ledger.
 
 Money is integer rupiah; quantities integer thousandths of the category's unit.
 """
@@ -31,8 +33,8 @@ from sqlalchemy import case, func, literal, select, union_all
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
-from .period import captured_before, captured_in
-from ..models import (WITHDRAWAL_METHODS, Account, Deposit, DepositLine, JournalEntry, Member, Posting, Sale,
+from .period import captured_in
+from ..models import (WITHDRAWAL_METHODS, Deposit, DepositLine, JournalEntry, Member, Sale,
                       Withdrawal)
 
 
@@ -219,19 +221,17 @@ def _add_withdrawals(out: dict[int, UnitFigures], scope: Scope) -> None:
 
 
 def _add_balances(out: dict[int, UnitFigures], scope: Scope) -> None:
-    """Savings owed and stock at cost at the end: postings recorded before the end."""
-    ids = list(scope.unit_ids) or [-1]
-    for unit_id, kind, amount, qty in db.session.execute(
-            select(Posting.unit_id, Account.kind, _sum(Posting.amount), _sum(Posting.quantity_milli))
-            .join(Account, Account.id == Posting.account_id)
-            .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-            .where(Posting.unit_id.in_(ids), Account.kind.in_(("member_savings", "stock")),
-                   captured_before(JournalEntry.recorded_at, scope.end))
-            .group_by(Posting.unit_id, Account.kind)):
+    """Savings owed and stock at cost at the end: postings recorded before the end, read from the
+    period balances (``services.period_balances.balances_at``: the cached totals less the later
+    months' movements), so the cost does not grow with the length of the history."""
+    from ..services.period_balances import balances_at
+
+    for (unit_id, kind), (amount, qty) in balances_at(list(scope.unit_ids), ("member_savings", "stock"),
+                                                      scope.end).items():
         if kind == "member_savings":
-            out[unit_id].savings_owed_idr = -int(amount)
+            out[unit_id].savings_owed_idr = -amount
         else:
-            out[unit_id].stock_idr, out[unit_id].stock_milli = int(amount), int(qty)
+            out[unit_id].stock_idr, out[unit_id].stock_milli = amount, qty
 
 
 def _add_sales(out: dict[int, UnitFigures], scope: Scope) -> None:
@@ -249,7 +249,7 @@ def period_figures(unit_ids: list[int], start: datetime, end: datetime,
     """Figures of each unit in ``unit_ids`` for [``start``, ``end``) (UTC instants), keyed by unit id;
     units without any activity still get a row of zeros. Nine aggregate queries in all;
     ``money_out`` False skips withdrawals, balances at the end and sales (left at 0), which the
-    impact statement does not show and whose balance query scans the whole ledger."""
+    impact statement does not show."""
     from ..models import Unit
 
     scope = Scope(tuple(unit_ids), start, end)

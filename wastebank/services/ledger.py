@@ -16,6 +16,7 @@ from ..models import ACCOUNT_KINDS, Account, JournalEntry, Posting, utcnow
 from ..money import Rupiah, Thousandths
 from .errors import AlreadyReversed, InsufficientBalance, InsufficientStock, LedgerError, PeriodClosed
 from .month_lock import check_month_open, lock_faults
+from .period_balances import period_faults
 from .transaction import insert_or_ignore
 
 
@@ -369,5 +370,6 @@ def verify_ledger(unit_id: int | None = None) -> VerifyReport:
     faults += _deposit_faults(unit_id)
     faults += _closed_day_faults(unit_id)
     faults += lock_faults(unit_id)  # nothing posted into a locked month after its lock
+    faults += period_faults(unit_id)  # account_period = postings per account and UTC month (0016)
     n_entries = db.session.scalar(select(func.count(JournalEntry.id)).where(*entry_filter)) or 0
     return VerifyReport(entries=n_entries, accounts=n_accounts, faults=faults)
