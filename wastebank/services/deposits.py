@@ -5,17 +5,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, insert, select
 
 from ..api.bodies import deposit_body
 from ..extensions import db
-from ..models import Deposit, DepositLine, Member, Unit, WasteCategory, utcnow
+from ..models import Deposit, DepositLine, Member, Price, Unit, WasteCategory, utcnow
 from ..money import (InputError, Rupiah, Thousandths, fee_amount, format_idr, format_quantity, line_amount,
                      parse_quantity)
 from ..timeutil import to_local
 from . import idempotency
 from .audit import audit
-from .catalog import current_prices
+from .catalog import PriceRow
 from .containers import find_container
 from .errors import Conflict, DomainError, ValidationFailed
 from .idempotency import Outcome
@@ -108,14 +108,36 @@ def _check_recorded_at(recorded_at: datetime | None) -> datetime:
     return recorded_at
 
 
+def _codes(lines: list[LineInput]) -> list[str]:
+    return sorted({str(line.category or "").strip().upper() for line in lines})
+
+
+def _line_prices(unit_id: int, day, lines: list[LineInput]) -> dict[str, PriceRow]:
+    """``{code: PriceRow}`` of the lines' categories with a price in force at ``unit_id`` on
+    local date ``day`` (the latest ``effective_from`` ≤ ``day``): one query for the lines'
+    categories only, not the whole price list."""
+    codes = _codes(lines)
+    latest = (select(Price.category_id, func.max(Price.effective_from).label("eff"))
+              .join(WasteCategory, WasteCategory.id == Price.category_id)
+              .where(Price.unit_id == unit_id, Price.effective_from <= day, WasteCategory.code.in_(codes))
+              .group_by(Price.category_id).subquery())
+    rows = db.session.execute(
+        select(WasteCategory, Price.buy_price_idr, Price.sell_price_idr, Price.effective_from)
+        .join(latest, latest.c.category_id == WasteCategory.id)
+        .join(Price, (Price.category_id == latest.c.category_id) & (Price.effective_from == latest.c.eff)
+              & (Price.unit_id == unit_id)))
+    return {cat.code: PriceRow(cat, buy, sell, eff) for cat, buy, sell, eff in rows}
+
+
 def quote_deposit(unit: Unit, member: Member, lines: list[LineInput],
-                  recorded_at: datetime | None = None) -> DepositQuote:
+                  recorded_at: datetime | None = None, *, with_balance: bool = True) -> DepositQuote:
     """Price ``lines`` for ``member`` at ``unit`` with the prices in force on the local date of
     ``recorded_at`` (default now). Reads only.
 
     Raises ValidationFailed with every bad field (``lines.<i>.category``,
     ``lines.<i>.quantity``, ``lines``, ``recorded_at``) and DomainError for an inactive member
-    or one of another unit.
+    or one of another unit. ``with_balance=False`` leaves ``balance_before_idr`` 0 (the
+    deposit itself takes the balance after from its update and needs no read).
     """
     if member.unit_id != unit.id:
         raise DomainError(_l("This member belongs to another unit."), field="member", code="wrong_unit")
@@ -127,7 +149,7 @@ def quote_deposit(unit: Unit, member: Member, lines: list[LineInput],
         raise ValidationFailed({"lines": ("required", _l("Add at least one category."))})
     if len(lines) > MAX_LINES:
         raise ValidationFailed({"lines": ("too_many", _l("At most %(n)s lines per deposit.", n=MAX_LINES))})
-    prices = {row.category.code: row for row in current_prices(unit.id, to_local(recorded_at).date()).values()}
+    prices = _line_prices(unit.id, to_local(recorded_at).date(), lines)
     errors: dict[str, tuple[str, object]] = {}
     quoted: list[QuotedLine] = []
     for i, line in enumerate(lines):
@@ -152,7 +174,7 @@ def quote_deposit(unit: Unit, member: Member, lines: list[LineInput],
         raise ValidationFailed(errors)
     total = sum(line.amount_idr for line in quoted)
     fee = fee_amount(total, unit.fee_bp)
-    balance = member_savings_account(member).balance
+    balance = member_savings_account(member).balance if with_balance else 0
     return DepositQuote(member, quoted, total, fee, total - fee, balance, recorded_at)
 
 
@@ -224,14 +246,14 @@ def _canonical_weight(text, category: WasteCategory | None):
     return str(text).strip()
 
 
-def _canonical_line(unit: Unit, line: LineInput) -> list:
+def _canonical_line(unit: Unit, line: LineInput, categories: dict[str, WasteCategory]) -> list:
     """``[CODE, quantity]`` with the quantity in thousandths when it parses, so that ``1,5``
     and ``1.5`` are the same request; otherwise the raw text (the request will be refused).
     A line with a container is ``[CODE, gross, "container", container id or its text]``, so
     the same key with another container or another gross is another request; a gross
     without a container is the same as that quantity."""
     code = str(line.category or "").strip().upper()
-    category = db.session.scalar(select(WasteCategory).where(WasteCategory.code == code))
+    category = categories.get(code)
     has_container = line.container is not None and str(line.container).strip() != ""
     if not has_container and (line.gross is None or line.quantity is None):
         return [code, _canonical_weight(line.quantity if line.gross is None else line.gross, category)]
@@ -257,9 +279,11 @@ def record_deposit(unit: Unit, member: Member, lines: list[LineInput], *, operat
     DomainError (inactive member, bad key), Conflict and IdempotencyConflict.
     """
     def canonical() -> dict:
+        categories = {c.code: c for c in db.session.scalars(
+            select(WasteCategory).where(WasteCategory.code.in_(_codes(lines))))}
         request = {
             "member": member.id,
-            "lines": [_canonical_line(unit, line) for line in lines],
+            "lines": [_canonical_line(unit, line, categories) for line in lines],
             "recorded_at": _as_utc(recorded_at).isoformat() if recorded_at else None,
         }
         if expect_credited_idr is not None:
@@ -278,34 +302,24 @@ def _post_deposit(unit: Unit, member: Member, lines: list[LineInput], operator_i
                   recorded_at: datetime | None, expect_credited_idr: Rupiah | None) -> tuple[int, dict]:
     """The deposit's work inside the idempotency envelope: price, post, number, audit.
     Returns ``(201, deposit_body)``."""
-    quote = quote_deposit(unit, member, lines, recorded_at)
+    quote = quote_deposit(unit, member, lines, recorded_at, with_balance=False)
     if expect_credited_idr is not None and quote.credited_idr != expect_credited_idr:
         raise Conflict(_l("Prices changed since the check: %(now)s would be credited, not %(shown)s. "
                           "Check again with the member.", now=format_idr(quote.credited_idr),
                           shown=format_idr(expect_credited_idr)), code="quote_changed")
     legs = stock_legs(unit.id, ((line.category.id, line.amount_idr, line.quantity_milli) for line in quote.lines))
     savings = member_savings_account(member)
+    savings_id = savings.id  # read before post_journal expires the account
     legs.append(Leg(savings, -quote.credited_idr))
     if quote.fee_idr:
         legs.append(Leg(system_account(unit.id, "fee_income"), -quote.fee_idr))
 
     receipt_no = next_receipt_no(unit, utcnow())
+    balances: dict[int, int] = {}
     entry = post_journal(unit.id, "deposit", legs, created_by_id=operator_id,
-                         memo=f"Setoran {receipt_no} {member.member_no}", recorded_at=quote.recorded_at)
-    db.session.refresh(savings)
-    deposit = Deposit(
-        unit_id=unit.id, member_id=member.id, receipt_no=receipt_no, entry_id=entry.id,
-        operator_id=operator_id, total_idr=quote.total_idr, fee_idr=quote.fee_idr,
-        credited_idr=quote.credited_idr, balance_after_idr=savings.balance,
-        posted_at=entry.posted_at, recorded_at=quote.recorded_at,
-        lines=[DepositLine(unit_id=unit.id, category_id=l.category.id, quantity_milli=l.quantity_milli,
-                           gross_milli=l.gross_milli, tare_milli=l.tare_milli, container_id=l.container_id,
-                           container_name=l.container_name,
-                           unit_price_idr=l.unit_price_idr, amount_idr=l.amount_idr, category=l.category)
-               for l in quote.lines],
-    )
-    db.session.add(deposit)
-    db.session.flush()
+                         memo=f"Setoran {receipt_no} {member.member_no}", recorded_at=quote.recorded_at,
+                         balances=balances)
+    deposit = _insert_deposit(unit, member, quote, receipt_no, entry, operator_id, balances[savings_id])
     body = deposit_body(deposit)
     audit("deposit.record", unit_id=unit.id, user_id=operator_id, object_type="deposit", object_id=receipt_no,
           details={"member_no": member.member_no, "total_idr": deposit.total_idr, "fee_idr": deposit.fee_idr,
@@ -315,3 +329,23 @@ def _post_deposit(unit: Unit, member: Member, lines: list[LineInput], operator_i
                              for l in quote.lines]})
     queue_for_deposit(deposit)  # the member's message, in this same transaction (docs/notifications.md)
     return 201, body
+
+
+def _insert_deposit(unit: Unit, member: Member, quote: DepositQuote, receipt_no: str, entry, operator_id,
+                    balance_after: int) -> Deposit:
+    """Insert the deposit row (``RETURNING id``) and its lines (one multi-row INSERT) with
+    Core, and return the Deposit as plain values for the answer and the message: it is not
+    added to the session, so nothing is read back or flushed twice."""
+    values = dict(unit_id=unit.id, member_id=member.id, receipt_no=receipt_no, entry_id=entry.id,
+                  operator_id=operator_id, total_idr=quote.total_idr, fee_idr=quote.fee_idr,
+                  credited_idr=quote.credited_idr, balance_after_idr=balance_after,
+                  posted_at=entry.posted_at, recorded_at=quote.recorded_at)
+    deposit_id = db.session.execute(insert(Deposit).values(**values).returning(Deposit.id)).scalar_one()
+    rows = [dict(deposit_id=deposit_id, unit_id=unit.id, category_id=l.category.id, quantity_milli=l.quantity_milli,
+                 gross_milli=l.gross_milli, tare_milli=l.tare_milli, container_id=l.container_id,
+                 container_name=l.container_name, unit_price_idr=l.unit_price_idr, amount_idr=l.amount_idr)
+            for l in quote.lines]
+    db.session.execute(insert(DepositLine).values(rows))
+    # Transient copies (SQLAlchemy 2 does not cascade them into the session through backrefs).
+    return Deposit(id=deposit_id, unit=unit, member=member, **values,
+                   lines=[DepositLine(category=l.category, **row) for l, row in zip(quote.lines, rows, strict=True)])

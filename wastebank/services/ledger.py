@@ -9,13 +9,14 @@ from datetime import datetime
 from typing import Iterable
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import and_, case, func, insert, inspect, or_, select, update
+from sqlalchemy.orm import make_transient_to_detached
 
 from ..extensions import db
 from ..models import ACCOUNT_KINDS, Account, JournalEntry, Posting, utcnow
 from ..money import Rupiah, Thousandths
 from .errors import AlreadyReversed, InsufficientBalance, InsufficientStock, LedgerError, PeriodClosed
-from .month_lock import check_month_open, lock_faults
+from .month_lock import lock_faults
 from .period_balances import period_faults
 from .transaction import insert_or_ignore
 
@@ -78,13 +79,6 @@ def system_account(unit_id: int, kind: str) -> Account:
     return account_for(unit_id, kind, kind)
 
 
-def _next_entry_id() -> int:
-    if db.session.get_bind().dialect.name == "postgresql":
-        return db.session.scalar(text("SELECT nextval('journal_entry_id_seq')"))
-    # SQLite: every writing transaction began with BEGIN IMMEDIATE and holds the write lock.
-    return (db.session.scalar(select(func.max(JournalEntry.id))) or 0) + 1
-
-
 def change_hold(account: Account, delta_idr: Rupiah, floor_idr: Rupiah = 0) -> None:
     """Hold (``delta_idr`` > 0) or release (< 0) rupiah on a member's savings for an approved,
     unpaid withdrawal (docs/rules.md §balance (I2) counts holds). A hold succeeds only if the
@@ -130,11 +124,18 @@ def check_open(unit_id: int, posted_at: datetime) -> None:
     Deposits move no cash, so the closed day's cash count stays right.
     """
     from ..models import DayClose
+
+    lock_books(unit_id)  # held until commit: a close waits for this posting, or it sees the close
+    closed = db.session.scalar(select(func.max(DayClose.business_date)).where(DayClose.unit_id == unit_id))
+    _refuse_closed(posted_at, closed)
+
+
+def _refuse_closed(posted_at: datetime, closed) -> None:
+    """Raise PeriodClosed when the local day of ``posted_at`` is on or before ``closed`` (the
+    unit's last closed day, a date, or None)."""
     from ..timeutil import local_today, to_local
 
     day = to_local(posted_at).date()
-    lock_books(unit_id)  # held until commit: a close waits for this posting, or it sees the close
-    closed = db.session.scalar(select(func.max(DayClose.business_date)).where(DayClose.unit_id == unit_id))
     if closed is None or day > closed:
         return
     if day == local_today():
@@ -159,33 +160,70 @@ def _check_legs(unit_id: int, legs: list[Leg]) -> None:
         raise LedgerError("postings of a journal entry must sum to zero")
 
 
-def _apply_leg(leg: Leg, allow_negative_stock: bool) -> None:
-    """Move ``leg`` onto its account's cached balance and quantity with one conditional
-    UPDATE: a member's savings not below ``held`` + ``floor_idr`` (I2), a stock account not
-    below zero in quantity or value unless ``allow_negative_stock``. Raises
-    InsufficientBalance or InsufficientStock when the condition refuses the row."""
+def _guard(leg: Leg, allow_negative_stock: bool):
+    """The condition ``leg``'s account row must meet for its move (None: no condition): a
+    member's savings not below ``held`` + ``floor_idr`` (I2); a stock account not below zero in
+    quantity, nor in value when value goes out (unless ``allow_negative_stock``)."""
     account = leg.account
     delta = leg.amount if account.normal_side == "D" else -leg.amount
     quantity = leg.quantity_milli or 0
-    stmt = (
-        update(Account)
-        .where(Account.id == account.id)
-        .values(balance=Account.balance + delta, quantity_milli=Account.quantity_milli + quantity)
-        .returning(Account.balance)
-        .execution_options(synchronize_session=False)
-    )
     if account.kind == "member_savings" and delta < 0:
-        stmt = stmt.where(Account.balance - Account.held - leg.floor_idr >= -delta)
+        return Account.balance - Account.held - leg.floor_idr >= -delta
     if account.kind == "stock" and quantity < 0 and not allow_negative_stock:
-        stmt = stmt.where(Account.quantity_milli >= -quantity)
-        if delta < 0:
-            # Nor below zero in value: a deposit's void takes its stock out at the deposit's
-            # cost, which after a sale at the average cost can exceed what is left (issue 10
-            # item 14: 0 kg worth −Rp 4.000 after a price rise, a sale and a void).
-            stmt = stmt.where(Account.balance >= -delta)
-    if db.session.execute(stmt).scalar() is not None:
-        return
+        # Nor below zero in value: a deposit's void takes its stock out at the deposit's
+        # cost, which after a sale at the average cost can exceed what is left (issue 10
+        # item 14: 0 kg worth −Rp 4.000 after a price rise, a sale and a void).
+        return and_(Account.quantity_milli >= -quantity, Account.balance >= -delta) if delta < 0 \
+            else Account.quantity_milli >= -quantity
+    return None
+
+
+def _apply_legs(legs: list[Leg], allow_negative_stock: bool) -> dict[int, Rupiah]:
+    """Move every leg onto its account's cached balance and quantity with ONE conditional
+    ``UPDATE … RETURNING`` (a CASE per account; each guard of :func:`_guard` applies to its own
+    row only). On PostgreSQL the rows are first locked ``FOR UPDATE`` in ascending id order in a
+    CTE of the same statement (I13); SQLite writes one at a time anyway. Returns ``{account id:
+    balance after}``. Raises InsufficientBalance or InsufficientStock when a guard refuses its
+    row (the caller rolls back: the other rows may have moved)."""
+    moves: dict[int, list[int]] = {}
+    guards = []
+    by_id: dict[int, Leg] = {}
+    for leg in legs:
+        account = leg.account
+        delta = leg.amount if account.normal_side == "D" else -leg.amount
+        move = moves.setdefault(account.id, [0, 0])
+        move[0] += delta
+        move[1] += leg.quantity_milli or 0
+        by_id.setdefault(account.id, leg)
+        guard = _guard(leg, allow_negative_stock)
+        if guard is not None:
+            guards.append(or_(Account.id != account.id, guard))
+    ids = sorted(moves)
+    stmt = (update(Account)
+            .values(balance=Account.balance + case({i: m[0] for i, m in moves.items()}, value=Account.id, else_=0),
+                    quantity_milli=Account.quantity_milli
+                    + case({i: m[1] for i, m in moves.items()}, value=Account.id, else_=0))
+            .where(*guards)
+            .returning(Account.id, Account.balance)
+            .execution_options(synchronize_session=False))
+    if db.session.get_bind().dialect.name == "postgresql":
+        locked = (select(Account.id).where(Account.id.in_(ids)).order_by(Account.id)
+                  .with_for_update().cte("locked"))
+        stmt = stmt.add_cte(locked).where(Account.id == locked.c.id)
+    else:
+        stmt = stmt.where(Account.id.in_(ids))
+    after = {row[0]: row[1] for row in db.session.execute(stmt)}
+    for account_id in ids:
+        if account_id not in after:
+            _refuse(by_id[account_id])
+    return after
+
+
+def _refuse(leg: Leg) -> None:
+    """Raise the refusal of a leg whose guard kept its row from moving."""
+    account = leg.account
     if account.kind == "stock":
+        quantity = leg.quantity_milli or 0
         on_hand = db.session.scalar(select(Account.quantity_milli).where(Account.id == account.id))
         if on_hand >= -quantity:
             raise InsufficientStock(_l("The stock left is worth less at cost than this takes out: it was "
@@ -194,52 +232,88 @@ def _apply_leg(leg: Leg, allow_negative_stock: bool) -> None:
     raise InsufficientBalance(_l("Not enough savings: the balance cannot go below zero."), field="amount_idr")
 
 
+def _open_books(unit_id: int, now: datetime, recorded_at: datetime) -> int:
+    """One statement for what a posting must know before it writes (docs/rules.md §daily-close
+    (I12), docs/month-lock.md): it holds the unit's row ``FOR SHARE`` until commit on PostgreSQL
+    (see :func:`lock_books`), reads the last closed day and any active month lock of the
+    months of ``recorded_at`` and ``now``, and takes the entry's id (``nextval`` on PostgreSQL;
+    on SQLite max + 1, safe because a transaction that read an old snapshot cannot write).
+    Raises PeriodClosed or MonthLocked. Returns the new entry id."""
+    from ..models import DayClose, MonthLock, Unit
+    from .month_lock import check_month_open, month_of
+
+    pg = db.session.get_bind().dialect.name == "postgresql"
+    closed = select(func.max(DayClose.business_date)).where(DayClose.unit_id == unit_id).scalar_subquery()
+    months = {month_of(recorded_at), month_of(now)}
+    locked = select(func.count()).select_from(MonthLock).where(
+        MonthLock.unit_id == unit_id, MonthLock.month.in_(months), MonthLock.unlocked_at.is_(None)).scalar_subquery()
+    next_id = (func.nextval("journal_entry_id_seq") if pg
+               else select(func.coalesce(func.max(JournalEntry.id), 0) + 1).scalar_subquery())
+    stmt = select(closed, locked, next_id).where(Unit.id == unit_id)
+    if pg:
+        stmt = stmt.with_for_update(read=True, of=Unit)
+    closed_day, n_locked, entry_id = db.session.execute(stmt).one()
+    _refuse_closed(now, closed_day)
+    if n_locked:
+        check_month_open(unit_id, recorded_at, now)  # raises MonthLocked with the month's name
+    return entry_id
+
+
 def post_journal(unit_id: int, kind: str, legs: list[Leg], *, created_by_id: int | None,
                  memo: str = "", recorded_at: datetime | None = None,
                  reverses_id: int | None = None, reason: str = "",
-                 allow_negative_stock: bool = False) -> JournalEntry:
+                 allow_negative_stock: bool = False,
+                 balances: dict[int, Rupiah] | None = None) -> JournalEntry:
     """Write one balanced journal entry with its postings and update the cached balances.
 
     ``legs`` must number at least two, be non-zero integers summing to zero, and all belong to
-    ``unit_id`` (I1, I9, I10); accounts are updated in ascending id order (I13). A debit to a
+    ``unit_id`` (I1, I9, I10); accounts are locked in ascending id order (I13). A debit to a
     member's savings is a conditional update that refuses to go below ``held`` (I2).
 
     A stock account's quantity and value may not go below zero unless ``allow_negative_stock``
-    (an explicit, audited adjustment). Nothing is posted into a closed day (I12).
+    (an explicit, audited adjustment). Nothing is posted into a closed day (I12) nor dated into
+    a locked month.
 
-    Returns the flushed JournalEntry. Raises LedgerError for a malformed entry,
-    InsufficientBalance when a member's savings would go negative, InsufficientStock and
-    PeriodClosed; in every case the caller must roll back (cached balances may already have
-    moved in this transaction).
+    Set-based: one statement checks the day and month and takes the entry id, one updates
+    every account, one inserts every posting, one the entry (its trigger then checks the
+    postings). ``balances``, when given, is filled with ``{account id: balance after}``, so a
+    caller never re-reads what was just written.
+
+    Returns the JournalEntry (persistent, not re-read). Raises LedgerError for a malformed
+    entry, InsufficientBalance when a member's savings would go negative, InsufficientStock and
+    PeriodClosed, MonthLocked; in every case the caller must roll back (cached balances may
+    already have moved in this transaction).
     """
     _check_legs(unit_id, legs)
     now = utcnow()
-    check_open(unit_id, now)  # the posting day only; recorded_at may be in a closed day
-    check_month_open(unit_id, recorded_at or now, now)  # nor dated into a locked month (docs/month-lock.md)
-    touched = []
-    for leg in sorted(legs, key=lambda leg: leg.account.id):  # fixed lock order (I13)
-        _apply_leg(leg, allow_negative_stock)
-        touched.append(leg.account)
+    recorded_at = recorded_at or now
+    # The posting day only is checked for closing; recorded_at may be in a closed day.
+    entry_id = _open_books(unit_id, now, recorded_at)
+    after = _apply_legs(legs, allow_negative_stock)
+    if balances is not None:
+        balances.update(after)
+    db.session.execute(insert(Posting).values([
+        dict(entry_id=entry_id, unit_id=unit_id, account_id=leg.account.id,
+             amount=leg.amount, quantity_milli=leg.quantity_milli)
+        for leg in legs]))
+    values = dict(id=entry_id, unit_id=unit_id, kind=kind, memo=memo[:300], posted_at=now,
+                  recorded_at=recorded_at, created_by_id=created_by_id, reverses_id=reverses_id, reason=reason)
+    db.session.execute(insert(JournalEntry).values(**values))
+    for leg in legs:
+        if inspect(leg.account).persistent:
+            db.session.expire(leg.account)
+    return _persistent(JournalEntry(**values))
 
-    entry_id = _next_entry_id()
-    db.session.execute(
-        insert(Posting),
-        [
-            dict(entry_id=entry_id, unit_id=unit_id, account_id=leg.account.id,
-                 amount=leg.amount, quantity_milli=leg.quantity_milli)
-            for leg in legs
-        ],
-    )
-    db.session.execute(
-        insert(JournalEntry).values(
-            id=entry_id, unit_id=unit_id, kind=kind, memo=memo[:300], posted_at=now,
-            recorded_at=recorded_at or now, created_by_id=created_by_id,
-            reverses_id=reverses_id, reason=reason,
-        )
-    )
-    for account in touched:
-        db.session.expire(account)
-    return db.session.get(JournalEntry, entry_id)
+
+def _persistent(entry: JournalEntry) -> JournalEntry:
+    """``entry`` (its columns as just inserted) as a persistent instance of the session
+    without reading it back; one already in the identity map is returned as it is."""
+    existing = db.session.identity_map.get(inspect(JournalEntry).identity_key_from_primary_key([entry.id]))
+    if existing is not None:
+        return existing
+    make_transient_to_detached(entry)
+    db.session.add(entry)
+    return entry
 
 
 def reverse_entry(entry: JournalEntry, *, created_by_id: int | None, reason: str,
