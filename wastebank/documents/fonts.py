@@ -11,6 +11,7 @@ DejaVu Sans has no CJK glyphs; such characters still render as boxes.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 from reportlab.lib.fonts import addMapping
@@ -35,6 +36,34 @@ _FILES: dict[str, str] = {
 
 _lock = threading.Lock()
 _registered = False
+#: Font subsets kept per face (issue 13 item 6): most receipts use the same few dozen characters
+#: in the same order, and building a subset (~25 kB of TrueType) took a sixth of a receipt.
+SUBSET_CACHE_SIZE: int = 64
+
+
+def _cache_subsets(font: TTFont) -> TTFont:
+    """``font`` whose face remembers its last :data:`SUBSET_CACHE_SIZE` subsets: a subset is a
+    pure function of the face and the code points in the order the document used them (the
+    key), so a cached one is byte-identical to a fresh one. Holds glyphs only, no text."""
+    build = font.face.makeSubset
+    cache: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
+    guard = threading.Lock()
+
+    def make_subset(subset) -> bytes:
+        key = tuple(subset)
+        with guard:
+            if key in cache:
+                cache.move_to_end(key)
+                return cache[key]
+        data = build(subset)
+        with guard:
+            cache[key] = data
+            while len(cache) > SUBSET_CACHE_SIZE:
+                cache.popitem(last=False)
+        return data
+
+    font.face.makeSubset = make_subset
+    return font
 
 
 def register_fonts() -> tuple[str, str]:
@@ -54,7 +83,7 @@ def register_fonts() -> tuple[str, str]:
             known = set(pdfmetrics.getRegisteredFontNames())
             for name, filename in _FILES.items():
                 if name not in known:
-                    pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / filename)))
+                    pdfmetrics.registerFont(_cache_subsets(TTFont(name, str(FONT_DIR / filename))))
             # Map <b>/<i> in Paragraph markup onto our faces (no italic bundled).
             addMapping(FONT_FAMILY, 0, 0, FONT_REGULAR)
             addMapping(FONT_FAMILY, 1, 0, FONT_BOLD)

@@ -103,12 +103,13 @@ def draw_qr(canvas: Canvas, data: str, x: float, y: float, size: float) -> None:
     matrix = qr_matrix(data)
     n = len(matrix)
     module = size / n
-    path = canvas.beginPath()
-    for c, r, w, h in _dark_rects(matrix):
-        path.rect(x + c * module, y + size - (r + h) * module, w * module, h * module)
+    # One path in module units (a scale transform), so every coordinate is a small integer the
+    # PDF writer copies as is instead of formatting a float (issue 13 item 6).
+    ops = " ".join(f"{c} {n - r - h} {w} {h} re" for c, r, w, h in _dark_rects(matrix))
     canvas.saveState()
     canvas.setFillColorRGB(0, 0, 0)
-    canvas.drawPath(path, stroke=0, fill=1)
+    canvas.transform(module, 0, 0, module, x, y)
+    canvas._code.append(ops + " f")  # noqa: SLF001 - reportlab has no public "append operators"
     canvas.restoreState()
 
 
