@@ -40,6 +40,9 @@ from .forms import (ActionForm, ConfirmImportForm, ImportForm, MemberForm, PinFo
 from . import bp
 
 UPLOAD_MAX_AGE_S = 24 * 3600
+#: Cards on one "every unprinted card" sheet (50 A4 pages, a few seconds to render): more would
+#: pass gunicorn's 30 s timeout; the operator prints again for the next sheet (issue 13 item 6).
+MAX_SHEET_CARDS = 500
 
 
 def _pdf(data: bytes, filename: str) -> Response:
@@ -62,7 +65,8 @@ def index():
                                   .where(MemberCard.unit_id == unit.id, MemberCard.revoked_at.is_(None),
                                          MemberCard.printed_at.is_(None), Member.active.is_(True)))
     return render_template("members/index.html", unit=unit, members=members, live=live, query=query,
-                           unprinted=unprinted, form=ActionForm(), settings_form=SettingsForm(
+                           unprinted=unprinted, max_sheet=MAX_SHEET_CARDS, form=ActionForm(),
+                           settings_form=SettingsForm(
                                require_pin=unit.require_pin, public_page_enabled=unit.public_page_enabled,
                                collection_days=unit.collection_days, collection_place=unit.collection_place),
                            can_import=has_permission(current_user, "member.import"),
@@ -188,8 +192,8 @@ def cards_pdf():
     unit = counter_unit(current_user)
     if not ActionForm().validate_on_submit():
         abort(400)
-    if request.form.get("scope") == "unprinted":
-        cards = cards_to_print(unit.id, unprinted_only=True)
+    if request.form.get("scope") == "unprinted":  # a sheet of at most MAX_SHEET_CARDS; again for the next
+        cards = cards_to_print(unit.id, unprinted_only=True, limit=MAX_SHEET_CARDS)
     else:
         try:
             ids = [parse_int(v, minimum=1) for v in request.form.getlist("member_id")[:1000]]
@@ -200,7 +204,22 @@ def cards_pdf():
         flash(_("No cards to print: choose members with a live card."), "error")
         return redirect(url_for("members.index"))
     pdf = run_in_transaction(lambda: card_sheet_pdf(cards))  # marks the cards printed
-    return _pdf(pdf, f"cards-{unit.code}.pdf")
+    response = _pdf(pdf, f"cards-{unit.code}.pdf")
+    if request.form.get("scope") == "unprinted":
+        left = _unprinted_count(unit.id)
+        response.headers["X-Cards-Remaining"] = str(left)
+        if left:
+            flash(_("%(n)d cards printed; %(left)d not printed yet: print the next sheet.",
+                    n=len(cards), left=left), "ok")
+    return response
+
+
+def _unprinted_count(unit_id: int) -> int:
+    """Live cards of active members of ``unit_id`` never printed (one COUNT statement)."""
+    return db.session.scalar(
+        select(func.count()).select_from(MemberCard).join(Member, Member.id == MemberCard.member_id)
+        .where(MemberCard.unit_id == unit_id, MemberCard.revoked_at.is_(None), Member.unit_id == unit_id,
+               Member.active.is_(True), MemberCard.printed_at.is_(None))) or 0
 
 
 @bp.route("/<member_no>/pin", methods=["POST"])

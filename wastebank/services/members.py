@@ -453,10 +453,15 @@ def card_by_token(token: str) -> MemberCard | None:
 
 
 def cards_to_print(unit_id: int, member_ids: list[int] | None = None, *,
-                   unprinted_only: bool = False) -> list[MemberCard]:
+                   unprinted_only: bool = False, limit: int | None = None) -> list[MemberCard]:
     """Live cards of active members of ``unit_id``, by member number: those of ``member_ids``
-    (other units' ids are ignored), or all; ``unprinted_only`` keeps cards never printed."""
+    (other units' ids are ignored), or all; ``unprinted_only`` keeps cards never printed;
+    ``limit``: the first that many. One statement: each card's ``member`` comes loaded with it
+    (the card sheet reads them; issue 13 item 6)."""
+    from sqlalchemy.orm import contains_eager
+
     stmt = (select(MemberCard).join(Member, Member.id == MemberCard.member_id)
+            .options(contains_eager(MemberCard.member))
             .where(MemberCard.unit_id == unit_id, MemberCard.revoked_at.is_(None),
                    Member.unit_id == unit_id, Member.active.is_(True))
             .order_by(Member.member_no))
@@ -464,6 +469,8 @@ def cards_to_print(unit_id: int, member_ids: list[int] | None = None, *,
         stmt = stmt.where(Member.id.in_(member_ids or [-1]))
     if unprinted_only:
         stmt = stmt.where(MemberCard.printed_at.is_(None))
+    if limit is not None:
+        stmt = stmt.limit(limit)
     return list(db.session.scalars(stmt))
 
 

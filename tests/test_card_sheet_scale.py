@@ -1,0 +1,80 @@
+"""The card sheet at scale (issue 13 item 6): the cards come with their members in one
+statement (not one lazy load per card), and "every unprinted card" prints at most
+``MAX_SHEET_CARDS`` per sheet, so 5,000 unprinted cards answer with the first sheet instead of
+running past gunicorn's timeout; printing again gives the next sheet."""
+from __future__ import annotations
+
+import secrets
+from contextlib import contextmanager
+
+from pypdf import PdfReader
+from io import BytesIO
+from sqlalchemy import event, insert, select
+
+from wastebank.extensions import db
+from wastebank.members.documents import card_sheet_pdf
+from wastebank.members.views import MAX_SHEET_CARDS
+from wastebank.models import Member, MemberCard
+from wastebank.services.members import cards_to_print
+
+from .conftest import csrf_token
+
+
+def _bulk_cards(unit, count: int, prefix: str = "BULK") -> None:
+    """``count`` active members of ``unit`` with a live, never printed card: two INSERTs."""
+    db.session.execute(insert(Member), [
+        {"unit_id": unit.id, "member_no": f"{prefix}-{i:05d}", "name": f"Warga Uji {i}"} for i in range(count)])
+    ids = db.session.scalars(select(Member.id).where(Member.unit_id == unit.id,
+                                                     Member.member_no.like(f"{prefix}-%"))).all()
+    db.session.execute(insert(MemberCard), [
+        {"unit_id": unit.id, "member_id": member_id, "token": secrets.token_urlsafe(18)} for member_id in ids])
+    db.session.commit()
+
+
+@contextmanager
+def _statements():
+    """Count the SQL statements sent while the block runs: ``with _statements() as seen: ...``,
+    then ``len(seen)``."""
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_card_sheet_loads_cards_and_members_in_a_bounded_number_of_statements(app, net):
+    _bulk_cards(net.unit_a, 60)
+    unit_id = net.unit_a.id
+    db.session.expunge_all()  # nothing already in the identity map helps
+    with app.test_request_context(), _statements() as seen:
+        cards = cards_to_print(unit_id, unprinted_only=True)
+        pdf = card_sheet_pdf(cards, mark_printed=False)
+    assert len(cards) == 63  # the 60 and unit A's three members
+    # Cards with their members (one join), the unit (once): not 1 + 60 + 1.
+    assert len(seen) <= 2, seen
+    assert len(PdfReader(BytesIO(pdf)).pages) == 7
+
+
+def test_5000_unprinted_cards_print_in_sheets_of_the_cap(client, login, net):
+    _bulk_cards(net.unit_a, 5000)
+    total = 5000 + len(net.members_a)
+    login("op_a")
+    page = client.get("/members")
+    html = page.get_data(as_text=True)
+    assert f"dari {total} kartu yang belum dicetak" in html
+    assert f"({-(-total // MAX_SHEET_CARDS)} lembar seluruhnya)" in html
+    response = client.post("/members/cards.pdf", data={"csrf_token": csrf_token(html), "scope": "unprinted"})
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert len(PdfReader(BytesIO(response.data)).pages) == MAX_SHEET_CARDS // 10
+    assert response.headers["X-Cards-Remaining"] == str(total - MAX_SHEET_CARDS)
+    printed = db.session.scalars(select(Member.member_no).join(MemberCard, MemberCard.member_id == Member.id)
+                                 .where(Member.unit_id == net.unit_a.id, MemberCard.printed_at.is_not(None))
+                                 .order_by(Member.member_no)).all()
+    assert len(printed) == MAX_SHEET_CARDS
+    assert printed[0] == "BULK-00000" and printed[-1] == f"BULK-{MAX_SHEET_CARDS - 1:05d}"  # by number
