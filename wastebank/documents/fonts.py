@@ -11,11 +11,13 @@ DejaVu Sans has no CJK glyphs; such characters still render as boxes.
 from __future__ import annotations
 
 import threading
+import zlib
 from collections import OrderedDict
 from pathlib import Path
 
 from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfdoc import PDFZCompress
 from reportlab.pdfbase.ttfonts import TTFont
 
 #: Directory holding the bundled ``.ttf`` files.
@@ -37,32 +39,61 @@ _FILES: dict[str, str] = {
 _lock = threading.Lock()
 _registered = False
 #: Font subsets kept per face (issue 13 item 6): most receipts use the same few dozen characters
-#: in the same order, and building a subset (~25 kB of TrueType) took a sixth of a receipt.
+#: in the same order, and building and compressing a subset (~25 kB of TrueType each) took a
+#: third of a receipt.
 SUBSET_CACHE_SIZE: int = 64
 
 
+class _Deflated:
+    """A stream filter for one cached subset: FlateDecode like reportlab's ``PDFZCompress``
+    (the same ``zlib.compress`` call, so the same bytes), compressed once, not per document."""
+
+    pdfname = "FlateDecode"
+
+    def __init__(self) -> None:
+        self._packed: bytes | None = None
+
+    def encode(self, text: bytes) -> bytes:
+        if self._packed is None:
+            self._packed = zlib.compress(text)
+        return self._packed
+
+    def decode(self, encoded: bytes) -> bytes:
+        return zlib.decompress(encoded)
+
+
 def _cache_subsets(font: TTFont) -> TTFont:
-    """``font`` whose face remembers its last :data:`SUBSET_CACHE_SIZE` subsets: a subset is a
-    pure function of the face and the code points in the order the document used them (the
-    key), so a cached one is byte-identical to a fresh one. Holds glyphs only, no text."""
-    build = font.face.makeSubset
-    cache: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
+    """``font`` whose face remembers its last :data:`SUBSET_CACHE_SIZE` subsets, built and
+    compressed: a subset is a pure function of the face and the code points in the order the
+    document used them (the key), so a cached one is byte-identical to a fresh one. Holds
+    glyphs only, no text."""
+    face = font.face
+    build, add_objects = face.makeSubset, face.addSubsetObjects
+    cache: OrderedDict[tuple[int, ...], tuple[bytes, _Deflated]] = OrderedDict()
     guard = threading.Lock()
 
-    def make_subset(subset) -> bytes:
+    def entry(subset) -> tuple[bytes, _Deflated]:
         key = tuple(subset)
         with guard:
             if key in cache:
                 cache.move_to_end(key)
                 return cache[key]
-        data = build(subset)
+        made = (build(subset), _Deflated())
         with guard:
-            cache[key] = data
+            cache[key] = made
             while len(cache) > SUBSET_CACHE_SIZE:
                 cache.popitem(last=False)
-        return data
+        return made
 
-    font.face.makeSubset = make_subset
+    def add_subset_objects(doc, fontname, subset):
+        ref = add_objects(doc, fontname, subset)
+        stream = doc.idToObject.get(f"fontFile:{face.filename}({fontname})")
+        if stream is not None and stream.filters == [PDFZCompress]:
+            stream.filters = [entry(subset)[1]]
+        return ref
+
+    face.makeSubset = lambda subset: entry(subset)[0]
+    face.addSubsetObjects = add_subset_objects
     return font
 
 
