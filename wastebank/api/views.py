@@ -19,17 +19,16 @@ from __future__ import annotations
 from flask import abort, current_app, jsonify, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, literal, select
 
 from ..auth.permissions import counter_unit, require, visible_unit_ids
 from ..auth.loaders import bearer_token
 from ..extensions import csrf, db
-from ..models import Deposit, Member, MemberCard, Unit, Withdrawal
+from ..models import Account, Deposit, Member, MemberCard, Unit, Withdrawal
 from ..services.catalog import current_prices
 from ..services.deposits import LineInput, record_deposit
 from ..services.idempotency import Outcome, key_used
 from ..services.errors import DomainError, NotFound, ValidationFailed
-from ..services.ledger import member_savings_account
 from ..services.members import find_member, member_number_candidates
 from ..services.transaction import run_in_transaction
 from ..services.scope import in_unit
@@ -123,6 +122,15 @@ def _member_for_deposit(unit: Unit, ref: str, key: str) -> Member:
     """``find_member``, except that a replay of a key already used at this unit still finds a
     member deactivated, or a card revoked, since the first request (docs/rules.md §idempotency (I4):
     a replay returns the first answer). ``record_deposit`` then replays or refuses the key."""
+    # The hot path: a member number of the unit (already loaded), one query; anything else
+    # (a card, an inactive member, none) takes find_member's full rules.
+    candidates = member_number_candidates(unit.code, (ref or "").strip())
+    if candidates:
+        found = {m.member_no.upper(): m for m in db.session.scalars(select(Member).where(
+            Member.unit_id == unit.id, func.upper(Member.member_no).in_(candidates)))}
+        member = next((found[c] for c in candidates if c in found), None)
+        if member is not None and member.active:
+            return member
     try:
         return find_member(unit.id, ref)
     except DomainError as exc:
@@ -320,17 +328,22 @@ def get_member(member_no: str):
     """
     ref = member_no.strip()
     units = visible_unit_ids(current_user)
-    member = None
+    row = None
     if units and ref and len(ref) <= 64 and ref.isprintable():
-        member = db.session.scalar(
-            select(Member)
+        # One joined query: the member, its unit's code and its savings balance (no account yet: 0).
+        savings_key = literal("savings:") + cast(Member.id, String)
+        row = db.session.execute(
+            select(Member.member_no, Member.name, Unit.code, Account.balance, Member.active)
+            .join(Unit, Unit.id == Member.unit_id)
+            .outerjoin(Account, (Account.unit_id == Member.unit_id) & (Account.key == savings_key))
             .where(Member.unit_id.in_(units), func.upper(Member.member_no) == ref.upper())
-            .order_by(Member.id).limit(1))
-    if member is None:
+            .order_by(Member.id).limit(1)).first()
+    if row is None:
         raise NotFound(_l("No member with this number or card at this unit."), field="member_no",
                        code="member_not_found")
-    return {"member_no": member.member_no, "name": member.name, "unit": member.unit.code,
-            "balance_idr": member_savings_account(member).balance, "active": member.active}
+    member_no, name, unit_code, balance, active = row
+    return {"member_no": member_no, "name": name, "unit": unit_code, "balance_idr": balance or 0,
+            "active": active}
 
 
 # --- prices ----------------------------------------------------------------------------------

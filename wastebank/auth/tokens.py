@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from flask import current_app, has_app_context
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import ApiToken, User, utcnow
@@ -50,7 +51,8 @@ def user_for_token(token: str) -> User | None:
     view), otherwise it rides with the caller's commit.
     """
     now = utcnow()
-    row = db.session.scalar(select(ApiToken).where(
+    # One joined query: the token, its user and the user's unit (the counter's unit).
+    row = db.session.scalar(select(ApiToken).options(joinedload(ApiToken.user).joinedload(User.unit)).where(
         ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None), ApiToken.expires_at > now))
     if row is None or not row.user.active:
         return None

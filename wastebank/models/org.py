@@ -67,6 +67,10 @@ class Unit(db.Model):
     collection_days: Mapped[str] = mapped_column(String(200), default="", server_default="")
     collection_place: Mapped[str] = mapped_column(String(300), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Bumped in the same transaction as any change to the unit's prices or to the catalogue
+    # (services/hot_cache.py): the deposit hot path's caches are keyed by it, so every worker
+    # sees a change at its next request (issue 13 item 1).
+    cache_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     aggregator: Mapped[Aggregator | None] = relationship(back_populates="units")
 

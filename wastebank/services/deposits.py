@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select
+from sqlalchemy.orm import make_transient_to_detached
 
 from ..api.bodies import deposit_body
 from ..extensions import db
@@ -13,7 +14,7 @@ from ..models import Deposit, DepositLine, Member, Price, Unit, WasteCategory, u
 from ..money import (InputError, Rupiah, Thousandths, fee_amount, format_idr, format_quantity, line_amount,
                      parse_quantity)
 from ..timeutil import to_local
-from . import idempotency
+from . import hot_cache, idempotency
 from .audit import audit
 from .catalog import PriceRow
 from .containers import find_container
@@ -112,21 +113,51 @@ def _codes(lines: list[LineInput]) -> list[str]:
     return sorted({str(line.category or "").strip().upper() for line in lines})
 
 
-def _line_prices(unit_id: int, day, lines: list[LineInput]) -> dict[str, PriceRow]:
-    """``{code: PriceRow}`` of the lines' categories with a price in force at ``unit_id`` on
-    local date ``day`` (the latest ``effective_from`` ≤ ``day``): one query for the lines'
-    categories only, not the whole price list."""
-    codes = _codes(lines)
-    latest = (select(Price.category_id, func.max(Price.effective_from).label("eff"))
-              .join(WasteCategory, WasteCategory.id == Price.category_id)
-              .where(Price.unit_id == unit_id, Price.effective_from <= day, WasteCategory.code.in_(codes))
-              .group_by(Price.category_id).subquery())
-    rows = db.session.execute(
-        select(WasteCategory, Price.buy_price_idr, Price.sell_price_idr, Price.effective_from)
-        .join(latest, latest.c.category_id == WasteCategory.id)
-        .join(Price, (Price.category_id == latest.c.category_id) & (Price.effective_from == latest.c.eff)
-              & (Price.unit_id == unit_id)))
-    return {cat.code: PriceRow(cat, buy, sell, eff) for cat, buy, sell, eff in rows}
+def _categories(unit: Unit) -> dict[str, dict]:
+    """``{code: column values}`` of the whole catalogue, cached per ``unit.cache_version``
+    (services/hot_cache.py)."""
+    key = ("categories", unit.id, unit.cache_version)
+    cached = hot_cache.get(key)
+    if cached is None:
+        table = WasteCategory.__table__
+        cached = {row["code"]: dict(row) for row in db.session.execute(select(table)).mappings()}
+        hot_cache.put(key, cached)
+    return cached
+
+
+def _category(values: dict) -> WasteCategory:
+    """A cached category as a persistent instance of this session, without a query."""
+    category = WasteCategory(**values)
+    make_transient_to_detached(category)
+    # merge(load=False): the session's own instance (an expired one refilled), no SELECT.
+    return db.session.merge(category, load=False)
+
+
+def _price_list(unit: Unit, day) -> dict[str, tuple]:
+    """``{code: (buy, sell, effective_from)}`` in force at ``unit`` on local date ``day`` (the
+    latest ``effective_from`` ≤ ``day`` per category), cached per ``unit.cache_version`` and day."""
+    key = ("prices", unit.id, unit.cache_version, day)
+    cached = hot_cache.get(key)
+    if cached is None:
+        latest = (select(Price.category_id, func.max(Price.effective_from).label("eff"))
+                  .where(Price.unit_id == unit.id, Price.effective_from <= day)
+                  .group_by(Price.category_id).subquery())
+        rows = db.session.execute(
+            select(WasteCategory.code, Price.buy_price_idr, Price.sell_price_idr, Price.effective_from)
+            .join(latest, latest.c.category_id == WasteCategory.id)
+            .join(Price, (Price.category_id == latest.c.category_id) & (Price.effective_from == latest.c.eff)
+                  & (Price.unit_id == unit.id)))
+        cached = {code: (buy, sell, eff) for code, buy, sell, eff in rows}
+        hot_cache.put(key, cached)
+    return cached
+
+
+def _line_prices(unit: Unit, day, lines: list[LineInput]) -> dict[str, PriceRow]:
+    """``{code: PriceRow}`` of the lines' categories with a price in force at ``unit`` on local
+    date ``day``, from the cached catalogue and price list (no query when cached)."""
+    categories, prices = _categories(unit), _price_list(unit, day)
+    return {code: PriceRow(_category(categories[code]), *prices[code])
+            for code in _codes(lines) if code in prices and code in categories}
 
 
 def quote_deposit(unit: Unit, member: Member, lines: list[LineInput],
@@ -149,7 +180,7 @@ def quote_deposit(unit: Unit, member: Member, lines: list[LineInput],
         raise ValidationFailed({"lines": ("required", _l("Add at least one category."))})
     if len(lines) > MAX_LINES:
         raise ValidationFailed({"lines": ("too_many", _l("At most %(n)s lines per deposit.", n=MAX_LINES))})
-    prices = _line_prices(unit.id, to_local(recorded_at).date(), lines)
+    prices = _line_prices(unit, to_local(recorded_at).date(), lines)
     errors: dict[str, tuple[str, object]] = {}
     quoted: list[QuotedLine] = []
     for i, line in enumerate(lines):
@@ -279,8 +310,8 @@ def record_deposit(unit: Unit, member: Member, lines: list[LineInput], *, operat
     DomainError (inactive member, bad key), Conflict and IdempotencyConflict.
     """
     def canonical() -> dict:
-        categories = {c.code: c for c in db.session.scalars(
-            select(WasteCategory).where(WasteCategory.code.in_(_codes(lines))))}
+        catalogue = _categories(unit)
+        categories = {code: _category(catalogue[code]) for code in _codes(lines) if code in catalogue}
         request = {
             "member": member.id,
             "lines": [_canonical_line(unit, line, categories) for line in lines],

@@ -15,6 +15,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from ..extensions import db
 from ..models import ACCOUNT_KINDS, Account, JournalEntry, Posting, utcnow
 from ..money import Rupiah, Thousandths
+from . import hot_cache
 from .errors import AlreadyReversed, InsufficientBalance, InsufficientStock, LedgerError, PeriodClosed
 from .month_lock import lock_faults
 from .period_balances import period_faults
@@ -42,13 +43,29 @@ def account_for(unit_id: int, key: str, kind: str, *, member_id: int | None = No
     """
     if kind not in ACCOUNT_KINDS:
         raise LedgerError(f"unknown account kind {kind!r}")
+    cached = hot_cache.get(("account", unit_id, key))
+    if cached is not None:  # an account's identity never changes: no query (services/hot_cache.py)
+        return _known_account(cached)
     found = db.session.scalar(select(Account).where(Account.unit_id == unit_id, Account.key == key))
     if found is not None:
+        hot_cache.put(("account", unit_id, key), {c: getattr(found, c) for c in _ACCOUNT_IDENTITY})
         return found
     values = dict(unit_id=unit_id, key=key, kind=kind, normal_side=ACCOUNT_KINDS[kind],
                   member_id=member_id, category_id=category_id, balance=0, held=0, quantity_milli=0)
     insert_or_ignore(Account, **values)
     return db.session.scalars(select(Account).where(Account.unit_id == unit_id, Account.key == key)).one()
+
+
+_ACCOUNT_IDENTITY = ("id", "unit_id", "key", "kind", "normal_side", "member_id", "category_id")
+
+
+def _known_account(identity: dict) -> Account:
+    """The account of a cached identity as a persistent instance of this session, without a
+    query: the one already in the identity map, or a new one whose balances load when read."""
+    account = Account(**identity)
+    make_transient_to_detached(account)
+    # merge(load=False): the session's own instance (balances as loaded, or loaded when read), no SELECT.
+    return db.session.merge(account, load=False)
 
 
 def member_savings_account(member) -> Account:
