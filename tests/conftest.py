@@ -10,19 +10,70 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
+from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool as _NullPool
 
 from wastebank import create_app
 from wastebank.extensions import db as _db
 
-from .factories import PASSWORD, build_network
+from .factories import PASSWORD, build_network, load_network
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 IS_POSTGRES = DATABASE_URL.startswith("postgresql")
+
+
+# Work every test repeats in create_app that gives the same result each time; done once per run.
+# 1. werkzeug compiles two URL builder functions per route (ast + compile, ≈90 routes) for each
+#    new app. A builder's code depends only on the rule's parsed trace, its default names and
+#    which variant it is (``Rule._compile_builder``); rules with a default for one of their own
+#    variables (resolved through the converter) are compiled as usual.
+def _memoise_werkzeug_builders() -> None:
+    from werkzeug.routing.rules import Rule
+
+    original = Rule._compile_builder
+    builders: dict = {}
+
+    def compile_builder(self, append_unknown=True):
+        defaults = self.defaults or {}
+        if defaults and any(dynamic and data in defaults for dynamic, data in self._trace):
+            return original(self, append_unknown)
+        key = (self.rule, tuple(self._trace), tuple(str(k) for k in defaults), bool(append_unknown))
+        if key not in builders:
+            builders[key] = original(self, append_unknown)
+        return builders[key]
+
+    Rule._compile_builder = compile_builder
+
+
+# 2. Each app has its own Jinja environment, which compiles every template it renders; the
+#    compiled code is shared through a bytecode cache (checked against the template's source).
+class _MemoryBytecodeCache(BytecodeCache):
+    def __init__(self):
+        self.store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.store:
+            bucket.bytecode_from_string(self.store[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.store[bucket.key] = bucket.bytecode_to_string()
+
+
+def _share_jinja_bytecode() -> None:
+    from flask import Flask
+
+    Flask.jinja_options = {**Flask.jinja_options, "bytecode_cache": _MemoryBytecodeCache()}
+
+
+_memoise_werkzeug_builders()
+_share_jinja_bytecode()
 
 
 def _upgrade(url: str) -> None:
@@ -50,28 +101,147 @@ def database_template(tmp_path_factory):
     return path
 
 
-def _reset_postgres(url: str) -> None:
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        tables = [row[0] for row in conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"))]
-        # The ledger refuses TRUNCATE (migration 0005); tests reset with triggers switched off
-        # for this superuser session only.
-        conn.execute(text("SET session_replication_role = replica"))
-        conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        conn.execute(text("SET session_replication_role = DEFAULT"))
-        conn.execute(text("ALTER SEQUENCE journal_entry_id_seq RESTART WITH 1"))
-    engine.dispose()
+def _pg_tables(conn) -> list[str]:
+    return [row[0] for row in conn.execute(text(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version' "
+        "ORDER BY tablename"))]
+
+
+def _pg_sequences(conn) -> list[tuple[str, int, int | None]]:
+    """(name, start value, last value or None when never used) of every sequence in public."""
+    return [tuple(row) for row in conn.execute(text(
+        "SELECT sequencename, start_value, last_value FROM pg_sequences WHERE schemaname = 'public' "
+        "ORDER BY sequencename"))]
+
+
+class _PostgresReset:
+    """Empties the test database between tests, and optionally loads the network snapshot.
+
+    One connection for the whole run, one round trip per test: ``DELETE`` of every table (with
+    the session's triggers off: the ledger refuses deletes and TRUNCATE, migration 0005; this
+    superuser session only) and every sequence set back to its start, as ``TRUNCATE … RESTART
+    IDENTITY`` did, only without TRUNCATE's per-table file work (≈40 tables, mostly empty). With
+    a snapshot, its rows are then copied back in (``COPY``) and the sequences set to where the
+    snapshot left them."""
+
+    def __init__(self, url: str):
+        self.engine = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=_NullPool)
+        self.raw = self.engine.raw_connection()
+        self.raw.driver_connection.autocommit = True
+        with self.engine.connect() as conn:
+            self.tables = _pg_tables(conn)
+            sequences = _pg_sequences(conn)
+        self.empty_sql = ("SET session_replication_role = replica; "
+                          + "".join(f'DELETE FROM "{t}"; ' for t in self.tables)
+                          + "".join(f"SELECT setval('\"{name}\"', {start}, false); " for name, start, _ in sequences)
+                          + "SET session_replication_role = DEFAULT")
+
+    def reset(self, snapshot: dict | None = None) -> None:
+        cur = self.raw.driver_connection.cursor()
+        cur.execute(self.empty_sql)
+        if snapshot is not None:
+            cur.execute("SET session_replication_role = replica")
+            for table, data in snapshot["tables"].items():
+                with cur.copy(f'COPY "{table}" FROM STDIN') as copy:
+                    copy.write(data)
+            cur.execute("".join(f"SELECT setval('\"{name}\"', {last}, true); "
+                                for name, _start, last in snapshot["sequences"] if last is not None)
+                        + "SET session_replication_role = DEFAULT")
+        cur.close()
+
+    def dump(self) -> dict:
+        """Every non-empty table's rows (COPY text format) and the sequences' positions."""
+        cur = self.raw.driver_connection.cursor()
+        tables = {}
+        for table in self.tables:
+            with cur.copy(f'COPY "{table}" TO STDOUT') as copy:
+                data = b"".join(bytes(block) for block in copy)
+            if data:
+                tables[table] = data
+        cur.close()
+        with self.engine.connect() as conn:
+            sequences = _pg_sequences(conn)
+        return {"tables": tables, "sequences": sequences}
+
+    def close(self) -> None:
+        self.raw.close()
+        self.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _postgres_reset(database_template):
+    if not IS_POSTGRES:
+        yield None
+        return
+    reset = _PostgresReset(database_template)
+    yield reset
+    reset.close()
+
+
+def _snapshot_day() -> tuple:
+    """The UTC and the deployment's local date now: a network snapshot is only used on the day
+    it was made (``unit_start_day`` and "today" figures read the units' ``created_at``)."""
+    from config import TestingConfig
+
+    now = datetime.now(timezone.utc)
+    return now.date(), now.astimezone(ZoneInfo(TestingConfig.TIMEZONE)).date()
+
+
+class _NetworkSnapshot:
+    """``build_network()`` run once per run (again if the date changes) into a database kept as
+    a template: a SQLite file to copy, or PostgreSQL rows to COPY back. Tests that ask for
+    ``net`` start from it instead of building the same rows through the services each time
+    (≈0.4 s a test); ``net`` then loads the same objects by their keys (``load_network``)."""
+
+    def __init__(self, template, reset, tmp_path_factory):
+        self.template, self.reset, self.tmp_path_factory = template, reset, tmp_path_factory
+        self.day = None
+        self.value = None
+
+    def get(self):
+        if self.day != _snapshot_day():
+            self.day = _snapshot_day()
+            self.value = self._build()
+        return self.value
+
+    def _build(self):
+        if IS_POSTGRES:
+            self.reset.reset()
+            url = self.template
+        else:
+            path = self.tmp_path_factory.mktemp("network") / "network.sqlite"
+            shutil.copy(self.template, path)
+            url = f"sqlite:///{path}"
+        app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url, "PUBLIC_BASE_URL": "https://bank.example"})
+        with app.app_context():
+            build_network()
+            _db.session.commit()
+            _db.session.remove()
+            _db.engine.dispose()
+        return self.reset.dump() if IS_POSTGRES else path
+
+
+@pytest.fixture(scope="session")
+def _network_snapshot(database_template, _postgres_reset, tmp_path_factory):
+    return _NetworkSnapshot(database_template, _postgres_reset, tmp_path_factory)
+
+
+_NET_RESTORED = pytest.StashKey[bool]()
 
 
 @pytest.fixture
-def database_url(database_template, tmp_path) -> str:
-    """A fresh, migrated, empty database for one test."""
+def database_url(request, database_template, _postgres_reset, _network_snapshot, tmp_path) -> str:
+    """A fresh, migrated database for one test: empty, or holding the network snapshot when
+    the test asks for ``net`` (the ``net`` fixture then loads it instead of building it)."""
+    snapshot = None
+    if "net" in request.fixturenames:
+        snapshot = _network_snapshot.get()
+        request.node.stash[_NET_RESTORED] = True
     if IS_POSTGRES:
-        _reset_postgres(database_template)
+        _postgres_reset.reset(snapshot)
         return database_template
     path = tmp_path / "wastebank.sqlite"
-    shutil.copy(database_template, path)
+    shutil.copy(snapshot or database_template, path)
     return f"sqlite:///{path}"
 
 
@@ -88,11 +258,16 @@ def app(database_url, tmp_path):
 
 
 @pytest.fixture
-def net(app):
+def net(request, app):
     """A small network: aggregator JKT, units RW05 (fee 0) and RW07, the shipped catalogue
-    with prices, users per role and a few members. See ``factories.build_network``."""
-    network = build_network()
-    _db.session.commit()
+    with prices, users per role and a few members. See ``factories.build_network``: the rows
+    it writes come from the run's snapshot of it (``database_url``), or, when the test only
+    asked for ``net`` late (``request.getfixturevalue``), are built here."""
+    if request.node.stash.get(_NET_RESTORED, False):
+        network = load_network()
+    else:
+        network = build_network()
+    _db.session.commit()  # no transaction left open (on SQLite it would hold the write lock)
     return network
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy import select
+
 from wastebank.extensions import db
 from wastebank.models import Member, Unit, User, WasteCategory
 from wastebank.services.catalog import default_catalogue_text, load_catalogue, set_price
@@ -56,3 +58,19 @@ def build_network(price_from: date = date(2024, 1, 1)) -> Network:
     members_b = [create_member(unit_b, n) for n in ("Rina Wati", "Agus Salim", "Putri Ayu")]
     db.session.flush()
     return Network(unit_a, unit_b, users, members_a, members_b, categories)
+
+
+def load_network() -> Network:
+    """The ``Network`` of a database that already holds ``build_network()``'s rows (the test
+    run's snapshot of it, tests/conftest.py), loaded by the same keys in the same order: units
+    by code, users by name, members and categories in the order they were created (ids)."""
+    units = {u.code: u for u in db.session.scalars(select(Unit).where(Unit.code.in_(("RW05", "RW07"))))}
+    unit_a, unit_b = units["RW05"], units["RW07"]
+    users = {name: db.session.scalar(select(User).where(User.username == name))
+             for name in ("op_a", "mgr_a", "op_b", "admin", "agg", "collab")}
+
+    def members(unit):
+        return list(db.session.scalars(select(Member).where(Member.unit_id == unit.id).order_by(Member.id)))
+
+    categories = {c.code: c for c in db.session.scalars(select(WasteCategory).order_by(WasteCategory.id))}
+    return Network(unit_a, unit_b, users, members(unit_a), members(unit_b), categories)
