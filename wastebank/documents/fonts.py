@@ -79,6 +79,8 @@ def _cache_subsets(font: TTFont) -> TTFont:
                 cache.move_to_end(key)
                 return cache[key]
         made = (build(subset), _Deflated())
+        if SUBSET_CACHE_SIZE <= 0:  # no cache: as reportlab does it
+            return made
         with guard:
             cache[key] = made
             while len(cache) > SUBSET_CACHE_SIZE:
@@ -88,7 +90,7 @@ def _cache_subsets(font: TTFont) -> TTFont:
     def add_subset_objects(doc, fontname, subset):
         ref = add_objects(doc, fontname, subset)
         stream = doc.idToObject.get(f"fontFile:{face.filename}({fontname})")
-        if stream is not None and stream.filters == [PDFZCompress]:
+        if SUBSET_CACHE_SIZE > 0 and stream is not None and stream.filters == [PDFZCompress]:
             stream.filters = [entry(subset)[1]]
         return ref
 
