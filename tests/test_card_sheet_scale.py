@@ -5,6 +5,8 @@ running past gunicorn's timeout; printing again gives the next sheet."""
 from __future__ import annotations
 
 import secrets
+
+import pytest
 from contextlib import contextmanager
 
 from pypdf import PdfReader
@@ -18,6 +20,8 @@ from wastebank.models import Member, MemberCard
 from wastebank.services.members import cards_to_print
 
 from .conftest import csrf_token
+from .test_browser import browser, expect, log_in, sized_context  # noqa: F401  (fixture)
+from .test_browser_screens import _check
 
 
 def _bulk_cards(unit, count: int, prefix: str = "BULK") -> None:
@@ -78,3 +82,21 @@ def test_5000_unprinted_cards_print_in_sheets_of_the_cap(client, login, net):
                                  .order_by(Member.member_no)).all()
     assert len(printed) == MAX_SHEET_CARDS
     assert printed[0] == "BULK-00000" and printed[-1] == f"BULK-{MAX_SHEET_CARDS - 1:05d}"  # by number
+
+
+@pytest.mark.browser
+def test_members_screen_with_more_unprinted_cards_than_a_sheet_fits(browser, live_server, net):  # noqa: F811
+    """Over 500 unprinted cards: the button and its hint fit at 800×1280 and 1280×800 (no
+    sideways scroll, 44×44 px taps); screenshots ``test-artifacts/cards-sheets-*.png``."""
+    _bulk_cards(net.unit_a, 600)
+    db.session.close()
+    problems: list[str] = []
+    for width, height in [(800, 1280), (1280, 800)]:
+        context = sized_context(browser, live_server, width, height)
+        page = context.new_page()
+        log_in(page, "op_a")
+        page.goto("/members/")
+        expect(page.get_by_text("(2 lembar seluruhnya)")).to_be_visible()
+        problems += _check(page, "sheets", width, height, prefix="cards")
+        context.close()
+    assert problems == [], problems
