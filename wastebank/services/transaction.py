@@ -14,6 +14,7 @@ their ``RAISE(ABORT, …)`` is reported as a constraint failure, an IntegrityErr
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from typing import Callable, TypeVar
@@ -21,6 +22,7 @@ from typing import Callable, TypeVar
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from ..db_setup import writer_lock_from_start
 from ..extensions import db
 from .errors import Conflict, DatabaseRefused
 
@@ -98,25 +100,47 @@ def run_in_transaction(operation: Callable[[], T], attempts: int = 5) -> T:
     the service included) after rolling back.
 
     The operation must be safe to re-run from scratch, which idempotent services are.
+
+    SQLite (docs/rules.md §concurrency): the first attempt begins deferred and reads without
+    a lock; if its write finds the snapshot stale (``SQLITE_BUSY_SNAPSHOT``, "database is
+    locked") it is retried, and every retry takes the writer lock before ``BEGIN IMMEDIATE``
+    (:func:`~wastebank.db_setup.writer_lock_from_start`), so it cannot lose the race again.
     """
-    for attempt in range(1, attempts + 1):
-        try:
-            result = operation()
-            db.session.commit()
-            return result
-        except Exception as exc:
-            db.session.rollback()
-            if is_refusal(exc):
-                # Logged: a refusal means a service let bad data through to the database.
-                log.warning("database refused the operation: %s", exc.orig)
-                raise DatabaseRefused() from exc
-            if not is_transient(exc):
-                raise
-            if attempt == attempts:
-                if is_unique_violation(exc):
-                    raise Conflict(_l("This conflicts with what is already recorded.")) from exc
-                raise
-            log.info("transient conflict, attempt %d of %d, retrying: %s", attempt, attempts,
-                     getattr(exc, "orig", exc))
-            time.sleep(0.01 * attempt)
+    with contextlib.ExitStack() as retrying:
+        for attempt in range(1, attempts + 1):
+            try:
+                return _attempt(operation)
+            except Exception as exc:
+                _after_failure(exc, attempt, attempts)
+                if attempt == 1:
+                    retrying.enter_context(writer_lock_from_start())
     raise AssertionError("unreachable")
+
+
+def _attempt(operation: Callable[[], T]) -> T:
+    result = operation()
+    db.session.commit()
+    return result
+
+
+def _after_failure(exc: Exception, attempt: int, attempts: int) -> None:
+    """Roll back; re-raise unless ``exc`` is transient and attempts remain."""
+    db.session.rollback()
+    if is_refusal(exc):
+        # Logged: a refusal means a service let bad data through to the database.
+        log.warning("database refused the operation: %s", exc.orig)
+        raise DatabaseRefused() from exc
+    if not is_transient(exc):
+        raise exc
+    if attempt == attempts:
+        if is_unique_violation(exc):
+            raise Conflict(_l("This conflicts with what is already recorded.")) from exc
+        raise exc
+    log.info("transient conflict, attempt %d of %d, retrying: %s", attempt, attempts,
+             getattr(exc, "orig", exc))
+    if not _is_sqlite():
+        time.sleep(0.01 * attempt)
+
+
+def _is_sqlite() -> bool:
+    return db.session.get_bind().dialect.name == "sqlite"
