@@ -320,7 +320,7 @@ def login(client):
 def live_server(app, database_url, net):
     """The app served by a threaded werkzeug server on a free loopback port, on the same
     database as the test. Yields the base URL. The test's own session is closed first: on
-    SQLite an open transaction holds the write lock (BEGIN IMMEDIATE). Objects made before
+    SQLite a transaction that wrote holds the writer lock until it ends. Objects made before
     stay readable, detached; after reading from the database, close the session again."""
     import threading
 

@@ -104,7 +104,7 @@ def _member(name: str) -> Member:
 
 
 def _release_db() -> None:
-    """End the test's transaction: on SQLite it holds the write lock (BEGIN IMMEDIATE)."""
+    """End the test's transaction: on SQLite, once it wrote, it holds the writer lock."""
     db.session.commit()
     db.session.close()
 

@@ -59,8 +59,9 @@ def cost_of(quantity_milli: Thousandths, on_hand_milli: Thousandths, value_idr: 
 def lock_stock_accounts(unit_id: int, category_ids) -> dict[int, Account]:
     """The unit's stock accounts for ``category_ids``, refreshed and (on PostgreSQL) locked
     ``FOR UPDATE`` in ascending id order (docs/rules.md §ledger (I13)), so that a cost computed from
-    value / quantity is not raced by a concurrent sale. SQLite already holds the write lock
-    (BEGIN IMMEDIATE). Returns ``{category_id: Account}``."""
+    value / quantity is not raced by a concurrent sale. On SQLite a write after a stale read
+    is refused (SQLITE_BUSY_SNAPSHOT) and retried under the writer lock (docs/rules.md
+    §concurrency). Returns ``{category_id: Account}``."""
     accounts = {cat_id: stock_account(unit_id, cat_id) for cat_id in set(category_ids)}
     ids = sorted(a.id for a in accounts.values())
     stmt = select(Account).where(Account.id.in_(ids)).order_by(Account.id)
