@@ -181,17 +181,17 @@ def _guard(leg: Leg, allow_negative_stock: bool):
     """The condition ``leg``'s account row must meet for its move (None: no condition): a
     member's savings not below ``held`` + ``floor_idr`` (I2); a stock account not below zero in
     quantity, nor in value when value goes out (unless ``allow_negative_stock``)."""
-    account = leg.account
+    account, c = leg.account, Account.__table__.c
     delta = leg.amount if account.normal_side == "D" else -leg.amount
     quantity = leg.quantity_milli or 0
     if account.kind == "member_savings" and delta < 0:
-        return Account.balance - Account.held - leg.floor_idr >= -delta
+        return c.balance - c.held - leg.floor_idr >= -delta
     if account.kind == "stock" and quantity < 0 and not allow_negative_stock:
         # Nor below zero in value: a deposit's void takes its stock out at the deposit's
         # cost, which after a sale at the average cost can exceed what is left (issue 10
         # item 14: 0 kg worth −Rp 4.000 after a price rise, a sale and a void).
-        return and_(Account.quantity_milli >= -quantity, Account.balance >= -delta) if delta < 0 \
-            else Account.quantity_milli >= -quantity
+        return and_(c.quantity_milli >= -quantity, c.balance >= -delta) if delta < 0 \
+            else c.quantity_milli >= -quantity
     return None
 
 
@@ -214,21 +214,21 @@ def _apply_legs(legs: list[Leg], allow_negative_stock: bool) -> dict[int, Rupiah
         by_id.setdefault(account.id, leg)
         guard = _guard(leg, allow_negative_stock)
         if guard is not None:
-            guards.append(or_(Account.id != account.id, guard))
+            guards.append(or_(Account.__table__.c.id != account.id, guard))
     ids = sorted(moves)
-    stmt = (update(Account)
-            .values(balance=Account.balance + case({i: m[0] for i, m in moves.items()}, value=Account.id, else_=0),
-                    quantity_milli=Account.quantity_milli
-                    + case({i: m[1] for i, m in moves.items()}, value=Account.id, else_=0))
+    table = Account.__table__  # Core, not the ORM's bulk update: nothing in the session to synchronise
+    stmt = (update(table)
+            .values(balance=table.c.balance + case({i: m[0] for i, m in moves.items()}, value=table.c.id, else_=0),
+                    quantity_milli=table.c.quantity_milli
+                    + case({i: m[1] for i, m in moves.items()}, value=table.c.id, else_=0))
             .where(*guards)
-            .returning(Account.id, Account.balance)
-            .execution_options(synchronize_session=False))
+            .returning(table.c.id, table.c.balance))
     if db.session.get_bind().dialect.name == "postgresql":
-        locked = (select(Account.id).where(Account.id.in_(ids)).order_by(Account.id)
+        locked = (select(table.c.id).where(table.c.id.in_(ids)).order_by(table.c.id)
                   .with_for_update().cte("locked"))
-        stmt = stmt.add_cte(locked).where(Account.id == locked.c.id)
+        stmt = stmt.add_cte(locked).where(table.c.id == locked.c.id)
     else:
-        stmt = stmt.where(Account.id.in_(ids))
+        stmt = stmt.where(table.c.id.in_(ids))
     after = {row[0]: row[1] for row in db.session.execute(stmt)}
     for account_id in ids:
         if account_id not in after:
@@ -309,13 +309,13 @@ def post_journal(unit_id: int, kind: str, legs: list[Leg], *, created_by_id: int
     after = _apply_legs(legs, allow_negative_stock)
     if balances is not None:
         balances.update(after)
-    db.session.execute(insert(Posting).values([
+    db.session.execute(insert(Posting.__table__).values([
         dict(entry_id=entry_id, unit_id=unit_id, account_id=leg.account.id,
              amount=leg.amount, quantity_milli=leg.quantity_milli)
         for leg in legs]))
     values = dict(id=entry_id, unit_id=unit_id, kind=kind, memo=memo[:300], posted_at=now,
                   recorded_at=recorded_at, created_by_id=created_by_id, reverses_id=reverses_id, reason=reason)
-    db.session.execute(insert(JournalEntry).values(**values))
+    db.session.execute(insert(JournalEntry.__table__).values(**values))
     for leg in legs:
         if inspect(leg.account).persistent:
             db.session.expire(leg.account)

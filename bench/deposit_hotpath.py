@@ -1,0 +1,109 @@
+"""Python time and SQL statements per API deposit, in process (issue 13 items 1 and 3).
+
+Usage (from the repo root):
+
+    .venv/bin/python bench/deposit_hotpath.py                  # SQLite file in /tmp
+    .venv/bin/python bench/deposit_hotpath.py --database postgresql://...  # e.g. wastebank_hotpath
+    .venv/bin/python bench/deposit_hotpath.py --deposits 300
+
+Migrates a fresh database, creates one unit with the default catalogue, a member and an
+operator token, then sends ``--deposits`` 3-line deposits (each with a new Idempotency-Key)
+through the Flask test client, one at a time, and prints the median and mean CPU time of the
+process per deposit (``time.process_time``: Python plus the SQLite library, not the PostgreSQL
+server) and the statements per deposit (transaction control left out). The first 20 warm the
+caches and are not counted. Only the local database is touched.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+_NOT_COUNTED = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
+def _fresh(url: str) -> str:
+    if url == "sqlite":
+        path = Path("/tmp/wastebank-hotpath-bench.sqlite")
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    base, name = url.rsplit("/", 1)
+    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database", default="sqlite")
+    parser.add_argument("--deposits", type=int, default=200)
+    parser.add_argument("--profile", action="store_true", help="print the cProfile top 25 (cumulative)")
+    args = parser.parse_args()
+    url = _fresh(args.database)
+
+    from flask_migrate import upgrade
+
+    from wastebank import create_app
+    from wastebank.auth.tokens import create_token
+    from wastebank.extensions import db
+    from wastebank.services.catalog import default_catalogue_text, load_catalogue, set_price
+    from wastebank.services.members import create_member
+    from wastebank.services.org import create_aggregator, create_unit, create_user
+
+    app = create_app("development", {"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade()
+        unit = create_unit("RW99", "Bank Sampah Bench", aggregator=create_aggregator("BENCH", "Bench"), rw="99")
+        for cat, buy, sell in load_catalogue(default_catalogue_text()):
+            set_price(unit.id, cat, buy, sell)
+        token = create_token(create_user("bench_op", "operator", "bench-password", unit=unit))
+        member_no = create_member(unit, "Anggota Bench").member_no
+        db.session.commit()
+        statements: list[str] = []
+        event.listen(db.engine, "before_cursor_execute",
+                     lambda c, cur, s, *a: statements.append(s) if not s.lstrip().upper().startswith(_NOT_COUNTED)
+                     else None)
+        body = json.dumps({"member": member_no, "lines": [{"category": "PET-CLEAN", "quantity": "1,5"},
+                                                          {"category": "CARDBOARD", "quantity": "2"},
+                                                          {"category": "HDPE-RIGID", "quantity": "0,75"}]})
+        client = app.test_client()
+        times, counts = [], []
+        profiler = None
+        for i in range(args.deposits + 20):
+            if i == 20 and args.profile:
+                import cProfile
+                profiler = cProfile.Profile()
+                profiler.enable()
+            statements.clear()
+            start = time.process_time()
+            response = client.post("/api/v1/deposits", data=body, content_type="application/json",
+                                   headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())})
+            elapsed = time.process_time() - start
+            assert response.status_code == 201, response.get_data(as_text=True)
+            if i >= 20:
+                times.append(elapsed * 1000)
+                counts.append(len(statements))
+        db.engine.dispose()
+    if profiler is not None:
+        import pstats
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+    print(f"{url.split(':')[0]}: {args.deposits} deposits, CPU ms per deposit median "
+          f"{statistics.median(times):.2f} mean {statistics.mean(times):.2f}; statements per deposit "
+          f"{statistics.median(counts):.0f}")
+
+
+if __name__ == "__main__":
+    main()
