@@ -121,8 +121,9 @@ def lock_books(unit_id: int, *, close: bool = False) -> None:
     which waits for every posting in flight and makes new ones wait. So the close counts every
     posting committed before it and no posting slips into the day after it (the race of issue
     10 item 1 under READ COMMITTED). ``NO KEY`` leaves inserts that merely reference the unit
-    (foreign keys) unblocked. On SQLite ``BEGIN IMMEDIATE`` already makes writers one at a
-    time, and SQLAlchemy renders no lock clause.
+    (foreign keys) unblocked. On SQLite SQLAlchemy renders no lock clause: writers are one
+    at a time (writer lock), and a posting or close whose snapshot went stale before its first
+    write is refused and re-run (docs/rules.md §concurrency).
     """
     from ..models import Unit
 
