@@ -86,5 +86,18 @@ bench-outbox: install chromium
 	$(BIN)/python bench/outbox_drain.py --database sqlite
 	$(BIN)/python bench/outbox_drain.py --database postgresql
 
+## make bench-jakarta: statements at Jakarta size on PostgreSQL (2,300 units, two years; about 25 min)
+.PHONY: bench-jakarta bench-history
+bench-jakarta: install
+	createdb -h 127.0.0.1 -U postgres wastebank_bench_jakarta 2>/dev/null || true
+	nice -n 19 $(BIN)/python bench/statements_scale.py --db postgresql+psycopg://postgres@127.0.0.1/wastebank_bench_jakarta
+
+## make bench-history: a 68-unit aggregator's statement at 1 and at 5 years of history
+bench-history: install
+	createdb -h 127.0.0.1 -U postgres wastebank_bench_hist1 2>/dev/null || true
+	createdb -h 127.0.0.1 -U postgres wastebank_bench_hist5 2>/dev/null || true
+	$(BIN)/python bench/statements_scale.py --db postgresql+psycopg://postgres@127.0.0.1/wastebank_bench_hist1 --units 68 --years 1
+	$(BIN)/python bench/statements_scale.py --db postgresql+psycopg://postgres@127.0.0.1/wastebank_bench_hist5 --units 68 --years 5
+
 clean:
 	rm -rf $(VENV) instance .pytest_cache
