@@ -28,6 +28,7 @@ from ..models import Account, Deposit, Member, MemberCard, Unit, Withdrawal
 from ..services.catalog import current_prices
 from ..services.deposits import LineInput, record_deposit
 from ..services.idempotency import Outcome, key_used
+from ..services.ledger import books_locked
 from ..services.errors import DomainError, NotFound, ValidationFailed
 from ..services.members import find_member, member_number_candidates
 from ..services.transaction import run_in_transaction
@@ -126,8 +127,14 @@ def _member_for_deposit(unit: Unit, ref: str, key: str) -> Member:
     # (a card, an inactive member, none) takes find_member's full rules.
     candidates = member_number_candidates(unit.code, (ref or "").strip())
     if candidates:
-        found = {m.member_no.upper(): m for m in db.session.scalars(select(Member).where(
-            Member.unit_id == unit.id, func.upper(Member.member_no).in_(candidates)))}
+        query = select(Member).where(Member.unit_id == unit.id, func.upper(Member.member_no).in_(candidates))
+        if db.session.get_bind().dialect.name == "postgresql":
+            # The unit's row FOR SHARE in this same statement: the posting's lock against the
+            # daily close (ledger.lock_books), taken here so it costs no statement of its own.
+            query = query.join(Unit, Unit.id == Member.unit_id).with_for_update(read=True, of=Unit)
+        found = {m.member_no.upper(): m for m in db.session.scalars(query)}
+        if found:
+            books_locked(unit.id)
         member = next((found[c] for c in candidates if c in found), None)
         if member is not None and member.active:
             return member

@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Iterable
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, insert, inspect, or_, select, update
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy import and_, case, event, func, insert, inspect, or_, select, update
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from ..extensions import db
 from ..models import ACCOUNT_KINDS, Account, JournalEntry, Posting, utcnow
@@ -130,6 +130,23 @@ def lock_books(unit_id: int, *, close: bool = False) -> None:
     stmt = select(Unit.id).where(Unit.id == unit_id)
     stmt = stmt.with_for_update(key_share=True) if close else stmt.with_for_update(read=True)
     db.session.execute(stmt)
+    books_locked(unit_id)
+
+
+_BOOKS_LOCKED = "wastebank_books_locked"
+
+
+def books_locked(unit_id: int) -> None:
+    """Note that this transaction already holds ``unit_id``'s row ``FOR SHARE`` (or stronger),
+    taken by :func:`lock_books` or by a query of the caller that locked it (the deposit API's
+    member lookup, to spare a statement), so :func:`post_journal` does not lock it again."""
+    db.session.info.setdefault(_BOOKS_LOCKED, set()).add(unit_id)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_books_locks(session, transaction) -> None:
+    if transaction.parent is None:  # the outermost transaction: its row locks are gone
+        session.info.pop(_BOOKS_LOCKED, None)
 
 
 def check_open(unit_id: int, posted_at: datetime) -> None:
@@ -252,8 +269,9 @@ def _refuse(leg: Leg) -> None:
 
 def _open_books(unit_id: int, now: datetime, recorded_at: datetime) -> int:
     """One statement for what a posting must know before it writes (docs/rules.md §daily-close
-    (I12), docs/month-lock.md): it holds the unit's row ``FOR SHARE`` until commit on PostgreSQL
-    (see :func:`lock_books`), reads the last closed day and any active month lock of the
+    (I12), docs/month-lock.md): on PostgreSQL the unit's row is held ``FOR SHARE`` until commit
+    (see :func:`lock_books`; taken in a statement before this one unless the caller already
+    holds it, :func:`books_locked`), reads the last closed day and any active month lock of the
     months of ``recorded_at`` and ``now``, and takes the entry's id (``nextval`` on PostgreSQL;
     on SQLite max + 1, safe because a transaction that read an old snapshot cannot write).
     Raises PeriodClosed or MonthLocked. Returns the new entry id."""
@@ -267,9 +285,13 @@ def _open_books(unit_id: int, now: datetime, recorded_at: datetime) -> int:
         MonthLock.unit_id == unit_id, MonthLock.month.in_(months), MonthLock.unlocked_at.is_(None)).scalar_subquery()
     next_id = (func.nextval("journal_entry_id_seq") if pg
                else select(func.coalesce(func.max(JournalEntry.id), 0) + 1).scalar_subquery())
+    if pg and unit_id not in db.session.info.get(_BOOKS_LOCKED, ()):
+        # The lock in a statement of its own: under READ COMMITTED a statement that waits for
+        # a row lock still evaluates its subqueries on the snapshot taken before the wait, so a
+        # "FOR SHARE" here beside the closed-day read would miss a close that committed while
+        # it waited (tests/test_close_race.py). The next statement takes a fresh snapshot.
+        lock_books(unit_id)
     stmt = select(closed, locked, next_id).where(Unit.id == unit_id)
-    if pg:
-        stmt = stmt.with_for_update(read=True, of=Unit)
     closed_day, n_locked, entry_id = db.session.execute(stmt).one()
     _refuse_closed(now, closed_day)
     if n_locked:
