@@ -48,6 +48,7 @@ from wastebank.services.catalog import current_prices, set_price
 from wastebank.services.deposits import LineInput, record_deposit
 from wastebank.services.errors import (AlreadyReversed, Conflict, DomainError, IdempotencyConflict,
                                        InsufficientBalance, InsufficientStock, PeriodClosed, ValidationFailed)
+from wastebank.services import hot_cache
 from wastebank.services.ledger import verify_ledger
 from wastebank.services.members import create_member
 from wastebank.services.org import create_user
@@ -207,6 +208,7 @@ class World:
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
             shutil.copy(f"{path}.seed", path)
         self.examples += 1
+        hot_cache.clear()  # the database was swapped under the running app (account ids are reused)
         units = list(db.session.scalars(select(Unit).order_by(Unit.id)))
         users = {u.username: u for u in db.session.scalars(select(User))}
         members = list(db.session.scalars(select(Member).order_by(Member.id)))

@@ -14,6 +14,7 @@ Values are plain tuples and dicts, never ORM objects shared between sessions.
 """
 from __future__ import annotations
 
+import secrets
 from itertools import chain
 
 from flask import current_app, has_app_context
@@ -29,6 +30,13 @@ _STORE = "wastebank_hot_cache"
 
 def _store() -> dict:
     return current_app.extensions.setdefault(_STORE, {})
+
+
+def clear() -> None:
+    """Forget every cached value of this app (after its database was replaced underneath it,
+    e.g. restored from a backup: account ids may then name other accounts)."""
+    if has_app_context():
+        _store().clear()
 
 
 def get(key: tuple):
@@ -75,7 +83,11 @@ def _bump_versions(session, _context, _instances) -> None:
                 units.add(obj.unit_id)
     if not (every or units):
         return
-    stmt = update(Unit).values(cache_version=Unit.cache_version + 1).execution_options(synchronize_session=False)
+    # A fresh random version rather than + 1: a database restored from a backup (or a test
+    # that swaps its database under a running app) and changed again must not reach a version
+    # number that a worker already cached for other prices.
+    version = secrets.randbelow(2**31 - 2) + 1
+    stmt = update(Unit).values(cache_version=version).execution_options(synchronize_session=False)
     if not every:
         stmt = stmt.where(Unit.id.in_(units))
     session.execute(stmt)
