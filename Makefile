@@ -86,6 +86,13 @@ bench-outbox: install chromium
 	$(BIN)/python bench/outbox_drain.py --database sqlite
 	$(BIN)/python bench/outbox_drain.py --database postgresql
 
+## make bench-http: the deposit endpoint beside a one-statement endpoint (gunicorn 2 workers, wrk), both databases
+.PHONY: bench-http
+bench-http: install
+	command -v wrk >/dev/null || apt-get install -y wrk
+	$(BIN)/python bench/http_ab.py --database sqlite
+	$(BIN)/python bench/http_ab.py --database postgresql
+
 ## make bench-jakarta: statements at Jakarta size on PostgreSQL (2,300 units, two years; about 25 min)
 .PHONY: bench-jakarta bench-history
 bench-jakarta: install
