@@ -32,6 +32,16 @@ class PriceRow:
     effective_from: date
 
 
+def latest_price_days(unit_id: int, on: date):
+    """Subquery ``(category_id, eff)``: per category, the latest ``effective_from`` ≤ local date
+    ``on`` at ``unit_id`` — the one rule of which price is in force (docs/prices.md). Join
+    ``Price`` on it (with ``Price.unit_id == unit_id``) to read the rows."""
+    return (select(Price.category_id, func.max(Price.effective_from).label("eff"))
+            .where(Price.unit_id == unit_id, Price.effective_from <= on)
+            .group_by(Price.category_id)
+            .subquery())
+
+
 def current_prices(unit_id: int, on: date | None = None) -> dict[int, PriceRow]:
     """Prices in force at ``unit_id`` on local date ``on`` (default today), keyed by category id.
 
@@ -39,12 +49,7 @@ def current_prices(unit_id: int, on: date | None = None) -> dict[int, PriceRow]:
     a price are absent (they cannot be deposited).
     """
     on = on or local_today()
-    latest = (
-        select(Price.category_id, func.max(Price.effective_from).label("eff"))
-        .where(Price.unit_id == unit_id, Price.effective_from <= on)
-        .group_by(Price.category_id)
-        .subquery()
-    )
+    latest = latest_price_days(unit_id, on)
     rows = db.session.execute(
         select(Price, WasteCategory)
         .join(latest, (Price.category_id == latest.c.category_id) & (Price.effective_from == latest.c.eff))

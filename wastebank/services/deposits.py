@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import make_transient_to_detached
 
 from ..api.bodies import deposit_body
@@ -16,7 +16,7 @@ from ..money import (InputError, Rupiah, Thousandths, fee_amount, format_idr, fo
 from ..timeutil import to_local
 from . import hot_cache, idempotency
 from .audit import audit
-from .catalog import PriceRow
+from .catalog import PriceRow, latest_price_days
 from .containers import find_container
 from .errors import Conflict, DomainError, ValidationFailed
 from .idempotency import Outcome
@@ -139,9 +139,7 @@ def _price_list(unit: Unit, day) -> dict[str, tuple]:
     key = ("prices", unit.id, unit.cache_version, day)
     cached = hot_cache.get(key)
     if cached is None:
-        latest = (select(Price.category_id, func.max(Price.effective_from).label("eff"))
-                  .where(Price.unit_id == unit.id, Price.effective_from <= day)
-                  .group_by(Price.category_id).subquery())
+        latest = latest_price_days(unit.id, day)
         rows = db.session.execute(
             select(WasteCategory.code, Price.buy_price_idr, Price.sell_price_idr, Price.effective_from)
             .join(latest, latest.c.category_id == WasteCategory.id)
