@@ -149,25 +149,11 @@ def _forget_books_locks(session, transaction) -> None:
         session.info.pop(_BOOKS_LOCKED, None)
 
 
-def check_open(unit_id: int, posted_at: datetime) -> None:
-    """Raise PeriodClosed if the local day of ``posted_at`` (the posting moment, i.e. now) is
-    closed at ``unit_id`` (docs/rules.md §daily-close (I12): no entry is *posted* on a closed day).
-
-    Only the posting day counts. An entry's capture time (``recorded_at``) may lie in a day
-    that was closed since (an offline capture synced the next morning, C17): it is posted
-    today and keeps its capture time, which places it in the documents (docs/rules.md §periods).
-    Deposits move no cash, so the closed day's cash count stays right.
-    """
-    from ..models import DayClose
-
-    lock_books(unit_id)  # held until commit: a close waits for this posting, or it sees the close
-    closed = db.session.scalar(select(func.max(DayClose.business_date)).where(DayClose.unit_id == unit_id))
-    _refuse_closed(posted_at, closed)
-
-
 def _refuse_closed(posted_at: datetime, closed) -> None:
-    """Raise PeriodClosed when the local day of ``posted_at`` is on or before ``closed`` (the
-    unit's last closed day, a date, or None)."""
+    """Raise PeriodClosed when the local day of ``posted_at`` (the posting moment, i.e. now) is
+    on or before ``closed`` (the unit's last closed day, a date, or None): docs/rules.md
+    §daily-close (I12). Only the posting day counts; an offline capture whose ``recorded_at``
+    lies in a day closed since (C17) is posted today and keeps its capture time."""
     from ..timeutil import local_today, to_local
 
     day = to_local(posted_at).date()

@@ -59,7 +59,7 @@ def check_month_open(unit_id: int, recorded_at: datetime, posted_at: datetime) -
     """Raise MonthLocked (409 ``month_locked``) if the local month of ``recorded_at`` (what the
     entry is dated) or of ``posted_at`` is locked at ``unit_id``.
 
-    Called by ``post_journal`` after ``check_open``, which holds the unit's row ``FOR SHARE``
+    Called by ``post_journal`` from ``_open_books``, which holds the unit's row ``FOR SHARE``
     until commit on PostgreSQL; a lock takes it ``FOR NO KEY UPDATE`` (``month_close``), so a
     lock waits for the postings in flight and a posting after it sees it.
     """
