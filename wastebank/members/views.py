@@ -61,9 +61,7 @@ def index():
     members = search_registry(unit.id, query, limit=200)
     live = {card.member_id: card for card in db.session.scalars(select(MemberCard).where(
         MemberCard.unit_id == unit.id, MemberCard.revoked_at.is_(None)))}
-    unprinted = db.session.scalar(select(func.count(MemberCard.id)).join(Member, Member.id == MemberCard.member_id)
-                                  .where(MemberCard.unit_id == unit.id, MemberCard.revoked_at.is_(None),
-                                         MemberCard.printed_at.is_(None), Member.active.is_(True)))
+    unprinted = _unprinted_count(unit.id)
     return render_template("members/index.html", unit=unit, members=members, live=live, query=query,
                            unprinted=unprinted, max_sheet=MAX_SHEET_CARDS, form=ActionForm(),
                            settings_form=SettingsForm(
