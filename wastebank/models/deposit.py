@@ -66,6 +66,8 @@ class DepositLine(db.Model):
         CheckConstraint("amount_idr >= 0", name="amount_nonnegative"),
         # Net = gross − tare; a line weighed without a container has tare 0 (docs/tare.md).
         CheckConstraint("tare_milli >= 0 AND gross_milli = quantity_milli + tare_milli", name="gross_tare_net"),
+        # The category breakdown reads a period's lines of its units by capture time (migration 0018).
+        Index("ix_deposit_line_unit_recorded", "unit_id", "recorded_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -83,6 +85,11 @@ class DepositLine(db.Model):
     container_name: Mapped[str | None] = mapped_column(String(40))
     unit_price_idr: Mapped[int] = mapped_column(BigInteger)
     amount_idr: Mapped[int] = mapped_column(BigInteger)
+    #: The deposit's capture time, copied (UTC): the month rule (``reports/period.py``) applied
+    #: to the line itself, so a period's category figures are a range of
+    #: ``ix_deposit_line_unit_recorded`` whatever the length of the history. Written with the
+    #: line; a trigger refuses a line whose copy differs from its deposit's (migration 0018).
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     deposit: Mapped[Deposit] = relationship(back_populates="lines")
     category: Mapped[WasteCategory] = relationship()

@@ -16,6 +16,10 @@ Definitions (docs/rules.md §periods, §time (I11)), the same everywhere:
 * **Active member**: net deposit events in the period ≥ ``ACTIVE_MEMBER_MIN_DEPOSITS`` (config,
   default 4; Jakarta's rule, docs/rules.md §active-members). **Household served**: net deposit
   events ≥ 1.
+* **Categories** come from the period's deposit lines themselves: each line carries its
+  deposit's ``recorded_at`` (migration 0018), so the lines of a period are a range of the index
+  ``(unit_id, recorded_at)``, and a void's lines are reached from its reversing entries. The
+  cost is the period's lines, not the history's (bench/README.md §statements at scale).
 * **Balances at period end** (savings owed, stock at cost) equal the sums of postings of
   entries recorded before the end, so they hold for any past month; they are read from the
   monthly ``account_period`` rows (``services.period_balances``) rather than by a scan of
@@ -70,6 +74,37 @@ def deposit_events(scopes: list[Scope]):
                      .where(void_entry.unit_id.in_(ids), Deposit.unit_id.in_(ids),
                             captured_in(void_entry.recorded_at, scope.start, scope.end)))
     return union_all(*parts).subquery("ev")
+
+
+def line_events(scopes: list[Scope], *, with_member: bool = False):
+    """Subquery of signed deposit-line events inside ``scopes``: columns ``unit_id``,
+    ``category_id``, ``quantity_milli``, ``amount_idr``, ``sign`` and, with ``with_member``,
+    ``member_id``. The same events as :func:`deposit_events`, line by line: +1 for each line of
+    a deposit recorded in the scope (found by the line's own copy of ``recorded_at``, index
+    ``ix_deposit_line_unit_recorded``), −1 for each line of a deposit whose void was recorded
+    in it. The copy equals the deposit's by a trigger (migration 0018), so the lines are
+    exactly those of the scope's deposit events."""
+    void_entry = aliased(JournalEntry)
+    parts = []
+    for scope in scopes:
+        ids = list(scope.unit_ids) or [-1]
+        cols = [DepositLine.unit_id.label("unit_id"), DepositLine.category_id.label("category_id"),
+                DepositLine.quantity_milli.label("quantity_milli"), DepositLine.amount_idr.label("amount_idr")]
+        member = [Deposit.member_id.label("member_id")] if with_member else []
+        lines = (select(*cols, *member, literal(1).label("sign"))
+                 .where(DepositLine.unit_id.in_(ids), captured_in(DepositLine.recorded_at, scope.start, scope.end)))
+        if with_member:
+            # The deposit side is bounded the same way, so the join stays inside the period.
+            lines = (lines.join(Deposit, Deposit.id == DepositLine.deposit_id)
+                     .where(Deposit.unit_id.in_(ids), captured_in(Deposit.recorded_at, scope.start, scope.end)))
+        parts.append(lines)
+        parts.append(select(*cols, *member, literal(-1).label("sign"))
+                     .select_from(void_entry)
+                     .join(Deposit, Deposit.void_entry_id == void_entry.id)
+                     .join(DepositLine, DepositLine.deposit_id == Deposit.id)
+                     .where(void_entry.unit_id.in_(ids), Deposit.unit_id.in_(ids),
+                            captured_in(void_entry.recorded_at, scope.start, scope.end)))
+    return union_all(*parts).subquery("lev")
 
 
 def withdrawal_events(scopes: list[Scope]):
@@ -178,36 +213,36 @@ def _add_members(out: dict[int, UnitFigures], scope: Scope) -> None:
         out[unit_id].members, out[unit_id].new_members = int(total), int(new)
 
 
-def _add_deposits(out: dict[int, UnitFigures], scope: Scope) -> None:
-    """Deposits, net of voids: count, voided, value, fees, credited."""
+def _add_deposits(out: dict[int, UnitFigures], scope: Scope, min_deposits: int) -> None:
+    """Deposits, net of voids (count, voided, value, fees, credited), active members (≥
+    ``min_deposits`` net deposits) and households served (≥ 1): one pass over the period's
+    deposit events, summed per member and then per unit, so the events are read once."""
     ev = deposit_events([scope])
-    for unit_id, count, voided, value, fee, credited in db.session.execute(
-            select(ev.c.unit_id, _sum(ev.c.sign), _sum(case((ev.c.sign < 0, 1), else_=0)),
-                   _sum(ev.c.sign * ev.c.total_idr), _sum(ev.c.sign * ev.c.fee_idr),
-                   _sum(ev.c.sign * ev.c.credited_idr)).group_by(ev.c.unit_id)):
+    pm = (select(ev.c.unit_id, ev.c.member_id, func.sum(ev.c.sign).label("n"),
+                 _sum(case((ev.c.sign < 0, 1), else_=0)).label("voided"),
+                 func.sum(ev.c.sign * ev.c.total_idr).label("value"), func.sum(ev.c.sign * ev.c.fee_idr).label("fee"),
+                 func.sum(ev.c.sign * ev.c.credited_idr).label("credited"))
+          .group_by(ev.c.unit_id, ev.c.member_id).subquery("per_member"))
+    threshold = min_deposits or 1
+    for unit_id, count, voided, value, fee, credited, active, households in db.session.execute(
+            select(pm.c.unit_id, _sum(pm.c.n), _sum(pm.c.voided), _sum(pm.c.value), _sum(pm.c.fee),
+                   _sum(pm.c.credited), _sum(case((pm.c.n >= threshold, 1), else_=0)),
+                   _sum(case((pm.c.n >= 1, 1), else_=0))).group_by(pm.c.unit_id)):
         fig = out[unit_id]
         fig.deposits, fig.voided_deposits = int(count), int(voided)
         fig.deposit_value_idr, fig.fee_idr, fig.credited_idr = int(value), int(fee), int(credited)
+        fig.active_members, fig.households = int(active), int(households)
 
 
 def _add_categories(out: dict[int, UnitFigures], scope: Scope) -> None:
-    """Quantity and value by category, net of voids."""
-    ev = deposit_events([scope])
+    """Quantity and value by category, net of voids (:func:`line_events`)."""
+    lev = line_events([scope])
     for unit_id, cat_id, qty, value in db.session.execute(
-            select(ev.c.unit_id, DepositLine.category_id, _sum(ev.c.sign * DepositLine.quantity_milli),
-                   _sum(ev.c.sign * DepositLine.amount_idr))
-            .join(DepositLine, DepositLine.deposit_id == ev.c.deposit_id)
-            .group_by(ev.c.unit_id, DepositLine.category_id)):
+            select(lev.c.unit_id, lev.c.category_id, _sum(lev.c.sign * lev.c.quantity_milli),
+                   _sum(lev.c.sign * lev.c.amount_idr))
+            .group_by(lev.c.unit_id, lev.c.category_id)):
         if qty or value:
             out[unit_id].categories[cat_id] = CategoryFigure(cat_id, int(qty), int(value))
-
-
-def _add_activity(out: dict[int, UnitFigures], scope: Scope, min_deposits: int) -> None:
-    """Active members (≥ ``min_deposits`` net deposits) and households served (≥ 1)."""
-    for attr, threshold in (("active_members", min_deposits), ("households", 1)):
-        act = member_activity(scope, threshold)
-        for unit_id, count in db.session.execute(select(act.c.unit_id, func.count()).group_by(act.c.unit_id)):
-            setattr(out[unit_id], attr, int(count))
 
 
 def _add_withdrawals(out: dict[int, UnitFigures], scope: Scope) -> None:
@@ -247,7 +282,8 @@ def _add_sales(out: dict[int, UnitFigures], scope: Scope) -> None:
 def period_figures(unit_ids: list[int], start: datetime, end: datetime,
                    min_deposits: int | None = None, *, money_out: bool = True) -> dict[int, UnitFigures]:
     """Figures of each unit in ``unit_ids`` for [``start``, ``end``) (UTC instants), keyed by unit id;
-    units without any activity still get a row of zeros. Nine aggregate queries in all;
+    units without any activity still get a row of zeros. Seven queries in all (the deposit
+    events are read once);
     ``money_out`` False skips withdrawals, balances at the end and sales (left at 0), which the
     impact statement does not show."""
     from ..models import Unit
@@ -258,9 +294,8 @@ def period_figures(unit_ids: list[int], start: datetime, end: datetime,
         for u in db.session.execute(select(Unit.id, Unit.code, Unit.name).where(Unit.id.in_(list(unit_ids) or [-1])))
     }
     _add_members(out, scope)
-    _add_deposits(out, scope)
+    _add_deposits(out, scope, min_deposits or active_threshold())
     _add_categories(out, scope)
-    _add_activity(out, scope, min_deposits or active_threshold())
     if money_out:
         _add_withdrawals(out, scope)
         _add_balances(out, scope)
@@ -278,10 +313,9 @@ def households_served(scopes: list[Scope]) -> int:
 
 def category_households(scopes: list[Scope]) -> dict[int, int]:
     """category id → distinct members with net deposits of that category over ``scopes``."""
-    ev = deposit_events(scopes)
-    per = (select(DepositLine.category_id.label("category_id"), ev.c.member_id)
-           .join(DepositLine, DepositLine.deposit_id == ev.c.deposit_id)
-           .group_by(DepositLine.category_id, ev.c.member_id)
-           .having(func.sum(ev.c.sign * DepositLine.quantity_milli) > 0).subquery())
+    lev = line_events(scopes, with_member=True)
+    per = (select(lev.c.category_id, lev.c.member_id)
+           .group_by(lev.c.category_id, lev.c.member_id)
+           .having(func.sum(lev.c.sign * lev.c.quantity_milli) > 0).subquery())
     return {int(c): int(n) for c, n in db.session.execute(
         select(per.c.category_id, func.count()).group_by(per.c.category_id))}

@@ -26,10 +26,10 @@ from datetime import date
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import Collaborator, DepositLine, Sponsorship, Unit
+from ..models import Collaborator, Sponsorship, Unit
 from ..money import round_half_up_div
 from ..timeutil import local_month_bounds
-from .figures import (Scope, UnitFigures, active_threshold, category_households, deposit_events, households_served,
+from .figures import (Scope, UnitFigures, active_threshold, category_households, households_served, line_events,
                       period_figures)
 from .statements import CategoryInfo, categories_by_id
 
@@ -152,10 +152,9 @@ def too_few_households(households: int) -> bool:
 def _distinct_members(scopes: list[Scope], category_ids: set[int]) -> int:
     if not scopes or not category_ids:
         return 0
-    ev = deposit_events(scopes)
-    per = (select(ev.c.member_id).join(DepositLine, DepositLine.deposit_id == ev.c.deposit_id)
-           .where(DepositLine.category_id.in_(category_ids))
-           .group_by(ev.c.member_id).having(func.sum(ev.c.sign * DepositLine.quantity_milli) > 0).subquery())
+    lev = line_events(scopes, with_member=True)
+    per = (select(lev.c.member_id).where(lev.c.category_id.in_(category_ids))
+           .group_by(lev.c.member_id).having(func.sum(lev.c.sign * lev.c.quantity_milli) > 0).subquery())
     return int(db.session.scalar(select(func.count()).select_from(per)) or 0)
 
 
