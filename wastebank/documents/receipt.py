@@ -12,43 +12,33 @@ Page formats (``size`` argument of :func:`render_receipt`):
   margins); page height = content height.
 * ``"A6"`` – 105 × 148 mm sheet(s), flows onto more pages if needed.
 
-Text is laid out with ``reportlab.platypus.Paragraph`` so every field
-(long category names, 40-character member names, even long unbroken
-tokens) wraps inside the band instead of running off the page or being
-truncated. Output is byte-identical for identical input (``invariant=1``).
+Drawn with plain canvas calls (issue 13 item 6: platypus's Paragraph parsing and Table layout
+were half of a receipt's time): the receipt is a stack of blocks — a line of text, a table row,
+an item, a rule, the QR — measured with ``stringWidth`` and placed top-down, every text in one
+PDF text object per page. The geometry is the one the platypus layout had (same fonts, sizes,
+leadings, paddings and spaces, so the same positions): every field wraps inside the band with
+:func:`wrap_text` (reportlab's Paragraph rule: at spaces, never at the no-break space of an
+amount such as ``Rp 5.651.615``; a token wider than the band is split where it fills the line)
+instead of running off the page or being truncated. Output is byte-identical for identical
+input (``invariant=1``).
 """
 
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
-from xml.sax.saxutils import escape
 
-from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A6
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import (
-    BaseDocTemplate,
-    Flowable,
-    Frame,
-    HRFlowable,
-    KeepTogether,
-    PageTemplate,
-    Paragraph,
-    Spacer,
-    Table,
-    TableStyle,
-)
 
 from .fonts import FONT_BOLD, FONT_REGULAR, register_fonts
 from .layout import nobreak
-from .qr import QRFlowable
+from .qr import draw_qr
 
-__all__ = ["RECEIPT_SIZES", "ReceiptData", "ReceiptLine", "render_receipt"]
+__all__ = ["RECEIPT_SIZES", "ReceiptData", "ReceiptLine", "render_receipt", "wrap_text"]
 
 
 @dataclass(frozen=True)
@@ -149,351 +139,462 @@ _VOID_TEXT = "BATAL"
 _PAGE_LABEL = "Hal."
 
 
-def _esc(text: str) -> str:
-    """Escape text for Paragraph mini-markup (keeps line breaks); the space inside an amount
-    (``Rp 4.875``) or before a unit (``1,5 kg``) does not break (``layout.nobreak``)."""
-    return escape(nobreak(text)).replace("\n", "<br/>")
+
+# ------------------------------------------------------------------ line breaking
+
+# reportlab's whitespace (``platypus.paragraph._wsc``): the spaces a Paragraph breaks at. The
+# no-break space U+00A0 is not one of them, so "Rp 5.651.615" (``layout.nobreak``) stays whole.
+_SPACES = re.compile("[\t\x0b\x0c\r\x1c-\x1f \x85\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000]+")
+
+
+def wrap_text(text: str, font: str, size: float, width: float) -> list[tuple[str, float]]:
+    """Break ``text`` into lines at most ``width`` points wide in ``font`` at ``size`` points.
+
+    Returns:
+        ``[(line, line width in points), ...]``; ``[]`` for a blank text.
+
+    The rule of reportlab's ``Paragraph`` (left, no hyphenation, ``splitLongWords=1``,
+    ``spaceShrinkage=0``), which drew receipts before, so lines break where they did: runs of
+    spaces collapse to one and break lines, greedily (a word goes to the next line when it no
+    longer fits); ``"\\n"`` forces a break; a word wider than ``width`` is split between
+    characters, its first part filling what is left of the current line, each further part a
+    full line. A single character wider than ``width`` stays on its own (over-wide) line.
+    ``tests/test_receipt_pdf.py`` checks the lines against ``Paragraph``'s own.
+    """
+    if not _SPACES.sub("", text.replace("\n", "")):
+        return []
+    lines: list[tuple[str, float]] = []
+    for segment in text.split("\n"):
+        lines += _break_segment([w for w in _SPACES.split(segment) if w], font, size, width)
+    return lines
+
+
+def _break_segment(words: list[str], font: str, size: float, width: float) -> list[tuple[str, float]]:
+    """One forced-break-free segment's words as lines (see :func:`wrap_text`)."""
+    if not words:
+        return [("", 0.0)]
+    line = " ".join(words)
+    line_w = stringWidth(line, font, size)
+    if line_w <= width:  # the usual case: everything fits on one line
+        return [(line, line_w)]
+    space = stringWidth(" ", font, size)
+    todo: list[tuple[str, bool]] = [(w, False) for w in reversed(words)]  # (text, is a split part)
+    lines: list[tuple[str, float]] = []
+    current: list[str] = []
+    used = -space  # the width of ``current``, less the space before its first word
+    forced = False  # a split part ends the line it lands on
+    while todo:
+        word, part = todo.pop()
+        if part and not word:
+            forced = True
+        word_w = stringWidth(word, font, size)
+        new = used + space + word_w
+        if new > width and not forced and not part and word_w > width:
+            todo += reversed(_split_word(word, used + space, font, size, width))
+            forced = True
+            continue
+        if new <= width or not current or forced:
+            if word:
+                current.append(word)
+            if forced:
+                forced = False
+                lines.append((" ".join(current), new))
+                current, used = [], -space
+            else:
+                used = new
+        else:
+            lines.append((" ".join(current), used))
+            current, used = [word], word_w
+    if current:
+        lines.append((" ".join(current), used))
+    return lines
+
+
+def _split_word(word: str, used: float, font: str, size: float, width: float) -> list[tuple[str, bool]]:
+    """``word`` (wider than ``width``) cut into parts: the first fills the ``width - used`` points
+    left on the current line (it may be empty), each next one a whole line."""
+    parts: list[tuple[str, bool]] = []
+    part = ""
+    for char in word:
+        char_w = stringWidth(char, font, size)
+        if used + char_w > width and (part or char_w <= width):
+            parts.append((part, True))
+            part, used = "", 0.0
+        part += char
+        used += char_w
+    parts.append((part, True))
+    return parts
+
+
+# ------------------------------------------------------------------ blocks
+
+class _Style:
+    """A text style: face, size and leading (points), alignment "L", "C" or "R"."""
+
+    __slots__ = ("font", "size", "leading", "align")
+
+    def __init__(self, font: str, size: float, leading: float, align: str = "L") -> None:
+        self.font, self.size, self.leading, self.align = font, size, leading, align
 
 
 class _Styles:
-    """Paragraph styles derived from the body font size."""
+    """The receipt's text styles for body size ``body`` (points)."""
 
     def __init__(self, body: float) -> None:
         lead = body * 1.25
-        # spaceShrinkage=0: never squeeze spaces to make a line fit, so measured
-        # string widths are exactly what is printed.
-        common = dict(
-            fontName=FONT_REGULAR, fontSize=body, leading=lead, splitLongWords=1, spaceShrinkage=0
-        )
-        self.body = ParagraphStyle("body", **common)
-        self.right = ParagraphStyle("right", parent=self.body, alignment=TA_RIGHT)
-        self.center = ParagraphStyle("center", parent=self.body, alignment=TA_CENTER)
-        self.small = ParagraphStyle(
-            "small", parent=self.center, fontSize=body - 1.5, leading=(body - 1.5) * 1.25
-        )
-        self.unit = ParagraphStyle(
-            "unit", parent=self.center, fontName=FONT_BOLD, fontSize=body + 2, leading=(body + 2) * 1.2
-        )
-        self.title = ParagraphStyle(
-            "title", parent=self.center, fontName=FONT_BOLD, fontSize=body + 1.5,
-            leading=(body + 1.5) * 1.25, spaceBefore=body * 0.5,
-        )
-        self.item = ParagraphStyle("item", parent=self.body, alignment=TA_LEFT)
-        self.total_label = ParagraphStyle(
-            "total_label", parent=self.body, fontName=FONT_BOLD, fontSize=body + 1, leading=(body + 1) * 1.25
-        )
-        self.total_value = ParagraphStyle("total_value", parent=self.total_label, alignment=TA_RIGHT)
-        self.banner = ParagraphStyle(
-            "banner", parent=self.center, fontName=FONT_BOLD, fontSize=body + 6, leading=(body + 6) * 1.2
-        )
+        self.body = _Style(FONT_REGULAR, body, lead)
+        self.right = _Style(FONT_REGULAR, body, lead, "R")
+        self.center = _Style(FONT_REGULAR, body, lead, "C")
+        self.bold = _Style(FONT_BOLD, body, lead)  # the member's name under the number
+        self.small = _Style(FONT_REGULAR, body - 1.5, (body - 1.5) * 1.25, "C")
+        self.unit = _Style(FONT_BOLD, body + 2, (body + 2) * 1.2, "C")
+        self.title = _Style(FONT_BOLD, body + 1.5, (body + 1.5) * 1.25, "C")
+        self.title_before = body * 0.5
+        self.total_label = _Style(FONT_BOLD, body + 1, (body + 1) * 1.25)
+        self.total_value = _Style(FONT_BOLD, body + 1, (body + 1) * 1.25, "R")
+        self.banner = _Style(FONT_BOLD, body + 6, (body + 6) * 1.2, "C")
 
 
-def _table_style(*commands) -> TableStyle:
-    """TableStyle whose cells use our font (Table's default would pull
-    Helvetica into the PDF even though every cell holds a Paragraph)."""
-    return TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT_REGULAR), *commands])
+class _Block:
+    """One unit of the stack: ``height`` (points), the space wanted ``before`` and ``after`` it,
+    and what it draws relative to its top-left corner, y measured downwards: ``texts`` as
+    ``(font, size, x, baseline, text)``, ``shapes`` as tuples for :func:`_draw_shapes`.
+    ``keep``: on A6, the blocks from this one to the next block with ``keep`` (exclusive) or the
+    end move to a new page together when they do not fit on this one (QR with its caption and
+    footer; the signatures)."""
+
+    __slots__ = ("height", "before", "after", "texts", "shapes", "keep")
+
+    def __init__(self, height: float, texts: list | None = None, shapes: list | None = None,
+                 before: float = 0.0, after: float = 0.0, keep: int = 0) -> None:
+        self.height, self.before, self.after = height, before, after
+        self.texts, self.shapes, self.keep = texts or [], shapes or [], keep
 
 
-def _rule(dashed: bool = True) -> HRFlowable:
-    return HRFlowable(
-        width="100%", thickness=0.6, color=colors.black, dash=(2, 2) if dashed else None,
-        spaceBefore=3, spaceAfter=3,
-    )
+def _nb(text: str) -> str:
+    """``text`` as printed: the space inside an amount (``Rp 4.875``) or before a unit (``1,5 kg``)
+    does not break (``layout.nobreak``)."""
+    return nobreak(text)
 
 
-def _two_columns(rows, band: float, left_width: float, pad: float = 3.0) -> Table:
-    """Table spanning exactly ``band`` pt; cells are Paragraphs (they wrap)."""
-    table = Table(rows, colWidths=(left_width, band - left_width), hAlign="LEFT")
-    table.setStyle(
-        _table_style(
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("LEFTPADDING", (0, 0), (0, -1), 0),
-            ("RIGHTPADDING", (0, 0), (0, -1), pad),
-            ("LEFTPADDING", (1, 0), (1, -1), 0),
-            ("RIGHTPADDING", (1, 0), (1, -1), 0),
-            ("TOPPADDING", (0, 0), (-1, -1), 0),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
-        )
-    )
-    return table
+def _text(texts: list, text: str, style: _Style, width: float, x: float = 0.0, y: float = 0.0) -> float:
+    """Add ``text`` (already through :func:`_nb`) wrapped in ``width`` at ``(x, y)`` (top-left,
+    y down) to ``texts``; returns its height: lines × leading. The first baseline is one font
+    size below the top, as a Paragraph's; a line wider than ``width`` starts at ``x``."""
+    font, size, leading, align = style.font, style.size, style.leading, style.align
+    lines = wrap_text(text, font, size, width)
+    for i, (line, line_w) in enumerate(lines):
+        left = x
+        if align != "L" and line_w <= width:
+            left += (width - line_w) * (0.5 if align == "C" else 1.0)
+        texts.append((font, size, left, y + size + i * leading, line))
+    return len(lines) * style.leading
 
 
-def _value_column_width(values, style: ParagraphStyle, band: float, cap: float = 0.7) -> float:
-    """Width for a right-aligned money column: the widest value, so amounts
-    never break, but at most ``cap`` × band (beyond that, values wrap too)."""
-    widest = max((stringWidth(v, style.fontName, style.fontSize) for v in values), default=0.0)
-    return min(widest + 1.0, band * cap)
+def _lines(text: str, style: _Style, width: float, before: float = 0.0, after: float = 0.0) -> list[_Block]:
+    """A paragraph across ``width`` as one block per line, so a page can end between lines."""
+    blocks = []
+    for line, line_w in wrap_text(_nb(text), style.font, style.size, width):
+        left = 0.0
+        if style.align != "L" and line_w <= width:
+            left = (width - line_w) * (0.5 if style.align == "C" else 1.0)
+        blocks.append(_Block(style.leading, [(style.font, style.size, left, style.size, line)]))
+    if blocks:
+        blocks[0].before, blocks[-1].after = before, after
+    return blocks
 
 
-def _item(line: ReceiptLine, st: _Styles, band: float, gap: float = 3.0) -> Table:
-    """One item: category across the band, then "qty × unit price" left and
-    amount right on one row. If the two don't fit side by side on one line,
-    the amount moves to its own right-aligned row, so neither the amount nor
-    the price has to be broken mid-number."""
-    category = Paragraph(_esc(line.category), st.item)
-    if line.tare:  # gross − container = net under the name; the net is what "qty" shows
-        category = [category, Paragraph(_esc(line.tare), st.body)]
-    qty_text = f"{_esc(line.quantity)} \u00d7 {_esc(line.unit_price)}"
-    qty = Paragraph(qty_text, st.body)
-    amount = Paragraph(_esc(line.amount), st.right)
-    qty_w = stringWidth(f"{line.quantity} \u00d7 {line.unit_price}", st.body.fontName, st.body.fontSize)
-    amount_w = stringWidth(line.amount, st.right.fontName, st.right.fontSize) + 1.0
-    common = (
-        ("LEFTPADDING", (0, 0), (-1, -1), 0),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-        ("TOPPADDING", (0, 0), (-1, -1), 0),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
-    )
-    if qty_w + gap + amount_w <= band:
-        table = Table([[category, ""], [qty, amount]], colWidths=(band - amount_w, amount_w), hAlign="LEFT")
-        table.setStyle(
-            _table_style(
-                ("SPAN", (0, 0), (1, 0)),
-                ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
-                *common,
-                ("RIGHTPADDING", (0, 1), (0, 1), gap),
-            )
-        )
-    else:
-        table = Table([[category], [qty], [amount]], colWidths=(band,), hAlign="LEFT")
-        table.setStyle(_table_style(*common))
-    return table
+def _rule(band: float, dashed: bool = True) -> _Block:
+    """A 0.6 pt rule across the band at the bottom of its 0.6 pt box, 3 pt above and below."""
+    return _Block(0.6, shapes=[("line", 0.0, band, 0.6, 0.6, dashed)], before=3.0, after=3.0)
 
 
-def _banner(text: str, style: ParagraphStyle, band: float) -> Table:
-    """Boxed, large bold banner text ("SALINAN", "BATAL") across the band.
+#: Height (points) of an empty cell in the platypus tables the receipt was laid out with (one line
+#: at their default 12 pt leading): the least height of a row that had one.
+_EMPTY_CELL = 12.0
 
-    The box is inset by half its stroke so the ink stays inside the band.
-    """
+
+def _row(cells, bottom: float = 1.0, top: float = 0.0, valign: str = "T", least: float = 0.0) -> _Block:
+    """A table row: ``cells`` as ``(text, style, x, width)``, each wrapped in its column from
+    ``top`` below the row's top (``valign`` "T") or ending ``bottom`` above its bottom ("B");
+    height = the tallest cell (at least ``least``) + ``top`` + ``bottom``."""
+    measured = []
+    for text, style, x, width in cells:
+        texts: list = []
+        measured.append((texts, _text(texts, text, style, width, x, top)))
+    height = max(least, *(h for _, h in measured)) + top + bottom
+    out = []
+    for texts, h in measured:
+        if valign == "B":
+            shift = height - bottom - top - h
+            texts = [(f, s, x, y + shift, t) for f, s, x, y, t in texts]
+        out += texts
+    return _Block(height, out)
+
+
+def _banner(text: str, st: _Styles, band: float) -> _Block:
+    """Boxed, large bold banner text ("SALINAN", "BATAL") across the band; the 1.5 pt box is
+    inset by half its stroke so the ink stays inside the band; 2 pt padding (4 pt below)."""
     stroke = 1.5
-    table = Table([[Paragraph(_esc(text), style)]], colWidths=(band - stroke,), hAlign="CENTER")
-    table.setStyle(
-        _table_style(
-            ("BOX", (0, 0), (-1, -1), stroke, colors.black),
-            ("TOPPADDING", (0, 0), (-1, -1), 2),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-            ("LEFTPADDING", (0, 0), (-1, -1), 2),
-            ("RIGHTPADDING", (0, 0), (-1, -1), 2),
-        )
-    )
-    table.spaceBefore = 2
-    table.spaceAfter = 4
-    return table
+    inner = band - stroke
+    texts: list = []
+    height = _text(texts, _nb(text), st.banner, inner - 4, stroke / 2 + 2, 2.0) + 6.0
+    return _Block(height, texts, [("box", stroke / 2, 0.0, inner, height, stroke)], before=2.0, after=4.0)
 
 
-def _signature_blocks(signatures, st: _Styles, band: float, gap: float = 4 * mm) -> Table:
-    """Signature blocks side by side across the band: role, a blank space to sign in
-    (14 mm), a solid line, the name under it. Columns alternate block, gap, block…"""
-    n = len(signatures)
-    block = (band - gap * (n - 1)) / n
-    widths, roles, blank, names = [], [], [], []
-    for i, (role, name) in enumerate(signatures):
-        if i:
-            widths.append(gap)
-            roles.append("")
-            blank.append("")
-            names.append("")
-        widths.append(block)
-        roles.append(Paragraph(_esc(role), st.center))
-        blank.append("")
-        names.append(Paragraph(_esc(name or "-"), st.center))
-    table = Table([roles, blank, names], colWidths=widths, rowHeights=[None, 14 * mm, None], hAlign="LEFT")
-    table.setStyle(
-        _table_style(
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("LEFTPADDING", (0, 0), (-1, -1), 0),
-            ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-            ("TOPPADDING", (0, 0), (-1, -1), 0),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
-            ("TOPPADDING", (0, 2), (-1, 2), 2),
-            *(("LINEABOVE", (col, 2), (col, 2), 0.8, colors.black) for col in range(0, len(widths), 2)),
-        )
-    )
-    table.spaceBefore = 8
-    return table
-
-
-def _details(details: tuple[str, ...], st: _Styles) -> list[Flowable]:
-    """The payout method's lines (gold, bill): full paragraphs, wrapping only at spaces, then a
-    rule; nothing when there are none."""
-    return [Paragraph(_esc(text), st.item) for text in details] + ([_rule()] if details else [])
-
-
-def _story(data: ReceiptData, fmt: _Format) -> list[Flowable]:
-    """Build the flowables of a receipt for a band of ``fmt`` width: header, details, items,
-    then totals with the QR (and signatures), the void banner again at the end."""
-    band = fmt.width - 2 * fmt.margin
-    st = _Styles(fmt.body)
-    story = _header(data, fmt, st, band)
-    story += _details(data.details, st)
-
-    # Items: category on its own (wrapping) line, then "qty × price" | amount.
-    if data.lines:
-        for ln in data.lines:
-            item = _item(ln, st, band)
-            item.spaceAfter = fmt.body * 0.4
-            story.append(item)
-        story.append(_rule())
-
-    story += _closing(data, fmt, st, band)
-    if data.signatures:
-        story.append(KeepTogether([_signature_blocks(data.signatures, st, band)]))
+def _header(data: ReceiptData, fmt: _Format, st: _Styles, band: float) -> list[_Block]:
+    """Banners (void, copy), the unit and title, and the transaction details (label column sized
+    to the widest label, values wrapping in the rest of the band)."""
+    blocks: list[_Block] = []
     if data.voided:
-        story.append(Spacer(1, 4))
-        story.append(_banner(_VOID_TEXT, st.banner, band))
-    return story
-
-
-def _header(data: ReceiptData, fmt: _Format, st: _Styles, band: float) -> list[Flowable]:
-    """Banners (void, copy), the unit and title, and the transaction details table."""
-    story: list[Flowable] = []
-    if data.voided:
-        story.append(_banner(_VOID_TEXT, st.banner, band))
+        blocks.append(_banner(_VOID_TEXT, st, band))
     if data.copy:
-        story.append(_banner(_COPY_TEXT, st.banner, band))
-
-    # Header: unit, address, document title (centred).
-    story.append(Paragraph(_esc(data.unit_name), st.unit))
+        blocks.append(_banner(_COPY_TEXT, st, band))
+    blocks += _lines(data.unit_name, st.unit, band)
     if data.unit_address:
-        story.append(Paragraph(_esc(data.unit_address), st.small))
-    story.append(Paragraph(_esc(data.title), st.title))
-    story.append(_rule())
+        blocks += _lines(data.unit_address, st.small, band)
+    blocks += _lines(data.title, st.title, band, before=st.title_before)
+    blocks.append(_rule(band))
 
-    # Transaction details: label column sized to the widest label.
     labels = (_LABEL_NO, _LABEL_DATE, _LABEL_OPERATOR, _LABEL_MEMBER)
     label_w = max(stringWidth(lbl, FONT_REGULAR, fmt.body) for lbl in labels) + 4.0
-    member = _esc(data.member_no)
+    value_w = band - label_w
+    for label, value in ((_LABEL_NO, data.receipt_no), (_LABEL_DATE, data.local_datetime),
+                         (_LABEL_OPERATOR, data.operator)):
+        blocks.append(_row([(label, st.body, 0.0, label_w - 3.0), (_nb(value), st.body, label_w, value_w)]))
+    # The member: number, then the name in bold under it, in one cell.
+    texts: list = []
+    label_h = _text(texts, _LABEL_MEMBER, st.body, label_w - 3.0)
+    value_h = _text(texts, _nb(data.member_no), st.body, value_w, label_w)
     if data.member_name:
-        member += f"<br/><b>{_esc(data.member_name)}</b>"
-    rows = [
-        [Paragraph(_LABEL_NO, st.body), Paragraph(_esc(data.receipt_no), st.body)],
-        [Paragraph(_LABEL_DATE, st.body), Paragraph(_esc(data.local_datetime), st.body)],
-        [Paragraph(_LABEL_OPERATOR, st.body), Paragraph(_esc(data.operator), st.body)],
-        [Paragraph(_LABEL_MEMBER, st.body), Paragraph(member, st.body)],
-    ]
-    story.append(_two_columns(rows, band, label_w))
-    story.append(_rule())
-    return story
+        value_h += _text(texts, _nb(data.member_name), st.bold, value_w, label_w, value_h)
+    blocks.append(_Block(max(label_h, value_h) + 1.0, texts))
+    blocks.append(_rule(band))
+    return blocks
 
 
-def _closing(data: ReceiptData, fmt: _Format, st: _Styles, band: float) -> list[Flowable]:
+def _item(line: ReceiptLine, st: _Styles, band: float, gap: float = 3.0) -> _Block:
+    """One item: category across the band (the tare text under it), then "qty × unit price"
+    left and amount right on one row. If the two don't fit side by side on one line, the amount
+    moves to its own right-aligned row, so neither the amount nor the price has to be broken
+    mid-number. One block: an item never splits across pages."""
+    texts: list = []
+    height = _text(texts, _nb(line.category), st.body, band)
+    if line.tare:  # gross − container = net under the name; the net is what "qty" shows
+        height += _text(texts, _nb(line.tare), st.body, band, 0.0, height)
+    qty = f"{_nb(line.quantity)} \u00d7 {_nb(line.unit_price)}"
+    amount = _nb(line.amount)
+    qty_w = stringWidth(f"{line.quantity} \u00d7 {line.unit_price}", st.body.font, st.body.size)
+    amount_w = stringWidth(line.amount, st.right.font, st.right.size) + 1.0
+    if qty_w + gap + amount_w <= band:
+        # The category's row is at least _EMPTY_CELL high, its text at the bottom: the layout the
+        # platypus table had (its empty spanned cell measured one 12 pt line).
+        if height < _EMPTY_CELL:
+            texts = [(f, s, x, y + _EMPTY_CELL - height, t) for f, s, x, y, t in texts]
+            height = _EMPTY_CELL
+        row = _row([(qty, st.body, 0.0, band - amount_w - gap), (amount, st.right, band - amount_w, amount_w)],
+                   bottom=0.0, valign="B")
+        texts += [(f, s, x, y + height, t) for f, s, x, y, t in row.texts]
+        height += row.height
+    else:
+        height += _text(texts, qty, st.body, band, 0.0, height)
+        height += _text(texts, amount, st.right, band, 0.0, height)
+    return _Block(height, texts, after=st.body.size * 0.4)
+
+
+def _totals(data: ReceiptData, st: _Styles, width: float) -> list[_Block]:
+    """The totals rows (bold) in ``width``: labels left, values right-aligned in a column as wide
+    as the widest value (so amounts never break), at most 0.7 × ``width`` (beyond, they wrap)."""
+    widest = max(stringWidth(v, st.total_value.font, st.total_value.size) for _, v in data.totals)
+    value_w = min(widest + 1.0, width * 0.7)
+    left = width - value_w
+    return [_row([(_nb(label), st.total_label, 0.0, left - 3.0), (_nb(value), st.total_value, left, value_w)])
+            for label, value in data.totals]
+
+
+def _closing(data: ReceiptData, fmt: _Format, st: _Styles, band: float) -> list[_Block]:
     """Totals (bold, value right-aligned) and the QR with its caption and the footer. On A6 the
     QR stands beside the totals, so that a usual visit fits one sheet; on rolls it comes below,
     centred. The QR, caption and footer are kept together (never a thank-you alone on a page)."""
-    story: list[Flowable] = []
+    blocks: list[_Block] = []
     qr_size = min(fmt.qr, band)
-    beside = not fmt.roll and bool(data.totals)
-    totals_w = band - qr_size - 4 * mm if beside else band
-    totals = None
-    if data.totals:
-        value_w = _value_column_width((v for _, v in data.totals), st.total_value, totals_w)
-        rows = [
-            [Paragraph(_esc(label), st.total_label), Paragraph(_esc(value), st.total_value)]
-            for label, value in data.totals
-        ]
-        totals = _two_columns(rows, totals_w, totals_w - value_w)
-
-    qr = QRFlowable(data.verify_url, qr_size, hAlign="CENTER")
-    closing = []
-    if beside:
-        pair = Table([[totals, qr]], colWidths=(band - qr_size, qr_size), hAlign="LEFT")
-        pair.setStyle(_table_style(("VALIGN", (0, 0), (-1, -1), "TOP"),
-                                   ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-                                   ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0)))
-        closing += [pair, _rule(dashed=False)]
+    closing: list[_Block] = []
+    if not fmt.roll and data.totals:
+        rows = _totals(data, st, band - qr_size - 4 * mm)
+        texts: list = []
+        y = 0.0
+        for row in rows:
+            texts += [(f, s, x, by + y, t) for f, s, x, by, t in row.texts]
+            y += row.height
+        closing += [_Block(max(y, qr_size), texts, [("qr", band - qr_size, 0.0, qr_size, data.verify_url)]),
+                    _rule(band, dashed=False)]
     else:
-        if totals is not None:
-            story.append(totals)
-            story.append(_rule(dashed=False))
-        closing += [Spacer(1, 2), qr]
-    closing += [Paragraph(_QR_CAPTION, st.small), Paragraph(_esc(data.verify_url), st.small)]
+        if data.totals:
+            blocks += _totals(data, st, band)
+            blocks.append(_rule(band, dashed=False))
+        closing += [_Block(2.0), _Block(qr_size, shapes=[("qr", (band - qr_size) / 2, 0.0, qr_size, data.verify_url)])]
+    closing += _lines(_QR_CAPTION, st.small, band) + _lines(data.verify_url, st.small, band)
     if data.footer:
-        closing += [Spacer(1, 4), Paragraph(_esc(data.footer), st.center)]
-    story.append(KeepTogether(closing))
-    return story
+        closing += [_Block(4.0)] + _lines(data.footer, st.center, band)
+    closing[0].keep = len(closing)
+    return blocks + closing
 
 
-def _flatten(story: list[Flowable]) -> list[Flowable]:
-    """Unwrap KeepTogether containers (only meaningful for paged layouts)."""
-    out: list[Flowable] = []
-    for f in story:
-        if isinstance(f, KeepTogether):
-            out.extend(_flatten(list(f._content)))
-        else:
-            out.append(f)
-    return out
+def _signatures(signatures, st: _Styles, band: float, gap: float = 4 * mm) -> _Block:
+    """Signature blocks side by side across the band: role, a blank space to sign in (14 mm), a
+    solid line, the name under it (wraps). 8 pt above; kept on one page."""
+    n = len(signatures)
+    width = (band - gap * (n - 1)) / n
+    least = _EMPTY_CELL if n > 1 else 0.0  # the empty gap cells between the blocks
+    roles = _row([(_nb(role), st.center, i * (width + gap), width) for i, (role, _) in enumerate(signatures)],
+                 least=least)
+    names = _row([(_nb(name or "-"), st.center, i * (width + gap), width) for i, (_, name) in enumerate(signatures)],
+                 top=2.0, least=least)
+    line_y = roles.height + 14 * mm
+    texts = roles.texts + [(f, s, x, y + line_y, t) for f, s, x, y, t in names.texts]
+    shapes = [("line", i * (width + gap), i * (width + gap) + width, line_y, 0.8, False) for i in range(n)]
+    return _Block(line_y + names.height, texts, shapes, before=8.0)
 
 
-def _metadata(data: ReceiptData) -> dict[str, str]:
-    return dict(title=f"{data.title} {data.receipt_no}", author=data.unit_name, creator="wastebank")
+def _blocks(data: ReceiptData, fmt: _Format) -> list[_Block]:
+    """The receipt as a stack for a band of ``fmt`` width: header, details, items, then totals
+    with the QR (and signatures), the void banner again at the end."""
+    band = fmt.width - 2 * fmt.margin
+    st = _Styles(fmt.body)
+    blocks = _header(data, fmt, st, band)
+    if data.details:  # the payout method's lines (gold, bill), then a rule
+        for text in data.details:
+            blocks += _lines(text, st.body, band)
+        blocks.append(_rule(band))
+    if data.lines:
+        blocks += [_item(ln, st, band) for ln in data.lines]
+        blocks.append(_rule(band))
+    blocks += _closing(data, fmt, st, band)
+    if data.signatures:
+        blocks.append(_signatures(data.signatures, st, band))
+    if data.voided:
+        blocks += [_Block(4.0), _banner(_VOID_TEXT, st, band)]
+    return blocks
+
+
+# ------------------------------------------------------------------ drawing
+
+def _draw(canvas: Canvas, placed: list[tuple[_Block, float]], left: float) -> None:
+    """Draw ``placed`` blocks (each with the page y of its top) with their left edge at ``left``:
+    every text in one text object (a font operator only where the face or size changes), then
+    the rules, boxes and QR codes."""
+    text = canvas.beginText()
+    code = text._code  # noqa: SLF001 - the text object's operators, to end and begin one between runs
+    current = None
+    for block, top in placed:
+        for font, size, x, baseline, line in block.texts:
+            if current is not None:
+                # A text object per run, as a Paragraph line had, so a text extractor reads each
+                # run apart ("Total", then "Rp 4.875"); the font state carries over (PDF 9.3).
+                code.append("ET BT")
+            if (font, size) != current:
+                text.setFont(font, size)
+                current = (font, size)
+            text.setTextOrigin(left + x, top - baseline)
+            text._textOut(line)  # noqa: SLF001 - textOut less the cursor's stringWidth we don't use
+    canvas.drawText(text)
+    for block, top in placed:
+        for shape in block.shapes:
+            kind = shape[0]
+            if kind == "line":
+                _, x0, x1, y, width, dashed = shape
+                canvas.saveState()
+                canvas.setLineWidth(width)
+                canvas.setLineCap(1)  # round, as the platypus rules and table lines
+                if dashed:
+                    canvas.setDash((2, 2))
+                canvas.line(left + x0, top - y, left + x1, top - y)
+                canvas.restoreState()
+            elif kind == "box":
+                _, x, y, w, h, width = shape
+                canvas.saveState()
+                canvas.setLineWidth(width)
+                canvas.setLineJoin(1)
+                canvas.rect(left + x, top - y - h, w, h)
+                canvas.restoreState()
+            else:  # "qr"
+                _, x, y, size, url = shape
+                draw_qr(canvas, url, left + x, top - y - size, size)
+
+
+def _canvas(buf: io.BytesIO, data: ReceiptData, fmt: _Format, page: tuple[float, float]) -> Canvas:
+    canvas = Canvas(buf, pagesize=page, invariant=1, pageCompression=1,
+                    initialFontName=FONT_REGULAR, initialFontSize=fmt.body)
+    canvas.setTitle(f"{data.title} {data.receipt_no}")
+    canvas.setAuthor(data.unit_name)
+    canvas.setCreator("wastebank")
+    return canvas
 
 
 def _render_roll(data: ReceiptData, fmt: _Format) -> bytes:
-    """Single page exactly ``fmt.width`` wide and as tall as the content."""
-    band = fmt.width - 2 * fmt.margin
-    flowables = _flatten(_story(data, fmt))
-
-    # Pass 1: measure (wrap) every flowable inside the band.
-    measured: list[tuple[Flowable, float, float]] = []
-    height = 0.0
-    for i, f in enumerate(flowables):
-        w, h = f.wrap(band, 1e6)
-        before = f.getSpaceBefore() if i else 0.0
-        after = f.getSpaceAfter() if i < len(flowables) - 1 else 0.0
-        measured.append((f, w, h))
-        height += before + h + after
+    """Single page exactly ``fmt.width`` wide and as tall as the content: the blocks stacked
+    with the space before and after each (none before the first, none after the last)."""
+    blocks = _blocks(data, fmt)
+    last = len(blocks) - 1
+    height = sum(b.height + (b.before if i else 0.0) + (b.after if i < last else 0.0)
+                 for i, b in enumerate(blocks))
     page_h = height + 2 * fmt.margin
-
-    # Pass 2: draw top-down.
-    buf = io.BytesIO()
-    canvas = Canvas(
-        buf, pagesize=(fmt.width, page_h), invariant=1, pageCompression=1,
-        initialFontName=FONT_REGULAR, initialFontSize=fmt.body,
-    )
-    meta = _metadata(data)
-    canvas.setTitle(meta["title"])
-    canvas.setAuthor(meta["author"])
-    canvas.setCreator(meta["creator"])
+    placed = []
     y = page_h - fmt.margin
-    for i, (f, w, h) in enumerate(measured):
+    for i, block in enumerate(blocks):
         if i:
-            y -= f.getSpaceBefore()
-        y -= h
-        f.drawOn(canvas, fmt.margin, y, _sW=band - w)
-        if i < len(measured) - 1:
-            y -= f.getSpaceAfter()
+            y -= block.before
+        placed.append((block, y))
+        y -= block.height + block.after
+    buf = io.BytesIO()
+    canvas = _canvas(buf, data, fmt, (fmt.width, page_h))
+    _draw(canvas, placed, fmt.margin)
     canvas.showPage()
     canvas.save()
     return buf.getvalue()
 
 
+def _paginate(blocks: list[_Block], top: float, bottom: float) -> list[list[tuple[_Block, float]]]:
+    """Place ``blocks`` on pages whose frame runs from ``top`` down to ``bottom`` (page y), as a
+    platypus frame does: no space before the first block of a page, the space before a block
+    less the space after the previous one (the larger of the two counts); a block that does not
+    fit goes to the next page, and a keep group (see :class:`_Block`) that does not fit but
+    would fit an empty page goes there whole."""
+    pages: list[list[tuple[_Block, float]]] = [[]]
+    y, prev_after = top, 0.0
+    for i, block in enumerate(blocks):
+        space = max(block.before - prev_after, 0.0) if pages[-1] else 0.0
+        if block.keep > 1 and pages[-1]:
+            need, after = block.height, block.after
+            for b in blocks[i + 1:i + block.keep]:
+                need += max(b.before - after, 0.0) + after + b.height
+                after = b.after
+            if y - space - need < bottom - 1e-6 and need <= top - bottom:
+                pages.append([])
+        elif pages[-1] and y - space - block.height < bottom - 1e-6:
+            pages.append([])
+        if not pages[-1]:
+            y, space = top, 0.0
+        y -= space
+        pages[-1].append((block, y))
+        y -= block.height + block.after
+        prev_after = block.after
+    return pages
+
+
 def _render_sheet(data: ReceiptData, fmt: _Format) -> bytes:
-    """A6 sheet(s); content flows onto further pages, each numbered."""
+    """A6 sheet(s); content flows onto further pages, each numbered at the bottom right."""
     page_w, page_h = A6
-    band = page_w - 2 * fmt.margin
     footer_h = 5 * mm
-    frame = Frame(
-        fmt.margin, fmt.margin + footer_h, band, page_h - 2 * fmt.margin - footer_h,
-        leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id="body",
-    )
-
-    def on_page(canvas: Canvas, doc: BaseDocTemplate) -> None:
-        canvas.saveState()
-        canvas.setFont(FONT_REGULAR, fmt.body - 2)
-        canvas.drawRightString(
-            page_w - fmt.margin, fmt.margin, f"{data.receipt_no} \u2013 {_PAGE_LABEL} {doc.page}"
-        )
-        canvas.restoreState()
-
+    pages = _paginate(_blocks(data, fmt), page_h - fmt.margin, fmt.margin + footer_h)
     buf = io.BytesIO()
-    doc = BaseDocTemplate(
-        buf, pagesize=A6, leftMargin=fmt.margin, rightMargin=fmt.margin,
-        topMargin=fmt.margin, bottomMargin=fmt.margin, invariant=1, pageCompression=1,
-        initialFontName=FONT_REGULAR, initialFontSize=fmt.body,
-        **_metadata(data),
-    )
-    doc.addPageTemplates([PageTemplate(id="a6", frames=[frame], onPage=on_page)])
-    doc.build(_story(data, fmt))
+    canvas = _canvas(buf, data, fmt, A6)
+    for number, placed in enumerate(pages, start=1):
+        canvas.setFont(FONT_REGULAR, fmt.body - 2)
+        canvas.drawRightString(page_w - fmt.margin, fmt.margin, f"{data.receipt_no} \u2013 {_PAGE_LABEL} {number}")
+        _draw(canvas, placed, fmt.margin)
+        canvas.showPage()
+    canvas.save()
     return buf.getvalue()
 
 
