@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -49,7 +50,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database", default="sqlite")
     parser.add_argument("--deposits", type=int, default=200)
-    parser.add_argument("--profile", action="store_true", help="print the cProfile top 25 (cumulative)")
+    parser.add_argument("--profile", action="store_true", help="print the cProfile top 30 (own time)")
+    parser.add_argument("--config", default="development",
+                        help="app config; 'production' adds HTTPS redirect, HSTS and the proxy fix as under gunicorn")
     args = parser.parse_args()
     url = _fresh(args.database)
 
@@ -62,7 +65,13 @@ def main() -> None:
     from wastebank.services.members import create_member
     from wastebank.services.org import create_aggregator, create_unit, create_user
 
-    app = create_app("development", {"SQLALCHEMY_DATABASE_URI": url})
+    overrides = {"SQLALCHEMY_DATABASE_URI": url}
+    extra_headers = {}
+    if args.config == "production":
+        # As bench/http_ab.py serves it: behind one TLS proxy, so requests say https.
+        overrides |= {"SECRET_KEY": "bench-only", "PROXY_COUNT": 1, "PUBLIC_BASE_URL": "https://bank.example"}
+        extra_headers = {"X-Forwarded-Proto": "https"}
+    app = create_app(args.config, overrides)
     with app.app_context():
         upgrade()
         unit = create_unit("RW99", "Bank Sampah Bench", aggregator=create_aggregator("BENCH", "Bench"), rw="99")
@@ -79,7 +88,7 @@ def main() -> None:
                                                           {"category": "CARDBOARD", "quantity": "2"},
                                                           {"category": "HDPE-RIGID", "quantity": "0,75"}]})
         client = app.test_client()
-        times, counts = [], []
+        times, walls, counts = [], [], []
         profiler = None
         for i in range(args.deposits + 20):
             if i == 20 and args.profile:
@@ -87,21 +96,26 @@ def main() -> None:
                 profiler = cProfile.Profile()
                 profiler.enable()
             statements.clear()
-            start = time.process_time()
+            start, wall_start = time.process_time(), time.perf_counter()
             response = client.post("/api/v1/deposits", data=body, content_type="application/json",
-                                   headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())})
-            elapsed = time.process_time() - start
+                                   headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4()),
+                                            **extra_headers})
+            elapsed, wall = time.process_time() - start, time.perf_counter() - wall_start
             assert response.status_code == 201, response.get_data(as_text=True)
             if i >= 20:
                 times.append(elapsed * 1000)
+                walls.append(wall * 1000)
                 counts.append(len(statements))
         db.engine.dispose()
     if profiler is not None:
         import pstats
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+        if os.environ.get("PROFILE_DUMP"):
+            profiler.dump_stats(os.environ["PROFILE_DUMP"])
+        pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(os.environ.get("PROFILE_FILTER", ""), 40)
     print(f"{url.split(':')[0]}: {args.deposits} deposits, CPU ms per deposit median "
-          f"{statistics.median(times):.2f} mean {statistics.mean(times):.2f}; statements per deposit "
+          f"{statistics.median(times):.2f} mean {statistics.mean(times):.2f}, wall ms median "
+          f"{statistics.median(walls):.2f}; statements per deposit "
           f"{statistics.median(counts):.0f}")
 
 

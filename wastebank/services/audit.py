@@ -15,11 +15,12 @@ from datetime import date, datetime
 
 from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from ..extensions import db
-from ..models import AuditLog
+from ..models import AuditLog, utcnow
 from ..timeutil import local_day_bounds
+from .transaction import prepared, run_core
 
 MAX_DEVICE = 300
 
@@ -88,20 +89,20 @@ def _json_default(value):
 
 def audit(action: str, *, unit_id: int | None, user_id: int | None, object_type: str = "",
           object_id: str | int = "", details: dict | None = None, device: str | None = None) -> AuditLog:
-    """Append one audit row in the current transaction and flush it.
+    """Append one audit row in the current transaction (written at once).
 
     ``action`` is a dotted verb such as ``deposit.record`` or ``price.set``; ``details`` a
     JSON-able dict (rupiah as ints, quantities in thousandths); ``device`` defaults to
-    ``current_device()``. Returns the AuditLog row. Never commits.
+    ``current_device()``. Returns the row as a transient AuditLog (its ``id`` set). Never commits.
     """
-    row = AuditLog(unit_id=unit_id, user_id=user_id, action=action[:50], object_type=object_type[:30],
-                   object_id=str(object_id)[:60],
-                   details=json.dumps(details or {}, sort_keys=True, ensure_ascii=False,
-                                      default=_json_default),
-                   device=(device if device is not None else current_device())[:MAX_DEVICE])
-    db.session.add(row)
-    db.session.flush()
-    return row
+    values = dict(unit_id=unit_id, user_id=user_id, action=action[:50], object_type=object_type[:30],
+                  object_id=str(object_id)[:60],
+                  details=json.dumps(details or {}, sort_keys=True, ensure_ascii=False, default=_json_default),
+                  device=(device if device is not None else current_device())[:MAX_DEVICE], created_at=utcnow())
+    # Core, not the ORM's unit of work: an append-only row nobody in this request reads back.
+    table = AuditLog.__table__
+    row_id = run_core(prepared("audit.insert", lambda _: insert(table).returning(table.c.id)), values).scalar_one()
+    return AuditLog(id=row_id, **values)
 
 
 def audit_entries(unit_ids: list[int] | None, *, limit: int = 200, offset: int = 0,

@@ -23,6 +23,7 @@ from .idempotency import Outcome
 from .ledger import Leg, member_savings_account, post_journal, stock_legs, system_account
 from .notifications import queue_for_deposit
 from .numbering import next_receipt_no
+from .transaction import prepared, run_core
 
 MAX_LINES = 40
 # How far a client's clock may run ahead of the server's for ``recorded_at``.
@@ -369,14 +370,16 @@ def _insert_deposit(unit: Unit, member: Member, quote: DepositQuote, receipt_no:
                   operator_id=operator_id, total_idr=quote.total_idr, fee_idr=quote.fee_idr,
                   credited_idr=quote.credited_idr, balance_after_idr=balance_after,
                   posted_at=entry.posted_at, recorded_at=quote.recorded_at)
-    table = Deposit.__table__
-    deposit_id = db.session.execute(insert(table).values(**values).returning(table.c.id)).scalar_one()
+    deposit_id = run_core(prepared("deposit.insert", lambda _: insert(Deposit.__table__).returning(
+        Deposit.__table__.c.id)), values).scalar_one()
     rows = [dict(deposit_id=deposit_id, unit_id=unit.id, category_id=l.category.id, quantity_milli=l.quantity_milli,
                  gross_milli=l.gross_milli, tare_milli=l.tare_milli, container_id=l.container_id,
                  container_name=l.container_name, unit_price_idr=l.unit_price_idr, amount_idr=l.amount_idr,
                  recorded_at=quote.recorded_at)  # the month rule's copy (migration 0018)
             for l in quote.lines]
-    db.session.execute(insert(DepositLine.__table__).values(rows))
+    # RETURNING makes the executemany one multi-row INSERT on both databases ("insertmanyvalues").
+    run_core(prepared("deposit.lines", lambda _: insert(DepositLine.__table__).returning(DepositLine.__table__.c.id)),
+             rows)
     # Transient copies (SQLAlchemy 2 does not cascade them into the session through backrefs).
     return Deposit(id=deposit_id, unit=unit, member=member, **values,
                    lines=[DepositLine(category=l.category, **row) for l, row in zip(quote.lines, rows, strict=True)])

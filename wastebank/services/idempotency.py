@@ -33,11 +33,12 @@ from dataclasses import dataclass
 from typing import Callable
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from ..extensions import db
-from ..models import IdempotencyRecord, Unit
+from ..models import IdempotencyRecord, Unit, utcnow
 from .errors import DomainError, IdempotencyConflict
+from .transaction import prepared, run_core
 
 MAX_KEY_LENGTH = 100
 _KEY = re.compile(r"[A-Za-z0-9_.:-]+")
@@ -102,12 +103,13 @@ def replay(unit_id: int, key: str, operation: str, digest: str) -> tuple[int, di
 
 def remember(unit_id: int, key: str, operation: str, digest: str, status: int, body: dict,
              user_id: int | None) -> None:
-    """Store the outcome under ``key`` in the current transaction. A concurrent twin fails on
-    the unique constraint at flush; the caller retries and then replays this outcome."""
-    db.session.add(IdempotencyRecord(
+    """Store the outcome under ``key`` in the current transaction (Core: written at once). A
+    concurrent twin fails on the unique constraint here; the caller retries and then replays
+    this outcome."""
+    table = IdempotencyRecord.__table__
+    run_core(prepared("idempotency.insert", lambda _: insert(table)), dict(
         unit_id=unit_id, key=key, operation=operation, request_hash=digest, status_code=status,
-        response_body=json.dumps(body, sort_keys=True), user_id=user_id))
-    db.session.flush()
+        response_body=json.dumps(body, sort_keys=True), user_id=user_id, created_at=utcnow()))
 
 
 Work = Callable[[], "tuple[int, dict]"]

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Iterable
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, event, func, insert, inspect, or_, select, update
+from sqlalchemy import BigInteger, and_, bindparam, case, event, func, insert, inspect, or_, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from ..extensions import db
@@ -19,7 +19,7 @@ from . import hot_cache
 from .errors import AlreadyReversed, InsufficientBalance, InsufficientStock, LedgerError, PeriodClosed
 from .month_lock import lock_faults
 from .period_balances import period_faults
-from .transaction import insert_or_ignore
+from .transaction import insert_or_ignore, prepared, run_core
 
 
 @dataclass(frozen=True)
@@ -181,59 +181,91 @@ def _check_legs(unit_id: int, legs: list[Leg]) -> None:
         raise LedgerError("postings of a journal entry must sum to zero")
 
 
-def _guard(leg: Leg, allow_negative_stock: bool):
-    """The condition ``leg``'s account row must meet for its move (None: no condition): a
-    member's savings not below ``held`` + ``floor_idr`` (I2); a stock account not below zero in
-    quantity, nor in value when value goes out (unless ``allow_negative_stock``)."""
-    account, c = leg.account, Account.__table__.c
+def _guard(leg: Leg, allow_negative_stock: bool) -> tuple[str | None, tuple[int, ...]]:
+    """The condition ``leg``'s account row must meet for its move, as ``(kind, values)``
+    (kind None: no condition): ``savings`` — a member's savings not below ``held`` +
+    ``floor_idr`` (I2): balance − held ≥ values[0]; ``stock`` — a stock account not below zero
+    in quantity: quantity ≥ values[0]; ``stock_value`` — nor in value when value goes out
+    (unless ``allow_negative_stock``): also balance ≥ values[1]. The statement's shape depends
+    on the kinds only (:func:`_legs_update`); the values are bound."""
+    account = leg.account
     delta = leg.amount if account.normal_side == "D" else -leg.amount
     quantity = leg.quantity_milli or 0
     if account.kind == "member_savings" and delta < 0:
-        return c.balance - c.held - leg.floor_idr >= -delta
+        return "savings", (leg.floor_idr - delta,)
     if account.kind == "stock" and quantity < 0 and not allow_negative_stock:
         # Nor below zero in value: a deposit's void takes its stock out at the deposit's
         # cost, which after a sale at the average cost can exceed what is left (issue 10
         # item 14: 0 kg worth −Rp 4.000 after a price rise, a sale and a void).
-        return and_(c.quantity_milli >= -quantity, c.balance >= -delta) if delta < 0 \
-            else c.quantity_milli >= -quantity
-    return None
+        return ("stock_value", (-quantity, -delta)) if delta < 0 else ("stock", (-quantity,))
+    return None, ()
+
+
+def _legs_update(guards: tuple[str | None, ...]):
+    """Build the statement of :func:`_apply_legs` for ``len(guards)`` accounts in ascending id
+    order, account *i* guarded by ``guards[i]`` (params ``id_i``, ``d_i`` balance move, ``q_i``
+    quantity move, ``g_i``/``h_i`` guard values)."""
+    def build(dialect: str):
+        table = Account.__table__  # Core, not the ORM's bulk update: nothing in the session to synchronise
+        c, n = table.c, len(guards)
+        ids = [bindparam(f"id_{i}") for i in range(n)]
+        conditions = []
+        for i, kind in enumerate(guards):
+            if kind == "savings":
+                conditions.append(or_(c.id != ids[i], c.balance - c.held >= bindparam(f"g_{i}")))
+            elif kind == "stock":
+                conditions.append(or_(c.id != ids[i], c.quantity_milli >= bindparam(f"g_{i}")))
+            elif kind == "stock_value":
+                conditions.append(or_(c.id != ids[i], and_(c.quantity_milli >= bindparam(f"g_{i}"),
+                                                           c.balance >= bindparam(f"h_{i}"))))
+
+        def moved(column, name):
+            return column + case(*((c.id == ids[i], bindparam(f"{name}_{i}", type_=BigInteger)) for i in range(n)),
+                                 else_=0)
+
+        stmt = (update(table)
+                .values(balance=moved(table.c.balance, "d"), quantity_milli=moved(table.c.quantity_milli, "q"))
+                .where(*conditions)
+                .returning(table.c.id, table.c.balance))
+        if dialect == "postgresql":
+            locked = (select(table.c.id).where(table.c.id.in_(ids)).order_by(table.c.id)
+                      .with_for_update().cte("locked"))
+            return stmt.add_cte(locked).where(table.c.id == locked.c.id)
+        return stmt.where(table.c.id.in_(ids))
+    return build
 
 
 def _apply_legs(legs: list[Leg], allow_negative_stock: bool) -> dict[int, Rupiah]:
     """Move every leg onto its account's cached balance and quantity with ONE conditional
     ``UPDATE … RETURNING`` (a CASE per account; each guard of :func:`_guard` applies to its own
     row only). On PostgreSQL the rows are first locked ``FOR UPDATE`` in ascending id order in a
-    CTE of the same statement (I13); SQLite writes one at a time anyway. Returns ``{account id:
-    balance after}``. Raises InsufficientBalance or InsufficientStock when a guard refuses its
-    row (the caller rolls back: the other rows may have moved)."""
-    moves: dict[int, list[int]] = {}
-    guards = []
-    by_id: dict[int, Leg] = {}
+    CTE of the same statement (I13); SQLite writes one at a time anyway. The statement is built
+    once per shape (:func:`~.transaction.prepared`). Returns ``{account id: balance after}``.
+    Raises InsufficientBalance or InsufficientStock when a guard refuses its row (the caller
+    rolls back: the other rows may have moved)."""
+    grouped: dict[int, list[Leg]] = {}
     for leg in legs:
-        account = leg.account
-        delta = leg.amount if account.normal_side == "D" else -leg.amount
-        move = moves.setdefault(account.id, [0, 0])
-        move[0] += delta
-        move[1] += leg.quantity_milli or 0
-        by_id.setdefault(account.id, leg)
-        guard = _guard(leg, allow_negative_stock)
-        if guard is not None:
-            guards.append(or_(Account.__table__.c.id != account.id, guard))
-    ids = sorted(moves)
-    table = Account.__table__  # Core, not the ORM's bulk update: nothing in the session to synchronise
-    stmt = (update(table)
-            .values(balance=table.c.balance + case({i: m[0] for i, m in moves.items()}, value=table.c.id, else_=0),
-                    quantity_milli=table.c.quantity_milli
-                    + case({i: m[1] for i, m in moves.items()}, value=table.c.id, else_=0))
-            .where(*guards)
-            .returning(table.c.id, table.c.balance))
-    if db.session.get_bind().dialect.name == "postgresql":
-        locked = (select(table.c.id).where(table.c.id.in_(ids)).order_by(table.c.id)
-                  .with_for_update().cte("locked"))
-        stmt = stmt.add_cte(locked).where(table.c.id == locked.c.id)
-    else:
-        stmt = stmt.where(table.c.id.in_(ids))
-    after = {row[0]: row[1] for row in db.session.execute(stmt)}
+        grouped.setdefault(leg.account.id, []).append(leg)
+    ids = sorted(grouped)
+    params: dict[str, int] = {}
+    kinds = []
+    by_id: dict[int, Leg] = {}
+    for i, account_id in enumerate(ids):
+        group = grouped[account_id]
+        # Several legs on one account move (and are guarded) as their sum.
+        leg = by_id[account_id] = group[0] if len(group) == 1 else Leg(
+            group[0].account, sum(g.amount for g in group), sum(g.quantity_milli or 0 for g in group) or None,
+            max(g.floor_idr for g in group))
+        kind, values = _guard(leg, allow_negative_stock)
+        kinds.append(kind)
+        params[f"id_{i}"] = account_id
+        params[f"d_{i}"] = leg.amount if leg.account.normal_side == "D" else -leg.amount
+        params[f"q_{i}"] = leg.quantity_milli or 0
+        for name, value in zip(("g", "h"), values, strict=False):
+            params[f"{name}_{i}"] = value
+    shape = tuple(kinds)
+    stmt = prepared(f"ledger.apply_legs:{shape}", _legs_update(shape))
+    after = {row[0]: row[1] for row in run_core(stmt, params)}
     for account_id in ids:
         if account_id not in after:
             _refuse(by_id[account_id])
@@ -253,6 +285,20 @@ def _refuse(leg: Leg) -> None:
     raise InsufficientBalance(_l("Not enough savings: the balance cannot go below zero."), field="amount_idr")
 
 
+def _open_books_select(dialect: str):
+    """The statement of :func:`_open_books` (params ``unit_id``, ``months``)."""
+    from ..models import DayClose, MonthLock, Unit
+
+    unit_id = bindparam("unit_id")
+    closed = select(func.max(DayClose.business_date)).where(DayClose.unit_id == unit_id).scalar_subquery()
+    locked = select(func.count()).select_from(MonthLock).where(
+        MonthLock.unit_id == unit_id, MonthLock.month.in_(bindparam("months", expanding=True)),
+        MonthLock.unlocked_at.is_(None)).scalar_subquery()
+    next_id = (func.nextval("journal_entry_id_seq") if dialect == "postgresql"
+               else select(func.coalesce(func.max(JournalEntry.id), 0) + 1).scalar_subquery())
+    return select(closed, locked, next_id).where(Unit.id == unit_id)
+
+
 def _open_books(unit_id: int, now: datetime, recorded_at: datetime) -> int:
     """One statement for what a posting must know before it writes (docs/rules.md §daily-close
     (I12), docs/month-lock.md): on PostgreSQL the unit's row is held ``FOR SHARE`` until commit
@@ -261,24 +307,17 @@ def _open_books(unit_id: int, now: datetime, recorded_at: datetime) -> int:
     months of ``recorded_at`` and ``now``, and takes the entry's id (``nextval`` on PostgreSQL;
     on SQLite max + 1, safe because a transaction that read an old snapshot cannot write).
     Raises PeriodClosed or MonthLocked. Returns the new entry id."""
-    from ..models import DayClose, MonthLock, Unit
     from .month_lock import check_month_open, month_of
 
     pg = db.session.get_bind().dialect.name == "postgresql"
-    closed = select(func.max(DayClose.business_date)).where(DayClose.unit_id == unit_id).scalar_subquery()
-    months = {month_of(recorded_at), month_of(now)}
-    locked = select(func.count()).select_from(MonthLock).where(
-        MonthLock.unit_id == unit_id, MonthLock.month.in_(months), MonthLock.unlocked_at.is_(None)).scalar_subquery()
-    next_id = (func.nextval("journal_entry_id_seq") if pg
-               else select(func.coalesce(func.max(JournalEntry.id), 0) + 1).scalar_subquery())
     if pg and unit_id not in db.session.info.get(_BOOKS_LOCKED, ()):
         # The lock in a statement of its own: under READ COMMITTED a statement that waits for
         # a row lock still evaluates its subqueries on the snapshot taken before the wait, so a
         # "FOR SHARE" here beside the closed-day read would miss a close that committed while
         # it waited (tests/test_close_race.py). The next statement takes a fresh snapshot.
         lock_books(unit_id)
-    stmt = select(closed, locked, next_id).where(Unit.id == unit_id)
-    closed_day, n_locked, entry_id = db.session.execute(stmt).one()
+    params = {"unit_id": unit_id, "months": sorted({month_of(recorded_at), month_of(now)})}
+    closed_day, n_locked, entry_id = run_core(prepared("ledger.open_books", _open_books_select), params).one()
     _refuse_closed(now, closed_day)
     if n_locked:
         check_month_open(unit_id, recorded_at, now)  # raises MonthLocked with the month's name
@@ -318,13 +357,14 @@ def post_journal(unit_id: int, kind: str, legs: list[Leg], *, created_by_id: int
     after = _apply_legs(legs, allow_negative_stock)
     if balances is not None:
         balances.update(after)
-    db.session.execute(insert(Posting.__table__).values([
+    # RETURNING makes the executemany one multi-row INSERT on both databases ("insertmanyvalues").
+    run_core(prepared("ledger.postings", lambda _: insert(Posting.__table__).returning(Posting.__table__.c.id)), [
         dict(entry_id=entry_id, unit_id=unit_id, account_id=leg.account.id,
              amount=leg.amount, quantity_milli=leg.quantity_milli)
-        for leg in legs]))
+        for leg in legs])
     values = dict(id=entry_id, unit_id=unit_id, kind=kind, memo=memo[:300], posted_at=now,
                   recorded_at=recorded_at, created_by_id=created_by_id, reverses_id=reverses_id, reason=reason)
-    db.session.execute(insert(JournalEntry.__table__).values(**values))
+    run_core(prepared("ledger.entry", lambda _: insert(JournalEntry.__table__)), values)
     for leg in legs:
         if inspect(leg.account).persistent:
             db.session.expire(leg.account)

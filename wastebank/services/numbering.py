@@ -4,9 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..extensions import db
+from sqlalchemy import bindparam
+
 from ..models import ReceiptCounter, Unit
 from ..timeutil import to_local
+from .transaction import prepared, run_core
+
+
+def _counter_upsert(dialect: str):
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    table = ReceiptCounter.__table__
+    return (dialect_insert(table).values(unit_id=bindparam("unit_id"), year=bindparam("year"), last_no=1)
+            .on_conflict_do_update(index_elements=[table.c.unit_id, table.c.year],
+                                   set_={"last_no": table.c.last_no + 1})
+            .returning(table.c.last_no))
 
 
 def next_receipt_no(unit: Unit, moment: datetime) -> str:
@@ -18,14 +32,6 @@ def next_receipt_no(unit: Unit, moment: datetime) -> str:
     RETURNING last_no`` (the year's first receipt creates the row with 1). The counter row is
     hot (every receipt of the unit), so callers take the number as late as they can."""
     year = to_local(moment).year
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    number = db.session.execute(
-        dialect_insert(ReceiptCounter).values(unit_id=unit.id, year=year, last_no=1)
-        .on_conflict_do_update(index_elements=[ReceiptCounter.unit_id, ReceiptCounter.year],
-                               set_={"last_no": ReceiptCounter.last_no + 1})
-        .returning(ReceiptCounter.last_no)
-    ).scalar_one()
+    upsert = prepared("receipt_counter.next", _counter_upsert)
+    number = run_core(upsert, {"unit_id": unit.id, "year": year}).scalar_one()
     return f"{unit.code}-{year}-{number:06d}"
