@@ -9,15 +9,17 @@ Renders, in one process (one core), a three-line deposit receipt at 58 mm, 80 mm
 sheet of ten member cards, each in two variants taken in turn, A B A B … (``--rounds`` rounds
 of ``--renders // rounds`` renders each), so a drift in the machine's speed hits both alike:
 
-* ``before``: the QR library's own mask search (``qr.MASK_PATTERN = None``: the symbol is
-  built eight times and scored in Python) and no font-subset cache (``fonts.SUBSET_CACHE_SIZE =
-  0``: every document builds and compresses its two DejaVu subsets), as before issue 13;
-* ``after``: the fixed mask (``qr.MASK_PATTERN``, docs in ``wastebank/documents/qr.py``) and
-  the subset cache (``wastebank/documents/fonts.py``).
+* receipts, ``before``: the platypus layout (Paragraph and Table flowables), that is
+  ``wastebank/documents/receipt.py`` as of commit ``PLATYPUS_COMMIT``, read with ``git show``
+  and loaded beside the current module (same QR, fonts and subset cache, so the column compares
+  the layout alone); ``after``: the current module (canvas calls, ``wrap_text``);
+* cards, ``before``: the QR library's own mask search (``qr.MASK_PATTERN = None``: the symbol
+  is built eight times and scored in Python) and no font-subset cache
+  (``fonts.SUBSET_CACHE_SIZE = 0``), as before issue 13; ``after``: the fixed mask and the
+  subset cache (``wastebank/documents/qr.py``, ``wastebank/documents/fonts.py``).
 
 Both variants draw the QR as one integer path and use the C accelerator when it is installed
-(it cannot be unloaded in a running process), so ``before`` is faster than the code before
-issue 13 was; the README gives that figure from a run of the older commit.
+(it cannot be unloaded in a running process); the README gives the figures of older commits.
 
 Figures are CPU seconds of this process (``time.process_time``), so other work on a shared
 machine counts less than in wall time; per second = renders / CPU seconds. Also prints whether
@@ -27,7 +29,9 @@ without it reportlab formats every PDF number in Python. Pure rendering: no data
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -39,12 +43,29 @@ from wastebank.documents import fonts, qr  # noqa: E402
 from wastebank.documents.cards import CardData, render_card_sheet  # noqa: E402
 from wastebank.documents.receipt import ReceiptData, ReceiptLine, render_receipt  # noqa: E402
 
-VARIANTS = {"before": (None, 0), "after": (qr.MASK_PATTERN, fonts.SUBSET_CACHE_SIZE)}
+#: The last commit whose receipt.py laid receipts out with platypus (the ``before`` receipts).
+PLATYPUS_COMMIT = "a752612"
+#: QR mask and subset cache size of the card variants.
+CARD_SETTINGS = {"before": (None, 0), "after": (qr.MASK_PATTERN, fonts.SUBSET_CACHE_SIZE)}
 
 
-def use(variant: tuple[int | None, int]) -> None:
-    """Switch to a variant: (QR mask, subset cache size)."""
-    qr.MASK_PATTERN, fonts.SUBSET_CACHE_SIZE = variant
+def platypus_receipt():
+    """``render_receipt`` of :data:`PLATYPUS_COMMIT`'s receipt.py, loaded as a sibling module of
+    the current one (its relative imports find today's fonts, layout and qr)."""
+    source = subprocess.run(["git", "show", f"{PLATYPUS_COMMIT}:wastebank/documents/receipt.py"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout
+    name = "wastebank.documents._receipt_platypus"
+    spec = importlib.util.spec_from_loader(name, loader=None)
+    module = importlib.util.module_from_spec(spec)
+    module.__package__ = "wastebank.documents"
+    sys.modules[name] = module
+    exec(compile(source, f"{PLATYPUS_COMMIT}:receipt.py", "exec"), module.__dict__)  # noqa: S102 - our own file
+    return module.render_receipt
+
+
+def use(settings: tuple[int | None, int]) -> None:
+    """Set the QR mask and the subset cache size."""
+    qr.MASK_PATTERN, fonts.SUBSET_CACHE_SIZE = settings
 
 
 def receipt(i: int) -> ReceiptData:
@@ -75,12 +96,23 @@ def card_sheet(i: int) -> list[CardData]:
             for k in range(10)]
 
 
-KINDS = {
-    "receipt 58 mm": lambda i: render_receipt(receipt(i), "58"),
-    "receipt 80 mm": lambda i: render_receipt(receipt(i), "80"),
-    "receipt A6": lambda i: render_receipt(receipt(i), "A6"),
-    "card sheet (10 cards)": lambda i: render_card_sheet(card_sheet(i)),
-}
+def kinds() -> dict[str, dict[str, object]]:
+    """Each document's two variants: ``{kind: {"before": render(i), "after": render(i)}}``."""
+    old = platypus_receipt()
+    out: dict[str, dict[str, object]] = {}
+    for size, name in (("58", "receipt 58 mm"), ("80", "receipt 80 mm"), ("A6", "receipt A6")):
+        out[name] = {"before": lambda i, s=size: old(receipt(i), s),
+                     "after": lambda i, s=size: render_receipt(receipt(i), s)}
+    def card(variant):
+        def render(i):
+            use(CARD_SETTINGS[variant])
+            try:
+                return render_card_sheet(card_sheet(i))
+            finally:
+                use(CARD_SETTINGS["after"])
+        return render
+    out["card sheet (10 cards)"] = {"before": card("before"), "after": card("after")}
+    return out
 
 
 def measure(render, count: int, start: int) -> float:
@@ -104,16 +136,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"python {sys.version.split()[0]}, reportlab C accelerator: {accel}")
     per_round = max(1, args.renders // args.rounds)
     print(f"{'document':24} {'before /s':>10} {'after /s':>10} {'after ms':>9} {'ratio':>6}")
-    for name, render in KINDS.items():
-        for variant in VARIANTS.values():  # warm-up: fonts, imports
-            use(variant)
+    for name, variants in kinds().items():
+        for render in variants.values():  # warm-up: fonts, imports
             render(0)
-        cpu = {v: [] for v in VARIANTS}
+        cpu = {v: [] for v in variants}
         for rnd in range(args.rounds):
-            for variant, setting in VARIANTS.items():
-                use(setting)
+            for variant, render in variants.items():
                 cpu[variant].append(measure(render, per_round, 1 + rnd * per_round))
-        use(VARIANTS["after"])
         rate = {v: per_round / statistics.median(s) for v, s in cpu.items()}
         unit = 10 if name.startswith("card") else 1
         print(f"{name:24} {rate['before'] * unit:10.1f} {rate['after'] * unit:10.1f} "
