@@ -72,3 +72,39 @@ def test_deposit_replay_and_member_within_budget(app, net, client, tokens):
     assert shown.status_code == 200
     assert shown.get_json()["balance_idr"] == body["balance_idr"]
     assert len(statements) <= 2, f"{len(statements)} statements:\n{_show(statements)}"
+
+
+def test_counter_member_page_within_budget(app, net, client, login):
+    """The counter's member page (issue 13 item 3): the member with their savings balance in
+    one query, the recent movements, and whether today is closed (the counter's banner): 3
+    statements. (The logged-in user and unit stay in this test's session between requests; in
+    production their load from the session cookie is one more.)"""
+    member = net.members_a[0]
+    member_no = member.member_no
+    db.session.rollback()
+    login("op_a")
+    warm = client.get(f"/counter/member/{member_no}")
+    assert warm.status_code == 200
+    with counted() as statements:
+        page = client.get(f"/counter/member/{member_no.lower()}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert member.name in text
+    assert len(statements) <= 3, f"{len(statements)} statements:\n{_show(statements)}"
+
+
+def test_counter_member_page_of_a_member_without_savings_yet(app, net, client, login):
+    """A member created without any deposit has no savings account yet: the one query finds
+    the member with balance Rp 0 and no movements, and creates nothing."""
+    from wastebank.models import Account
+    from wastebank.services.members import create_member
+
+    member = create_member(net.unit_a, "Anggota Baru Sekali")
+    db.session.commit()
+    accounts_before = db.session.query(Account).count()
+    login("op_a")
+    page = client.get(f"/counter/member/{member.member_no}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Anggota Baru Sekali" in text and "Rp 0" in text
+    assert db.session.query(Account).count() == accounts_before

@@ -19,7 +19,7 @@ from __future__ import annotations
 from flask import abort, current_app, jsonify, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import String, cast, func, literal, select
+from sqlalchemy import func, select
 
 from ..auth.permissions import counter_unit, require, visible_unit_ids
 from ..auth.loaders import bearer_token
@@ -32,7 +32,7 @@ from ..services.ledger import books_locked
 from ..services.errors import DomainError, NotFound, ValidationFailed
 from ..services.members import find_member, member_number_candidates
 from ..services.transaction import run_in_transaction
-from ..services.scope import in_unit
+from ..services.scope import in_unit, savings_key
 from ..services.withdrawals import record_withdrawal, void_deposit, void_withdrawal
 from .errors import ErrorSchema
 from .statement_schemas import StatementSchema
@@ -338,11 +338,10 @@ def get_member(member_no: str):
     row = None
     if units and ref and len(ref) <= 64 and ref.isprintable():
         # One joined query: the member, its unit's code and its savings balance (no account yet: 0).
-        savings_key = literal("savings:") + cast(Member.id, String)
         row = db.session.execute(
             select(Member.member_no, Member.name, Unit.code, Account.balance, Member.active)
             .join(Unit, Unit.id == Member.unit_id)
-            .outerjoin(Account, (Account.unit_id == Member.unit_id) & (Account.key == savings_key))
+            .outerjoin(Account, (Account.unit_id == Member.unit_id) & (Account.key == savings_key(Member.id)))
             .where(Member.unit_id.in_(units), func.upper(Member.member_no) == ref.upper())
             .order_by(Member.id).limit(1)).first()
     if row is None:

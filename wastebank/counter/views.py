@@ -24,6 +24,7 @@ from ..services.errors import Conflict, DomainError, IdempotencyConflict, Valida
 from ..services.ledger import member_savings_account
 from ..services.receipt_links import receipt_code as verification_code
 from ..services.members import find_member, search_members, served_today
+from ..services.scope import member_in_unit_with_savings
 from ..services.transaction import run_in_transaction
 from ..timeutil import format_local
 from .deposit_page import render_deposit_page
@@ -71,15 +72,18 @@ def find():
                            served=served_today(unit.id))
 
 
-def recent_movements(member: Member, limit: int = 20) -> list[dict]:
-    """The member's latest savings movements, newest first: ``{"posted_at", "kind", "amount",
+def recent_movements(account_id: int | None, limit: int = 20) -> list[dict]:
+    """The latest movements of the savings account ``account_id`` (None: a member with no
+    account yet, so none), newest first: ``{"posted_at", "kind", "amount",
     "receipt_no", "withdrawal_id", "withdrawal_receipt_no", "voided", "void_of"}`` with
     ``amount`` in rupiah, positive for money in. ``receipt_no`` is a deposit's receipt,
     ``withdrawal_id``/``withdrawal_receipt_no`` a withdrawal's; ``voided`` is True when the
     movement was voided later; ``void_of`` names what a void entry reverses
     (``{"type": "deposit"|"withdrawal", "receipt_no", "withdrawal_id"}``), else None."""
+    if account_id is None:
+        return []
     rows = db.session.execute(
-        movement_query(member_savings_account(member).id)
+        movement_query(account_id)
         .order_by(JournalEntry.posted_at.desc(), JournalEntry.id.desc()).limit(limit))
     movements = []
     for row in rows:
@@ -101,10 +105,11 @@ def recent_movements(member: Member, limit: int = 20) -> list[dict]:
 @require("counter.use")
 def member(member_no: str):
     """Member page: balance and recent movements."""
-    unit, found = counter_member(member_no)
-    return render_template("counter/member.html", unit=unit, member=found,
-                           balance=member_savings_account(found).balance,
-                           movements=recent_movements(found))
+    unit = counter_unit(current_user)
+    # The member with their balance in one query, then the movements (issue 13 item 3).
+    found, account_id, balance = member_in_unit_with_savings(unit.id, member_no)
+    return render_template("counter/member.html", unit=unit, member=found, balance=balance,
+                           movements=recent_movements(account_id))
 
 
 def _filled_lines(form: DepositForm) -> tuple[list[LineInput], list[int]]:

@@ -13,10 +13,10 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, literal, select
 
 from ..extensions import db
-from ..models import Member
+from ..models import Account, Member
 from .errors import NotFound
 
 T = TypeVar("T")
@@ -60,3 +60,25 @@ def member_in_unit(unit_id: int | None, member_no: str) -> Member:
     if found is None:
         raise NotFound(_NOT_FOUND)
     return found
+
+
+def savings_key(member_id):
+    """SQL of a member's savings account key, ``'savings:' || member id`` (the key
+    ``ledger.member_savings_account`` gives the account), for joining a member to its savings."""
+    return literal("savings:") + cast(member_id, String)
+
+
+def member_in_unit_with_savings(unit_id: int | None, member_no: str) -> tuple[Member, int | None, int]:
+    """:func:`member_in_unit` and the member's savings in the same query (issue 13 item 3):
+    ``(member, savings account id or None when the member has none yet, balance in rupiah)``.
+    Raises NotFound (404) as :func:`member_in_unit` does."""
+    if unit_id is None or not member_no:
+        raise NotFound(_NOT_FOUND)
+    row = db.session.execute(
+        select(Member, Account.id, Account.balance)
+        .outerjoin(Account, (Account.unit_id == Member.unit_id) & (Account.key == savings_key(Member.id)))
+        .where(Member.unit_id == unit_id, func.upper(Member.member_no) == member_no.upper())).first()
+    if row is None:
+        raise NotFound(_NOT_FOUND)
+    member, account_id, balance = row
+    return member, account_id, balance or 0
