@@ -11,12 +11,13 @@ of ``--renders // rounds`` renders each), so a drift in the machine's speed hits
 
 * receipts, ``before``: the platypus layout (Paragraph and Table flowables), that is
   ``wastebank/documents/receipt.py`` as of commit ``PLATYPUS_COMMIT``, read with ``git show``
-  and loaded beside the current module (same QR, fonts and subset cache, so the column compares
-  the layout alone); ``after``: the current module (canvas calls, ``wrap_text``);
-* cards, ``before``: the QR library's own mask search (``qr.MASK_PATTERN = None``: the symbol
-  is built eight times and scored in Python) and no font-subset cache
-  (``fonts.SUBSET_CACHE_SIZE = 0``), as before issue 13; ``after``: the fixed mask and the
-  subset cache (``wastebank/documents/qr.py``, ``wastebank/documents/fonts.py``).
+  and loaded beside the current module (same QR encoder, fonts and subset cache, so the ratio
+  is the layout's alone); ``after``: the current module (canvas calls, ``wrap_text``);
+* cards, ``before``: the pure-Python ``qrcode`` encoder with its own mask search
+  (``qr.ENCODER = "qrcode"``, ``qr.MASK_PATTERN = None``: the symbol is built eight times and
+  scored in Python) and no font-subset cache (``fonts.SUBSET_CACHE_SIZE = 0``), as before
+  issue 13; ``after``: the encoder in use (zxing-cpp's writer) and the subset cache
+  (``wastebank/documents/qr.py``, ``wastebank/documents/fonts.py``).
 
 Both variants draw the QR as one integer path and use the C accelerator when it is installed
 (it cannot be unloaded in a running process); the README gives the figures of older commits.
@@ -45,8 +46,8 @@ from wastebank.documents.receipt import ReceiptData, ReceiptLine, render_receipt
 
 #: The last commit whose receipt.py laid receipts out with platypus (the ``before`` receipts).
 PLATYPUS_COMMIT = "a752612"
-#: QR mask and subset cache size of the card variants.
-CARD_SETTINGS = {"before": (None, 0), "after": (qr.MASK_PATTERN, fonts.SUBSET_CACHE_SIZE)}
+#: QR encoder, its mask (qrcode only) and the subset cache size of the card variants.
+CARD_SETTINGS = {"before": ("qrcode", None, 0), "after": (qr.ENCODER, qr.MASK_PATTERN, fonts.SUBSET_CACHE_SIZE)}
 
 
 def platypus_receipt():
@@ -63,9 +64,9 @@ def platypus_receipt():
     return module.render_receipt
 
 
-def use(settings: tuple[int | None, int]) -> None:
-    """Set the QR mask and the subset cache size."""
-    qr.MASK_PATTERN, fonts.SUBSET_CACHE_SIZE = settings
+def use(settings: tuple[str, int | None, int]) -> None:
+    """Set the QR encoder, its mask and the subset cache size."""
+    qr.ENCODER, qr.MASK_PATTERN, fonts.SUBSET_CACHE_SIZE = settings
 
 
 def receipt(i: int) -> ReceiptData:

@@ -343,6 +343,21 @@ def test_qr_on_last_page_of_multipage_a6():
     assert [b.text for b in zxingcpp.read_barcodes(img)] == [VERIFY_URL]
 
 
+@pytest.mark.parametrize("encoder", ["zxing-cpp", "qrcode"])
+def test_both_qr_encoders_decode_to_the_url(encoder, monkeypatch):
+    """zxing-cpp's writer encodes by default; qrcode (fixed mask) where it is missing. Either
+    way the receipt's code and the raster image read back as the URL, with the quiet zone."""
+    from wastebank.documents import qr
+
+    monkeypatch.setattr(qr, "ENCODER", encoder)
+    for size in ("58", "A6"):
+        img = rasterise(render_receipt(make_receipt(), size), dpi=203)
+        assert [b.text for b in zxingcpp.read_barcodes(img)] == [VERIFY_URL]
+    m = qr_matrix(VERIFY_URL)
+    assert len(m) == 33 + 8 and not any(m[0]) and not any(row[-1] for row in m) and m[4][4]  # version 4
+    assert [b.text for b in zxingcpp.read_barcodes(qr_image(VERIFY_URL, box_size=4))] == [VERIFY_URL]
+
+
 def test_qr_helpers():
     m = qr_matrix("https://x.example/v/1")
     n = len(m)
