@@ -358,6 +358,20 @@ def test_both_qr_encoders_decode_to_the_url(encoder, monkeypatch):
     assert [b.text for b in zxingcpp.read_barcodes(qr_image(VERIFY_URL, box_size=4))] == [VERIFY_URL]
 
 
+@pytest.mark.parametrize("count", [8, 17, 25])
+def test_multipage_a6_keeps_each_item_and_the_closing_together(count):
+    """An item (category, quantity, amount) never splits across a page break, and the QR's
+    caption, URL and thank-you print on the QR's page."""
+    data = make_receipt(lines=tuple(
+        ReceiptLine(f"Kardus bekas #{i}", "1,5 kg", "Rp 3.250/kg", "Rp 4.875") for i in range(count)
+    ), signatures=(("Nasabah", "Siti Aminah"), ("Petugas", "Budi")))
+    pages = [" ".join(page.extract_text().split()) for page in reader(render_receipt(data, "A6")).pages]
+    for i in range(count):
+        assert [f"Kardus bekas #{i} 1,5 kg × Rp 3.250/kg Rp 4.875" in text for text in pages].count(True) == 1, i
+    closing = [n for n, text in enumerate(pages) if "Pindai kode QR" in text]
+    assert closing and all(f in pages[closing[0]] for f in ("Terima kasih", VERIFY_URL.split("?")[0]))
+
+
 def test_qr_helpers():
     m = qr_matrix("https://x.example/v/1")
     n = len(m)

@@ -258,10 +258,10 @@ class _Styles:
 class _Block:
     """One unit of the stack: ``height`` (points), the space wanted ``before`` and ``after`` it,
     and what it draws relative to its top-left corner, y measured downwards: ``texts`` as
-    ``(font, size, x, baseline, text)``, ``shapes`` as tuples for :func:`_draw_shapes`.
-    ``keep``: on A6, the blocks from this one to the next block with ``keep`` (exclusive) or the
-    end move to a new page together when they do not fit on this one (QR with its caption and
-    footer; the signatures)."""
+    ``(font, size, x, baseline, text)``, ``shapes`` as tuples for :func:`_draw`. A block never
+    splits across pages. ``keep`` > 1: on A6, this block and the ``keep - 1`` after it move to
+    a new page together when they do not fit on this one but fit an empty one (the QR with its
+    caption and footer, as platypus's KeepTogether did)."""
 
     __slots__ = ("height", "before", "after", "texts", "shapes", "keep")
 
