@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from wastebank.extensions import db
 from wastebank.models import Deposit, DepositLine, WasteCategory
-from wastebank.reports.figures import Scope, category_households, deposit_events, period_figures
+from wastebank.reports.figures import Scope, category_households, deposit_events, period_figures, periods_figures
 from wastebank.timeutil import local_day_bounds, local_month_bounds
 
 from .report_helpers import at, deposit, void
@@ -122,3 +122,21 @@ def test_a_line_with_another_capture_time_or_unit_is_refused(net):
             db.session.execute(update(table).where(table.c.id == key)
                                .values(recorded_at=d1.recorded_at + timedelta(days=40)))
     db.session.rollback()
+
+
+def test_all_months_at_once_equal_month_by_month(net):
+    """``periods_figures`` (the impact statement's one set of queries for all months, each event
+    put in its month by its time) gives what ``period_figures`` gives month by month, also with
+    other units in another month and the voids across the month ends."""
+    _business(net)
+    both, only_a = (net.unit_a.id, net.unit_b.id), (net.unit_a.id,)
+    scopes = [Scope(both, *local_month_bounds(2025, 1)), Scope(both, *local_month_bounds(2025, 2)),
+              Scope(only_a, *local_month_bounds(2025, 3))]
+    at_once = periods_figures(scopes)
+    assert at_once == [period_figures(list(s.unit_ids), s.start, s.end, money_out=False) for s in scopes]
+    feb = at_once[1][net.unit_a.id]
+    # m1: d3 in, d2's void out: net 0 deposits, so no household this month
+    assert (feb.deposits, feb.voided_deposits, feb.households) == (0, 1, 0)
+    assert set(at_once[2]) == {net.unit_a.id} and at_once[2][net.unit_a.id].voided_deposits == 1
+    with pytest.raises(ValueError):
+        periods_figures([scopes[1], scopes[0]])

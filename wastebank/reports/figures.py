@@ -84,8 +84,9 @@ def active_threshold() -> int:
 
 def deposit_events(scopes: list[Scope]):
     """Subquery of signed deposit events inside ``scopes``: columns ``deposit_id``, ``unit_id``,
-    ``member_id``, ``total_idr``, ``fee_idr``, ``credited_idr``, ``sign`` (+1 the deposit, by its
-    ``recorded_at``; −1 its void, by the reversing entry's ``recorded_at``).
+    ``member_id``, ``total_idr``, ``fee_idr``, ``credited_idr``, ``at`` (the event's capture
+    time) and ``sign`` (+1 the deposit, by its ``recorded_at``; −1 its void, by the reversing
+    entry's ``recorded_at``).
 
     A void is always a reversing entry (``ledger.reverse_entry`` sets ``reverses_id``); saying so
     lets the planner see the few voids among the period's entries and reach their deposits by
@@ -97,9 +98,9 @@ def deposit_events(scopes: list[Scope]):
         cols = (Deposit.id.label("deposit_id"), Deposit.unit_id.label("unit_id"),
                 Deposit.member_id.label("member_id"), Deposit.total_idr.label("total_idr"),
                 Deposit.fee_idr.label("fee_idr"), Deposit.credited_idr.label("credited_idr"))
-        parts.append(select(*cols, literal(1).label("sign")).where(
+        parts.append(select(*cols, Deposit.recorded_at.label("at"), literal(1).label("sign")).where(
             within(Deposit.unit_id), captured_in(Deposit.recorded_at, scope.start, scope.end)))
-        parts.append(select(*cols, literal(-1).label("sign"))
+        parts.append(select(*cols, void_entry.recorded_at.label("at"), literal(-1).label("sign"))
                      .join(void_entry, void_entry.id == Deposit.void_entry_id)
                      .where(within(void_entry.unit_id), void_entry.reverses_id.is_not(None), within(Deposit.unit_id),
                             captured_in(void_entry.recorded_at, scope.start, scope.end)))
@@ -108,7 +109,7 @@ def deposit_events(scopes: list[Scope]):
 
 def line_events(scopes: list[Scope], *, with_member: bool = False):
     """Subquery of signed deposit-line events inside ``scopes``: columns ``unit_id``,
-    ``category_id``, ``quantity_milli``, ``amount_idr``, ``sign`` and, with ``with_member``,
+    ``category_id``, ``quantity_milli``, ``amount_idr``, ``at``, ``sign`` and, with ``with_member``,
     ``member_id``. The same events as :func:`deposit_events`, line by line: +1 for each line of
     a deposit recorded in the scope (found by the line's own copy of ``recorded_at``, index
     ``ix_deposit_line_unit_recorded``), −1 for each line of a deposit whose void was recorded
@@ -121,14 +122,14 @@ def line_events(scopes: list[Scope], *, with_member: bool = False):
         cols = [DepositLine.unit_id.label("unit_id"), DepositLine.category_id.label("category_id"),
                 DepositLine.quantity_milli.label("quantity_milli"), DepositLine.amount_idr.label("amount_idr")]
         member = [Deposit.member_id.label("member_id")] if with_member else []
-        lines = (select(*cols, *member, literal(1).label("sign"))
+        lines = (select(*cols, *member, DepositLine.recorded_at.label("at"), literal(1).label("sign"))
                  .where(within(DepositLine.unit_id), captured_in(DepositLine.recorded_at, scope.start, scope.end)))
         if with_member:
             # The deposit side is bounded the same way, so the join stays inside the period.
             lines = (lines.join(Deposit, Deposit.id == DepositLine.deposit_id)
                      .where(within(Deposit.unit_id), captured_in(Deposit.recorded_at, scope.start, scope.end)))
         parts.append(lines)
-        parts.append(select(*cols, *member, literal(-1).label("sign"))
+        parts.append(select(*cols, *member, void_entry.recorded_at.label("at"), literal(-1).label("sign"))
                      .select_from(void_entry)
                      .join(Deposit, Deposit.void_entry_id == void_entry.id)
                      .join(DepositLine, DepositLine.deposit_id == Deposit.id)
@@ -234,46 +235,62 @@ def member_activity(scope: Scope, min_deposits: int | None = None):
             .subquery("activity"))
 
 
-def _add_members(out: dict[int, UnitFigures], scope: Scope) -> None:
-    """Members registered by the end, and within the period."""
-    within = unit_set(scope.unit_ids)
-    for unit_id, total, new in db.session.execute(
-            select(Member.unit_id, func.count(),
-                   _sum(case((Member.created_at >= scope.start, 1), else_=0)))
-            .where(within(Member.unit_id), Member.created_at < scope.end).group_by(Member.unit_id)):
-        out[unit_id].members, out[unit_id].new_members = int(total), int(new)
+def _period_of(at, scopes: list[Scope]):
+    """SQL expression: the index in ``scopes`` (sorted, disjoint) of the period containing the
+    event time ``at``; every event given to it lies in one of them."""
+    if len(scopes) == 1:
+        return literal(0)
+    return case(*[(at < scope.end, i) for i, scope in enumerate(scopes)], else_=-1)
 
 
-def _add_deposits(out: dict[int, UnitFigures], scope: Scope, min_deposits: int) -> None:
+def _add_members(outs: list[dict[int, UnitFigures]], scopes: list[Scope]) -> None:
+    """Members registered by each period's end, and within the period."""
+    parts = []
+    for i, scope in enumerate(scopes):
+        within = unit_set(scope.unit_ids)
+        parts.append(select(literal(i).label("period"), Member.unit_id, func.count(),
+                            _sum(case((Member.created_at >= scope.start, 1), else_=0)))
+                     .where(within(Member.unit_id), Member.created_at < scope.end).group_by(Member.unit_id))
+    for period, unit_id, total, new in db.session.execute(union_all(*parts)):
+        outs[period][unit_id].members, outs[period][unit_id].new_members = int(total), int(new)
+
+
+def _add_deposits(outs: list[dict[int, UnitFigures]], scopes: list[Scope], min_deposits: int) -> None:
     """Deposits, net of voids (count, voided, value, fees, credited), active members (≥
-    ``min_deposits`` net deposits) and households served (≥ 1): one pass over the period's
-    deposit events, summed per member and then per unit, so the events are read once."""
-    ev = deposit_events([scope])
-    pm = (select(ev.c.unit_id, ev.c.member_id, func.sum(ev.c.sign).label("n"),
+    ``min_deposits`` net deposits) and households served (≥ 1): one pass over the periods'
+    deposit events, summed per period and member and then per period and unit, so the events
+    are read once."""
+    raw = deposit_events(scopes)
+    # The period is computed in a subquery, so GROUP BY names a column, not a second copy of the CASE.
+    ev = select(raw, _period_of(raw.c.at, scopes).label("period")).subquery("pev")
+    period = ev.c.period
+    pm = (select(period, ev.c.unit_id, ev.c.member_id, func.sum(ev.c.sign).label("n"),
                  _sum(case((ev.c.sign < 0, 1), else_=0)).label("voided"),
                  func.sum(ev.c.sign * ev.c.total_idr).label("value"), func.sum(ev.c.sign * ev.c.fee_idr).label("fee"),
                  func.sum(ev.c.sign * ev.c.credited_idr).label("credited"))
-          .group_by(ev.c.unit_id, ev.c.member_id).subquery("per_member"))
+          .group_by(period, ev.c.unit_id, ev.c.member_id).subquery("per_member"))
     threshold = min_deposits or 1
-    for unit_id, count, voided, value, fee, credited, active, households in db.session.execute(
-            select(pm.c.unit_id, _sum(pm.c.n), _sum(pm.c.voided), _sum(pm.c.value), _sum(pm.c.fee),
+    for i, unit_id, count, voided, value, fee, credited, active, households in db.session.execute(
+            select(pm.c.period, pm.c.unit_id, _sum(pm.c.n), _sum(pm.c.voided), _sum(pm.c.value), _sum(pm.c.fee),
                    _sum(pm.c.credited), _sum(case((pm.c.n >= threshold, 1), else_=0)),
-                   _sum(case((pm.c.n >= 1, 1), else_=0))).group_by(pm.c.unit_id)):
-        fig = out[unit_id]
+                   _sum(case((pm.c.n >= 1, 1), else_=0))).group_by(pm.c.period, pm.c.unit_id)):
+        fig = outs[i][unit_id]
         fig.deposits, fig.voided_deposits = int(count), int(voided)
         fig.deposit_value_idr, fig.fee_idr, fig.credited_idr = int(value), int(fee), int(credited)
         fig.active_members, fig.households = int(active), int(households)
 
 
-def _add_categories(out: dict[int, UnitFigures], scope: Scope) -> None:
-    """Quantity and value by category, net of voids (:func:`line_events`)."""
-    lev = line_events([scope])
-    for unit_id, cat_id, qty, value in db.session.execute(
-            select(lev.c.unit_id, lev.c.category_id, _sum(lev.c.sign * lev.c.quantity_milli),
+def _add_categories(outs: list[dict[int, UnitFigures]], scopes: list[Scope]) -> None:
+    """Quantity and value by period, unit and category, net of voids (:func:`line_events`)."""
+    raw = line_events(scopes)
+    lev = select(raw, _period_of(raw.c.at, scopes).label("period")).subquery("plev")
+    period = lev.c.period
+    for i, unit_id, cat_id, qty, value in db.session.execute(
+            select(period, lev.c.unit_id, lev.c.category_id, _sum(lev.c.sign * lev.c.quantity_milli),
                    _sum(lev.c.sign * lev.c.amount_idr))
-            .group_by(lev.c.unit_id, lev.c.category_id)):
+            .group_by(period, lev.c.unit_id, lev.c.category_id)):
         if qty or value:
-            out[unit_id].categories[cat_id] = CategoryFigure(cat_id, int(qty), int(value))
+            outs[i][unit_id].categories[cat_id] = CategoryFigure(cat_id, int(qty), int(value))
 
 
 def _add_withdrawals(out: dict[int, UnitFigures], scope: Scope) -> None:
@@ -314,24 +331,36 @@ def period_figures(unit_ids: list[int], start: datetime, end: datetime,
                    min_deposits: int | None = None, *, money_out: bool = True) -> dict[int, UnitFigures]:
     """Figures of each unit in ``unit_ids`` for [``start``, ``end``) (UTC instants), keyed by unit id;
     units without any activity still get a row of zeros. Seven queries in all (the deposit
-    events are read once);
-    ``money_out`` False skips withdrawals, balances at the end and sales (left at 0), which the
-    impact statement does not show."""
-    from ..models import Unit
-
+    events are read once); ``money_out`` False skips withdrawals, balances at the end and sales
+    (left at 0), which the impact statement does not show."""
     scope = Scope(tuple(unit_ids), start, end)
-    out: dict[int, UnitFigures] = {
-        u.id: UnitFigures(u.id, u.code, u.name)
-        for u in db.session.execute(select(Unit.id, Unit.code, Unit.name).where(unit_set(unit_ids)(Unit.id)))
-    }
-    _add_members(out, scope)
-    _add_deposits(out, scope, min_deposits or active_threshold())
-    _add_categories(out, scope)
+    out = periods_figures([scope], min_deposits)[0]
     if money_out:
         _add_withdrawals(out, scope)
         _add_balances(out, scope)
         _add_sales(out, scope)
     return out
+
+
+def periods_figures(scopes: list[Scope], min_deposits: int | None = None) -> list[dict[int, UnitFigures]]:
+    """The figures without money out (``period_figures(..., money_out=False)``) of each of
+    ``scopes`` — disjoint periods, each with its own units, in time order — in four queries for
+    all of them: each event is put in its period by its time. Raises ValueError for periods out
+    of order or overlapping."""
+    from ..models import Unit
+
+    if any(a.end > b.start for a, b in zip(scopes, scopes[1:], strict=False)):
+        raise ValueError("periods must be disjoint and in time order")
+    if not scopes:
+        return []
+    all_ids = sorted({u for scope in scopes for u in scope.unit_ids})
+    units = list(db.session.execute(select(Unit.id, Unit.code, Unit.name).where(unit_set(all_ids)(Unit.id))))
+    outs = [{u.id: UnitFigures(u.id, u.code, u.name) for u in units if u.id in set(scope.unit_ids)}
+            for scope in scopes]
+    _add_members(outs, scopes)
+    _add_deposits(outs, scopes, min_deposits or active_threshold())
+    _add_categories(outs, scopes)
+    return outs
 
 
 def households_served(scopes: list[Scope]) -> int:

@@ -13,8 +13,8 @@ this module, and no group of fewer than ``MIN_GROUP`` members is shown separatel
 * counts of 1–4 (active members) are shown as "fewer than 5".
 
 Which units and months: a unit counts for a month while one of the collaborator's
-sponsorships covers any day of that month. Figures come from ``figures.period_figures`` (the
-same queries as the aggregator statement). CO₂e avoided per category =
+sponsorships covers any day of that month. Figures come from ``figures.periods_figures`` (the
+same queries as the aggregator statement, for all months at once). CO₂e avoided per category =
 round_half_up(quantity_milli × co2e_g_per_unit / 1000) grams, with the factor's source and
 version (``WasteCategory.co2e_source``, e.g. "EPA WARM v16 PET").
 """
@@ -30,7 +30,7 @@ from ..models import Collaborator, Sponsorship, Unit
 from ..money import round_half_up_div
 from ..timeutil import local_month_bounds
 from .figures import (Scope, UnitFigures, active_threshold, category_households, households_served, line_events,
-                      period_figures)
+                      periods_figures)
 from .statements import CategoryInfo, categories_by_id
 
 MIN_GROUP = 5
@@ -163,17 +163,16 @@ def _monthly_totals(months: list[tuple[int, int]], covered: dict, threshold: int
     and per month (``(month, figures, unit count)``), and the scope of each month with units."""
     total = UnitFigures(None)
     per_month: list[tuple[tuple[int, int], UnitFigures, int]] = []
-    scopes: list[Scope] = []
+    covered_months = [ym for ym in months if covered[ym]]
+    scopes = [Scope(tuple(covered[ym]), *local_month_bounds(*ym)) for ym in covered_months]
+    # All months in one set of queries (periods_figures), not one set per month.
+    figures = dict(zip(covered_months, periods_figures(scopes, threshold), strict=True))
     for ym in months:
-        ids = covered[ym]
-        start, end = local_month_bounds(*ym)
         month_total = UnitFigures(None)
-        if ids:
-            scopes.append(Scope(tuple(ids), start, end))
-            for fig in period_figures(ids, start, end, threshold, money_out=False).values():
-                month_total.add(fig)
+        for fig in figures.get(ym, {}).values():
+            month_total.add(fig)
         total.add(month_total)
-        per_month.append((ym, month_total, len(ids)))
+        per_month.append((ym, month_total, len(covered[ym])))
     return total, per_month, scopes
 
 
