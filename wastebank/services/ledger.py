@@ -203,8 +203,8 @@ def _guard(leg: Leg, allow_negative_stock: bool) -> tuple[str | None, tuple[int,
 
 def _legs_update(guards: tuple[str | None, ...]):
     """Build the statement of :func:`_apply_legs` for ``len(guards)`` accounts in ascending id
-    order, account *i* guarded by ``guards[i]`` (params ``id_i``, ``d_i`` balance move, ``q_i``
-    quantity move, ``g_i``/``h_i`` guard values)."""
+    order, account *i* guarded by ``guards[i]`` (params ``b_unit_id``, ``id_i``, ``d_i`` balance
+    move, ``q_i`` quantity move, ``g_i``/``h_i`` guard values)."""
     def build(dialect: str):
         table = Account.__table__  # Core, not the ORM's bulk update: nothing in the session to synchronise
         c, n = table.c, len(guards)
@@ -225,11 +225,11 @@ def _legs_update(guards: tuple[str | None, ...]):
 
         stmt = (update(table)
                 .values(balance=moved(table.c.balance, "d"), quantity_milli=moved(table.c.quantity_milli, "q"))
-                .where(*conditions)
+                .where(table.c.unit_id == bindparam("b_unit_id"), *conditions)
                 .returning(table.c.id, table.c.balance))
         if dialect == "postgresql":
-            locked = (select(table.c.id).where(table.c.id.in_(ids)).order_by(table.c.id)
-                      .with_for_update().cte("locked"))
+            locked = (select(table.c.id).where(table.c.unit_id == bindparam("b_unit_id"), table.c.id.in_(ids))
+                      .order_by(table.c.id).with_for_update().cte("locked"))
             return stmt.add_cte(locked).where(table.c.id == locked.c.id)
         return stmt.where(table.c.id.in_(ids))
     return build
@@ -247,7 +247,9 @@ def _apply_legs(legs: list[Leg], allow_negative_stock: bool) -> dict[int, Rupiah
     for leg in legs:
         grouped.setdefault(leg.account.id, []).append(leg)
     ids = sorted(grouped)
-    params: dict[str, int] = {}
+    # Every leg is in one unit (checked by post_journal, I10): the tenant key makes the update a
+    # single-shard statement under Citus (docs/scaling.md).
+    params: dict[str, int] = {"b_unit_id": legs[0].account.unit_id}
     kinds = []
     by_id: dict[int, Leg] = {}
     for i, account_id in enumerate(ids):
@@ -461,15 +463,11 @@ def _closed_day_faults(unit_id: int | None) -> list[str]:
     return faults
 
 
-def verify_ledger(unit_id: int | None = None) -> VerifyReport:
-    """Prove the book (I1, I3, I12): every entry has ≥ 2 postings summing to zero, inside one
-    unit; no posting lacks an entry; every cached balance and stock quantity equals the sum of
-    its postings; no member's savings are negative; every closed day's expected cash equals the
-    cash postings dated in it and before. Read-only. ``unit_id`` limits it to one unit.
-    """
+def _entry_faults(unit_id: int | None) -> list[str]:
+    """Entries whose postings do not balance or number fewer than two, postings without an
+    entry, and entries with a posting of another unit (I1, I9, I10)."""
     faults: list[str] = []
     entry_filter = [] if unit_id is None else [JournalEntry.unit_id == unit_id]
-    account_filter = [] if unit_id is None else [Account.unit_id == unit_id]
 
     sums = (
         select(Posting.entry_id, func.sum(Posting.amount), func.count(Posting.id))
@@ -492,6 +490,18 @@ def verify_ledger(unit_id: int | None = None) -> VerifyReport:
         Posting.unit_id != JournalEntry.unit_id, *entry_filter)
     for (entry_id,) in db.session.execute(cross):
         faults.append(f"entry {entry_id}: a posting belongs to another unit")
+    return faults
+
+
+def verify_ledger(unit_id: int | None = None) -> VerifyReport:
+    """Prove the book (I1, I3, I12): every entry has ≥ 2 postings summing to zero, inside one
+    unit; no posting lacks an entry; every cached balance and stock quantity equals the sum of
+    its postings; no member's savings are negative; every closed day's expected cash equals the
+    cash postings dated in it and before. Read-only. ``unit_id`` limits it to one unit.
+    """
+    faults = _entry_faults(unit_id)
+    entry_filter = [] if unit_id is None else [JournalEntry.unit_id == unit_id]
+    account_filter = [] if unit_id is None else [Account.unit_id == unit_id]
 
     totals = (
         select(Posting.account_id, func.coalesce(func.sum(Posting.amount), 0),
