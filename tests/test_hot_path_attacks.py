@@ -183,8 +183,9 @@ def test_void_of_a_deposit_after_its_stock_was_sold_is_refused(net):
     assert sold.body["cost_idr"] == 6_000
     before = state()
     assert before["accounts"][(unit.id, f"stock:{cat.id}")] == (6_000, 0, 1_000)
-    with pytest.raises(InsufficientStock):
+    with pytest.raises(InsufficientStock) as refused:
         void_dep(net, second.body["id"])
+    assert str(refused.value.message).startswith("Nilai stok yang tersisa menurut harga pokok lebih kecil")
     assert state() == before
     assert db.session.get(Deposit, second.body["id"]).void_entry_id is None
     db.session.rollback()
@@ -259,10 +260,13 @@ def test_two_legs_on_one_stock_account_are_guarded_as_their_sum(net):
         return build
 
     before = state()
-    with pytest.raises(InsufficientStock):  # 2 kg + 2 kg out of 3 kg
+    with pytest.raises(InsufficientStock) as short:  # 2 kg + 2 kg out of 3 kg
         _post(unit_id, legs(2_000, 2_000, 1_000, 1_000))
-    with pytest.raises(InsufficientStock):  # 3 kg, but Rp 7.000 of Rp 6.000
+    with pytest.raises(InsufficientStock) as worth_less:  # 3 kg, but Rp 7.000 of Rp 6.000
         _post(unit_id, legs(1_500, 1_500, 3_500, 3_500))
+    assert short.value.field == worth_less.value.field == "quantity"
+    assert str(short.value.message) == "Stok tidak cukup untuk ini."
+    assert str(worth_less.value.message).startswith("Nilai stok yang tersisa menurut harga pokok lebih kecil")
     assert state() == before
     _post(unit_id, legs(1_500, 1_500, 3_000, 3_000))
     assert state()["accounts"][(unit_id, f"stock:{cat.id}")] == (0, 0, 0)
@@ -500,3 +504,165 @@ def test_deposit_audit_row_has_time_device_and_details(client, net, tokens):
     assert [r.device for r in rows] == ["TabletPengurus/2.1 @ 127.0.0.1", "cli"]
     assert rows[0].created_at <= rows[1].created_at
     db.session.rollback()
+
+
+# --- more shapes: the widest statements ----------------------------------------------------------
+
+
+def test_forty_lines_over_every_category_and_their_void_and_sale(net):
+    """MAX_LINES (40) lines over all 21 catalogue categories (some twice): one CASE over 22
+    accounts; its void (22 guarded rows) and a sale of every category."""
+    codes = sorted(c.code for c in net.categories.values())
+    assert len(codes) == 21
+    lines = [(codes[i % 21], "1,5") for i in range(40)]
+    member = net.members_a[1]
+    first = deposit(net, member, lines)
+    second = deposit(net, member, lines)
+    assert first.body["credited_idr"] == second.body["credited_idr"] == sum(l["amount_idr"]
+                                                                             for l in first.body["lines"])
+    unit_id = net.unit_a.id
+    accounts = state()["accounts"]
+    for i, code in enumerate(codes):
+        times = 2 if i < 19 else 1  # 40 lines: the first 19 codes twice
+        assert accounts[(unit_id, f"stock:{net.categories[code].id}")][2] == 2 * times * 1_500
+    assert savings(member)[0] == 2 * first.body["credited_idr"]
+    assert void_dep(net, first.body["id"]).status == 200
+    assert savings(member)[0] == second.body["credited_idr"]
+    buyer = offtaker(net)
+    assert sale(net, buyer, [(code, "0,5", None, "100") for code in codes]).status == 201
+    # The second deposit cannot be voided now: part of its stock was sold.
+    before = state()
+    with pytest.raises(InsufficientStock):
+        void_dep(net, second.body["id"])
+    assert state() == before
+    assert_ok_ledger()
+
+
+def test_a_key_of_one_operation_is_refused_for_another(client, net, tokens):
+    member = net.members_a[0]
+    idem = key()
+    made = client.post("/api/v1/deposits", headers={**bearer(tokens["op_a"]), "Idempotency-Key": idem},
+                       json={"member": member.member_no, "lines": [{"category": "CARDBOARD", "quantity": "5"}]})
+    assert made.status_code == 201
+    before = state()
+    other = client.post("/api/v1/withdrawals", headers={**bearer(tokens["op_a"]), "Idempotency-Key": idem},
+                        json={"member": member.member_no, "amount_idr": 1_000, "method": "cash"})
+    assert other.status_code == 409 and other.get_json()["error"]["code"] == "idempotency_key_reused"
+    assert state() == before
+    # Keys are per unit: RW07 may use the same one for its own member.
+    theirs = client.post("/api/v1/deposits", headers={**bearer(tokens["op_b"]), "Idempotency-Key": idem},
+                         json={"member": net.members_b[0].member_no,
+                               "lines": [{"category": "CARDBOARD", "quantity": "5"}]})
+    assert theirs.status_code == 201 and theirs.get_json()["receipt_no"].startswith("RW07-")
+    assert "Idempotent-Replayed" not in theirs.headers
+
+
+def test_same_withdrawal_key_at_once_pays_once(live_server, app):
+    """Two tablets send one withdrawal of Rp 8.000 (of Rp 10.000) with one key at once: one is
+    paid, the other replays it (not a second payment, not an overdraft refusal)."""
+    with app.app_context():
+        member = db.session.scalar(select(Member).order_by(Member.id))
+        op = db.session.scalar(select(User).where(User.username == "op_a"))
+        token, member_no, member_id = create_token(op, "attack"), member.member_no, member.id
+        db.session.commit()
+        db.session.close()
+    seeded = requests.post(f"{live_server}/api/v1/deposits", timeout=30,
+                           json={"member": member_no, "lines": [{"category": "CARDBOARD", "quantity": "5"}]},
+                           headers={**bearer(token), "Idempotency-Key": key()})
+    assert seeded.status_code == 201
+    idem = key()
+    barrier = threading.Barrier(3, timeout=30)
+    answers: list[tuple[int, dict]] = []
+
+    def tablet():
+        with requests.Session() as session:
+            barrier.wait()
+            response = session.post(f"{live_server}/api/v1/withdrawals", timeout=60,
+                                    json={"member": member_no, "amount_idr": 8_000, "method": "cash"},
+                                    headers={**bearer(token), "Idempotency-Key": idem})
+            answers.append((response.status_code, response.json()))
+
+    threads = [threading.Thread(target=tablet) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert [s for s, _ in answers] == [201, 201, 201]
+    assert len({json.dumps(b, sort_keys=True) for _, b in answers}) == 1
+    assert answers[0][1]["balance_idr"] == 2_000
+    with app.app_context():
+        db.session.expire_all()
+        assert db.session.scalar(select(func.count(Withdrawal.id))) == 1
+        assert member_savings_account(db.session.get(Member, member_id)).balance == 2_000
+        assert verify_ledger().faults == []
+        db.session.rollback()
+
+
+def test_first_deposit_of_a_member_without_savings_opens_one_account(client, net, tokens, login):
+    new_id = db.session.execute(insert(Member).values(unit_id=net.unit_a.id, member_no="RW05-ATK2",
+                                                      name="Baru Sekali").returning(Member.id)).scalar_one()
+    db.session.commit()
+    made = client.post("/api/v1/deposits", headers={**bearer(tokens["op_a"]), "Idempotency-Key": key()},
+                       json={"member": "rw05-atk2", "lines": [{"category": "CARDBOARD", "quantity": "2,5"}]})
+    assert made.status_code == 201, made.get_data(as_text=True)
+    assert (made.get_json()["credited_idr"], made.get_json()["balance_idr"]) == (5_000, 5_000)
+    rows = db.session.execute(select(Account.balance, Account.held).where(
+        Account.unit_id == net.unit_a.id, Account.key == f"savings:{new_id}")).all()
+    assert [tuple(r) for r in rows] == [(5_000, 0)]
+    db.session.rollback()
+    login("op_a")
+    page = client.get("/counter/member/RW05-atk2")
+    assert page.status_code == 200 and "Rp 5.000" in page.get_data(as_text=True)
+    assert_ok_ledger()
+
+
+def test_deposits_and_withdrawals_of_one_member_at_once(live_server, app, caplog):
+    """One tablet deposits for a member while another pays out of the same savings, 12 times each:
+    every request succeeds and the savings end exact. (A deposit takes the receipt counter and then
+    the savings row; a withdrawal the savings row and then the counter: on PostgreSQL they may
+    deadlock and be retried, counted in the log.)"""
+    with app.app_context():
+        member = db.session.scalar(select(Member).order_by(Member.id))
+        op = db.session.scalar(select(User).where(User.username == "op_a"))
+        token, member_no, member_id = create_token(op, "attack"), member.member_no, member.id
+        db.session.commit()
+        db.session.close()
+    seeded = requests.post(f"{live_server}/api/v1/deposits", timeout=30,
+                           json={"member": member_no, "lines": [{"category": "CARDBOARD", "quantity": "10"}]},
+                           headers={**bearer(token), "Idempotency-Key": key()})
+    assert seeded.status_code == 201  # Rp 20.000
+    barrier = threading.Barrier(2, timeout=30)
+    statuses: list[int] = []
+    n = 12
+
+    def tablet(kind: str):
+        with requests.Session() as session:
+            barrier.wait()
+            for _ in range(n):
+                if kind == "in":
+                    response = session.post(f"{live_server}/api/v1/deposits", timeout=60, json={
+                        "member": member_no, "lines": [{"category": "CARDBOARD", "quantity": "0,5"}]},
+                        headers={**bearer(token), "Idempotency-Key": key()})
+                else:
+                    response = session.post(f"{live_server}/api/v1/withdrawals", timeout=60, json={
+                        "member": member_no, "amount_idr": 1_500, "method": "cash"},
+                        headers={**bearer(token), "Idempotency-Key": key()})
+                statuses.append(response.status_code)
+
+    caplog.set_level("INFO", logger="wastebank.services.transaction")
+    threads = [threading.Thread(target=tablet, args=(k,)) for k in ("in", "out")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert statuses == [201] * (2 * n)
+    retried = [r.getMessage() for r in caplog.records if "transient conflict" in r.getMessage()]
+    print(f"retried attempts: {len(retried)}; deadlocks: {sum('deadlock' in m for m in retried)}")
+    with app.app_context():
+        db.session.expire_all()
+        assert member_savings_account(db.session.get(Member, member_id)).balance == 20_000 + n * 1_000 - n * 1_500
+        receipts = db.session.scalars(select(Deposit.receipt_no)).all() + \
+            db.session.scalars(select(Withdrawal.receipt_no)).all()
+        assert sorted(int(r.rsplit("-", 1)[1]) for r in receipts) == list(range(1, 2 * n + 2))
+        assert verify_ledger().faults == []
+        db.session.rollback()
