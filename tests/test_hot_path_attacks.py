@@ -27,8 +27,8 @@ from wastebank.services.ledger import (Leg, member_savings_account, post_journal
 from wastebank.services.sales import SaleLineInput, create_offtaker, record_sale
 from wastebank.services.stock import adjust_stock
 from wastebank.services.transaction import _PREPARED, run_in_transaction
-from wastebank.services.withdrawals import (WithdrawalInput, approve_withdrawal, record_withdrawal, void_deposit,
-                                            void_withdrawal)
+from wastebank.services.withdrawals import (WithdrawalInput, approve_withdrawal, pay_withdrawal, record_withdrawal,
+                                            void_deposit, void_withdrawal)
 from wastebank.timeutil import local_today
 
 from .conftest import bearer
@@ -147,9 +147,36 @@ def test_held_amount_of_an_approved_withdrawal_is_not_available(net):
     assert (after["posting"], after["journal_entry"], after["withdrawal"]) == \
         (before["posting"], before["journal_entry"], before["withdrawal"])
     assert_ok_ledger()
-    paid = withdraw(net, member, 4_000)  # at the limit: paid at once
-    assert paid.status == 201 and paid.body["balance_idr"] == 16_000
-    assert savings(member) == (16_000, 8_000)
+    paid = withdraw(net, member, 12_000, who="mgr_a")  # exactly what is available
+    assert paid.status == 201 and paid.body["balance_idr"] == 8_000
+    assert savings(member) == (8_000, 8_000)
+    assert withdraw(net, member, 1, who="mgr_a").status == 409
+    # The held amount is then paid: hold released and posted, nothing left.
+    run_in_transaction(lambda: pay_withdrawal(db.session.get(Withdrawal, pending.body["id"]),
+                                              user=user(net, "mgr_a")))
+    assert savings(member) == (0, 0)
+    assert_ok_ledger()
+
+
+def test_a_pending_withdrawal_holds_nothing_and_cannot_be_approved_once_spent(net):
+    unit = db.session.get(Unit, net.unit_a.id)
+    unit.approval_threshold_idr, unit.min_balance_idr = 5_000, 1_000
+    db.session.commit()
+    member = net.members_a[2]
+    deposit(net, member, [("CARDBOARD", "5")])  # Rp 10.000
+    # Above what is available (10.000 − floor 1.000): refused even as a request.
+    refused = withdraw(net, member, 9_001)
+    assert refused.status == 409 and refused.body["error"]["code"] == "insufficient_balance"
+    pending = withdraw(net, member, 9_000)
+    assert pending.status == 202 and savings(member) == (10_000, 0)
+    assert withdraw(net, member, 5_000, who="mgr_a").status == 201  # not held: paid
+    before = state()
+    with pytest.raises(InsufficientBalance):
+        run_in_transaction(lambda: approve_withdrawal(db.session.get(Withdrawal, pending.body["id"]),
+                                                      user=user(net, "mgr_a")))
+    assert state() == before and savings(member) == (5_000, 0)
+    assert db.session.get(Withdrawal, pending.body["id"]).status == "pending"
+    db.session.rollback()
     assert_ok_ledger()
 
 
@@ -665,4 +692,96 @@ def test_deposits_and_withdrawals_of_one_member_at_once(live_server, app, caplog
             db.session.scalars(select(Withdrawal.receipt_no)).all()
         assert sorted(int(r.rsplit("-", 1)[1]) for r in receipts) == list(range(1, 2 * n + 2))
         assert verify_ledger().faults == []
+        db.session.rollback()
+
+
+def test_verify_scoped_to_a_unit_sees_its_own_faults_only(net):
+    """80bd213 scoped the balance sums to the unit: a tampered cached balance at RW05 is a fault
+    of RW05 and of the whole book, not of RW07."""
+    from sqlalchemy import update
+
+    deposit(net, net.members_a[0], [("CARDBOARD", "5")])
+    run_in_transaction(lambda: record_deposit(
+        db.session.get(Unit, net.unit_b.id), db.session.get(Member, net.members_b[0].id),
+        [LineInput("CARDBOARD", "5")], operator_id=net.users["op_b"].id, idempotency_key=key()))
+    assert verify_ledger(net.unit_a.id).ok and verify_ledger(net.unit_b.id).ok and verify_ledger().ok
+    account_id = db.session.scalar(select(Account.id).where(Account.key == f"savings:{net.members_a[0].id}"))
+    db.session.execute(update(Account).where(Account.id == account_id).values(balance=Account.balance + 1_000))
+    db.session.commit()
+    fault = f"account {account_id} (savings:{net.members_a[0].id}, unit {net.unit_a.id}): cached balance 11000 " \
+            "but postings give 10000"
+    assert fault in verify_ledger(net.unit_a.id).faults
+    assert fault in verify_ledger().faults
+    assert verify_ledger(net.unit_b.id).faults == []
+    db.session.rollback()
+
+
+def _live_tokens(app, *names):
+    with app.app_context():
+        member = db.session.scalar(select(Member).order_by(Member.id))
+        tokens_ = [create_token(db.session.scalar(select(User).where(User.username == n)), "attack") for n in names]
+        member_no, member_id = member.member_no, member.id
+        db.session.commit()
+        db.session.close()
+    return tokens_, member_no, member_id
+
+
+def _at_once(n, send):
+    barrier = threading.Barrier(n, timeout=30)
+    answers: list[tuple[int, dict]] = []
+
+    def run(i):
+        with requests.Session() as session:
+            barrier.wait()
+            response = send(session, i)
+            answers.append((response.status_code, response.json()))
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return sorted(answers, key=lambda a: a[0])
+
+
+def test_two_managers_void_one_deposit_at_once(live_server, app):
+    (op, mgr1, mgr2), member_no, member_id = _live_tokens(app, "op_a", "mgr_a", "mgr_a")
+    made = []
+    for _ in range(2):  # Rp 10.000 each: enough savings and stock for two voids, were they allowed
+        response = requests.post(f"{live_server}/api/v1/deposits", timeout=30,
+                                 json={"member": member_no, "lines": [{"category": "CARDBOARD", "quantity": "5"}]},
+                                 headers={**bearer(op), "Idempotency-Key": key()})
+        assert response.status_code == 201
+        made.append(response.json())
+    target = made[0]["id"]
+    answers = _at_once(2, lambda s, i: s.post(f"{live_server}/api/v1/deposits/{target}/void", timeout=60,
+                                              json={"reason": "salah timbang"},
+                                              headers={**bearer((mgr1, mgr2)[i]), "Idempotency-Key": key()}))
+    assert [s for s, _ in answers] == [200, 409]
+    assert answers[1][1]["error"]["code"] == "already_voided"
+    with app.app_context():
+        db.session.expire_all()
+        assert member_savings_account(db.session.get(Member, member_id)).balance == 10_000
+        assert db.session.scalar(select(func.count(JournalEntry.id)).where(JournalEntry.reverses_id.is_not(None))) == 1
+        assert verify_ledger().faults == []
+        db.session.rollback()
+
+
+def test_one_refused_withdrawal_key_at_once_stays_one_refusal(live_server, app):
+    (op,), member_no, member_id = _live_tokens(app, "op_a")
+    response = requests.post(f"{live_server}/api/v1/deposits", timeout=30,
+                             json={"member": member_no, "lines": [{"category": "CARDBOARD", "quantity": "1"}]},
+                             headers={**bearer(op), "Idempotency-Key": key()})
+    assert response.status_code == 201  # Rp 2.000
+    idem = key()
+    answers = _at_once(3, lambda s, i: s.post(f"{live_server}/api/v1/withdrawals", timeout=60,
+                                              json={"member": member_no, "amount_idr": 2_001, "method": "cash"},
+                                              headers={**bearer(op), "Idempotency-Key": idem}))
+    assert [s for s, _ in answers] == [409, 409, 409]
+    assert {a[1]["error"]["code"] for a in answers} == {"insufficient_balance"}
+    assert len({json.dumps(b, sort_keys=True) for _, b in answers}) == 1
+    with app.app_context():
+        assert db.session.scalar(select(func.count(IdempotencyRecord.id)).where(IdempotencyRecord.key == idem)) == 1
+        assert db.session.scalar(select(func.count(Withdrawal.id))) == 0
+        assert member_savings_account(db.session.get(Member, member_id)).balance == 2_000
         db.session.rollback()
