@@ -110,15 +110,23 @@ def _refusal(exc: DomainError) -> dict:
     return {"error": exc.to_dict()}
 
 
-def _pay(withdrawal: Withdrawal, unit: Unit, user_id: int | None) -> None:
+def _pay(withdrawal: Withdrawal, unit: Unit, user_id: int | None, *, release_hold: bool = False) -> None:
+    """Post the withdrawal and give it its receipt number; ``release_hold`` first releases
+    the hold an approval put on the savings (after the number: see the lock order below)."""
     savings = member_savings_account(withdrawal.member)
     cash = system_account(unit.id, "bank" if withdrawal.method == "transfer" else "cash")
+    # The receipt counter before the accounts, as deposits and sales take it: one lock order
+    # for every money operation, so a deposit and a withdrawal of one member at once never
+    # deadlock (PostgreSQL: each waited for the other's row until deadlock_timeout).
+    receipt_no = next_receipt_no(unit, utcnow())
+    if release_hold:
+        change_hold(savings, -withdrawal.amount_idr)
     entry = post_journal(unit.id, "withdrawal",
                          [Leg(savings, withdrawal.amount_idr, floor_idr=unit.min_balance_idr),
                           Leg(cash, -withdrawal.amount_idr)],
                          created_by_id=user_id,
                          memo=f"Penarikan {withdrawal.method} {withdrawal.member.member_no}")
-    withdrawal.receipt_no = next_receipt_no(unit, entry.posted_at)
+    withdrawal.receipt_no = receipt_no
     withdrawal.entry_id = entry.id
     withdrawal.status = "paid"
     withdrawal.paid_by_id = user_id
@@ -226,8 +234,7 @@ def pay_withdrawal(withdrawal: Withdrawal, *, user: User) -> Withdrawal:
         raise Conflict(_l("Only an approved withdrawal can be paid."), code="not_approved")
     if user.unit_id != withdrawal.unit_id or not has_permission(user, "withdrawal.pay"):
         raise Forbidden(_l("Only staff of this unit may pay out."))
-    change_hold(member_savings_account(withdrawal.member), -withdrawal.amount_idr)
-    _pay(withdrawal, withdrawal.unit, user.id)
+    _pay(withdrawal, withdrawal.unit, user.id, release_hold=True)
     db.session.flush()
     _audit_withdrawal("withdrawal.pay", withdrawal, user)
     return withdrawal
