@@ -97,6 +97,11 @@ def run_migrations_online():
         conf_args["process_revision_directives"] = process_revision_directives
 
     connectable = get_engine()
+    # Constraints limited to one database with ddl_if (wastebank/models/tenant.py): autogenerate
+    # must not propose them on the other one.
+    if conf_args.get("include_object") is None:
+        from wastebank.models.tenant import include_for_dialect
+        conf_args["include_object"] = include_for_dialect(connectable.dialect.name)
 
     with connectable.connect() as connection:
         context.configure(

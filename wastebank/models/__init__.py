@@ -10,6 +10,7 @@ from .month_lock import MonthLock
 from .money_out import (WITHDRAWAL_METHODS, WITHDRAWAL_STATUSES, AuditLog, DayClose, Offtaker, Sale,
                         SaleLine, Withdrawal)
 from .org import Aggregator, Unit
+from .tenant import NOT_DISTRIBUTED, include_for_dialect
 from .types import UTCDateTime, clock_at, utcnow
 from .user import ROLES, ApiToken, User
 
@@ -22,4 +23,5 @@ __all__ = [
     "MonthLock",
     "NOTIFICATION_EVENTS", "NOTIFICATION_STATUSES", "Notification", "Posting", "AccountPeriod",
     "Price", "ROLES", "ReceiptCounter", "UTCDateTime", "Unit", "User", "WasteCategory", "clock_at", "utcnow",
+    "NOT_DISTRIBUTED", "include_for_dialect",
 ]

@@ -7,6 +7,7 @@ from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Integer, S
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from .tenant import TENANT_KEY
 from .types import UTCDateTime, utcnow
 
 
@@ -55,6 +56,7 @@ class Price(db.Model):
         UniqueConstraint("unit_id", "category_id", "effective_from"),
         CheckConstraint("buy_price_idr > 0", name="buy_positive"),
         CheckConstraint("sell_price_idr >= 0", name="sell_nonnegative"),
+        TENANT_KEY,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

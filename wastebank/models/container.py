@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .org import Unit
+from .tenant import TENANT_KEY
 
 #: The heaviest container a unit may keep, grams (a 200-litre drum is about 15 kg).
 MAX_TARE_G = 50_000
@@ -22,6 +23,7 @@ class Container(db.Model):
     __table_args__ = (
         UniqueConstraint("unit_id", "name"),
         CheckConstraint("tare_g > 0", name="tare_positive"),
+        TENANT_KEY,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

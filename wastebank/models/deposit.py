@@ -10,6 +10,7 @@ from ..extensions import db
 from .catalog import WasteCategory
 from .member import Member
 from .org import Unit
+from .tenant import TENANT_KEY, tenant_fk, tenant_unique
 from .types import UTCDateTime, utcnow
 from .user import User
 
@@ -29,13 +30,20 @@ class Deposit(db.Model):
         Index("ix_deposit_unit_posted", "unit_id", "posted_at"),
         Index("ix_deposit_member_posted", "member_id", "posted_at"),
         Index("ix_deposit_unit_recorded", "unit_id", "recorded_at"),  # statements bucket by capture time
+        *tenant_unique("receipt_no"),
+        *tenant_unique("entry_id"),
+        *tenant_unique("void_entry_id"),
+        *tenant_fk("member_id", "member"),
+        *tenant_fk("entry_id", "journal_entry"),
+        *tenant_fk("void_entry_id", "journal_entry"),
+        TENANT_KEY,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
-    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
-    receipt_no: Mapped[str] = mapped_column(String(40), unique=True)
-    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entry.id"), unique=True)
+    member_id: Mapped[int] = mapped_column()
+    receipt_no: Mapped[str] = mapped_column(String(40))
+    entry_id: Mapped[int] = mapped_column()
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     total_idr: Mapped[int] = mapped_column(BigInteger)
     fee_idr: Mapped[int] = mapped_column(BigInteger)
@@ -43,15 +51,18 @@ class Deposit(db.Model):
     balance_after_idr: Mapped[int] = mapped_column(BigInteger)
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    void_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entry.id"), unique=True)
+    void_entry_id: Mapped[int | None] = mapped_column()
     #: When the receipt page was first shown (UTC); claimed once, so only that view is the
     #: original and every later view or PDF prints SALINAN (``counter.views.claim_original``).
     receipt_shown_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit] = relationship()
-    member: Mapped[Member] = relationship()
+    member: Mapped[Member] = relationship(
+        primaryjoin="and_(Member.id == foreign(Deposit.member_id), Member.unit_id == Deposit.unit_id)")
     operator: Mapped[User | None] = relationship()
-    lines: Mapped[list["DepositLine"]] = relationship(back_populates="deposit", order_by="DepositLine.id")
+    lines: Mapped[list["DepositLine"]] = relationship(
+        back_populates="deposit", order_by="DepositLine.id",
+        primaryjoin="and_(Deposit.id == foreign(DepositLine.deposit_id), Deposit.unit_id == DepositLine.unit_id)")
 
 
 class DepositLine(db.Model):
@@ -68,10 +79,13 @@ class DepositLine(db.Model):
         CheckConstraint("tare_milli >= 0 AND gross_milli = quantity_milli + tare_milli", name="gross_tare_net"),
         # The category breakdown reads a period's lines of its units by capture time (migration 0018).
         Index("ix_deposit_line_unit_recorded", "unit_id", "recorded_at"),
+        *tenant_fk("deposit_id", "deposit"),
+        *tenant_fk("container_id", "container"),
+        TENANT_KEY,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    deposit_id: Mapped[int] = mapped_column(ForeignKey("deposit.id"), index=True)
+    deposit_id: Mapped[int] = mapped_column(index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
     category_id: Mapped[int] = mapped_column(ForeignKey("waste_category.id"))
     #: The net quantity, thousandths of the category's unit: what is priced and credited.
@@ -81,7 +95,7 @@ class DepositLine(db.Model):
     #: The container's weight subtracted, thousandths (grams); 0 without a container.
     tare_milli: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     #: The container picked, and its name as it was then (the receipt prints the copy).
-    container_id: Mapped[int | None] = mapped_column(ForeignKey("container.id"))
+    container_id: Mapped[int | None] = mapped_column()
     container_name: Mapped[str | None] = mapped_column(String(40))
     unit_price_idr: Mapped[int] = mapped_column(BigInteger)
     amount_idr: Mapped[int] = mapped_column(BigInteger)
@@ -91,7 +105,9 @@ class DepositLine(db.Model):
     #: line; a trigger refuses a line whose copy differs from its deposit's (migration 0018).
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    deposit: Mapped[Deposit] = relationship(back_populates="lines")
+    deposit: Mapped[Deposit] = relationship(
+        back_populates="lines",
+        primaryjoin="and_(Deposit.id == foreign(DepositLine.deposit_id), Deposit.unit_id == DepositLine.unit_id)")
     category: Mapped[WasteCategory] = relationship()
 
     @property
@@ -117,7 +133,7 @@ class IdempotencyRecord(db.Model):
     """
 
     __tablename__ = "idempotency_record"
-    __table_args__ = (UniqueConstraint("unit_id", "key"),)
+    __table_args__ = (UniqueConstraint("unit_id", "key"), TENANT_KEY)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))

@@ -15,6 +15,7 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Sequence,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from .tenant import TENANT_KEY, tenant_fk, tenant_unique
 from .types import UTCDateTime, utcnow
 
 JOURNAL_ENTRY_ID_SEQ = Sequence("journal_entry_id_seq", metadata=db.Model.metadata)
@@ -50,6 +51,9 @@ class Account(db.Model):
         CheckConstraint("kind <> 'member_savings' OR balance >= 0", name="savings_not_negative"),
         CheckConstraint("held >= 0", name="held_not_negative"),
         CheckConstraint("normal_side IN ('D', 'C')", name="normal_side"),
+        *tenant_unique("member_id"),
+        *tenant_fk("member_id", "member"),
+        TENANT_KEY,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,7 +61,7 @@ class Account(db.Model):
     key: Mapped[str] = mapped_column(String(40))
     kind: Mapped[str] = mapped_column(String(20))
     normal_side: Mapped[str] = mapped_column(String(1))
-    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"), unique=True)
+    member_id: Mapped[int | None] = mapped_column()
     category_id: Mapped[int | None] = mapped_column(ForeignKey("waste_category.id"))
     balance: Mapped[int] = mapped_column(BigInteger, default=0)
     held: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -82,14 +86,19 @@ class JournalEntry(db.Model):
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entry.id"), unique=True)
+    reverses_id: Mapped[int | None] = mapped_column()
     reason: Mapped[str] = mapped_column(Text, default="")
 
-    postings: Mapped[list["Posting"]] = relationship(back_populates="entry", order_by="Posting.id")
+    postings: Mapped[list["Posting"]] = relationship(
+        back_populates="entry", order_by="Posting.id",
+        primaryjoin="and_(JournalEntry.id == foreign(Posting.entry_id), JournalEntry.unit_id == Posting.unit_id)")
 
     # Statements bucket entries by ``recorded_at`` (the capture time, docs/rules.md §periods, I11).
     __table_args__ = (Index("ix_journal_entry_unit_posted", "unit_id", "posted_at"),
-                      Index("ix_journal_entry_unit_recorded", "unit_id", "recorded_at"))
+                      Index("ix_journal_entry_unit_recorded", "unit_id", "recorded_at"),
+                      *tenant_unique("reverses_id"),
+                      *tenant_fk("reverses_id", "journal_entry"),
+                      TENANT_KEY)
 
 
 class Posting(db.Model):
@@ -104,19 +113,23 @@ class Posting(db.Model):
     __table_args__ = (
         CheckConstraint("amount <> 0", name="amount_nonzero"),
         Index("ix_posting_account", "account_id", "entry_id"),
+        *tenant_fk("entry_id", "journal_entry", deferrable=True, initially="DEFERRED"),
+        *tenant_fk("account_id", "account"),
+        TENANT_KEY,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    entry_id: Mapped[int] = mapped_column(
-        ForeignKey("journal_entry.id", deferrable=True, initially="DEFERRED"), index=True
-    )
+    entry_id: Mapped[int] = mapped_column(index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
-    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    account_id: Mapped[int] = mapped_column()
     amount: Mapped[int] = mapped_column(BigInteger)
     quantity_milli: Mapped[int | None] = mapped_column(BigInteger)
 
-    entry: Mapped[JournalEntry] = relationship(back_populates="postings")
-    account: Mapped[Account] = relationship()
+    entry: Mapped[JournalEntry] = relationship(
+        back_populates="postings",
+        primaryjoin="and_(JournalEntry.id == foreign(Posting.entry_id), JournalEntry.unit_id == Posting.unit_id)")
+    account: Mapped[Account] = relationship(
+        primaryjoin="and_(Account.id == foreign(Posting.account_id), Account.unit_id == Posting.unit_id)")
 
 
 class AccountPeriod(db.Model):
@@ -133,9 +146,11 @@ class AccountPeriod(db.Model):
     """
 
     __tablename__ = "account_period"
-    __table_args__ = (Index("ix_account_period_unit_period", "unit_id", "period"),)
+    __table_args__ = (Index("ix_account_period_unit_period", "unit_id", "period"),
+                      *tenant_fk("account_id", "account"),
+                      TENANT_KEY)
 
-    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     period: Mapped[str] = mapped_column(String(7), primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
     amount: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .org import Unit
+from .tenant import TENANT_KEY, tenant_fk, tenant_unique
 from .types import UTCDateTime, utcnow
 
 MEMBER_KINDS = ("person", "household", "institution")
@@ -26,6 +27,7 @@ class Member(db.Model):
         UniqueConstraint("unit_id", "member_no"),
         CheckConstraint("kind IN ('person', 'household', 'institution')", name="kind"),
         Index("ix_member_unit_name", "unit_id", "name"),
+        TENANT_KEY,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,7 +76,7 @@ class MemberImport(db.Model):
     time (issue 3). Counts are what the import created."""
 
     __tablename__ = "member_import"
-    __table_args__ = (UniqueConstraint("unit_id", "sha256"),)
+    __table_args__ = (UniqueConstraint("unit_id", "sha256"), TENANT_KEY)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
@@ -93,13 +95,15 @@ class MemberCard(db.Model):
     """
 
     __tablename__ = "member_card"
+    __table_args__ = (*tenant_unique("token"), *tenant_fk("member_id", "member"), TENANT_KEY)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
-    token: Mapped[str] = mapped_column(String(64), unique=True)
+    member_id: Mapped[int] = mapped_column(index=True)
+    token: Mapped[str] = mapped_column(String(64))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    member: Mapped[Member] = relationship()
+    member: Mapped[Member] = relationship(
+        primaryjoin="and_(Member.id == foreign(MemberCard.member_id), Member.unit_id == MemberCard.unit_id)")

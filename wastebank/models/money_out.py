@@ -11,6 +11,7 @@ from ..extensions import db
 from .catalog import WasteCategory
 from .member import Member
 from .org import Unit
+from .tenant import TENANT_KEY, tenant_fk, tenant_unique
 from .types import UTCDateTime, utcnow
 from .user import User
 
@@ -52,11 +53,18 @@ class Withdrawal(db.Model):
         CheckConstraint("status IN ('pending', 'approved', 'paid', 'rejected')", name="status"),
         Index("ix_withdrawal_unit_status", "unit_id", "status"),
         Index("ix_withdrawal_member", "member_id"),
+        *tenant_unique("receipt_no"),
+        *tenant_unique("entry_id"),
+        *tenant_unique("void_entry_id"),
+        *tenant_fk("member_id", "member"),
+        *tenant_fk("entry_id", "journal_entry"),
+        *tenant_fk("void_entry_id", "journal_entry"),
+        TENANT_KEY,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
-    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    member_id: Mapped[int] = mapped_column()
     method: Mapped[str] = mapped_column(String(10))
     amount_idr: Mapped[int] = mapped_column(BigInteger)
     reference: Mapped[str] = mapped_column(String(100), default="")
@@ -73,20 +81,21 @@ class Withdrawal(db.Model):
     gold_price_idr: Mapped[int | None] = mapped_column(BigInteger)
     gold_mg: Mapped[int | None] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(10))
-    receipt_no: Mapped[str | None] = mapped_column(String(40), unique=True)
+    receipt_no: Mapped[str | None] = mapped_column(String(40))
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paid_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entry.id"), unique=True)
-    void_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entry.id"), unique=True)
+    entry_id: Mapped[int | None] = mapped_column()
+    void_entry_id: Mapped[int | None] = mapped_column()
     #: When the paid withdrawal's receipt page was first shown (UTC); see Deposit.receipt_shown_at.
     receipt_shown_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit] = relationship()
-    member: Mapped[Member] = relationship()
+    member: Mapped[Member] = relationship(
+        primaryjoin="and_(Member.id == foreign(Withdrawal.member_id), Member.unit_id == Withdrawal.unit_id)")
     requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
     paid_by: Mapped[User | None] = relationship(foreign_keys=[paid_by_id])
 
@@ -98,6 +107,7 @@ class Offtaker(db.Model):
     __table_args__ = (
         CheckConstraint("kind IN ('pengepul', 'bsi', 'recycler', 'other')", name="kind"),
         UniqueConstraint("unit_id", "name"),
+        TENANT_KEY,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -120,24 +130,32 @@ class Sale(db.Model):
         CheckConstraint("payment IN ('cash', 'credit')", name="payment"),
         CheckConstraint("total_idr >= 0 AND cost_idr >= 0 AND shrinkage_idr >= 0", name="amounts_nonnegative"),
         Index("ix_sale_unit_posted", "unit_id", "posted_at"),
+        *tenant_unique("sale_no"),
+        *tenant_unique("entry_id"),
+        *tenant_fk("offtaker_id", "offtaker"),
+        *tenant_fk("entry_id", "journal_entry"),
+        TENANT_KEY,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
-    offtaker_id: Mapped[int] = mapped_column(ForeignKey("offtaker.id"))
-    sale_no: Mapped[str] = mapped_column(String(40), unique=True)
+    offtaker_id: Mapped[int] = mapped_column()
+    sale_no: Mapped[str] = mapped_column(String(40))
     payment: Mapped[str] = mapped_column(String(10))
     total_idr: Mapped[int] = mapped_column(BigInteger)
     cost_idr: Mapped[int] = mapped_column(BigInteger)
     shrinkage_idr: Mapped[int] = mapped_column(BigInteger, default=0)
     margin_idr: Mapped[int] = mapped_column(BigInteger)
     note: Mapped[str] = mapped_column(Text, default="")
-    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entry.id"), unique=True)
+    entry_id: Mapped[int] = mapped_column()
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    offtaker: Mapped[Offtaker] = relationship()
-    lines: Mapped[list["SaleLine"]] = relationship(back_populates="sale", order_by="SaleLine.id")
+    offtaker: Mapped[Offtaker] = relationship(
+        primaryjoin="and_(Offtaker.id == foreign(Sale.offtaker_id), Offtaker.unit_id == Sale.unit_id)")
+    lines: Mapped[list["SaleLine"]] = relationship(
+        back_populates="sale", order_by="SaleLine.id",
+        primaryjoin="and_(Sale.id == foreign(SaleLine.sale_id), Sale.unit_id == SaleLine.unit_id)")
 
 
 class SaleLine(db.Model):
@@ -149,10 +167,12 @@ class SaleLine(db.Model):
         CheckConstraint("weighed_milli > 0 AND accepted_milli >= 0 AND accepted_milli <= weighed_milli",
                         name="quantities"),
         CheckConstraint("price_idr >= 0 AND amount_idr >= 0 AND cost_idr >= 0", name="amounts_nonnegative"),
+        *tenant_fk("sale_id", "sale"),
+        TENANT_KEY,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    sale_id: Mapped[int] = mapped_column(ForeignKey("sale.id"), index=True)
+    sale_id: Mapped[int] = mapped_column(index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
     category_id: Mapped[int] = mapped_column(ForeignKey("waste_category.id"))
     weighed_milli: Mapped[int] = mapped_column(BigInteger)
@@ -161,7 +181,9 @@ class SaleLine(db.Model):
     amount_idr: Mapped[int] = mapped_column(BigInteger)
     cost_idr: Mapped[int] = mapped_column(BigInteger)
 
-    sale: Mapped[Sale] = relationship(back_populates="lines")
+    sale: Mapped[Sale] = relationship(
+        back_populates="lines",
+        primaryjoin="and_(Sale.id == foreign(SaleLine.sale_id), Sale.unit_id == SaleLine.unit_id)")
     category: Mapped[WasteCategory] = relationship()
 
 
@@ -171,7 +193,8 @@ class DayClose(db.Model):
     One per unit and day; a closed day takes no more postings (docs/rules.md §daily-close (I12))."""
 
     __tablename__ = "day_close"
-    __table_args__ = (UniqueConstraint("unit_id", "business_date"),)
+    __table_args__ = (UniqueConstraint("unit_id", "business_date"), *tenant_unique("entry_id"),
+                      *tenant_fk("entry_id", "journal_entry"), TENANT_KEY)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
@@ -179,7 +202,7 @@ class DayClose(db.Model):
     expected_cash_idr: Mapped[int] = mapped_column(BigInteger)
     counted_cash_idr: Mapped[int] = mapped_column(BigInteger)
     difference_idr: Mapped[int] = mapped_column(BigInteger)
-    entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entry.id"), unique=True)
+    entry_id: Mapped[int | None] = mapped_column()
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     closed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

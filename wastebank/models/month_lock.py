@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .org import Unit
+from .tenant import TENANT_KEY
 from .types import UTCDateTime, utcnow
 
 
@@ -27,6 +28,7 @@ class MonthLock(db.Model):
     __table_args__ = (
         Index("uq_month_lock_active", "unit_id", "month", unique=True,
               sqlite_where=text("unlocked_at IS NULL"), postgresql_where=text("unlocked_at IS NULL")),
+        TENANT_KEY,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .member import Member
+from .tenant import TENANT_KEY, tenant_fk, tenant_unique
 from .types import UTCDateTime, utcnow
 
 NOTIFICATION_EVENTS = ("deposit", "withdrawal", "void")
@@ -36,7 +37,8 @@ class Notification(db.Model):
 
     __tablename__ = "notification"
     __table_args__ = (
-        UniqueConstraint("event", "source_type", "source_id"),
+        *tenant_unique("event", "source_type", "source_id"),
+        *tenant_fk("member_id", "member"),
         CheckConstraint("event IN ('deposit', 'withdrawal', 'void')", name="event"),
         CheckConstraint("source_type IN ('deposit', 'withdrawal')", name="source_type"),
         CheckConstraint("status IN ('queued', 'sent', 'failed')", name="status"),
@@ -44,11 +46,12 @@ class Notification(db.Model):
         Index("ix_notification_status_next", "status", "next_attempt_at"),
         Index("ix_notification_member_sent", "member_id", "sent_at"),
         Index("ix_notification_unit_created", "unit_id", "created_at"),
+        TENANT_KEY,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
-    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    member_id: Mapped[int] = mapped_column()
     event: Mapped[str] = mapped_column(String(20))
     source_type: Mapped[str] = mapped_column(String(20))
     source_id: Mapped[int] = mapped_column(Integer)
@@ -61,4 +64,5 @@ class Notification(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    member: Mapped[Member] = relationship()
+    member: Mapped[Member] = relationship(
+        primaryjoin="and_(Member.id == foreign(Notification.member_id), Member.unit_id == Notification.unit_id)")

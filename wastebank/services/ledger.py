@@ -100,7 +100,7 @@ def change_hold(account: Account, delta_idr: Rupiah, floor_idr: Rupiah = 0) -> N
     """Hold (``delta_idr`` > 0) or release (< 0) rupiah on a member's savings for an approved,
     unpaid withdrawal (docs/rules.md §balance (I2) counts holds). A hold succeeds only if the
     available savings (balance − held − ``floor_idr``) cover it. Raises InsufficientBalance."""
-    stmt = (update(Account).where(Account.id == account.id)
+    stmt = (update(Account).where(Account.id == account.id, Account.unit_id == account.unit_id)
             .values(held=Account.held + delta_idr).returning(Account.held)
             .execution_options(synchronize_session=False))
     if delta_idr > 0:
@@ -248,7 +248,7 @@ def _apply_legs(legs: list[Leg], allow_negative_stock: bool) -> dict[int, Rupiah
         grouped.setdefault(leg.account.id, []).append(leg)
     ids = sorted(grouped)
     # Every leg is in one unit (checked by post_journal, I10): the tenant key makes the update a
-    # single-shard statement under Citus (docs/scaling.md).
+    # single-shard statement under Citus (docs/scaling.md §tenant-keys).
     params: dict[str, int] = {"b_unit_id": legs[0].account.unit_id}
     kinds = []
     by_id: dict[int, Leg] = {}
@@ -279,7 +279,8 @@ def _refuse(leg: Leg) -> None:
     account = leg.account
     if account.kind == "stock":
         quantity = leg.quantity_milli or 0
-        on_hand = db.session.scalar(select(Account.quantity_milli).where(Account.id == account.id))
+        on_hand = db.session.scalar(select(Account.quantity_milli).where(Account.id == account.id,
+                                                                      Account.unit_id == account.unit_id))
         if on_hand >= -quantity:
             raise InsufficientStock(_l("The stock left is worth less at cost than this takes out: it was "
                                        "sold or written off since. Nothing was saved."), field="quantity")
@@ -393,13 +394,15 @@ def reverse_entry(entry: JournalEntry, *, created_by_id: int | None, reason: str
 
     Raises AlreadyReversed, InsufficientBalance, InsufficientStock, PeriodClosed, LedgerError.
     """
-    if db.session.scalar(select(JournalEntry.id).where(JournalEntry.reverses_id == entry.id)) is not None:
+    if db.session.scalar(select(JournalEntry.id).where(JournalEntry.reverses_id == entry.id,
+                                                      JournalEntry.unit_id == entry.unit_id)) is not None:
         raise AlreadyReversed(_l("This was already voided."))
     if entry.reverses_id is not None:
         raise LedgerError("a reversal is not reversed; post a new entry instead")
     legs = [Leg(db.session.get(Account, p.account_id), -p.amount,
                 -p.quantity_milli if p.quantity_milli else None)
-            for p in db.session.scalars(select(Posting).where(Posting.entry_id == entry.id).order_by(Posting.id))]
+            for p in db.session.scalars(select(Posting).where(Posting.entry_id == entry.id,
+                                                              Posting.unit_id == entry.unit_id).order_by(Posting.id))]
     return post_journal(entry.unit_id, kind, legs, created_by_id=created_by_id,
                         memo=f"Pembatalan jurnal {entry.id}: {entry.memo}"[:300],
                         reverses_id=entry.id, reason=reason)
