@@ -112,7 +112,8 @@ def main() -> None:
         profiler.disable()
         if os.environ.get("PROFILE_DUMP"):
             profiler.dump_stats(os.environ["PROFILE_DUMP"])
-        pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(os.environ.get("PROFILE_FILTER", ""), 40)
+        stats = pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "tottime"))
+        stats.print_stats(os.environ.get("PROFILE_FILTER", ""), 40)
     print(f"{url.split(':')[0]}: {args.deposits} deposits, CPU ms per deposit median "
           f"{statistics.median(times):.2f} mean {statistics.mean(times):.2f}, wall ms median "
           f"{statistics.median(walls):.2f}; statements per deposit "
