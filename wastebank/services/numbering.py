@@ -8,16 +8,12 @@ from sqlalchemy import bindparam
 
 from ..models import ReceiptCounter, Unit
 from ..timeutil import to_local
-from .transaction import prepared, run_core
+from .transaction import dialect_insert, prepared, run_core
 
 
 def _counter_upsert(dialect: str):
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
     table = ReceiptCounter.__table__
-    return (dialect_insert(table).values(unit_id=bindparam("unit_id"), year=bindparam("year"), last_no=1)
+    return (dialect_insert(dialect)(table).values(unit_id=bindparam("unit_id"), year=bindparam("year"), last_no=1)
             .on_conflict_do_update(index_elements=[table.c.unit_id, table.c.year],
                                    set_={"last_no": table.c.last_no + 1})
             .returning(table.c.last_no))

@@ -106,15 +106,22 @@ def run_core(stmt: Executable, params: dict | list[dict] | None = None) -> Curso
     return db.session.connection().execute(stmt, params)
 
 
+def dialect_insert(dialect: str):
+    """The ``insert()`` of ``dialect`` (``"postgresql"`` or ``"sqlite"``), the one with
+    ``on_conflict_do_nothing``/``on_conflict_do_update``."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
 def insert_or_ignore(model, **values) -> None:
     """``INSERT … ON CONFLICT DO NOTHING`` of one ``model`` row in the session's dialect
     (PostgreSQL or SQLite): creates a counter or account row on first use unless a concurrent
     twin already did, without a unique violation that would abort the transaction."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    db.session.execute(dialect_insert(model).values(**values).on_conflict_do_nothing())
+    insert = dialect_insert(db.session.get_bind().dialect.name)
+    db.session.execute(insert(model).values(**values).on_conflict_do_nothing())
 
 
 def run_in_transaction(operation: Callable[[], T], attempts: int = 5) -> T:
