@@ -188,9 +188,12 @@ def create_deposit(headers: dict, body: dict):
     unit = counter_unit(current_user)
     operator_id = current_user.id
     key = headers["idempotency_key"]
+    # The deposit re-checks under the writer lock what its writes depend on (day, month, entry
+    # id, balances in its write batch; the key is a unique row): services/deposits.py.
     outcome = run_in_transaction(lambda: _record(unit, body["member"], body["lines"], key,
                                                  body["recorded_at"], operator_id,
-                                                 body.get("expected_credited_idr")))
+                                                 body.get("expected_credited_idr")),
+                                 rechecks_under_lock=True)
     response = jsonify(outcome.body)
     response.status_code = outcome.status
     if outcome.replayed:

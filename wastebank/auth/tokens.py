@@ -67,7 +67,8 @@ def user_for_token(token: str) -> User | None:
                  .values(last_used_at=now, expires_at=now + idle_lifetime())
                  .execution_options(synchronize_session=False))
         if quiet:
-            run_in_transaction(lambda: db.session.execute(slide))
+            # The guard is in the UPDATE itself: on SQLite it may write at a fresh snapshot.
+            run_in_transaction(lambda: db.session.execute(slide), rechecks_under_lock=True)
         else:
             db.session.execute(slide)
         return user

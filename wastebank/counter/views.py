@@ -170,7 +170,7 @@ def _save_deposit(unit: Unit, member: Member, form: DepositForm, general: list[s
     try:
         outcome = run_in_transaction(lambda: record_deposit(
             unit, member, lines, operator_id=current_user.id, idempotency_key=form.idempotency_key.data,
-            expect_credited_idr=form.expected_credited.data))
+            expect_credited_idr=form.expected_credited.data), rechecks_under_lock=True)
     except IdempotencyConflict:
         general.append(_("This form was already saved with other values. Start a new deposit."))
         form.idempotency_key.data = uuid.uuid4().hex

@@ -24,7 +24,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.sql import Executable
 
-from ..db_setup import writer_lock_from_start
+from ..db_setup import fresh_snapshot_for_writes, writer_lock_from_start
 from ..extensions import db
 from .errors import Conflict, DatabaseRefused
 
@@ -124,7 +124,8 @@ def insert_or_ignore(model, **values) -> None:
     db.session.execute(insert(model).values(**values).on_conflict_do_nothing())
 
 
-def run_in_transaction(operation: Callable[[], T], attempts: int = 5) -> T:
+def run_in_transaction(operation: Callable[[], T], attempts: int = 5, *,
+                       rechecks_under_lock: bool = False) -> T:
     """Call ``operation`` and commit; on a transient conflict (:func:`is_transient`) roll
     back and call it again, up to ``attempts`` times.
 
@@ -139,8 +140,14 @@ def run_in_transaction(operation: Callable[[], T], attempts: int = 5) -> T:
     a lock; if its write finds the snapshot stale (``SQLITE_BUSY_SNAPSHOT``, "database is
     locked") it is retried, and every retry takes the writer lock before ``BEGIN IMMEDIATE``
     (:func:`~wastebank.db_setup.writer_lock_from_start`), so it cannot lose the race again.
+    ``rechecks_under_lock``: the operation reads or enforces in its write batch everything its
+    writes depend on (a guarded update, a unique row, the closed-day read after its first
+    write), so on SQLite its first attempt writes at a fresh snapshot instead of failing on a
+    stale one (:func:`~wastebank.db_setup.fresh_snapshot_for_writes`; the deposit).
     """
     with contextlib.ExitStack() as retrying:
+        if rechecks_under_lock:
+            retrying.enter_context(fresh_snapshot_for_writes())
         for attempt in range(1, attempts + 1):
             try:
                 return _attempt(operation)
