@@ -7,13 +7,18 @@ never 403: a 403 would confirm that the id exists elsewhere; docs/rules.md "Scop
 
 Lists are not fetched here: a query over many rows filters by ``unit_id`` itself, and
 ``auth.permissions.visible_unit_ids`` gives the units a user may see.
+
+A row already fetched is changed or removed by its tenant key too (:func:`update_in_unit`,
+:func:`delete_in_unit`): the ORM's own flush writes ``WHERE id = ?`` alone, a statement that
+Citus would send to every shard (docs/scaling.md §tenant-keys).
 """
 from __future__ import annotations
 
 from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, cast, func, literal, select
+from sqlalchemy import String, cast, delete, func, literal, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
 from ..models import Account, Member
@@ -42,6 +47,35 @@ def in_unit(model: type[T], unit_id: int | None, ident: Any = None, **where: Any
     if found is None:
         raise NotFound(_NOT_FOUND)
     return found
+
+
+def update_in_unit(record: Any, **values: Any) -> None:
+    """Write ``values`` (column name → value) on ``record``'s row with one Core ``UPDATE …
+    WHERE id = :id AND unit_id = :unit_id`` and set them on the instance as loaded, so the ORM's
+    flush writes nothing more for them and nothing is read back. ``record`` is a persistent row
+    of a table with ``unit_id`` whose other attributes are unchanged (a pending change would
+    still be flushed by the ORM, by ``id`` alone).
+
+    Raises NotFound when no row of ``record``'s unit has its id (it was deleted meanwhile)."""
+    table = type(record).__table__
+    done = db.session.execute(update(table).where(table.c.id == record.id, table.c.unit_id == record.unit_id)
+                              .values(**values))
+    if done.rowcount != 1:
+        raise NotFound(_NOT_FOUND)
+    for column, value in values.items():
+        set_committed_value(record, column, value)
+
+
+def delete_in_unit(record: Any) -> None:
+    """Delete ``record``'s row with one Core ``DELETE … WHERE id = :id AND unit_id = :unit_id``
+    and take the instance out of the session (the ORM's delete would go by ``id`` alone).
+    ``record`` has no dependent rows the ORM would cascade to. Raises NotFound when no row of
+    its unit has its id."""
+    table = type(record).__table__
+    done = db.session.execute(delete(table).where(table.c.id == record.id, table.c.unit_id == record.unit_id))
+    if done.rowcount != 1:
+        raise NotFound(_NOT_FOUND)
+    db.session.expunge(record)
 
 
 def member_in_unit(unit_id: int | None, member_no: str) -> Member:
