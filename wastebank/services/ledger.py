@@ -11,6 +11,7 @@ from typing import Iterable
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, and_, bindparam, case, event, func, insert, inspect, or_, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
 from ..models import ACCOUNT_KINDS, Account, JournalEntry, Posting, utcnow
@@ -107,10 +108,13 @@ def change_hold(account: Account, delta_idr: Rupiah, floor_idr: Rupiah = 0) -> N
         stmt = stmt.where(Account.balance - Account.held - floor_idr >= delta_idr)
     else:
         stmt = stmt.where(Account.held >= -delta_idr)
-    if db.session.execute(stmt).scalar() is None:
+    held = db.session.execute(stmt).scalar()
+    if held is None:
         raise InsufficientBalance(_l("Not enough savings: the balance cannot go below zero."),
                                   field="amount_idr")
-    db.session.expire(account)
+    # The new hold as the statement returned it: the account is not expired, so nothing
+    # (its balance, its identity) is read back afterwards by id alone.
+    set_committed_value(account, "held", held)
 
 
 def lock_books(unit_id: int, *, close: bool = False) -> None:
@@ -345,7 +349,10 @@ def post_journal(unit_id: int, kind: str, legs: list[Leg], *, created_by_id: int
     Set-based: one statement checks the day and month and takes the entry id, one updates
     every account, one inserts every posting, one the entry (its trigger then checks the
     postings). ``balances``, when given, is filled with ``{account id: balance after}``, so a
-    caller never re-reads what was just written.
+    caller never re-reads what was just written. The legs' persistent accounts get that balance
+    as loaded (a moved quantity is expired): nothing is re-read by ``id`` alone afterwards. A
+    caller that rolls back a savepoint after this returned must expire them itself (a
+    savepoint's rollback expires only what the ORM changed).
 
     Returns the JournalEntry (persistent, not re-read). Raises LedgerError for a malformed
     entry, InsufficientBalance when a member's savings would go negative, InsufficientStock and
@@ -370,7 +377,12 @@ def post_journal(unit_id: int, kind: str, legs: list[Leg], *, created_by_id: int
     run_core(prepared("ledger.entry", lambda _: insert(JournalEntry.__table__)), values)
     for leg in legs:
         if inspect(leg.account).persistent:
-            db.session.expire(leg.account)
+            # The balance as the UPDATE returned it; a moved quantity is expired (read, by the
+            # tenant key, only if asked for). The account's identity stays loaded: nothing is
+            # re-read by ``id`` alone (docs/scaling.md §tenant-keys).
+            set_committed_value(leg.account, "balance", after[leg.account.id])
+            if leg.quantity_milli:
+                db.session.expire(leg.account, ["quantity_milli"])
     return _persistent(JournalEntry(**values))
 
 
@@ -386,11 +398,17 @@ def _persistent(entry: JournalEntry) -> JournalEntry:
 
 
 def reverse_entry(entry: JournalEntry, *, created_by_id: int | None, reason: str,
-                  kind: str = "reversal") -> JournalEntry:
+                  kind: str = "reversal", balances: dict[int, Rupiah] | None = None,
+                  legs_out: list[Leg] | None = None) -> JournalEntry:
     """Post the mirror of ``entry`` (every amount and quantity negated) naming it in
     ``reverses_id``, with ``reason`` and the person (docs/rules.md §ledger: corrections are
     reversing entries). Refuses a second reversal (I8) and, through ``post_journal``, a reversal
     that would overdraw a member or take stock below zero.
+
+    The original's postings and their accounts are read in one query by the entry's unit.
+    ``balances`` is filled as by ``post_journal`` (``{account id: balance after}``) and
+    ``legs_out``, when given, with the legs posted, in posting order: what the reversal wrote,
+    so a caller never reads it back.
 
     Raises AlreadyReversed, InsufficientBalance, InsufficientStock, PeriodClosed, LedgerError.
     """
@@ -399,13 +417,16 @@ def reverse_entry(entry: JournalEntry, *, created_by_id: int | None, reason: str
         raise AlreadyReversed(_l("This was already voided."))
     if entry.reverses_id is not None:
         raise LedgerError("a reversal is not reversed; post a new entry instead")
-    legs = [Leg(db.session.get(Account, p.account_id), -p.amount,
-                -p.quantity_milli if p.quantity_milli else None)
-            for p in db.session.scalars(select(Posting).where(Posting.entry_id == entry.id,
-                                                              Posting.unit_id == entry.unit_id).order_by(Posting.id))]
+    rows = db.session.execute(
+        select(Posting.amount, Posting.quantity_milli, Account)
+        .join(Account, (Account.id == Posting.account_id) & (Account.unit_id == Posting.unit_id))
+        .where(Posting.entry_id == entry.id, Posting.unit_id == entry.unit_id).order_by(Posting.id))
+    legs = [Leg(account, -amount, -quantity if quantity else None) for amount, quantity, account in rows]
+    if legs_out is not None:
+        legs_out[:] = legs
     return post_journal(entry.unit_id, kind, legs, created_by_id=created_by_id,
                         memo=f"Pembatalan jurnal {entry.id}: {entry.memo}"[:300],
-                        reverses_id=entry.id, reason=reason)
+                        reverses_id=entry.id, reason=reason, balances=balances)
 
 
 def _deposit_faults(unit_id: int | None) -> list[str]:

@@ -64,7 +64,7 @@ def lock_stock_accounts(unit_id: int, category_ids) -> dict[int, Account]:
     §concurrency). Returns ``{category_id: Account}``."""
     accounts = {cat_id: stock_account(unit_id, cat_id) for cat_id in set(category_ids)}
     ids = sorted(a.id for a in accounts.values())
-    stmt = select(Account).where(Account.id.in_(ids)).order_by(Account.id)
+    stmt = select(Account).where(Account.unit_id == unit_id, Account.id.in_(ids)).order_by(Account.id)
     if db.session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     list(db.session.scalars(stmt.execution_options(populate_existing=True)))
