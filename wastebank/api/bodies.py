@@ -39,8 +39,12 @@ def deposit_body(deposit: Deposit) -> dict:
     }
 
 
-def withdrawal_body(withdrawal: Withdrawal) -> dict:
-    """The API's answer for a withdrawal (docs/rules.md §api plus its status and method)."""
+def withdrawal_body(withdrawal: Withdrawal, *, balance_idr: int | None = None) -> dict:
+    """The API's answer for a withdrawal (docs/rules.md §api plus its status and method).
+    ``balance_idr``: the member's savings balance in rupiah as the operation left it (given
+    by the service that just posted it); read from the savings account when None."""
+    if balance_idr is None:
+        balance_idr = member_savings_account(withdrawal.member).balance
     return {
         "id": withdrawal.id,
         "receipt_no": withdrawal.receipt_no,
@@ -48,7 +52,7 @@ def withdrawal_body(withdrawal: Withdrawal) -> dict:
         "method": withdrawal.method,
         "status": withdrawal.status,
         "amount_idr": withdrawal.amount_idr,
-        "balance_idr": member_savings_account(withdrawal.member).balance,
+        "balance_idr": balance_idr,
         **method_fields(withdrawal),
     }
 

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Deposit, Member, Notification, Unit, Withdrawal, utcnow
+from ..models import Account, Deposit, Member, Notification, Unit, Withdrawal, utcnow
 from ..money import format_idr
 from .audit import audit
 from .ledger import member_savings_account
@@ -37,17 +37,18 @@ def wants_messages(unit: Unit, member: Member) -> bool:
 
 
 def _balance(member: Member) -> int:
-    savings = member_savings_account(member)
-    # post_journal moves the cached balance with an UPDATE … RETURNING: read it fresh.
-    db.session.refresh(savings)
-    return savings.balance
+    """The member's savings balance read fresh by its tenant key (post_journal moves it with
+    an UPDATE … RETURNING), for a caller that did not pass the balance it posted."""
+    return db.session.scalar(select(Account.balance).where(
+        Account.unit_id == member.unit_id, Account.id == member_savings_account(member).id))
 
 
 def _queue(unit: Unit, member: Member, event: str, source_type: str, source_id: int, body: str) -> Notification | None:
     if not wants_messages(unit, member):
         return None
     existing = db.session.scalar(select(Notification).where(
-        Notification.event == event, Notification.source_type == source_type, Notification.source_id == source_id))
+        Notification.unit_id == unit.id, Notification.event == event, Notification.source_type == source_type,
+        Notification.source_id == source_id))
     if existing is not None:
         return existing
     now = utcnow()
@@ -105,23 +106,26 @@ def queue_for_deposit(deposit: Deposit) -> Notification | None:
     return _queue(deposit.unit, deposit.member, "deposit", "deposit", deposit.id, deposit_text(deposit))
 
 
-def queue_for_withdrawal(withdrawal: Withdrawal) -> Notification | None:
+def queue_for_withdrawal(withdrawal: Withdrawal, *, balance_idr: int | None = None) -> Notification | None:
     """Queue the message for a withdrawal just paid (posted, receipt number taken), in the
     current transaction. A pending or approved withdrawal queues nothing: the member hears
-    when the money is paid. Returns the row or None, as :func:`queue_for_deposit`."""
+    when the money is paid. ``balance_idr``: the savings balance the payment left (rupiah; read
+    when None). Returns the row or None, as :func:`queue_for_deposit`."""
     if withdrawal.status != "paid" or not wants_messages(withdrawal.unit, withdrawal.member):
         return None
-    text = withdrawal_text(withdrawal, _balance(withdrawal.member))
+    text = withdrawal_text(withdrawal, _balance(withdrawal.member) if balance_idr is None else balance_idr)
     return _queue(withdrawal.unit, withdrawal.member, "withdrawal", "withdrawal", withdrawal.id, text)
 
 
-def queue_for_void(record: Deposit | Withdrawal) -> Notification | None:
+def queue_for_void(record: Deposit | Withdrawal, *, balance_idr: int | None = None) -> Notification | None:
     """Queue the message for a voided deposit or withdrawal (its reversing entry posted), in
-    the current transaction. Returns the row or None, as :func:`queue_for_deposit`."""
+    the current transaction. ``balance_idr``: the savings balance the void left (rupiah; read
+    when None). Returns the row or None, as :func:`queue_for_deposit`."""
     if not wants_messages(record.unit, record.member):
         return None
     kind = "deposit" if isinstance(record, Deposit) else "withdrawal"
-    return _queue(record.unit, record.member, "void", kind, record.id, void_text(record, _balance(record.member)))
+    balance = _balance(record.member) if balance_idr is None else balance_idr
+    return _queue(record.unit, record.member, "void", kind, record.id, void_text(record, balance))
 
 
 def set_unit_notifications(unit: Unit, enabled: bool, *, user_id: int | None) -> bool:

@@ -12,11 +12,11 @@ import json
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from ..api.bodies import withdrawal_body
 from ..extensions import db
-from ..models import Deposit, JournalEntry, Member, Unit, User, Withdrawal, WITHDRAWAL_METHODS, utcnow
+from ..models import Account, Deposit, JournalEntry, Member, Unit, User, Withdrawal, WITHDRAWAL_METHODS, utcnow
 from ..auth.permissions import has_permission
 from ..money import InputError, Rupiah, format_idr, parse_rupiah
 from . import idempotency
@@ -28,6 +28,7 @@ from .ledger import Leg, change_hold, member_savings_account, post_journal, reve
 from .notifications import queue_for_void, queue_for_withdrawal
 from .payout_methods import payout_details
 from .numbering import next_receipt_no
+from .scope import in_unit, update_in_unit
 
 MAX_REASON = 500
 
@@ -110,9 +111,14 @@ def _refusal(exc: DomainError) -> dict:
     return {"error": exc.to_dict()}
 
 
-def _pay(withdrawal: Withdrawal, unit: Unit, user_id: int | None, *, release_hold: bool = False) -> None:
-    """Post the withdrawal and give it its receipt number; ``release_hold`` first releases
-    the hold an approval put on the savings (after the number: see the lock order below)."""
+def _pay(withdrawal: Withdrawal, unit: Unit, user_id: int | None, *,
+         release_hold: bool = False) -> tuple[dict, Rupiah]:
+    """Post the withdrawal and take its receipt number; ``release_hold`` first releases the
+    hold an approval put on the savings (after the number: see the lock order below).
+
+    Returns ``(columns, balance)``: the columns that make the withdrawal paid (``receipt_no``,
+    ``entry_id``, ``status``, ``paid_by_id``, ``paid_at``), for the caller to write, and the
+    member's savings balance after it in rupiah, as ``post_journal`` returned it."""
     savings = member_savings_account(withdrawal.member)
     cash = system_account(unit.id, "bank" if withdrawal.method == "transfer" else "cash")
     # The receipt counter before the accounts, as deposits and sales take it: one lock order
@@ -121,17 +127,16 @@ def _pay(withdrawal: Withdrawal, unit: Unit, user_id: int | None, *, release_hol
     receipt_no = next_receipt_no(unit, utcnow())
     if release_hold:
         change_hold(savings, -withdrawal.amount_idr)
+    balances: dict[int, Rupiah] = {}
     entry = post_journal(unit.id, "withdrawal",
                          [Leg(savings, withdrawal.amount_idr, floor_idr=unit.min_balance_idr),
                           Leg(cash, -withdrawal.amount_idr)],
                          created_by_id=user_id,
-                         memo=f"Penarikan {withdrawal.method} {withdrawal.member.member_no}")
-    withdrawal.receipt_no = receipt_no
-    withdrawal.entry_id = entry.id
-    withdrawal.status = "paid"
-    withdrawal.paid_by_id = user_id
-    withdrawal.paid_at = entry.posted_at
-    queue_for_withdrawal(withdrawal)  # the member's message, in this same transaction
+                         memo=f"Penarikan {withdrawal.method} {withdrawal.member.member_no}",
+                         balances=balances)
+    columns = {"receipt_no": receipt_no, "entry_id": entry.id, "status": "paid", "paid_by_id": user_id,
+               "paid_at": entry.posted_at}
+    return columns, balances[savings.id]
 
 
 def record_withdrawal(unit: Unit, member: Member, data: WithdrawalInput, *, user: User,
@@ -171,27 +176,36 @@ def _withdraw(unit: Unit, member: Member, data: WithdrawalInput, amount: Rupiah,
     needs_approval = bool(unit.approval_threshold_idr) and amount > unit.approval_threshold_idr
     savepoint = db.session.begin_nested()
     try:
-        db.session.add(withdrawal)
-        db.session.flush()
         if needs_approval and not has_permission(user, "withdrawal.approve"):
+            db.session.add(withdrawal)
+            db.session.flush()
             # Refuse now what could never be paid, but hold nothing until a manager approves.
             available = member_savings_account(member)
-            if available.balance - available.held - unit.min_balance_idr < amount:
+            if {"balance", "held"} & inspect(available).unloaded:
+                in_unit(Account, unit.id, available.id)  # loads them, by the tenant key
+            balance = available.balance
+            if balance - available.held - unit.min_balance_idr < amount:
                 raise InsufficientBalance(_l("Not enough savings: the balance cannot go below zero."),
                                           field="amount_idr")
             status = 202
         else:
             if needs_approval:
                 withdrawal.approved_by_id, withdrawal.approved_at = user.id, utcnow()
-            _pay(withdrawal, unit, user.id)
+            # Paid at once: posted first, then the row written once, already paid (one INSERT,
+            # no UPDATE by id afterwards).
+            columns, balance = _pay(withdrawal, unit, user.id)
+            for column, value in columns.items():
+                setattr(withdrawal, column, value)
+            db.session.add(withdrawal)
+            db.session.flush()
+            queue_for_withdrawal(withdrawal, balance_idr=balance)  # the member's message, in this transaction
             status = 201
-        db.session.flush()
         savepoint.commit()
     except InsufficientBalance as exc:
         savepoint.rollback()
         return 409, _refusal(exc)
     _audit_withdrawal("withdrawal.pay" if status == 201 else "withdrawal.request", withdrawal, user)
-    return status, withdrawal_body(withdrawal)
+    return status, withdrawal_body(withdrawal, balance_idr=balance)
 
 
 def _audit_withdrawal(action: str, withdrawal: Withdrawal, user: User) -> None:
@@ -219,8 +233,7 @@ def approve_withdrawal(withdrawal: Withdrawal, *, user: User) -> Withdrawal:
     if withdrawal.status != "pending":
         raise Conflict(_l("Only a pending withdrawal can be approved."), code="not_pending")
     change_hold(member_savings_account(withdrawal.member), withdrawal.amount_idr, unit.min_balance_idr)
-    withdrawal.status, withdrawal.approved_by_id, withdrawal.approved_at = "approved", user.id, utcnow()
-    db.session.flush()
+    update_in_unit(withdrawal, status="approved", approved_by_id=user.id, approved_at=utcnow())
     _audit_withdrawal("withdrawal.approve", withdrawal, user)
     return withdrawal
 
@@ -234,8 +247,9 @@ def pay_withdrawal(withdrawal: Withdrawal, *, user: User) -> Withdrawal:
         raise Conflict(_l("Only an approved withdrawal can be paid."), code="not_approved")
     if user.unit_id != withdrawal.unit_id or not has_permission(user, "withdrawal.pay"):
         raise Forbidden(_l("Only staff of this unit may pay out."))
-    _pay(withdrawal, withdrawal.unit, user.id, release_hold=True)
-    db.session.flush()
+    columns, balance = _pay(withdrawal, withdrawal.unit, user.id, release_hold=True)
+    update_in_unit(withdrawal, **columns)
+    queue_for_withdrawal(withdrawal, balance_idr=balance)  # the member's message, in this transaction
     _audit_withdrawal("withdrawal.pay", withdrawal, user)
     return withdrawal
 
@@ -247,8 +261,7 @@ def reject_withdrawal(withdrawal: Withdrawal, *, user: User) -> Withdrawal:
         change_hold(member_savings_account(withdrawal.member), -withdrawal.amount_idr)
     elif withdrawal.status != "pending":
         raise Conflict(_l("Only a pending or approved withdrawal can be rejected."), code="not_pending")
-    withdrawal.status = "rejected"
-    db.session.flush()
+    update_in_unit(withdrawal, status="rejected")
     _audit_withdrawal("withdrawal.reject", withdrawal, user)
     return withdrawal
 
@@ -277,11 +290,12 @@ def _reverse(unit: Unit, record, operation: str, *, user: User, reason: str) -> 
     if record.entry_id is None:
         raise Conflict(_l("Only a paid withdrawal can be voided."), code="not_paid")
     savepoint = db.session.begin_nested()
+    balances: dict[int, Rupiah] = {}
+    legs: list[Leg] = []
     try:
-        reversal = reverse_entry(db.session.get(JournalEntry, record.entry_id), created_by_id=user.id,
-                                 reason=reason, kind="void")
-        record.void_entry_id = reversal.id
-        db.session.flush()
+        reversal = reverse_entry(in_unit(JournalEntry, unit.id, record.entry_id), created_by_id=user.id,
+                                 reason=reason, kind="void", balances=balances, legs_out=legs)
+        update_in_unit(record, void_entry_id=reversal.id)
         savepoint.commit()
     except InsufficientBalance:
         savepoint.rollback()
@@ -291,16 +305,20 @@ def _reverse(unit: Unit, record, operation: str, *, user: User, reason: str) -> 
     except (AlreadyReversed, InsufficientStock, PeriodClosed):
         savepoint.rollback()
         raise
+    # The answer from what was just posted (the legs, the balances the update returned), not
+    # read back. The postings were written in the legs' order, so ids ascend in it.
+    savings = member_savings_account(record.member)
+    balance = balances[savings.id] if savings.id in balances else in_unit(Account, unit.id, savings.id).balance
     body = {"id": record.id, "receipt_no": record.receipt_no, "void_entry_id": reversal.id,
             "reverses_entry_id": record.entry_id, "reason": reason, "voided_by": user.username,
             "posted_at": reversal.posted_at.isoformat(),
-            "postings": [{"account": p.account.key, "amount_idr": p.amount, "quantity_milli": p.quantity_milli}
-                         for p in reversal.postings],
-            "balance_idr": member_savings_account(record.member).balance}
+            "postings": [{"account": leg.account.key, "amount_idr": leg.amount, "quantity_milli": leg.quantity_milli}
+                         for leg in legs],
+            "balance_idr": balance}
     audit(operation.replace("_", "."), unit_id=unit.id, user_id=user.id,
           object_type=operation.split("_", 1)[1], object_id=record.receipt_no or record.id,
           details={"reason": reason, "void_entry_id": reversal.id, "reverses_entry_id": record.entry_id})
-    queue_for_void(record)  # the member's message, in this same transaction
+    queue_for_void(record, balance_idr=balance)  # the member's message, in this same transaction
     return 200, body
 
 
