@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import DayClose, Deposit, JournalEntry, Member, Posting, Unit, User
+from ..models import Account, DayClose, Deposit, JournalEntry, Member, Posting, Unit, User
 from ..money import InputError, Rupiah, format_idr, parse_rupiah
 from ..reports.period import captured_in
 from ..timeutil import local_day_bounds, local_today
@@ -27,6 +27,7 @@ from .audit import audit
 from .errors import Conflict, DomainError, Forbidden, ValidationFailed
 from .reasons import MAX_REASON, clean_reason
 from .ledger import Leg, lock_books, post_journal, reverse_entry, system_account
+from .scope import delete_in_unit, in_unit
 
 
 
@@ -68,11 +69,12 @@ class CashBook:
         return -sum(m.amount_idr for m in self.movements if m.amount_idr < 0)
 
 
-def _cash_sum_before(account_id: int, moment: datetime) -> Rupiah:
+def _cash_sum_before(account: Account, moment: datetime) -> Rupiah:
     return int(db.session.scalar(
         select(func.coalesce(func.sum(Posting.amount), 0))
-        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-        .where(Posting.account_id == account_id, JournalEntry.posted_at < moment)) or 0)
+        .join(JournalEntry, (JournalEntry.id == Posting.entry_id) & (JournalEntry.unit_id == Posting.unit_id))
+        .where(Posting.account_id == account.id, Posting.unit_id == account.unit_id,
+               JournalEntry.posted_at < moment)) or 0)
 
 
 def expected_cash(unit: Unit, day: date | None = None) -> Rupiah:
@@ -81,9 +83,10 @@ def expected_cash(unit: Unit, day: date | None = None) -> Rupiah:
     the cash account's balance."""
     account = system_account(unit.id, "cash")
     if day is None or day >= local_today():
-        db.session.refresh(account)
-        return account.balance
-    return _cash_sum_before(account.id, local_day_bounds(day)[1])
+        # Read fresh (the close holds the unit's books), by the tenant key.
+        return db.session.scalar(select(Account.balance).where(Account.unit_id == unit.id,
+                                                               Account.id == account.id))
+    return _cash_sum_before(account, local_day_bounds(day)[1])
 
 
 def last_closed_day(unit_id: int) -> date | None:
@@ -100,12 +103,13 @@ def cash_book(unit: Unit, day: date) -> CashBook:
     """Every cash movement of local ``day`` at ``unit``, oldest first, with running balance."""
     account = system_account(unit.id, "cash")
     start, end = local_day_bounds(day)
-    running = _cash_sum_before(account.id, start)
+    running = _cash_sum_before(account, start)
     book = CashBook(unit, day, running, close=get_close(unit.id, day))
     rows = db.session.execute(
         select(JournalEntry, Posting.amount)
-        .join(Posting, Posting.entry_id == JournalEntry.id)
-        .where(Posting.account_id == account.id, JournalEntry.posted_at >= start, JournalEntry.posted_at < end)
+        .join(Posting, (Posting.entry_id == JournalEntry.id) & (Posting.unit_id == JournalEntry.unit_id))
+        .where(Posting.account_id == account.id, Posting.unit_id == unit.id, JournalEntry.unit_id == unit.id,
+               JournalEntry.posted_at >= start, JournalEntry.posted_at < end)
         .order_by(JournalEntry.posted_at, JournalEntry.id, Posting.id))
     for entry, amount in rows:
         running += amount
@@ -243,12 +247,12 @@ def reopen_day(unit: Unit, business_date: date, reason: str, user: User) -> Jour
            "expected_cash_idr": close.expected_cash_idr, "counted_cash_idr": close.counted_cash_idr,
            "difference_idr": close.difference_idr, "entry_id": close.entry_id,
            "closed_by_id": close.closed_by_id, "closed_at": close.closed_at}
-    entry = db.session.get(JournalEntry, close.entry_id) if close.entry_id else None
-    db.session.delete(close)
-    db.session.flush()  # the day is open again: the reversal below may be posted today
+    entry = in_unit(JournalEntry, unit.id, close.entry_id) if close.entry_id else None
+    delete_in_unit(close)  # the day is open again: the reversal below may be posted today
     reversal = None
     if entry is not None and db.session.scalar(
-            select(JournalEntry.id).where(JournalEntry.reverses_id == entry.id)) is None:
+            select(JournalEntry.id).where(JournalEntry.reverses_id == entry.id,
+                                          JournalEntry.unit_id == unit.id)) is None:
         reversal = reverse_entry(entry, created_by_id=user.id, reason=f"Buka kembali hari: {reason}"[:MAX_REASON],
                                  kind="reversal")
     old["reversal_entry_id"] = reversal.id if reversal else None
@@ -291,7 +295,7 @@ def late_postings(unit: Unit, start: datetime, end: datetime, *,
         late = late | (Deposit.posted_at > closed_at)
     rows = db.session.execute(
         select(Deposit, Member.member_no, Member.name)
-        .join(Member, Member.id == Deposit.member_id)
+        .join(Member, (Member.id == Deposit.member_id) & (Member.unit_id == Deposit.unit_id))
         .where(Deposit.unit_id == unit.id, captured_in(Deposit.recorded_at, start, end), late)
         .order_by(Deposit.recorded_at, Deposit.id))
     return [LateArrival(dep.receipt_no, member_no, name, dep.credited_idr, dep.recorded_at, dep.posted_at,

@@ -24,6 +24,7 @@ from .audit import audit
 from .errors import Conflict, Forbidden
 from .ledger import lock_books
 from .month_lock import locks_for, month_label
+from .scope import update_in_unit
 
 MAX_REASON = reasons.MAX_REASON
 
@@ -114,8 +115,7 @@ def unlock_month(units: list[Unit], year: int, month: int, user: User | None, re
     now = utcnow()
     codes = {u.id: u.code for u in units}
     for unit_id, lock in sorted(locks.items()):
-        lock.unlocked_at, lock.unlocked_by_id, lock.unlock_reason = now, user.id if user else None, reason
-        db.session.flush()
+        update_in_unit(lock, unlocked_at=now, unlocked_by_id=user.id if user else None, unlock_reason=reason)
         audit("month.unlock", unit_id=unit_id, user_id=user.id if user else None, object_type="month_lock",
               object_id=lock.id,
               details={"month": first.strftime("%Y-%m"), "unit": codes[unit_id], "reason": reason,
