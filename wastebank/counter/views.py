@@ -72,9 +72,9 @@ def find():
                            served=served_today(unit.id))
 
 
-def recent_movements(account_id: int | None, limit: int = 20) -> list[dict]:
-    """The latest movements of the savings account ``account_id`` (None: a member with no
-    account yet, so none), newest first: ``{"posted_at", "kind", "amount",
+def recent_movements(account_id: int | None, unit_id: int, limit: int = 20) -> list[dict]:
+    """The latest movements of the savings account ``account_id`` of unit ``unit_id`` (None: a
+    member with no account yet, so none), newest first: ``{"posted_at", "kind", "amount",
     "receipt_no", "withdrawal_id", "withdrawal_receipt_no", "voided", "void_of"}`` with
     ``amount`` in rupiah, positive for money in. ``receipt_no`` is a deposit's receipt,
     ``withdrawal_id``/``withdrawal_receipt_no`` a withdrawal's; ``voided`` is True when the
@@ -83,7 +83,7 @@ def recent_movements(account_id: int | None, limit: int = 20) -> list[dict]:
     if account_id is None:
         return []
     rows = db.session.execute(
-        movement_query(account_id)
+        movement_query(account_id, unit_id)
         .order_by(JournalEntry.posted_at.desc(), JournalEntry.id.desc()).limit(limit))
     movements = []
     for row in rows:
@@ -109,7 +109,7 @@ def member(member_no: str):
     # The member with their balance in one query, then the movements (issue 13 item 3).
     found, account_id, balance = member_in_unit_with_savings(unit.id, member_no)
     return render_template("counter/member.html", unit=unit, member=found, balance=balance,
-                           movements=recent_movements(account_id))
+                           movements=recent_movements(account_id, unit.id))
 
 
 def _filled_lines(form: DepositForm) -> tuple[list[LineInput], list[int]]:

@@ -116,7 +116,8 @@ def balance_after(withdrawal: Withdrawal) -> int | None:
         return None
     account = member_savings_account(withdrawal.member)
     total = db.session.scalar(select(func.coalesce(func.sum(Posting.amount), 0)).where(
-        Posting.account_id == account.id, Posting.entry_id <= withdrawal.entry_id))
+        Posting.unit_id == withdrawal.unit_id, Posting.account_id == account.id,
+        Posting.entry_id <= withdrawal.entry_id))
     return -int(total)
 
 

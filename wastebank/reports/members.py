@@ -82,9 +82,10 @@ def _payout_summary(row) -> str:
     return " · " + summary(shown, get_locale())
 
 
-def movement_query(account_id: int):
+def movement_query(account_id: int, unit_id: int):
     """The one join behind every list of a savings account's movements (the counter's member
-    page, the passbook, the statement): each posting on ``account_id`` with its journal entry,
+    page, the passbook, the statement): each posting on ``account_id`` (of unit ``unit_id``,
+    the tenant key in every condition and join: docs/scaling.md §tenant-keys) with its journal entry,
     the deposit or withdrawal that entry posted, and the deposit or withdrawal it voids.
     Unordered and unlimited: callers add their order and limit.
 
@@ -114,12 +115,14 @@ def movement_query(account_id: int):
                voided_withdrawal.unit_id.label("voids_withdrawal_unit_id"),
                voided_withdrawal.paid_at.label("voids_withdrawal_paid_at"),
                *_PAYOUT_COLUMNS)
-        .join(Posting, Posting.entry_id == JournalEntry.id)
-        .outerjoin(Deposit, Deposit.entry_id == JournalEntry.id)
-        .outerjoin(Withdrawal, Withdrawal.entry_id == JournalEntry.id)
-        .outerjoin(voided_deposit, voided_deposit.void_entry_id == JournalEntry.id)
-        .outerjoin(voided_withdrawal, voided_withdrawal.void_entry_id == JournalEntry.id)
-        .where(Posting.account_id == account_id)
+        .join(Posting, (Posting.entry_id == JournalEntry.id) & (Posting.unit_id == JournalEntry.unit_id))
+        .outerjoin(Deposit, (Deposit.entry_id == JournalEntry.id) & (Deposit.unit_id == JournalEntry.unit_id))
+        .outerjoin(Withdrawal, (Withdrawal.entry_id == JournalEntry.id) & (Withdrawal.unit_id == JournalEntry.unit_id))
+        .outerjoin(voided_deposit, (voided_deposit.void_entry_id == JournalEntry.id)
+                   & (voided_deposit.unit_id == JournalEntry.unit_id))
+        .outerjoin(voided_withdrawal, (voided_withdrawal.void_entry_id == JournalEntry.id)
+                   & (voided_withdrawal.unit_id == JournalEntry.unit_id))
+        .where(Posting.account_id == account_id, Posting.unit_id == unit_id, JournalEntry.unit_id == unit_id)
     )
 
 
@@ -159,7 +162,7 @@ def member_movements(member: Member, limit: int = 20, *, with_lines: bool = Fals
     (:func:`deposit_lines`). Two queries whatever the count."""
     account = member_savings_account(member)
     rows = db.session.execute(
-        movement_query(account.id)
+        movement_query(account.id, account.unit_id)
         .order_by(JournalEntry.recorded_at.desc(), JournalEntry.id.desc()).limit(limit))
     movements = [_movement(row) for row in rows]
     if not with_lines:
@@ -242,13 +245,14 @@ def member_statement(member: Member, start: datetime, end: datetime) -> Statemen
     account = member_savings_account(member)
     before = db.session.scalar(
         select(func.coalesce(func.sum(Posting.amount), 0))
-        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-        .where(Posting.account_id == account.id, captured_before(JournalEntry.recorded_at, start)))
+        .join(JournalEntry, (JournalEntry.id == Posting.entry_id) & (JournalEntry.unit_id == Posting.unit_id))
+        .where(Posting.account_id == account.id, Posting.unit_id == account.unit_id,
+               captured_before(JournalEntry.recorded_at, start)))
     balance = -int(before or 0)
     opening = balance
     movements = []
     rows = db.session.execute(
-        movement_query(account.id)
+        movement_query(account.id, account.unit_id)
         .where(captured_in(JournalEntry.recorded_at, start, end))
         .order_by(JournalEntry.recorded_at, JournalEntry.id))
     for row in rows:
