@@ -81,32 +81,37 @@ def main() -> None:
         member_no = create_member(unit, "Anggota Bench").member_no
         db.session.commit()
         statements: list[str] = []
-        event.listen(db.engine, "before_cursor_execute",
+        engine = db.engine
+        event.listen(engine, "before_cursor_execute",
                      lambda c, cur, s, *a: statements.append(s) if not s.lstrip().upper().startswith(_NOT_COUNTED)
                      else None)
-        body = json.dumps({"member": member_no, "lines": [{"category": "PET-CLEAN", "quantity": "1,5"},
-                                                          {"category": "CARDBOARD", "quantity": "2"},
-                                                          {"category": "HDPE-RIGID", "quantity": "0,75"}]})
-        client = app.test_client()
-        times, walls, counts = [], [], []
-        profiler = None
-        for i in range(args.deposits + 20):
-            if i == 20 and args.profile:
-                import cProfile
-                profiler = cProfile.Profile()
-                profiler.enable()
-            statements.clear()
-            start, wall_start = time.process_time(), time.perf_counter()
-            response = client.post("/api/v1/deposits", data=body, content_type="application/json",
-                                   headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4()),
-                                            **extra_headers})
-            elapsed, wall = time.process_time() - start, time.perf_counter() - wall_start
-            assert response.status_code == 201, response.get_data(as_text=True)
-            if i >= 20:
-                times.append(elapsed * 1000)
-                walls.append(wall * 1000)
-                counts.append(len(statements))
-        db.engine.dispose()
+        db.session.remove()
+    # The requests run outside any app context, as under gunicorn: each gets its own context and
+    # session (inside one, the test client would share one session across requests and reload
+    # the previous request's expired objects, which production never does).
+    body = json.dumps({"member": member_no, "lines": [{"category": "PET-CLEAN", "quantity": "1,5"},
+                                                      {"category": "CARDBOARD", "quantity": "2"},
+                                                      {"category": "HDPE-RIGID", "quantity": "0,75"}]})
+    client = app.test_client()
+    times, walls, counts = [], [], []
+    profiler = None
+    for i in range(args.deposits + 20):
+        if i == 20 and args.profile:
+            import cProfile
+            profiler = cProfile.Profile()
+            profiler.enable()
+        statements.clear()
+        start, wall_start = time.process_time(), time.perf_counter()
+        response = client.post("/api/v1/deposits", data=body, content_type="application/json",
+                               headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4()),
+                                        **extra_headers})
+        elapsed, wall = time.process_time() - start, time.perf_counter() - wall_start
+        assert response.status_code == 201, response.get_data(as_text=True)
+        if i >= 20:
+            times.append(elapsed * 1000)
+            walls.append(wall * 1000)
+            counts.append(len(statements))
+    engine.dispose()
     if profiler is not None:
         import pstats
         profiler.disable()

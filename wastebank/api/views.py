@@ -19,7 +19,7 @@ from __future__ import annotations
 from flask import abort, current_app, jsonify, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from ..auth.permissions import counter_unit, require, visible_unit_ids
 from ..auth.loaders import bearer_token
@@ -31,7 +31,7 @@ from ..services.idempotency import Outcome, key_used
 from ..services.ledger import books_locked
 from ..services.errors import DomainError, NotFound, ValidationFailed
 from ..services.members import find_member, member_number_candidates
-from ..services.transaction import run_in_transaction
+from ..services.transaction import prepared, run_in_transaction
 from ..services.scope import in_unit, savings_key
 from ..services.withdrawals import record_withdrawal, void_deposit, void_withdrawal
 from .errors import ErrorSchema
@@ -119,6 +119,17 @@ def _member_any_state(unit_id: int, ref: str) -> Member | None:
     return member
 
 
+def _deposit_member_select(dialect: str):
+    """The members of ``unit_id`` whose upper-cased number is one of ``numbers``; built once per
+    process. On PostgreSQL the unit's row FOR SHARE in this same statement: the posting's lock
+    against the daily close (ledger.lock_books), taken here so it costs no statement of its own."""
+    query = select(Member).where(Member.unit_id == bindparam("unit_id"),
+                                 func.upper(Member.member_no).in_(bindparam("numbers", expanding=True)))
+    if dialect == "postgresql":
+        query = query.join(Unit, Unit.id == Member.unit_id).with_for_update(read=True, of=Unit)
+    return query
+
+
 def _member_for_deposit(unit: Unit, ref: str, key: str) -> Member:
     """``find_member``, except that a replay of a key already used at this unit still finds a
     member deactivated, or a card revoked, since the first request (docs/rules.md §idempotency (I4):
@@ -127,12 +138,8 @@ def _member_for_deposit(unit: Unit, ref: str, key: str) -> Member:
     # (a card, an inactive member, none) takes find_member's full rules.
     candidates = member_number_candidates(unit.code, (ref or "").strip())
     if candidates:
-        query = select(Member).where(Member.unit_id == unit.id, func.upper(Member.member_no).in_(candidates))
-        if db.session.get_bind().dialect.name == "postgresql":
-            # The unit's row FOR SHARE in this same statement: the posting's lock against the
-            # daily close (ledger.lock_books), taken here so it costs no statement of its own.
-            query = query.join(Unit, Unit.id == Member.unit_id).with_for_update(read=True, of=Unit)
-        found = {m.member_no.upper(): m for m in db.session.scalars(query)}
+        found = {m.member_no.upper(): m for m in db.session.scalars(
+            prepared("api.deposit_member", _deposit_member_select), {"unit_id": unit.id, "numbers": candidates})}
         if found:
             books_locked(unit.id)
         member = next((found[c] for c in candidates if c in found), None)

@@ -7,12 +7,12 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app, has_app_context
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import ApiToken, User, utcnow
-from ..services.transaction import run_in_transaction
+from ..services.transaction import prepared, run_in_transaction
 
 DEFAULT_IDLE_DAYS = 30
 DEFAULT_TOUCH_SECONDS = 3600
@@ -41,6 +41,14 @@ def create_token(user: User, label: str = "") -> str:
     return token
 
 
+def _token_select(_dialect: str):
+    """One joined query: the live token of a hash, its user and the user's unit (the counter's
+    unit); built once per process (every request with a bearer token runs it)."""
+    return (select(ApiToken).options(joinedload(ApiToken.user).joinedload(User.unit))
+            .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None),
+                   ApiToken.expires_at > bindparam("now")))
+
+
 def user_for_token(token: str) -> User | None:
     """The active user owning ``token`` if it is neither revoked nor expired, else None.
 
@@ -51,9 +59,7 @@ def user_for_token(token: str) -> User | None:
     view), otherwise it rides with the caller's commit.
     """
     now = utcnow()
-    # One joined query: the token, its user and the user's unit (the counter's unit).
-    row = db.session.scalar(select(ApiToken).options(joinedload(ApiToken.user).joinedload(User.unit)).where(
-        ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None), ApiToken.expires_at > now))
+    row = db.session.scalar(prepared("tokens.user", _token_select), {"token_hash": _digest(token), "now": now})
     if row is None or not row.user.active:
         return None
     touch = timedelta(seconds=_setting("API_TOKEN_TOUCH_SECONDS", DEFAULT_TOUCH_SECONDS))

@@ -33,9 +33,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 
-from ..extensions import db
 from ..models import IdempotencyRecord, Unit, utcnow
 from .errors import DomainError, IdempotencyConflict
 from .transaction import prepared, run_core
@@ -72,9 +71,16 @@ def check_key(key: str | None) -> str:
     return key
 
 
-def _record(unit_id: int, key: str) -> IdempotencyRecord | None:
-    return db.session.scalar(select(IdempotencyRecord).where(
-        IdempotencyRecord.unit_id == unit_id, IdempotencyRecord.key == key))
+def _record_select(_dialect: str):
+    table = IdempotencyRecord.__table__
+    return (select(table.c.operation, table.c.request_hash, table.c.status_code, table.c.response_body)
+            .where(table.c.unit_id == bindparam("unit_id"), table.c.key == bindparam("key")))
+
+
+def _record(unit_id: int, key: str):
+    """The stored answer of ``key`` at ``unit_id`` as a row (``operation``, ``request_hash``,
+    ``status_code``, ``response_body``), or None. Core, built once: every money request asks."""
+    return run_core(prepared("idempotency.record", _record_select), {"unit_id": unit_id, "key": key}).first()
 
 
 def key_used(unit_id: int, key: str | None) -> bool:
