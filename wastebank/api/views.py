@@ -31,7 +31,7 @@ from ..services.idempotency import Outcome, key_used
 from ..services.ledger import books_locked
 from ..services.errors import DomainError, NotFound, ValidationFailed
 from ..services.members import find_member, member_number_candidates
-from ..services.transaction import prepared, run_in_transaction
+from ..services.transaction import prepared, run_core, run_in_transaction
 from ..services.scope import in_unit, savings_key
 from ..services.withdrawals import record_withdrawal, void_deposit, void_withdrawal
 from .errors import ErrorSchema
@@ -328,6 +328,17 @@ def void_withdrawal_endpoint(headers: dict, body: dict, withdrawal_id: int):
 # --- members ---------------------------------------------------------------------------------
 
 
+def _get_member_select(_dialect: str):
+    """One joined query, built once: the member of one of ``units`` with the upper-cased
+    ``number``, its unit's code and its savings balance (no account yet: NULL)."""
+    return (select(Member.member_no, Member.name, Unit.code, Account.balance, Member.active)
+            .join(Unit, Unit.id == Member.unit_id)
+            .outerjoin(Account, (Account.unit_id == Member.unit_id) & (Account.key == savings_key(Member.id)))
+            .where(Member.unit_id.in_(bindparam("units", expanding=True)),
+                   func.upper(Member.member_no) == bindparam("number"))
+            .order_by(Member.id).limit(1))
+
+
 @blp.route("/members/<raw:member_no>")
 @blp.doc(security=READ_SECURITY)
 @require("member.view")
@@ -347,13 +358,8 @@ def get_member(member_no: str):
     units = visible_unit_ids(current_user)
     row = None
     if units and ref and len(ref) <= 64 and ref.isprintable():
-        # One joined query: the member, its unit's code and its savings balance (no account yet: 0).
-        row = db.session.execute(
-            select(Member.member_no, Member.name, Unit.code, Account.balance, Member.active)
-            .join(Unit, Unit.id == Member.unit_id)
-            .outerjoin(Account, (Account.unit_id == Member.unit_id) & (Account.key == savings_key(Member.id)))
-            .where(Member.unit_id.in_(units), func.upper(Member.member_no) == ref.upper())
-            .order_by(Member.id).limit(1)).first()
+        row = run_core(prepared("api.get_member", _get_member_select),
+                       {"units": units, "number": ref.upper()}).first()
     if row is None:
         raise NotFound(_l("No member with this number or card at this unit."), field="member_no",
                        code="member_not_found")
