@@ -37,7 +37,7 @@ from sqlalchemy import bindparam, insert, select
 
 from ..models import IdempotencyRecord, Unit, utcnow
 from .errors import DomainError, IdempotencyConflict
-from .transaction import prepared, run_core
+from .transaction import RunAgain, prepared, run_core
 
 MAX_KEY_LENGTH = 100
 _KEY = re.compile(r"[A-Za-z0-9_.:-]+")
@@ -133,7 +133,8 @@ def execute(unit: Unit, key: str | None, operation: str, canonical_request: dict
 
     Flushes, never commits. Raises DomainError ``idempotency_key_required``,
     IdempotencyConflict, and whatever ``canonical_request`` or ``work`` raise (nothing is then
-    remembered).
+    remembered); RunAgain (transient) instead of the work's DomainError when the key is found
+    stored by then.
     """
     key = check_key(key)
     canonical = canonical_request() if callable(canonical_request) else canonical_request
@@ -141,6 +142,16 @@ def execute(unit: Unit, key: str | None, operation: str, canonical_request: dict
     stored = replay(unit.id, key, operation, digest)
     if stored is not None:
         return Outcome(stored[0], stored[1], True)
-    status, body = work()
+    try:
+        status, body = work()
+    except DomainError:
+        # The key was looked up before the work's first write. A deposit on SQLite then writes
+        # at a newer snapshot (db_setup.fresh_snapshot_for_writes), as every statement does
+        # under PostgreSQL's READ COMMITTED: a twin of this key may have committed in between,
+        # and a refusal decided since (the day closed after the twin) is not this key's answer,
+        # the twin's is. Looked up again (one statement, refusals only): run again and replay.
+        if _record(unit.id, key) is not None:
+            raise RunAgain() from None
+        raise
     remember(unit.id, key, operation, digest, status, body, user_id)
     return Outcome(status, body, False)

@@ -44,6 +44,14 @@ _PG_REFUSED = {LEDGER_REFUSED, "P0001"}
 _SQLITE_TRANSIENT = ("database is locked", "database table is locked")
 
 
+class RunAgain(Exception):
+    """Raised by an operation that found, at a snapshot newer than its first reads, that its
+    outcome must be decided again from scratch: a twin with its idempotency key committed
+    after the key was looked up and before the work refused (services/idempotency.py
+    :func:`~.idempotency.execute`). Transient: ``run_in_transaction`` rolls back and runs it
+    again (under the writer lock on SQLite, so the retry sees the twin and replays it)."""
+
+
 def _sqlstate(exc: DBAPIError) -> str | None:
     return getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
 
@@ -60,8 +68,9 @@ def is_unique_violation(exc: Exception) -> bool:
 
 def is_transient(exc: Exception) -> bool:
     """True when running the operation again may succeed: a unique violation from a
-    concurrent twin, a deadlock, a serialization failure, a lock timeout, SQLite busy."""
-    if is_unique_violation(exc):
+    concurrent twin, a deadlock, a serialization failure, a lock timeout, SQLite busy,
+    :class:`RunAgain`."""
+    if isinstance(exc, RunAgain) or is_unique_violation(exc):
         return True
     if isinstance(exc, IntegrityError) or not isinstance(exc, DBAPIError):
         return False
