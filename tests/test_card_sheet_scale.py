@@ -4,6 +4,7 @@ statement (not one lazy load per card), and "every unprinted card" prints at mos
 running past gunicorn's timeout; printing again gives the next sheet."""
 from __future__ import annotations
 
+import re
 import secrets
 
 import pytest
@@ -58,7 +59,7 @@ def test_card_sheet_loads_cards_and_members_in_a_bounded_number_of_statements(ap
     db.session.expunge_all()  # nothing already in the identity map helps
     with app.test_request_context(), _statements() as seen:
         cards = cards_to_print(unit_id, unprinted_only=True)
-        pdf = card_sheet_pdf(cards, mark_printed=False)
+        pdf = card_sheet_pdf(cards)
     assert len(cards) == 63  # the 60 and unit A's three members
     # Cards with their members (one join), the unit (once): not 1 + 60 + 1.
     assert len(seen) <= 2, seen
@@ -66,6 +67,8 @@ def test_card_sheet_loads_cards_and_members_in_a_bounded_number_of_statements(ap
 
 
 def test_5000_unprinted_cards_print_in_sheets_of_the_cap(client, login, net):
+    """5,000 unprinted cards: the sheet screen and its PDF hold the first 500 by number and mark
+    nothing; the confirmation marks those 500 in one UPDATE; then the next sheet starts at 500."""
     _bulk_cards(net.unit_a, 5000)
     total = 5000 + len(net.members_a)
     login("op_a")
@@ -73,15 +76,35 @@ def test_5000_unprinted_cards_print_in_sheets_of_the_cap(client, login, net):
     html = page.get_data(as_text=True)
     assert f"dari {total} kartu yang belum dicetak" in html
     assert f"({-(-total // MAX_SHEET_CARDS)} lembar seluruhnya)" in html
-    response = client.post("/members/cards.pdf", data={"csrf_token": csrf_token(html), "scope": "unprinted"})
+    screen = client.get("/members/cards?scope=unprinted").get_data(as_text=True)
+    assert f"{MAX_SHEET_CARDS} kartu di lembar ini" in screen
+    assert f"{total - MAX_SHEET_CARDS} kartu lain belum dicetak" in screen
+    link = re.search(r'id="sheet-download" href="([^"]+)"', screen).group(1)
+    assert len(link) < 2000  # the 500 ids, signed, fit a URL
+    response = client.get(link)
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert len(PdfReader(BytesIO(response.data)).pages) == MAX_SHEET_CARDS // 10
-    assert response.headers["X-Cards-Remaining"] == str(total - MAX_SHEET_CARDS)
-    printed = db.session.scalars(select(Member.member_no).join(MemberCard, MemberCard.member_id == Member.id)
-                                 .where(Member.unit_id == net.unit_a.id, MemberCard.printed_at.is_not(None))
-                                 .order_by(Member.member_no)).all()
-    assert len(printed) == MAX_SHEET_CARDS
-    assert printed[0] == "BULK-00000" and printed[-1] == f"BULK-{MAX_SHEET_CARDS - 1:05d}"  # by number
+
+    def printed():
+        db.session.rollback()
+        return db.session.scalars(select(Member.member_no).join(MemberCard, MemberCard.member_id == Member.id)
+                                  .where(Member.unit_id == net.unit_a.id, MemberCard.printed_at.is_not(None))
+                                  .order_by(Member.member_no)).all()
+
+    assert printed() == []  # the PDF marked nothing
+    sheet = re.search(r'name="sheet" value="([^"]+)"', screen).group(1)
+    with _statements() as seen:
+        done = client.post("/members/cards/printed", data={"csrf_token": csrf_token(screen), "sheet": sheet})
+    assert done.status_code == 302
+    updates = [sql for sql in seen if sql.lstrip().upper().startswith("UPDATE MEMBER_CARD")]
+    assert len(updates) == 1, updates  # one set-based statement, not one per card
+    marked = printed()
+    assert len(marked) == MAX_SHEET_CARDS
+    assert marked[0] == "BULK-00000" and marked[-1] == f"BULK-{MAX_SHEET_CARDS - 1:05d}"  # by number
+    after = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert f"Lembar berikutnya: {total - MAX_SHEET_CARDS} kartu belum dicetak" in after
+    following = client.get("/members/cards?scope=unprinted").get_data(as_text=True)
+    assert re.search(r'<td class="no">([^<]+)</td>', following).group(1) == f"BULK-{MAX_SHEET_CARDS:05d}"
 
 
 @pytest.mark.browser

@@ -6,6 +6,8 @@ thermal/office printer's resolution) and every QR on it must decode, with a real
 """
 from __future__ import annotations
 
+import re
+
 import pypdfium2 as pdfium
 import pytest
 import zxingcpp
@@ -100,18 +102,28 @@ def test_at_most_one_live_card_revoke_and_reissue(app, net):
         find_member(net.unit_a.id, second.token)
 
 
-def _print(client, data):
-    page = client.get("/members")
-    return client.post("/members/cards.pdf", data={"csrf_token": csrf_token(page.get_data(as_text=True)), **data})
+def _print(client, query):
+    """The card sheet screen for ``query``, then its PDF link (a redirect when no card)."""
+    page = client.get("/members/cards", query_string=query)
+    if page.status_code != 200:
+        return page
+    link = re.search(r'id="sheet-download" href="([^"]+)"', page.get_data(as_text=True)).group(1)
+    return client.get(link.replace("&amp;", "&"))
 
 
-def test_print_unprinted_cards_then_nothing_left_and_selection(client, login, net):
+def test_print_unprinted_cards_then_confirm_then_nothing_left_and_selection(client, login, net):
     login("op_a")
     response = _print(client, {"scope": "unprinted"})
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     urls = decode_pages(response.data)[0]
     expected = sorted(card_url(live_card(m).token) for m in net.members_a)
     assert urls == expected  # unit A's three members, never unit B's
+    db.session.expire_all()
+    assert all(live_card(m).printed_at is None for m in net.members_a)  # the PDF marks nothing
+    page = client.get("/members/cards", query_string={"scope": "unprinted"}).get_data(as_text=True)
+    sheet = re.search(r'name="sheet" value="([^"]+)"', page).group(1)
+    done = client.post("/members/cards/printed", data={"csrf_token": csrf_token(page), "sheet": sheet})
+    assert done.status_code == 302
     db.session.expire_all()
     assert all(live_card(m).printed_at is not None for m in net.members_a)
     assert all(live_card(m).printed_at is None for m in net.members_b)

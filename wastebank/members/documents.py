@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..documents.cards import CardData, render_card_sheet
 from ..documents.passbook import StatementData, StatementLabels, StatementRow, render_statement
@@ -19,18 +21,43 @@ from ..timeutil import format_local, local_day_bounds, local_today, to_local
 MAX_STATEMENT_DAYS = 10 * 366
 
 
-def card_sheet_pdf(cards: list[MemberCard], *, mark_printed: bool = True) -> bytes:
-    """The card sheet PDF for ``cards`` (live cards, in order); sets their ``printed_at`` when
-    ``mark_printed`` (the caller commits). Raises ValueError for no cards."""
+def card_sheet_pdf(cards: list[MemberCard]) -> bytes:
+    """The card sheet PDF for ``cards`` (live cards, in order). Changes nothing: a card counts
+    as printed only when the manager confirms it (``services.members.mark_cards_printed``).
+    Raises ValueError for no cards."""
     data = [CardData(unit_name=card.member.unit.name, member_name=card.member.name,
                      member_no=card.member.member_no, url=card_url(card.token)) for card in cards]
-    pdf = render_card_sheet(data, heading=_("MEMBER CARD"), hint=_("Scan to see your balance"),
-                            title=_("Member cards"))
-    if mark_printed:
-        now = utcnow()
-        for card in cards:
-            card.printed_at = now
-    return pdf
+    return render_card_sheet(data, heading=_("MEMBER CARD"), hint=_("Scan to see your balance"),
+                             title=_("Member cards"))
+
+
+def _sheet_signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt="card-sheet")
+
+
+def sheet_token(unit_id: int, card_ids: list[int]) -> str:
+    """A signed, URL-safe name of one card sheet: the unit and the ids of the cards on it.
+    The ids are sorted and written as differences (``"12.1.1.4"``), which zlib shrinks to a few
+    bytes for a unit's run of cards: 500 cards fit a URL (the PDF link is a GET)."""
+    ids = sorted(set(card_ids))
+    deltas = [b - a for a, b in zip([0, *ids], ids, strict=False)]
+    return _sheet_signer().dumps([unit_id, ".".join(map(str, deltas))])
+
+
+def sheet_card_ids(token: str, unit_id: int) -> list[int] | None:
+    """The card ids of a sheet named by :func:`sheet_token`, or None when the signature is
+    wrong, the text is not one, or the sheet is another unit's (the caller refuses it)."""
+    try:
+        sheet_unit, text = _sheet_signer().loads(token or "")
+        ids, last = [], 0
+        for delta in (text.split(".") if text else []):
+            last += int(delta)
+            ids.append(last)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    if sheet_unit != unit_id:
+        return None
+    return ids
 
 
 def statement_period(start: date | None, end: date | None) -> tuple[date, date]:

@@ -29,11 +29,12 @@ from ..services.ledger import member_savings_account
 from ..services.notifications import set_member_consent
 from ..services.member_import import (ImportFileError, ImportRejected, confirm_import, file_sha256,
                                       preview_import)
-from ..services.members import (cards_to_print, create_member, issue_card, live_card, normalise_phone,
-                                revoke_card, search_registry, set_member_active, set_pin, update_member)
+from ..services.members import (cards_to_print, create_member, issue_card, live_card, mark_cards_printed,
+                                normalise_phone, revoke_card, search_registry, set_member_active, set_pin,
+                                update_member)
 from ..services.scope import member_in_unit
 from ..services.transaction import run_in_transaction
-from .documents import card_sheet_pdf, statement_pdf, statement_period
+from .documents import card_sheet_pdf, sheet_card_ids, sheet_token, statement_pdf, statement_period
 from .forms import (ActionForm, ConfirmImportForm, ImportForm, MemberForm, PinForm, SettingsForm,
                     StatementForm)
 
@@ -182,34 +183,86 @@ def card_reissue(member_no: str):
     return redirect(url_for("members.show", member_no=member.member_no))
 
 
-@bp.route("/cards.pdf", methods=["POST"])
+#: Cards one confirmation may name: a selection's most (the members screen lists 200 at once;
+#: ``member_id`` is read up to 1,000), more than a sheet of every unprinted card.
+MAX_CONFIRM_CARDS = 1000
+
+
+def _sheet_ids(unit: Unit, token: str | None) -> list[int]:
+    """The card ids of the signed sheet ``token`` of ``unit``; 400 when it is missing, forged,
+    another unit's, or longer than a confirmation may be."""
+    ids = sheet_card_ids(token or "", unit.id)
+    if ids is None or len(ids) > MAX_CONFIRM_CARDS:
+        refuse(_("This card sheet is not valid here. Open the card sheet again from the members list."))
+    return ids
+
+
+@bp.route("/cards")
 @require("member.manage")
-def cards_pdf():
-    """Card sheet PDF: ``scope=unprinted`` (every active member whose live card was never
-    printed), else the members whose ids are posted as ``member_id``. Marks them printed."""
+def card_sheet():
+    """The card sheet screen (a GET: it changes nothing). Which cards: ``scope=unprinted`` (the
+    first ``MAX_SHEET_CARDS`` live cards of active members never marked printed), ``member_id``
+    (the selected members; other units' ids are ignored) or ``sheet`` (a signed sheet, as after
+    its confirmation). Shows the cards by member number and name, the PDF link, and the
+    confirmation that marks exactly these cards printed (docs/rules.md §cards)."""
     unit = counter_unit(current_user)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    if request.form.get("scope") == "unprinted":  # a sheet of at most MAX_SHEET_CARDS; again for the next
+    if request.args.get("sheet"):
+        cards = cards_to_print(unit.id, card_ids=_sheet_ids(unit, request.args.get("sheet")))
+    elif request.args.get("scope") == "unprinted":  # one sheet of at most MAX_SHEET_CARDS
         cards = cards_to_print(unit.id, unprinted_only=True, limit=MAX_SHEET_CARDS)
+        if not cards:
+            flash(_("Every live card is marked printed."), "ok")
+            return redirect(url_for("members.index"))
     else:
         try:
-            ids = [parse_int(v, minimum=1) for v in request.form.getlist("member_id")[:1000]]
+            ids = [parse_int(v, minimum=1) for v in request.args.getlist("member_id")[:MAX_CONFIRM_CARDS]]
         except InputError as exc:
             refuse(exc.message)
         cards = cards_to_print(unit.id, ids)
     if not cards:
         flash(_("No cards to print: choose members with a live card."), "error")
         return redirect(url_for("members.index"))
-    pdf = run_in_transaction(lambda: card_sheet_pdf(cards))  # marks the cards printed
-    response = _pdf(pdf, f"cards-{unit.code}.pdf")
-    if request.form.get("scope") == "unprinted":
-        left = _unprinted_count(unit.id)
-        response.headers["X-Cards-Remaining"] = str(left)
-        if left:
-            flash(_("%(n)d cards printed; %(left)d not printed yet: print the next sheet.",
-                    n=len(cards), left=left), "ok")
-    return response
+    token = sheet_token(unit.id, [card.id for card in cards])
+    waiting = sum(1 for card in cards if card.printed_at is None)
+    others = _unprinted_count(unit.id) - waiting  # unprinted cards not on this sheet
+    return render_template("members/card_sheet.html", unit=unit, cards=cards, token=token, waiting=waiting,
+                           others=others, form=ActionForm(), filename=f"cards-{unit.code}.pdf")
+
+
+@bp.route("/cards.pdf")
+@require("member.manage")
+def cards_pdf():
+    """The PDF of the signed card sheet ``sheet`` (its live cards, by member number). A GET
+    that changes nothing: download it as often as needed; the cards stay "not printed" until the
+    card sheet screen's confirmation (``cards_printed``)."""
+    unit = counter_unit(current_user)
+    cards = cards_to_print(unit.id, card_ids=_sheet_ids(unit, request.args.get("sheet")))
+    if not cards:
+        refuse(_("No cards to print: choose members with a live card."))
+    return _pdf(card_sheet_pdf(cards), f"cards-{unit.code}.pdf")
+
+
+@bp.route("/cards/printed", methods=["POST"])
+@require("member.manage")
+def cards_printed():
+    """Mark the cards of the signed sheet ``sheet`` printed: one set-based UPDATE by unit, live
+    and not yet printed cards only, audited, in one transaction
+    (``services.members.mark_cards_printed``). Idempotent: sent again, it changes nothing and
+    says so. Back to the sheet's screen, which then offers the next sheet."""
+    unit = counter_unit(current_user)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    token = request.form.get("sheet")
+    ids = _sheet_ids(unit, token)
+    marked, left = run_in_transaction(lambda: mark_cards_printed(unit.id, ids, user_id=current_user.id))
+    if marked and left:
+        flash(_("%(n)d cards marked as printed; %(left)d others on the sheet were already marked or are revoked.",
+                n=marked, left=left), "ok")
+    elif marked:
+        flash(_("%(n)d cards marked as printed.", n=marked), "ok")
+    else:
+        flash(_("Nothing changed: the cards of this sheet were already marked as printed."), "ok")
+    return redirect(url_for("members.card_sheet", sheet=token))
 
 
 def _unprinted_count(unit_id: int) -> int:

@@ -44,6 +44,7 @@ ACTION_LABELS = {
     "member.renumber": _l("Member number changed"),
     "card.issue": _l("Member card issued"),
     "card.revoke": _l("Member card revoked"),
+    "card.print_confirm": _l("Member cards marked printed"),
     "price.set": _l("Price set"),
     "stock.adjust": _l("Stock adjusted"),
     "offtaker.create": _l("Off-taker registered"),

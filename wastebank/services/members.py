@@ -453,9 +453,11 @@ def card_by_token(token: str) -> MemberCard | None:
 
 
 def cards_to_print(unit_id: int, member_ids: list[int] | None = None, *,
-                   unprinted_only: bool = False, limit: int | None = None) -> list[MemberCard]:
+                   unprinted_only: bool = False, limit: int | None = None,
+                   card_ids: list[int] | None = None) -> list[MemberCard]:
     """Live cards of active members of ``unit_id``, by member number: those of ``member_ids``
-    (other units' ids are ignored), or all; ``unprinted_only`` keeps cards never printed;
+    (other units' ids are ignored), or all; ``card_ids``: only these cards (a signed sheet's;
+    other units' and revoked ones are left out); ``unprinted_only`` keeps cards never printed;
     ``limit``: the first that many. One statement: each card's ``member`` comes loaded with it
     (the card sheet reads them; issue 13 item 6)."""
     from sqlalchemy.orm import contains_eager
@@ -467,11 +469,39 @@ def cards_to_print(unit_id: int, member_ids: list[int] | None = None, *,
             .order_by(Member.member_no))
     if member_ids is not None:
         stmt = stmt.where(Member.id.in_(member_ids or [-1]))
+    if card_ids is not None:
+        stmt = stmt.where(MemberCard.id.in_(card_ids or [-1]))
     if unprinted_only:
         stmt = stmt.where(MemberCard.printed_at.is_(None))
     if limit is not None:
         stmt = stmt.limit(limit)
     return list(db.session.scalars(stmt))
+
+
+def mark_cards_printed(unit_id: int, card_ids: list[int], *, user_id: int | None = None) -> tuple[int, int]:
+    """The manager's "these cards are printed" for one card sheet (docs/rules.md §cards: only
+    this confirmation sets ``printed_at``; making or downloading the PDF changes nothing).
+
+    ``card_ids``: the ids of the cards that were on the sheet (at most a sheet's worth; the
+    caller has checked the sheet's signature). One set-based ``UPDATE member_card SET printed_at
+    = now WHERE unit_id = :unit_id AND id IN (…) AND revoked_at IS NULL AND printed_at IS NULL``:
+    another unit's ids, revoked cards and cards already marked are left as they are, so a second
+    confirmation changes nothing. When it marked any, one audit row ``card.print_confirm`` (the
+    marked card ids) in the same transaction. Returns ``(marked, left_alone)``: cards marked now,
+    and the sheet's other ids (already marked, revoked since, or not of this unit). Never commits
+    (run it in ``run_in_transaction``)."""
+    ids = sorted({int(i) for i in card_ids})
+    if not ids:
+        return 0, 0
+    table = MemberCard.__table__
+    marked = sorted(db.session.execute(
+        update(table).where(table.c.unit_id == unit_id, table.c.id.in_(ids), table.c.revoked_at.is_(None),
+                            table.c.printed_at.is_(None))
+        .values(printed_at=utcnow()).returning(table.c.id)).scalars())
+    if marked:
+        audit("card.print_confirm", unit_id=unit_id, user_id=user_id, object_type="card_sheet",
+              object_id=len(marked), details={"card_ids": marked, "sheet_cards": len(ids)})
+    return len(marked), len(ids) - len(marked)
 
 
 def set_pin(member: Member, pin: str | None, *, user_id: int | None = None) -> None:
