@@ -71,10 +71,11 @@ def unit_set(unit_ids) -> Within:
     return lambda column: column.in_(ids)
 
 
-def _bound_units(dialect: str, name: str) -> Within:
-    """:func:`unit_set` with the ids as the bind parameter ``name`` (a list of ints, given at
-    execution): ``= ANY(:name)`` on PostgreSQL, an expanding ``IN`` elsewhere. For the
-    statements built once (:func:`_prepared`)."""
+def bound_id_set(dialect: str, name: str) -> Within:
+    """:func:`unit_set` for any integer ids, with the ids as the bind parameter ``name`` (a
+    non-empty list of ints, given at execution; ``[-1]`` for none): ``= ANY(:name)`` on
+    PostgreSQL, an expanding ``IN`` elsewhere. For statements built once per process
+    (``services.transaction.prepared``)."""
     if dialect == "postgresql":
         param = bindparam(name, type_=ARRAY(Integer))
         return lambda column: column == any_(param)
@@ -113,7 +114,7 @@ def active_threshold() -> int:
 
 # A query over scopes is written once, over *bounds*: for each scope, the unit condition and the
 # two instants, either as values (the public subqueries below, for callers composing their own
-# queries) or as bind parameters (the statements built once per process, :func:`_prepared`).
+# queries) or as bind parameters (statements built once per process, ``prepared``).
 Bounds = list[tuple[Within, object, object]]
 
 
@@ -123,7 +124,7 @@ def _value_bounds(scopes: list[Scope]) -> Bounds:
 
 def _bound_bounds(dialect: str, n: int, prefix: str = "") -> Bounds:
     """``n`` scopes as bind parameters ``{prefix}u{j}``, ``{prefix}s{j}``, ``{prefix}e{j}``."""
-    return [(_bound_units(dialect, f"{prefix}u{j}"), _at(f"{prefix}s{j}"), _at(f"{prefix}e{j}")) for j in range(n)]
+    return [(bound_id_set(dialect, f"{prefix}u{j}"), _at(f"{prefix}s{j}"), _at(f"{prefix}e{j}")) for j in range(n)]
 
 
 def _bound_params(scopes: list[Scope], prefix: str = "") -> dict:
@@ -270,12 +271,15 @@ class UnitFigures:
     def add(self, other: "UnitFigures") -> None:
         """Add ``other`` into this total. Every figure is additive across units: a member
         belongs to exactly one unit."""
+        totals, figures = self.__dict__, other.__dict__   # plain dataclass fields: no descriptors
         for name in self.SUMMED:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+            totals[name] += figures[name]
         for method, amount in other.withdrawals_idr.items():
             self.withdrawals_idr[method] = self.withdrawals_idr.get(method, 0) + amount
         for cat_id, fig in other.categories.items():
-            mine = self.categories.setdefault(cat_id, CategoryFigure(cat_id))
+            mine = self.categories.get(cat_id)
+            if mine is None:
+                mine = self.categories[cat_id] = CategoryFigure(cat_id)
             mine.quantity_milli += fig.quantity_milli
             mine.value_idr += fig.value_idr
 
@@ -374,12 +378,12 @@ def _sales_select(dialect: str):
 def _units_select(dialect: str):
     from ..models import Unit
 
-    return select(Unit.id, Unit.code, Unit.name).where(_bound_units(dialect, "units")(Unit.id))
+    return select(Unit.id, Unit.code, Unit.name).where(bound_id_set(dialect, "units")(Unit.id))
 
 
 def _add_members(outs: list[dict[int, UnitFigures]], p: int, params: dict) -> None:
     """Members registered by each period's end, and within the period."""
-    for period, unit_id, total, new in run_core(prepared(f"figures.members:{p}", _members_select(p)), params):
+    for period, unit_id, total, new in run_core(prepared(f"figures.members:{p}", _members_select(p)), params).all():
         fig = outs[period][unit_id]
         fig.members, fig.new_members = int(total), int(new)
 
@@ -390,7 +394,7 @@ def _add_deposits(outs: list[dict[int, UnitFigures]], m: int, p: int, params: di
     deposit events, summed per period and member and then per period and unit, so the events
     are read once."""
     for i, unit_id, count, voided, value, fee, credited, active, households in run_core(
-            prepared(f"figures.deposits:{m}:{p}", _deposits_select(m, p)), params):
+            prepared(f"figures.deposits:{m}:{p}", _deposits_select(m, p)), params).all():
         fig = outs[i][unit_id]
         fig.deposits, fig.voided_deposits = int(count), int(voided)
         fig.deposit_value_idr, fig.fee_idr, fig.credited_idr = int(value), int(fee), int(credited)
@@ -400,14 +404,14 @@ def _add_deposits(outs: list[dict[int, UnitFigures]], m: int, p: int, params: di
 def _add_categories(outs: list[dict[int, UnitFigures]], m: int, p: int, params: dict) -> None:
     """Quantity and value by period, unit and category, net of voids (:func:`line_events`)."""
     for i, unit_id, cat_id, qty, value in run_core(
-            prepared(f"figures.categories:{m}:{p}", _categories_select(m, p)), params):
+            prepared(f"figures.categories:{m}:{p}", _categories_select(m, p)), params).all():
         if qty or value:
             outs[i][unit_id].categories[cat_id] = CategoryFigure(cat_id, int(qty), int(value))
 
 
 def _add_withdrawals(out: dict[int, UnitFigures], params: dict) -> None:
     """Withdrawals paid, by method, net of voids (one scope: ``u0``, ``s0``, ``e0``)."""
-    for unit_id, method, count, amount in run_core(prepared("figures.withdrawals", _withdrawals_select), params):
+    for unit_id, method, count, amount in run_core(prepared("figures.withdrawals", _withdrawals_select), params).all():
         fig = out[unit_id]
         fig.withdrawals_idr[method] = int(amount)
         fig.withdrawals += int(count)
@@ -429,7 +433,7 @@ def _add_balances(out: dict[int, UnitFigures], scope: Scope) -> None:
 
 def _add_sales(out: dict[int, UnitFigures], params: dict) -> None:
     """Sales to off-takers: a sale has no offline capture, its entry is recorded when posted."""
-    for unit_id, count, total, margin in run_core(prepared("figures.sales", _sales_select), params):
+    for unit_id, count, total, margin in run_core(prepared("figures.sales", _sales_select), params).all():
         out[unit_id].sales, out[unit_id].sales_idr, out[unit_id].margin_idr = int(count), int(total), int(margin)
 
 
@@ -506,4 +510,4 @@ def category_households(scopes: list[Scope]) -> dict[int, int]:
     if not ranges:
         return {}
     stmt = prepared(f"figures.category_households:{len(ranges)}", _category_households_select(len(ranges)))
-    return {int(c): int(n) for c, n in run_core(stmt, _bound_params(ranges))}
+    return {int(c): int(n) for c, n in run_core(stmt, _bound_params(ranges)).all()}

@@ -8,15 +8,17 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, bindparam, func, select
 
 from ..auth.permissions import has_permission
 from ..extensions import db
 from ..models import WITHDRAWAL_METHODS, Aggregator, JournalEntry, Member, Unit, WasteCategory, Withdrawal
+from ..models.types import UTCDateTime
 from ..services.payout_methods import summary as payout_summary
+from ..services.transaction import prepared, run_core
 from ..timeutil import local_month_bounds
 from .csvfile import csv_bytes, quantity_cell
-from .figures import UnitFigures, active_threshold, period_figures
+from .figures import UnitFigures, active_threshold, bound_id_set, period_figures
 from .period import captured_in
 from .signing import committee_signers, place_date, unit_letterhead
 
@@ -56,11 +58,15 @@ def categories_by_id(ids) -> dict[int, CategoryInfo]:
     ids = list(ids)
     if not ids:
         return {}
-    rows = db.session.execute(
-        select(WasteCategory.id, WasteCategory.code, WasteCategory.name_id, WasteCategory.name_en,
-               WasteCategory.unit, WasteCategory.co2e_g_per_unit, WasteCategory.co2e_source)
-        .where(WasteCategory.id.in_(ids)).order_by(WasteCategory.sort_order, WasteCategory.code))
+    rows = run_core(prepared("statements.categories", _categories_select), {"ids": ids}).all()
     return {row[0]: CategoryInfo(*row) for row in rows}
+
+
+def _categories_select(dialect: str):
+    return (select(WasteCategory.id, WasteCategory.code, WasteCategory.name_id, WasteCategory.name_en,
+                   WasteCategory.unit, WasteCategory.co2e_g_per_unit, WasteCategory.co2e_source)
+            .where(bound_id_set(dialect, "ids")(WasteCategory.id))
+            .order_by(WasteCategory.sort_order, WasteCategory.code))
 
 
 @dataclass
@@ -121,26 +127,39 @@ class PayoutLine:
 def payout_lines(unit_ids: list[int], start: datetime, end: datetime) -> list[PayoutLine]:
     """The gold and bill payouts of ``unit_ids`` whose payment was captured in [``start``,
     ``end``), in unit and receipt order, each with its references (one query)."""
-    rows = db.session.execute(
-        select(Withdrawal, Unit.code, Member.member_no)
-        .join(JournalEntry, JournalEntry.id == Withdrawal.entry_id)
-        .join(Unit, Unit.id == Withdrawal.unit_id).join(Member, Member.id == Withdrawal.member_id)
-        .where(Withdrawal.unit_id.in_(list(unit_ids) or [-1]), Withdrawal.method.in_(("gold", "bill")),
-               captured_in(JournalEntry.recorded_at, start, end))
-        .order_by(Unit.code, Withdrawal.receipt_no))
+    rows = db.session.execute(prepared("statements.payouts", _payouts_select),
+                              {"units": list(unit_ids) or [-1], "start": start, "end": end})
     return [PayoutLine(code, w.receipt_no, w.paid_at, member_no, w, w.amount_idr, w.void_entry_id is not None)
             for w, code, member_no in rows]
+
+
+def _payouts_select(dialect: str):
+    return (select(Withdrawal, Unit.code, Member.member_no)
+            .join(JournalEntry, JournalEntry.id == Withdrawal.entry_id)
+            .join(Unit, Unit.id == Withdrawal.unit_id).join(Member, Member.id == Withdrawal.member_id)
+            .where(bound_id_set(dialect, "units")(Withdrawal.unit_id), Withdrawal.method.in_(("gold", "bill")),
+                   captured_in(JournalEntry.recorded_at, bindparam("start", type_=UTCDateTime()),
+                               bindparam("end", type_=UTCDateTime())))
+            .order_by(Unit.code, Withdrawal.receipt_no))
 
 
 def aggregator_statement(aggregator: Aggregator, year: int, month: int,
                          unit_ids: list[int] | None = None) -> MonthlyStatement:
     """The statement of ``aggregator``'s units (restricted to ``unit_ids`` when given: the
     caller's scope) for the local month."""
-    query = select(Unit).where(Unit.aggregator_id == aggregator.id)
-    if unit_ids is not None:
-        query = query.where(Unit.id.in_(list(unit_ids) or [-1]))
-    units = list(db.session.scalars(query.order_by(Unit.code)))
+    scoped = unit_ids is not None
+    units = list(db.session.scalars(prepared(f"statements.units:{scoped}", _units_select(scoped)),
+                                    {"aggregator_id": aggregator.id, "units": list(unit_ids or ()) or [-1]}))
     return build_statement(units, year, month, aggregator_code=aggregator.code, aggregator_name=aggregator.name)
+
+
+def _units_select(scoped: bool):
+    def build(dialect: str):
+        query = select(Unit).where(Unit.aggregator_id == bindparam("aggregator_id", type_=Integer))
+        if scoped:
+            query = query.where(bound_id_set(dialect, "units")(Unit.id))
+        return query.order_by(Unit.code)
+    return build
 
 
 def find_aggregator(code: str) -> Aggregator | None:

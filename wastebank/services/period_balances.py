@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import String, case, func, literal, select, union_all
+from sqlalchemy import String, bindparam, case, func, literal, select, union_all
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
@@ -50,34 +50,52 @@ def month_key(recorded_at):
 def balances_at(unit_ids: list[int], kinds: tuple[str, ...], end: datetime) -> dict[tuple[int, str], tuple[int, int]]:
     """``(unit id, account kind) → (Σ amount, Σ quantity_milli)`` of the postings recorded before
     ``end`` on the accounts of ``kinds`` in ``unit_ids`` — signed as postings (debit +, credit
-    −), rupiah and thousandths. Pairs without accounts are absent. One query."""
-    ids = list(unit_ids) or [-1]
+    −), rupiah and thousandths. Pairs without accounts are absent. One query, built once per
+    process for each direction and set of kinds (``prepared``; the units, month and instants
+    are bind parameters)."""
+    from .transaction import prepared, run_core
+
     key, start, following = utc_month(end)
     forward = (following - end) <= (end - start)
-    acc = aliased(Account)
-    cached = (select(Account.unit_id.label("unit_id"), Account.kind.label("kind"),
-                     case((Account.normal_side == "D", Account.balance), else_=-Account.balance).label("amount"),
-                     Account.quantity_milli.label("qty"))
-              .where(Account.unit_id.in_(ids), Account.kind.in_(kinds)))
-    later = (select(AccountPeriod.unit_id, acc.kind, -AccountPeriod.amount, -AccountPeriod.quantity_milli)
-             .join(acc, acc.id == AccountPeriod.account_id)
-             .where(AccountPeriod.unit_id.in_(ids), acc.kind.in_(kinds),
-                    AccountPeriod.period > key if forward else AccountPeriod.period >= key))
     window = (end, following) if forward else (start, end)
-    sign = -1 if forward else 1
-    edge = (select(Posting.unit_id, acc.kind, literal(sign) * Posting.amount,
-                   literal(sign) * func.coalesce(Posting.quantity_milli, 0))
-            .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-            .join(acc, acc.id == Posting.account_id)
-            .where(JournalEntry.unit_id.in_(ids), JournalEntry.recorded_at >= window[0],
-                   JournalEntry.recorded_at < window[1], acc.kind.in_(kinds)))
-    rows = union_all(cached, later, edge).subquery("bal")
-    out: dict[tuple[int, str], tuple[int, int]] = {}
-    for unit_id, kind, amount, qty in db.session.execute(
-            select(rows.c.unit_id, rows.c.kind, func.coalesce(func.sum(rows.c.amount), 0),
-                   func.coalesce(func.sum(rows.c.qty), 0)).group_by(rows.c.unit_id, rows.c.kind)):
-        out[(int(unit_id), kind)] = (int(amount), int(qty))
-    return out
+    stmt = prepared(f"period_balances.at:{'forward' if forward else 'back'}:{','.join(kinds)}",
+                    _balances_select(tuple(kinds), forward))
+    params = dict(units=list(unit_ids) or [-1], period=key, since=window[0], until=window[1])
+    return {(int(unit_id), kind): (int(amount), int(qty))
+            for unit_id, kind, amount, qty in run_core(stmt, params).all()}
+
+
+def _balances_select(kinds: tuple[str, ...], forward: bool):
+    """The statement of :func:`balances_at` for ``kinds`` and the direction: bind parameters
+    ``units`` (list of ids), ``period`` ('YYYY-MM' of ``end``'s UTC month), ``since`` and
+    ``until`` (the window of postings to add or take off)."""
+    def build(dialect: str):
+        from ..models.types import UTCDateTime
+        from ..reports.figures import bound_id_set
+
+        within = bound_id_set(dialect, "units")
+        since, until = bindparam("since", type_=UTCDateTime()), bindparam("until", type_=UTCDateTime())
+        period = bindparam("period", type_=String)
+        acc = aliased(Account)
+        cached = (select(Account.unit_id.label("unit_id"), Account.kind.label("kind"),
+                         case((Account.normal_side == "D", Account.balance), else_=-Account.balance).label("amount"),
+                         Account.quantity_milli.label("qty"))
+                  .where(within(Account.unit_id), Account.kind.in_(kinds)))
+        later = (select(AccountPeriod.unit_id, acc.kind, -AccountPeriod.amount, -AccountPeriod.quantity_milli)
+                 .join(acc, acc.id == AccountPeriod.account_id)
+                 .where(within(AccountPeriod.unit_id), acc.kind.in_(kinds),
+                        AccountPeriod.period > period if forward else AccountPeriod.period >= period))
+        sign = -1 if forward else 1
+        edge = (select(Posting.unit_id, acc.kind, literal(sign) * Posting.amount,
+                       literal(sign) * func.coalesce(Posting.quantity_milli, 0))
+                .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+                .join(acc, acc.id == Posting.account_id)
+                .where(within(JournalEntry.unit_id), JournalEntry.recorded_at >= since,
+                       JournalEntry.recorded_at < until, acc.kind.in_(kinds)))
+        rows = union_all(cached, later, edge).subquery("bal")
+        return (select(rows.c.unit_id, rows.c.kind, func.coalesce(func.sum(rows.c.amount), 0),
+                       func.coalesce(func.sum(rows.c.qty), 0)).group_by(rows.c.unit_id, rows.c.kind))
+    return build
 
 
 def period_faults(unit_id: int | None = None) -> list[str]:
