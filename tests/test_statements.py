@@ -330,6 +330,30 @@ def test_cli_writes_pdf_and_csv(books, app, tmp_path):
     assert bad.exit_code == 1
 
 
+def test_statements_built_once_give_each_scope_its_own_figures(books):
+    """The statement's queries are built once per process (``prepared``) and reused with other
+    units and months as bind parameters: each statement through the shared queries equals the
+    same statement built afresh (the cache emptied), and they differ where their units and
+    months do, so no call gets another's units, month or threshold."""
+    from wastebank.services import transaction
+
+    a, b = books.unit_a.id, books.unit_b.id
+    asks = [(1, [a]), (1, [b]), (1, None), (2, [a]), (2, [a, b]), (1, []), (2, [b]), (1, [a])]
+    shared = [statement_json(aggregator_statement(_jkt(), 2025, month, unit_ids=ids)) for month, ids in asks]
+    assert any(name.startswith("figures.deposits:") for name, _ in transaction._PREPARED)
+    fresh = []
+    for month, ids in asks:
+        transaction._PREPARED.clear()
+        fresh.append(statement_json(aggregator_statement(_jkt(), 2025, month, unit_ids=ids)))
+    assert shared == fresh
+    assert shared[0] == shared[7] and shared[2] != shared[4]        # Jan A again; Jan all vs Feb all
+    assert shared[0] != shared[1] and shared[0] != shared[3] and shared[5] != shared[0]
+    by_code = [{u["unit"]: u for u in st["units"]} for st in shared]
+    assert set(by_code[0]) == {"RW05"} and set(by_code[1]) == {"RW07"} and by_code[5] == {}
+    assert by_code[0]["RW05"] == by_code[2]["RW05"] and by_code[1]["RW07"] == by_code[2]["RW07"]
+    assert by_code[3]["RW05"] == by_code[4]["RW05"] and by_code[3]["RW05"]["deposits"] == 0
+
+
 def test_period_figures_empty_units(app, net):
     s, e = local_month_bounds(2025, 1)
     figs = period_figures([net.unit_a.id], s, e)
