@@ -438,13 +438,15 @@ def _add_sales(out: dict[int, UnitFigures], params: dict) -> None:
 
 
 def period_figures(unit_ids: list[int], start: datetime, end: datetime,
-                   min_deposits: int | None = None, *, money_out: bool = True) -> dict[int, UnitFigures]:
+                   min_deposits: int | None = None, *, money_out: bool = True,
+                   units: list[tuple[int, str, str]] | None = None) -> dict[int, UnitFigures]:
     """Figures of each unit in ``unit_ids`` for [``start``, ``end``) (UTC instants), keyed by unit id;
     units without any activity still get a row of zeros. Seven queries in all (the deposit
     events are read once); ``money_out`` False skips withdrawals, balances at the end and sales
-    (left at 0), which the impact statement does not show."""
+    (left at 0), which the impact statement does not show. ``units``: ``(id, code, name)`` of
+    the units, when the caller holds them already (not read again)."""
     scope = Scope(tuple(unit_ids), start, end)
-    out = periods_figures([scope], min_deposits)[0]
+    out = periods_figures([scope], min_deposits, units=units)[0]
     if money_out:
         params = _bound_params([scope])
         _add_withdrawals(out, params)
@@ -453,19 +455,22 @@ def period_figures(unit_ids: list[int], start: datetime, end: datetime,
     return out
 
 
-def periods_figures(scopes: list[Scope], min_deposits: int | None = None) -> list[dict[int, UnitFigures]]:
+def periods_figures(scopes: list[Scope], min_deposits: int | None = None, *,
+                    units: list[tuple[int, str, str]] | None = None) -> list[dict[int, UnitFigures]]:
     """The figures without money out (``period_figures(..., money_out=False)``) of each of
     ``scopes`` — disjoint periods, each with its own units, in time order — in four queries for
-    all of them: each event is put in its period by its time. Raises ValueError for periods out
-    of order or overlapping."""
+    all of them (three given ``units``, ``(id, code, name)`` of every unit of the scopes): each
+    event is put in its period by its time. Raises ValueError for periods out of order or
+    overlapping."""
     if any(a.end > b.start for a, b in zip(scopes, scopes[1:], strict=False)):
         raise ValueError("periods must be disjoint and in time order")
     if not scopes:
         return []
     db.session.flush()  # the statements below run as Core, without the session's autoflush
     m, p, params = _shape_params(scopes, min_deposits or active_threshold())
-    params["units"] = sorted({u for scope in scopes for u in scope.unit_ids}) or [-1]
-    units = run_core(prepared("figures.units", _units_select), params).all()
+    if units is None:
+        params["units"] = sorted({u for scope in scopes for u in scope.unit_ids}) or [-1]
+        units = run_core(prepared("figures.units", _units_select), params).all()
     outs = []
     for scope in scopes:
         wanted = set(scope.unit_ids)

@@ -99,7 +99,8 @@ def build_statement(units: list[Unit], year: int, month: int, *, aggregator_code
     """The statement of ``units`` for local month ``year``-``month``."""
     start, end = local_month_bounds(year, month)
     threshold = active_threshold()
-    figures = period_figures([u.id for u in units], start, end, threshold)
+    figures = period_figures([u.id for u in units], start, end, threshold,
+                             units=[(u.id, u.code, u.name) for u in units])
     ordered = sorted(figures.values(), key=lambda f: f.code)
     total = UnitFigures(None, "TOTAL", "")
     for fig in ordered:
