@@ -359,3 +359,16 @@ def tokens(net):
 def bearer(token: str) -> dict:
     """The ``Authorization`` header of a bearer token."""
     return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def lock_engine(tmp_path):
+    """A raw engine on a fresh SQLite file holding one table ``t (id, x)`` with the row
+    ``(1, 0)``: for the writer-lock and fresh-snapshot tests, which need two connections of
+    their own to one file (never an in-memory database, which serialises everything)."""
+    eng = create_engine(f"sqlite:///{tmp_path / 'lock.sqlite'}")
+    with eng.begin() as conn:
+        conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER NOT NULL)"))
+        conn.execute(text("INSERT INTO t (id, x) VALUES (1, 0)"))
+    yield eng
+    eng.dispose()

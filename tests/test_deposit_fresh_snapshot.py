@@ -17,14 +17,14 @@ import time
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
 from tests.conftest import IS_POSTGRES, bearer
+from tests.interleave import after_quote
 from wastebank import db_setup
 from wastebank.extensions import db
 from wastebank.models import Deposit, User
-from wastebank.services import deposits as deposits_service
 
 pytestmark = pytest.mark.skipif(IS_POSTGRES, reason="SQLite snapshots only")
 
@@ -32,18 +32,10 @@ _BODY = {"lines": [{"category": "PET-CLEAN", "quantity": "1,5"}, {"category": "C
 _TOTAL = 4875 + 4000  # PET-CLEAN 3,250/kg × 1.5 + CARDBOARD 2,000/kg × 2 (RW05, fee 0)
 
 
-@pytest.fixture
-def engine(tmp_path):
-    eng = create_engine(f"sqlite:///{tmp_path / 'fresh.sqlite'}")
-    with eng.begin() as conn:
-        conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER NOT NULL)"))
-        conn.execute(text("INSERT INTO t (id, x) VALUES (1, 0)"))
-    yield eng
-    eng.dispose()
 
 
-def test_the_first_write_sees_what_committed_after_the_reads(engine):
-    with engine.connect() as late, engine.connect() as other:
+def test_the_first_write_sees_what_committed_after_the_reads(lock_engine):
+    with lock_engine.connect() as late, lock_engine.connect() as other:
         with db_setup.fresh_snapshot_for_writes():
             late.begin()
             assert late.execute(text("SELECT x FROM t")).scalar() == 0
@@ -56,8 +48,8 @@ def test_the_first_write_sees_what_committed_after_the_reads(engine):
         assert other.execute(text("SELECT x FROM t")).scalar() == 101
 
 
-def test_outside_the_block_or_after_a_savepoint_a_stale_write_is_still_refused(engine):
-    with engine.connect() as late, engine.connect() as other:
+def test_outside_the_block_or_after_a_savepoint_a_stale_write_is_still_refused(lock_engine):
+    with lock_engine.connect() as late, lock_engine.connect() as other:
         for fresh in (False, True):
             with db_setup.fresh_snapshot_for_writes() if fresh else _nothing():
                 late.begin()
@@ -81,36 +73,6 @@ class _nothing:
         return False
 
 
-def _interfere_after_quote(monkeypatch, action):
-    """Run ``action`` in another thread (its own app context and session, committed) once,
-    right after the deposit priced its lines: after its reads, before its first write."""
-    calls: list[int] = []
-    original = deposits_service.quote_deposit
-
-    def quote_then_interfere(*args, **kwargs):
-        quote = original(*args, **kwargs)
-        calls.append(1)
-        if len(calls) == 1:
-            errors: list[BaseException] = []
-            thread = threading.Thread(target=_guarded(action, errors))
-            thread.start()
-            thread.join(30)
-            assert errors == [], errors
-        return quote
-
-    monkeypatch.setattr(deposits_service, "quote_deposit", quote_then_interfere)
-    return calls
-
-
-def _guarded(action, errors):
-    def run():
-        try:
-            action()
-        except BaseException as exc:  # pragma: no cover - reported by the caller
-            errors.append(exc)
-    return run
-
-
 def _deposit(client, token, member_no, key):
     return client.post("/api/v1/deposits", data=json.dumps({"member": member_no, **_BODY}),
                        content_type="application/json", headers={**bearer(token), "Idempotency-Key": key})
@@ -132,7 +94,7 @@ def test_a_day_closed_between_the_reads_and_the_writes_refuses_the_deposit(app, 
             db.session.commit()
             db.session.remove()
 
-    calls = _interfere_after_quote(monkeypatch, close_today)
+    calls = after_quote(monkeypatch, close_today)
     with caplog.at_level(logging.INFO, logger="wastebank.services.transaction"):
         answer = _deposit(client, tokens["op_a"], member_no, str(uuid.uuid4()))
     assert answer.status_code == 409, answer.get_data(as_text=True)
@@ -156,7 +118,7 @@ def test_a_twin_committed_between_the_reads_and_the_writes_is_answered_as_its_re
         with app.test_client() as own:
             twin.append(_deposit(own, tokens["op_a"], member_no, key))
 
-    _interfere_after_quote(monkeypatch, send_twin)
+    after_quote(monkeypatch, send_twin)
     answer = _deposit(client, tokens["op_a"], member_no, key)
     assert twin[0].status_code == 201, twin[0].get_data(as_text=True)
     assert answer.status_code == 201, answer.get_data(as_text=True)

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import IS_POSTGRES, bearer
+from tests.interleave import after_quote, in_thread
 from wastebank.extensions import db
 from wastebank.models import Account, Deposit, ReceiptCounter, Unit, User
 from wastebank.services import deposits as deposits_service
@@ -28,42 +29,6 @@ _TOTAL = 4875 + 4000  # PET-CLEAN Rp 3.250/kg × 1,5 + CARDBOARD Rp 2.000/kg × 
 def _deposit(client, token, member_no, key, body=None):
     return client.post("/api/v1/deposits", data=json.dumps({"member": member_no, **(body or _BODY)}),
                        content_type="application/json", headers={**bearer(token), "Idempotency-Key": key})
-
-
-def _in_thread(action):
-    """Run ``action`` in another thread and wait for it; re-raise what it raised."""
-    errors: list[BaseException] = []
-
-    def run():
-        try:
-            action()
-        except BaseException as exc:  # pragma: no cover - re-raised below
-            errors.append(exc)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(60)
-    assert not thread.is_alive()
-    if errors:
-        raise errors[0]
-
-
-def _after_quote(monkeypatch, *actions):
-    """Run ``actions`` one after the other in other threads, committed, right after the first
-    deposit priced its lines (its reads done, the key looked up; before its first write)."""
-    calls: list[int] = []
-    original = deposits_service.quote_deposit
-
-    def quote_then_interfere(*args, **kwargs):
-        quote = original(*args, **kwargs)
-        calls.append(1)
-        if len(calls) == 1:
-            for action in actions:
-                _in_thread(action)
-        return quote
-
-    monkeypatch.setattr(deposits_service, "quote_deposit", quote_then_interfere)
-    return calls
 
 
 def _close_today(app, unit_id):
@@ -111,7 +76,7 @@ def test_a_twin_then_a_close_between_the_reads_and_the_writes_is_answered_as_the
         with app.test_client() as own:
             twin.append(_deposit(own, tokens["op_a"], member.member_no, key))
 
-    _after_quote(monkeypatch, send_twin, _close_today(app, unit_id))
+    after_quote(monkeypatch, send_twin, _close_today(app, unit_id))
     answer = _deposit(client, tokens["op_a"], member.member_no, key)
     assert twin[0].status_code == 201, twin[0].get_data(as_text=True)
     assert answer.status_code == 201, answer.get_data(as_text=True)
@@ -135,7 +100,7 @@ def test_a_twin_with_another_body_then_a_close_is_a_key_conflict(app, net, clien
         with app.test_client() as own:
             twin.append(_deposit(own, tokens["op_a"], member.member_no, key, other))
 
-    _after_quote(monkeypatch, send_twin, _close_today(app, unit_id))
+    after_quote(monkeypatch, send_twin, _close_today(app, unit_id))
     answer = _deposit(client, tokens["op_a"], member.member_no, key)
     assert twin[0].status_code == 201 and twin[0].get_json()["total_idr"] == 6000
     assert answer.status_code == 409, answer.get_data(as_text=True)
@@ -168,7 +133,7 @@ def test_counter_form_saved_twice_then_the_day_closed_shows_the_first_receipt(ap
         own._cookies = client._cookies  # the same browser session (its login and CSRF token)
         first.append(own.post(f"/counter/member/{member.member_no}/deposit", data=form))
 
-    _after_quote(monkeypatch, first_save, _close_today(app, unit_id))
+    after_quote(monkeypatch, first_save, _close_today(app, unit_id))
     second = client.post(f"/counter/member/{member.member_no}/deposit", data=form)
     assert first[0].status_code == 302, first[0].get_data(as_text=True)[:300]
     assert second.status_code == 302, second.get_data(as_text=True)[:2000]
@@ -209,7 +174,7 @@ def test_a_month_locked_between_the_reads_and_the_writes_refuses_the_deposit(app
             db.session.commit()
             db.session.remove()
 
-    _after_quote(monkeypatch, lock_last_month)
+    after_quote(monkeypatch, lock_last_month)
     answer = _deposit(client, tokens["op_a"], member.member_no, str(uuid.uuid4()),
                       {**_BODY, "recorded_at": captured.isoformat()})
     assert answer.status_code == 409, answer.get_data(as_text=True)
@@ -232,7 +197,7 @@ def test_a_day_reopened_between_the_reads_and_the_writes_takes_the_deposit(app, 
 
     member, unit_id = net.members_a[0], net.unit_a.id
     db.session.rollback()
-    _in_thread(_close_today(app, unit_id))
+    in_thread(_close_today(app, unit_id))
 
     def reopen():
         with app.app_context():
@@ -241,7 +206,7 @@ def test_a_day_reopened_between_the_reads_and_the_writes_takes_the_deposit(app, 
             db.session.commit()
             db.session.remove()
 
-    _after_quote(monkeypatch, reopen)
+    after_quote(monkeypatch, reopen)
     answer = _deposit(client, tokens["op_a"], member.member_no, str(uuid.uuid4()))
     assert answer.status_code == 201, answer.get_data(as_text=True)
     assert (answer.get_json()["total_idr"], answer.get_json()["balance_idr"]) == (_TOTAL, _TOTAL)
@@ -269,7 +234,7 @@ def test_first_deposits_of_a_new_member_at_once_open_one_account(app, net, clien
             other.append(_deposit(own, tokens["op_a"], "RW05-FRESH", str(uuid.uuid4()),
                                   {"lines": [{"category": "CARDBOARD", "quantity": "1"}]}))
 
-    _after_quote(monkeypatch, send_other)
+    after_quote(monkeypatch, send_other)
     answer = _deposit(client, tokens["op_a"], "rw05-fresh", str(uuid.uuid4()))
     assert other[0].status_code == 201 and other[0].get_json()["balance_idr"] == 2000
     assert answer.status_code == 201, answer.get_data(as_text=True)
@@ -306,7 +271,7 @@ def test_a_withdrawal_and_a_void_between_the_reads_and_the_writes_are_in_the_bal
                               json={"reason": "salah timbang"})
             assert voided.status_code == 200, voided.get_data(as_text=True)
 
-    _after_quote(monkeypatch, withdraw, void_second)
+    after_quote(monkeypatch, withdraw, void_second)
     answer = _deposit(client, tokens["op_a"], member.member_no, str(uuid.uuid4()))
     assert answer.status_code == 201, answer.get_data(as_text=True)
     assert answer.get_json()["balance_idr"] == 24_000 - 15_000 - 4_000 + _TOTAL
@@ -333,7 +298,7 @@ def test_a_deposit_committed_between_takes_the_previous_entry_id_and_receipt(app
         with app.test_client() as own:
             other.append(_deposit(own, tokens["op_a"], other_no, str(uuid.uuid4())))
 
-    _after_quote(monkeypatch, send_other)
+    after_quote(monkeypatch, send_other)
     answer = _deposit(client, tokens["op_a"], members[0].member_no, str(uuid.uuid4()))
     assert other[0].status_code == 201 and answer.status_code == 201, answer.get_data(as_text=True)
     assert [other[0].get_json()["receipt_no"][-6:], answer.get_json()["receipt_no"][-6:]] == ["000001", "000002"]
@@ -509,25 +474,15 @@ def test_begin_immediate_refused_by_an_outside_writer_leaves_no_lock_and_no_half
     _ok_ledger()
 
 
-@pytest.fixture
-def engine(tmp_path):
-    from sqlalchemy import create_engine, text
-
-    eng = create_engine(f"sqlite:///{tmp_path / 'attack.sqlite'}")
-    with eng.begin() as conn:
-        conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER NOT NULL)"))
-        conn.execute(text("INSERT INTO t (id, x) VALUES (1, 0)"))
-    yield eng
-    eng.dispose()
 
 
-def test_a_connection_returned_to_the_pool_after_its_fresh_write_writes_nothing_and_frees_the_lock(engine):
+def test_a_connection_returned_to_the_pool_after_its_fresh_write_writes_nothing_and_frees_the_lock(lock_engine):
     from sqlalchemy import text
 
     from wastebank import db_setup
 
     with db_setup.fresh_snapshot_for_writes():
-        conn = engine.connect()
+        conn = lock_engine.connect()
         conn.begin()
         assert conn.execute(text("SELECT x FROM t")).scalar() == 0
         conn.execute(text("UPDATE t SET x = 7 WHERE id = 1"))
@@ -538,17 +493,17 @@ def test_a_connection_returned_to_the_pool_after_its_fresh_write_writes_nothing_
     done: list[int] = []
 
     def other_writer():
-        with engine.begin() as other:
+        with lock_engine.begin() as other:
             other.execute(text("UPDATE t SET x = x + 1 WHERE id = 1"))
             done.append(1)
 
-    _in_thread(other_writer)
+    in_thread(other_writer)
     assert done == [1]
-    with engine.connect() as check:
+    with lock_engine.connect() as check:
         assert check.execute(text("SELECT x FROM t")).scalar() == 1
 
 
-def test_a_savepoint_of_an_earlier_read_only_transaction_does_not_stop_the_next_from_writing_fresh(engine):
+def test_a_savepoint_of_an_earlier_read_only_transaction_does_not_stop_the_next_from_writing_fresh(lock_engine):
     """The savepoint mark is per transaction: a read-only transaction that opened (and
     released) a savepoint, then committed, leaves the connection's next transaction free to
     write at a fresh snapshot (its write is not refused stale)."""
@@ -556,7 +511,7 @@ def test_a_savepoint_of_an_earlier_read_only_transaction_does_not_stop_the_next_
 
     from wastebank import db_setup
 
-    with engine.connect() as conn, engine.connect() as other, db_setup.fresh_snapshot_for_writes():
+    with lock_engine.connect() as conn, lock_engine.connect() as other, db_setup.fresh_snapshot_for_writes():
         conn.begin()
         conn.exec_driver_sql("SAVEPOINT s1")
         conn.execute(text("SELECT x FROM t")).scalar()

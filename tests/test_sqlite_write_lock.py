@@ -10,33 +10,25 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from tests.conftest import IS_POSTGRES
-from wastebank import db_setup  # noqa: F401  (registers the engine events)
+from wastebank import db_setup  # noqa: F401  (registers the lock_engine events)
 from wastebank.extensions import db
 from wastebank.services.transaction import run_in_transaction
 
 pytestmark = pytest.mark.skipif(IS_POSTGRES, reason="SQLite write lock only")
 
 
-@pytest.fixture
-def engine(tmp_path):
-    eng = create_engine(f"sqlite:///{tmp_path / 'lock.sqlite'}")
-    with eng.begin() as conn:
-        conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER NOT NULL)"))
-        conn.execute(text("INSERT INTO t (id, x) VALUES (1, 0)"))
-    yield eng
-    eng.dispose()
 
 
 def _lock(conn):
     return conn.connection.info[db_setup._KEY]
 
 
-def test_a_read_takes_no_write_lock_while_a_writer_holds_it(engine):
+def test_a_read_takes_no_write_lock_while_a_writer_holds_it(lock_engine):
     """While one connection has an open write transaction, a read completes at once."""
-    with engine.connect() as writer, engine.connect() as reader:
+    with lock_engine.connect() as writer, lock_engine.connect() as reader:
         writer.begin()
         writer.execute(text("UPDATE t SET x = 5 WHERE id = 1"))
         assert _lock(writer).held
@@ -51,7 +43,7 @@ def test_a_read_takes_no_write_lock_while_a_writer_holds_it(engine):
             assert reader.execute(text("SELECT x FROM t")).scalar() == 5
 
 
-def test_writers_queue_on_the_lock_and_proceed_right_after_commit(engine):
+def test_writers_queue_on_the_lock_and_proceed_right_after_commit(lock_engine):
     """A second writer blocks on the writer lock (not in busy polling) and runs as soon as the
     first commits: no "database is locked", finished within a few ms of the release."""
     released_at: list[float] = []
@@ -62,7 +54,7 @@ def test_writers_queue_on_the_lock_and_proceed_right_after_commit(engine):
     def second() -> None:
         holding.wait(5)
         try:
-            with engine.begin() as conn:
+            with lock_engine.begin() as conn:
                 conn.execute(text("UPDATE t SET x = x + 10 WHERE id = 1"))
             done_at.append(time.monotonic())
         except BaseException as exc:  # pragma: no cover - reported below
@@ -70,7 +62,7 @@ def test_writers_queue_on_the_lock_and_proceed_right_after_commit(engine):
 
     thread = threading.Thread(target=second)
     thread.start()
-    with engine.begin() as conn:
+    with lock_engine.begin() as conn:
         conn.execute(text("UPDATE t SET x = x + 1 WHERE id = 1"))
         holding.set()
         time.sleep(0.3)
@@ -80,18 +72,18 @@ def test_writers_queue_on_the_lock_and_proceed_right_after_commit(engine):
     assert errors == []
     # SQLite's busy handler would sleep up to 100 ms between polls; the queue wakes at once.
     assert done_at[0] - released_at[0] < 0.08
-    with engine.connect() as conn:
+    with lock_engine.connect() as conn:
         assert conn.execute(text("SELECT x FROM t")).scalar() == 11
 
 
-def test_a_stale_read_then_write_is_refused_at_once(engine):
+def test_a_stale_read_then_write_is_refused_at_once(lock_engine):
     """Deferred transaction: read at snapshot S, another commits, the write fails with
     SQLITE_BUSY_SNAPSHOT at once (not after the 30 s busy timeout)."""
     import sqlite3
 
     from sqlalchemy.exc import OperationalError
 
-    with engine.connect() as stale, engine.connect() as other:
+    with lock_engine.connect() as stale, lock_engine.connect() as other:
         stale.begin()
         assert stale.execute(text("SELECT x FROM t")).scalar() == 0
         with other.begin():
