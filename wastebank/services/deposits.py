@@ -5,8 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, inspect, select
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy import insert, select
 
 from ..api.bodies import deposit_body
 from ..extensions import db
@@ -128,17 +127,7 @@ def _categories(unit: Unit) -> dict[str, dict]:
 
 def _category(values: dict) -> WasteCategory:
     """A cached category as a persistent instance of this session, without a query."""
-    existing = db.session.identity_map.get(_category_key(values["id"]))
-    if existing is not None and "code" in existing.__dict__:  # already here and loaded
-        return existing
-    category = WasteCategory(**values)
-    make_transient_to_detached(category)
-    # merge(load=False): the session's own instance (an expired one refilled), no SELECT.
-    return db.session.merge(category, load=False)
-
-
-def _category_key(category_id: int):
-    return inspect(WasteCategory).identity_key_from_primary_key([category_id])
+    return hot_cache.in_session(WasteCategory, values)
 
 
 def _price_list(unit: Unit, day) -> dict[str, tuple]:

@@ -18,8 +18,8 @@ import secrets
 from itertools import chain
 
 from flask import current_app, has_app_context
-from sqlalchemy import event, update
-from sqlalchemy.orm import Session
+from sqlalchemy import event, inspect, update
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from ..extensions import db
 from ..models import Price, Unit, WasteCategory
@@ -53,6 +53,23 @@ def put(key: tuple, value) -> None:
     """Cache ``value`` under ``key`` once the current transaction commits."""
     if has_app_context():
         db.session.info.setdefault(_STAGED, {})[key] = value
+
+
+def in_session(model, values: dict):
+    """The session's instance of the ``model`` row whose columns ``values`` holds (a cached
+    row, or one just inserted with Core), without a query: the instance already in the
+    identity map when it is loaded; an expired one refilled from ``values``
+    (``merge(load=False)``); else a new instance attached as if just loaded, so that nothing
+    is flushed for it. ``values`` must include the primary key ``id``."""
+    existing = db.session.identity_map.get(inspect(model).identity_key_from_primary_key([values["id"]]))
+    if existing is not None and "id" in existing.__dict__:
+        return existing
+    instance = model(**values)
+    make_transient_to_detached(instance)
+    if existing is not None:
+        return db.session.merge(instance, load=False)
+    db.session.add(instance)
+    return instance
 
 
 @event.listens_for(Session, "after_commit")

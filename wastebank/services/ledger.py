@@ -10,7 +10,7 @@ from typing import Iterable
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, and_, bindparam, case, event, func, insert, inspect, or_, select, update
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
@@ -63,10 +63,9 @@ _ACCOUNT_IDENTITY = ("id", "unit_id", "key", "kind", "normal_side", "member_id",
 def _known_account(identity: dict) -> Account:
     """The account of a cached identity as a persistent instance of this session, without a
     query: the one already in the identity map, or a new one whose balances load when read."""
-    account = Account(**identity)
-    make_transient_to_detached(account)
-    # merge(load=False): the session's own instance (balances as loaded, or loaded when read), no SELECT.
-    return db.session.merge(account, load=False)
+    # The session's own instance (balances as loaded), or one of the identity only whose
+    # balances load when read.
+    return hot_cache.in_session(Account, identity)
 
 
 def member_savings_account(member) -> Account:
@@ -383,18 +382,8 @@ def post_journal(unit_id: int, kind: str, legs: list[Leg], *, created_by_id: int
             set_committed_value(leg.account, "balance", after[leg.account.id])
             if leg.quantity_milli:
                 db.session.expire(leg.account, ["quantity_milli"])
-    return _persistent(JournalEntry(**values))
-
-
-def _persistent(entry: JournalEntry) -> JournalEntry:
-    """``entry`` (its columns as just inserted) as a persistent instance of the session
-    without reading it back; one already in the identity map is returned as it is."""
-    existing = db.session.identity_map.get(inspect(JournalEntry).identity_key_from_primary_key([entry.id]))
-    if existing is not None:
-        return existing
-    make_transient_to_detached(entry)
-    db.session.add(entry)
-    return entry
+    # The entry as just inserted, persistent in the session without reading it back.
+    return hot_cache.in_session(JournalEntry, values)
 
 
 def reverse_entry(entry: JournalEntry, *, created_by_id: int | None, reason: str,
