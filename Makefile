@@ -100,11 +100,15 @@ bench-jakarta: install
 	nice -n 19 $(BIN)/python bench/statements_scale.py --db postgresql+psycopg://postgres@127.0.0.1/wastebank_bench_jakarta
 
 ## make bench-history: a 68-unit aggregator's statement at 1 and at 5 years of history
+## (HIST_DB=wastebank_<you>_hist for databases of your own; HIST_ARGS="--reuse --repeat 15" to
+## measure already generated ones again)
+HIST_DB ?= wastebank_bench_hist
+HIST_ARGS ?=
 bench-history: install
-	createdb -h 127.0.0.1 -U postgres wastebank_bench_hist1 2>/dev/null || true
-	createdb -h 127.0.0.1 -U postgres wastebank_bench_hist5 2>/dev/null || true
-	$(BIN)/python bench/statements_scale.py --db postgresql+psycopg://postgres@127.0.0.1/wastebank_bench_hist1 --units 68 --years 1
-	$(BIN)/python bench/statements_scale.py --db postgresql+psycopg://postgres@127.0.0.1/wastebank_bench_hist5 --units 68 --years 5
+	createdb -h 127.0.0.1 -U postgres $(HIST_DB)1 2>/dev/null || true
+	createdb -h 127.0.0.1 -U postgres $(HIST_DB)5 2>/dev/null || true
+	$(BIN)/python bench/statements_scale.py --db postgresql+psycopg://postgres@127.0.0.1/$(HIST_DB)1 --units 68 --years 1 $(HIST_ARGS)
+	$(BIN)/python bench/statements_scale.py --db postgresql+psycopg://postgres@127.0.0.1/$(HIST_DB)5 --units 68 --years 5 $(HIST_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
