@@ -57,7 +57,7 @@ def _walk(page, members, width: int, height: int) -> list[str]:
     download = caught.value
     with open(download.path(), "rb") as handle:
         assert handle.read(5) == b"%PDF-"
-    assert download.suggested_filename.startswith("cards-")
+    assert download.suggested_filename.startswith("kartu-")
     expect(page.locator("#sheet-status")).to_contain_text("Lembar kartu sudah terunduh")
     expect(confirm).to_be_visible()
     expect(confirm).to_have_text(f"Tandai kartu ini sudah dicetak ({len(members)} kartu)")

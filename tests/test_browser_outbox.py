@@ -195,6 +195,26 @@ def test_server_error_once_then_lost_answer_record_one_deposit(browser, live_ser
     context.close()
 
 
+def test_a_server_error_is_not_called_a_lost_connection(browser, live_server, net):
+    """Two 500s in a row: the queue says the server could not record it yet (not "no answer",
+    not "when the connection works"), keeps retrying with the same key, and the deposit lands once."""
+    member_no = net.members_a[0].member_no
+    context, page = _tablet(browser, live_server)
+    handler, seen, _ = _faults("500", "500")
+    page.route(API, handler)
+    _open_deposit(page, member_no)
+    _capture(page)
+    expect(_panel(page)).to_contain_text("Server belum bisa mencatatnya saat ini; dicoba lagi otomatis.",
+                                         timeout=10_000)
+    expect(_panel(page)).not_to_contain_text("Server belum menjawab")
+    expect(page.locator("#result-panel")).to_contain_text("dikirim otomatis begitu server menerimanya")
+    page.screenshot(path="test-artifacts/outbox-server-error-800x1280.png", full_page=True)
+    expect(page.locator(".outbox-item.synced")).to_have_count(1, timeout=30_000)
+    assert len(seen) == 3 and len(set(seen)) == 1, seen
+    assert _deposits() == [(member_no, 4875, 4875, [("PET-CLEAN", 1500, 4875)])]
+    context.close()
+
+
 def test_stalled_request_times_out_and_is_resent(browser, live_server, net):
     member_no = net.members_a[1].member_no
     context, page = _tablet(browser, live_server)

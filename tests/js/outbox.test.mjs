@@ -15,6 +15,10 @@ test("answers that keep an item queued, sync it or ask for a correction (C15)", 
   for (const status of [0, 500, 502, 503, 504, 408, 429]) {
     assert.equal(classify(status, null).outcome, "retry", String(status));
   }
+  // The queue says which: no answer at all, or the server answered and could not record it now.
+  assert.equal(classify(0, null).code, "network");
+  assert.equal(classify(500, null).code, "server_busy");
+  assert.equal(classify(503, err("maintenance", "Sedang pemeliharaan")).code, "maintenance");
   assert.equal(classify(401, err("unauthorized", "Log in")).outcome, "auth");
   assert.equal(classify(403, err("forbidden", "No")).outcome, "auth");
   assert.equal(classify(400, err("csrf_failed", "CSRF")).outcome, "auth");

@@ -139,6 +139,7 @@ def counter_i18n() -> dict[str, str]:
         "auth": _("Your session has ended. Log in again to send; the queue stays on this tablet."),
         "login": _("Log in again"),
         "retrying": _("No answer from the server; trying again automatically."),
+        "retrying_server": _("The server could not record it just now; trying again automatically."),
         "offline": _("No connection: deposits are kept on this tablet and sent automatically."),
         "update": _("A new version is available."),
         "reload": _("Reload"),
@@ -156,8 +157,8 @@ def counter_i18n() -> dict[str, str]:
         "member_unknown_offline": _("Member {member} is not on this tablet yet. Connect once to load the members."),
         "refused_title": _("The server refused this deposit"),
         "kept_title": _("Saved on this tablet"),
-        "kept_text": _("Not sent yet ({total}); it is sent automatically when the connection works. You can serve the "
-                       "next member."),
+        "kept_text": _("Not sent yet ({total}); it is sent automatically as soon as the server takes it. You can "
+                       "serve the next member."),
         "fixing": _("Correct this deposit and save it again: {reason}"),
         "withdrawal_refused": _("The withdrawal was refused: {reason}"),
         "withdrawal_kept": _("Not sent yet: the withdrawal is kept on this tablet and sent automatically. Do not hand "

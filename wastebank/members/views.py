@@ -226,7 +226,7 @@ def card_sheet():
     waiting = sum(1 for card in cards if card.printed_at is None)
     others = _unprinted_count(unit.id) - waiting  # unprinted cards not on this sheet
     return render_template("members/card_sheet.html", unit=unit, cards=cards, token=token, waiting=waiting,
-                           others=others, form=ActionForm(), filename=f"cards-{unit.code}.pdf")
+                           others=others, form=ActionForm(), filename=f"kartu-{unit.code}.pdf")
 
 
 @bp.route("/cards.pdf")
@@ -239,7 +239,7 @@ def cards_pdf():
     cards = cards_to_print(unit.id, card_ids=_sheet_ids(unit, request.args.get("sheet")))
     if not cards:
         refuse(_("No cards to print: choose members with a live card."))
-    return _pdf(card_sheet_pdf(cards), f"cards-{unit.code}.pdf")
+    return _pdf(card_sheet_pdf(cards), f"kartu-{unit.code}.pdf")
 
 
 @bp.route("/cards/printed", methods=["POST"])

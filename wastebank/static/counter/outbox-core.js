@@ -37,7 +37,8 @@ export function classify(status, body) {
   const reason = error ? error.message || "" : "";
   if (status === 200 || status === 201 || status === 202) { return { outcome: "synced", reason: "", code: "" }; }
   if (status === 0 || status >= 500 || status === 408 || status === 429) {
-    return { outcome: "retry", reason: reason, code: code || "network" };
+    // "network": no answer at all; "server_busy": the server answered but could not record it now.
+    return { outcome: "retry", reason: reason, code: code || (status === 0 ? "network" : "server_busy") };
   }
   if (status === 401 || status === 403) { return { outcome: "auth", reason: reason, code: code || "unauthorized" }; }
   // A CSRF failure is the page's problem, never the deposit's: the outbox sends with the

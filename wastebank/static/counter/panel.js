@@ -127,7 +127,9 @@ async function render() {
         "</span><span class=\"muted\">" + esc(kind) + " · " + esc(localTime(item.captured_at)) + " · " + esc(amountOf(item)) +
         '</span></div><strong class="state">' + esc(label) + "</strong>" +
         (item.state === "fix" && item.error ? '<p class="error reason">' + esc(item.error.reason) + "</p>" : "") +
-        (item.state === "queued" && item.last_error ? '<p class="muted reason">' + esc(T.retrying) + "</p>" : "") +
+        (item.state === "queued" && item.last_error
+          ? '<p class="muted reason">' + esc(item.last_code && item.last_code !== "network" ? T.retrying_server : T.retrying) + "</p>"
+          : "") +
         (actions ? '<div class="actions">' + actions + "</div>" : "") + "</li>");
     }
     parts.push("</ul>");

@@ -158,7 +158,7 @@ async function drainHeld() {
       continue;  // a refusal concerns this item only: the next one may go
     }
     await store.updateItem(item.key, (current) => Object.assign(current, {
-      state: "queued", last_error: verdict.reason || verdict.code }));
+      state: "queued", last_error: verdict.reason || verdict.code, last_code: verdict.code }));
     if (verdict.outcome === "auth") {
       await store.deleteValue("token:" + context.username);
       if (!freshToken) { freshToken = true; continue; }  // try once more with a new token
