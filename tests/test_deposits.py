@@ -184,3 +184,32 @@ def test_concurrent_deposits_lose_nothing_and_number_gaplessly(net, database_url
     total = sum(member_savings_account(db.session.get(Member, m)).balance for m in member_ids)
     assert total == 60 * 1000
     assert verify_ledger().ok
+
+
+def test_the_cached_category_row_has_exactly_the_tables_columns():
+    """CategoryRow is built with ``CategoryRow(**row)`` from ``select(waste_category)``: a column
+    added to the table without the field would fail every deposit, a field without a column
+    would carry a stale value. Names and order both match."""
+    from dataclasses import fields
+
+    from wastebank.models import CategoryRow, WasteCategory
+    assert [f.name for f in fields(CategoryRow)] == [c.name for c in WasteCategory.__table__.columns]
+
+
+def test_the_deposit_answer_and_message_come_from_the_rows_written(net):
+    """The answer is built from what was inserted (no read-back): every figure of the body
+    equals the stored deposit and its lines, and the queued message names the same receipt."""
+    from wastebank.models import DepositLine
+    member = net.members_a[0]
+    body = _record(net, member, [("PET-CLEAN", "1,5"), ("CARDBOARD", "2")], "tablet-1-body").body
+    deposit = db.session.scalars(select(Deposit).where(Deposit.receipt_no == body["receipt_no"])).one()
+    assert (body["id"], body["total_idr"], body["fee_idr"], body["credited_idr"], body["balance_idr"]) == (
+        deposit.id, deposit.total_idr, deposit.fee_idr, deposit.credited_idr, deposit.balance_after_idr)
+    assert body["member_no"] == member.member_no
+    lines = db.session.scalars(select(DepositLine).where(DepositLine.deposit_id == deposit.id)
+                               .order_by(DepositLine.id)).all()
+    assert [(l["category"], l["unit"], l["quantity_milli"], l["unit_price_idr"], l["amount_idr"])
+            for l in body["lines"]] == [(line.category.code, line.category.unit, line.quantity_milli,
+                                         line.unit_price_idr, line.amount_idr) for line in lines]
+    assert [l["quantity_milli"] for l in body["lines"]] == [1500, 2000]
+    assert body["posted_at"] == deposit.posted_at.isoformat()

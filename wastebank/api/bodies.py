@@ -17,7 +17,8 @@ from ..services.ledger import member_savings_account
 
 
 def deposit_body(deposit: Deposit) -> dict:
-    """The API's answer for a deposit (docs/rules.md §api): rupiah as ints, quantities in thousandths."""
+    """The API's answer for a deposit (docs/rules.md §api): rupiah as ints, quantities in thousandths.
+    ``deposit`` is a Deposit or the RecordedDeposit a deposit just wrote (the same attributes)."""
     return {
         "id": deposit.id,
         "receipt_no": deposit.receipt_no,

@@ -1,5 +1,5 @@
 """All models, imported here so that metadata and migrations see every table."""
-from .catalog import Price, WasteCategory
+from .catalog import CategoryRow, Price, WasteCategory
 from .collab import Collaborator, Sponsorship
 from .container import Container
 from .deposit import Deposit, DepositLine, IdempotencyRecord, ReceiptCounter
@@ -22,6 +22,7 @@ __all__ = [
     "IdempotencyRecord", "JournalEntry", "MEMBER_KINDS", "Member", "MemberCard", "MemberCounter", "MemberImport",
     "MonthLock",
     "NOTIFICATION_EVENTS", "NOTIFICATION_STATUSES", "Notification", "Posting", "AccountPeriod",
-    "Price", "ROLES", "ReceiptCounter", "UTCDateTime", "Unit", "User", "WasteCategory", "clock_at", "utcnow",
+    "CategoryRow", "Price", "ROLES", "ReceiptCounter", "UTCDateTime", "Unit", "User", "WasteCategory", "clock_at",
+    "utcnow",
     "NOT_DISTRIBUTED", "include_for_dialect",
 ]

@@ -1,6 +1,7 @@
 """Waste categories and their prices."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
@@ -11,7 +12,19 @@ from .tenant import TENANT_KEY
 from .types import UTCDateTime, utcnow
 
 
-class WasteCategory(db.Model):
+class CategoryNames:
+    """The one rule for a category's name in a locale, shared by the mapped row and its plain copy."""
+
+    __slots__ = ()
+    name_id: str
+    name_en: str
+
+    def name(self, locale) -> str:
+        """The category's name in ``locale`` (``id`` or ``en``)."""
+        return self.name_en if str(locale).startswith("en") else self.name_id
+
+
+class WasteCategory(CategoryNames, db.Model):
     """A sorted material (jenis sampah) with its unit of measure (kg, L or pcs).
 
     ``max_line_milli`` caps one deposit line, in thousandths (default 500 kg). The CO₂e factor
@@ -40,9 +53,25 @@ class WasteCategory(db.Model):
     kg_factor_source: Mapped[str] = mapped_column(String(200), default="", server_default="")
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
 
-    def name(self, locale) -> str:
-        """The category's name in ``locale`` (``id`` or ``en``)."""
-        return self.name_en if str(locale).startswith("en") else self.name_id
+
+@dataclass(frozen=True, slots=True)
+class CategoryRow(CategoryNames):
+    """A ``waste_category`` row as plain, immutable values (every column of WasteCategory), for
+    the deposit's hot path: cached per process and shared by requests, so a deposit builds no
+    ORM instance for its categories (issue 13 item 1). Read-only: it has no relationships."""
+
+    id: int
+    code: str
+    name_id: str
+    name_en: str
+    unit: str
+    material_group: str
+    max_line_milli: int
+    co2e_g_per_unit: int
+    co2e_source: str
+    kg_factor_g: int | None
+    kg_factor_source: str
+    sort_order: int
 
 
 class Price(db.Model):

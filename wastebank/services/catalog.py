@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import Deposit, DepositLine, Price, Unit, WasteCategory
+from ..models import CategoryRow, Deposit, DepositLine, Price, Unit, WasteCategory
 from ..models.types import utcnow
 from ..money import MAX_RUPIAH, InputError, parse_rupiah
 from ..timeutil import local_day_bounds, local_today, to_local
@@ -24,9 +24,10 @@ from .ledger import stock_account
 
 @dataclass(frozen=True)
 class PriceRow:
-    """A category with the price in force: rupiah per unit of measure."""
+    """A category with the price in force: rupiah per unit of measure. ``category`` is the
+    mapped row (screens) or the catalogue's plain CategoryRow (the deposit's cached path)."""
 
-    category: WasteCategory
+    category: WasteCategory | CategoryRow
     buy_price_idr: int
     sell_price_idr: int
     effective_from: date

@@ -9,7 +9,7 @@ from sqlalchemy import insert, select
 
 from ..api.bodies import deposit_body
 from ..extensions import db
-from ..models import Deposit, DepositLine, Member, Price, Unit, WasteCategory, utcnow
+from ..models import CategoryRow, Deposit, DepositLine, Member, Price, Unit, WasteCategory, utcnow
 from ..money import (InputError, Rupiah, Thousandths, fee_amount, format_idr, format_quantity, line_amount,
                      parse_quantity)
 from ..timeutil import to_local
@@ -48,9 +48,10 @@ class LineInput:
 
 @dataclass(frozen=True)
 class QuotedLine:
-    """A priced line: thousandths of ``unit``, rupiah per unit, rupiah amount (half-up)."""
+    """A priced line: thousandths of ``unit``, rupiah per unit, rupiah amount (half-up). The
+    category is the catalogue's plain row (read-only: code, names, unit, limits)."""
 
-    category: WasteCategory
+    category: CategoryRow
     quantity_milli: Thousandths  # the net: priced and credited
     unit_price_idr: Rupiah
     amount_idr: Rupiah
@@ -113,21 +114,17 @@ def _codes(lines: list[LineInput]) -> list[str]:
     return sorted({str(line.category or "").strip().upper() for line in lines})
 
 
-def _categories(unit: Unit) -> dict[str, dict]:
-    """``{code: column values}`` of the whole catalogue, cached per ``unit.cache_version``
-    (services/hot_cache.py)."""
+def _categories(unit: Unit) -> dict[str, CategoryRow]:
+    """``{code: CategoryRow}`` of the whole catalogue, cached per ``unit.cache_version``
+    (services/hot_cache.py). The rows are immutable plain values shared by every request of the
+    process: a deposit builds no ORM instance for its categories."""
     key = ("categories", unit.id, unit.cache_version)
     cached = hot_cache.get(key)
     if cached is None:
         table = WasteCategory.__table__
-        cached = {row["code"]: dict(row) for row in db.session.execute(select(table)).mappings()}
+        cached = {row["code"]: CategoryRow(**row) for row in db.session.execute(select(table)).mappings()}
         hot_cache.put(key, cached)
     return cached
-
-
-def _category(values: dict) -> WasteCategory:
-    """A cached category as a persistent instance of this session, without a query."""
-    return hot_cache.in_session(WasteCategory, values)
 
 
 def _price_list(unit: Unit, day) -> dict[str, tuple]:
@@ -151,7 +148,7 @@ def _line_prices(unit: Unit, day, lines: list[LineInput]) -> dict[str, PriceRow]
     """``{code: PriceRow}`` of the lines' categories with a price in force at ``unit`` on local
     date ``day``, from the cached catalogue and price list (no query when cached)."""
     categories, prices = _categories(unit), _price_list(unit, day)
-    return {code: PriceRow(_category(categories[code]), *prices[code])
+    return {code: PriceRow(categories[code], *prices[code])
             for code in _codes(lines) if code in prices and code in categories}
 
 
@@ -213,7 +210,7 @@ class _LineRefused(Exception):
         self.field, self.code, self.message = field, code, message
 
 
-def _typed_net(line: LineInput, category: WasteCategory, has_container: bool) -> Thousandths:
+def _typed_net(line: LineInput, category: CategoryRow, has_container: bool) -> Thousandths:
     """The net typed directly (no gross weight given). Raises _LineRefused."""
     if has_container:
         raise _LineRefused("gross", "gross_required",
@@ -226,7 +223,7 @@ def _typed_net(line: LineInput, category: WasteCategory, has_container: bool) ->
         raise _LineRefused("quantity", exc.code, exc.message) from None
 
 
-def _container_of(unit: Unit, line: LineInput, category: WasteCategory):
+def _container_of(unit: Unit, line: LineInput, category: CategoryRow):
     """The unit's container named on a kg line. Raises _LineRefused (not kg, unknown here)."""
     if category.unit != "kg":
         raise _LineRefused("container", "tare_not_kg",
@@ -237,7 +234,7 @@ def _container_of(unit: Unit, line: LineInput, category: WasteCategory):
     return container
 
 
-def _net_weight(unit: Unit, line: LineInput, category: WasteCategory):
+def _net_weight(unit: Unit, line: LineInput, category: CategoryRow):
     """``(net, tare, container)`` of one line, thousandths: without a container net = the
     quantity (or gross) typed and tare 0; with one, net = gross − the container's ``tare_g``
     (kg lines only; the tare must be less than the gross; docs/tare.md). The net is at most the
@@ -262,7 +259,7 @@ def _net_weight(unit: Unit, line: LineInput, category: WasteCategory):
     return gross - tare, tare, container
 
 
-def _canonical_weight(text, category: WasteCategory | None):
+def _canonical_weight(text, category: CategoryRow | None):
     """Thousandths when ``text`` parses, so ``1,5`` and ``1.5`` are the same; else the text."""
     if category is not None:
         try:
@@ -305,8 +302,7 @@ def record_deposit(unit: Unit, member: Member, lines: list[LineInput], *, operat
     DomainError (inactive member, bad key), Conflict and IdempotencyConflict.
     """
     def canonical() -> dict:
-        catalogue = _categories(unit)
-        categories = {code: _category(catalogue[code]) for code in _codes(lines) if code in catalogue}
+        categories = _categories(unit)
         request = {
             "member": member.id,
             "lines": [_canonical_line(unit, line, categories) for line in lines],
@@ -358,10 +354,10 @@ def _post_deposit(unit: Unit, member: Member, lines: list[LineInput], operator_i
 
 
 def _insert_deposit(unit: Unit, member: Member, quote: DepositQuote, receipt_no: str, entry, operator_id,
-                    balance_after: int) -> Deposit:
+                    balance_after: int) -> RecordedDeposit:
     """Insert the deposit row (``RETURNING id``) and its lines (one multi-row INSERT) with
-    Core, and return the Deposit as plain values for the answer and the message: it is not
-    added to the session, so nothing is read back or flushed twice."""
+    Core, and return what was written as a RecordedDeposit for the answer and the message:
+    nothing is added to the session, read back or flushed twice."""
     values = dict(unit_id=unit.id, member_id=member.id, receipt_no=receipt_no, entry_id=entry.id,
                   operator_id=operator_id, total_idr=quote.total_idr, fee_idr=quote.fee_idr,
                   credited_idr=quote.credited_idr, balance_after_idr=balance_after,
@@ -376,6 +372,27 @@ def _insert_deposit(unit: Unit, member: Member, quote: DepositQuote, receipt_no:
     # RETURNING makes the executemany one multi-row INSERT on both databases ("insertmanyvalues").
     run_core(prepared("deposit.lines", lambda _: insert(DepositLine.__table__).returning(DepositLine.__table__.c.id)),
              rows)
-    # Transient copies (SQLAlchemy 2 does not cascade them into the session through backrefs).
-    return Deposit(id=deposit_id, unit=unit, member=member, **values,
-                   lines=[DepositLine(category=l.category, **row) for l, row in zip(quote.lines, rows, strict=True)])
+    return RecordedDeposit(id=deposit_id, unit=unit, member=member, receipt_no=receipt_no,
+                           total_idr=quote.total_idr, fee_idr=quote.fee_idr, credited_idr=quote.credited_idr,
+                           balance_after_idr=balance_after, posted_at=entry.posted_at,
+                           recorded_at=quote.recorded_at, lines=quote.lines)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedDeposit:
+    """A deposit just inserted, as plain values: what ``deposit_body`` and ``queue_for_deposit``
+    read from a Deposit (same attribute names), without building ORM instances on the hot path
+    (issue 13 item 1). ``unit`` and ``member`` are the request's own rows; ``lines`` the priced
+    QuotedLines (``category`` a CategoryRow). Rupiah as ints; times aware UTC."""
+
+    id: int
+    unit: Unit
+    member: Member
+    receipt_no: str
+    total_idr: Rupiah
+    fee_idr: Rupiah
+    credited_idr: Rupiah
+    balance_after_idr: Rupiah
+    posted_at: datetime
+    recorded_at: datetime
+    lines: list[QuotedLine]

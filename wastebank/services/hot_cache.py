@@ -10,7 +10,8 @@ its next request, whichever worker made it.
 Entries are staged in the session and published only when its transaction commits, so an
 account created, or a price read, in a transaction that rolls back is never cached. The store
 lives in ``current_app.extensions`` (one per app, so a test's fresh database gets a fresh one).
-Values are plain tuples and dicts, never ORM objects shared between sessions.
+Values are plain tuples, dicts and frozen rows (``CategoryRow``), never ORM objects shared
+between sessions.
 """
 from __future__ import annotations
 
