@@ -138,3 +138,33 @@ def test_verify_fails_on_tampered_cached_balance(net, app):
     bad = runner.invoke(args=["ledger", "verify"])
     assert bad.exit_code == 1
     assert "cached balance 5875 but postings give 4875" in bad.output
+
+
+def test_legs_by_account_ref_keep_the_sessions_loaded_account_current(net):
+    """A leg may name its account by AccountRef (the hot path builds no ORM instance). When
+    the transaction has that Account loaded, post_journal gives it the balance the UPDATE
+    returned, so a later read in the same transaction is not stale; cross-unit refs are refused
+    as Accounts are."""
+    from wastebank.services.ledger import AccountRef
+    cash = system_account(net.unit_a.id, "cash")
+    cash_balance = cash.balance
+    cash_ref = system_account(net.unit_a.id, "cash", ref=True)
+    fee_ref = system_account(net.unit_a.id, "fee_income", ref=True)
+    assert isinstance(cash_ref, AccountRef) and (cash_ref.id, cash_ref.kind, cash_ref.normal_side) == (
+        cash.id, "cash", cash.normal_side)
+    balances = {}
+    post_journal(net.unit_a.id, "test", [Leg(cash_ref, 700), Leg(fee_ref, -700)], created_by_id=None,
+                 balances=balances)
+    assert cash.balance == cash_balance + 700 == balances[cash.id]
+    assert "balance" in inspect_loaded(cash)  # set as loaded, not expired for a re-read
+    db.session.commit()
+    assert db.session.scalar(select(Account.balance).where(Account.id == fee_ref.id)) == balances[fee_ref.id]
+    with pytest.raises(LedgerError):
+        post_journal(net.unit_a.id, "test", [Leg(cash_ref, 100),
+                                             Leg(system_account(net.unit_b.id, "cash", ref=True), -100)],
+                     created_by_id=None)
+
+
+def inspect_loaded(instance):
+    from sqlalchemy import inspect
+    return set(instance.__dict__) - inspect(instance).expired_attributes

@@ -166,8 +166,8 @@ def _record(unit: Unit, ref: str, lines: list[LineInput], key: str, recorded_at,
 @blp.route("/deposits", methods=["POST"])
 @blp.doc(security=WRITE_SECURITY)
 @require("deposit.record")
-@blp.arguments(IdempotencyHeaderSchema, location="headers")
-@blp.arguments(DepositRequestSchema)
+@blp.arguments(IdempotencyHeaderSchema(), location="headers")
+@blp.arguments(DepositRequestSchema())
 @blp.response(201, DepositSchema, description="Recorded; a replay returns the same body.",
               headers={REPLAYED_HEADER: {"description": "`true` when this answer is a replay of "
                                                         "an earlier request with the same key",
@@ -228,8 +228,8 @@ _REPLAY_HEADERS = {REPLAYED_HEADER: {"description": "`true` when this answer is 
 @blp.route("/withdrawals", methods=["POST"])
 @blp.doc(security=WRITE_SECURITY)
 @require("withdrawal.record")
-@blp.arguments(IdempotencyHeaderSchema, location="headers")
-@blp.arguments(WithdrawalRequestSchema)
+@blp.arguments(IdempotencyHeaderSchema(), location="headers")
+@blp.arguments(WithdrawalRequestSchema())
 @blp.response(201, WithdrawalSchema, description="Paid; a replay returns the same body.",
               headers=_REPLAY_HEADERS)
 @blp.alt_response(202, schema=WithdrawalSchema, description="Recorded, waiting for a unit manager's "
@@ -288,8 +288,8 @@ _VOID_ERRORS = (
 @blp.route("/deposits/<int:deposit_id>/void", methods=["POST"])
 @blp.doc(security=WRITE_SECURITY)
 @require("deposit.void")
-@blp.arguments(IdempotencyHeaderSchema, location="headers")
-@blp.arguments(VoidRequestSchema)
+@blp.arguments(IdempotencyHeaderSchema(), location="headers")
+@blp.arguments(VoidRequestSchema())
 @blp.response(200, VoidSchema, description="Voided: the reversing entry. A replay returns the same body.",
               headers=_REPLAY_HEADERS)
 @_errors(*_VOID_ERRORS)
@@ -309,8 +309,8 @@ def void_deposit_endpoint(headers: dict, body: dict, deposit_id: int):
 @blp.route("/withdrawals/<int:withdrawal_id>/void", methods=["POST"])
 @blp.doc(security=WRITE_SECURITY)
 @require("withdrawal.void")
-@blp.arguments(IdempotencyHeaderSchema, location="headers")
-@blp.arguments(VoidRequestSchema)
+@blp.arguments(IdempotencyHeaderSchema(), location="headers")
+@blp.arguments(VoidRequestSchema())
 @blp.response(200, VoidSchema, description="Voided: the reversing entry. A replay returns the same body.",
               headers=_REPLAY_HEADERS)
 @_errors(*_VOID_ERRORS)
@@ -387,7 +387,7 @@ def _price_unit(code: str | None) -> Unit:
 @blp.route("/prices")
 @blp.doc(security=READ_SECURITY)
 @require("price.view")
-@blp.arguments(PricesQuerySchema, location="query")
+@blp.arguments(PricesQuerySchema(), location="query")
 @blp.response(200, PriceListSchema)
 @_errors(
     (401, "unauthorized"),

@@ -330,18 +330,17 @@ def _post_deposit(unit: Unit, member: Member, lines: list[LineInput], operator_i
                           "Check again with the member.", now=format_idr(quote.credited_idr),
                           shown=format_idr(expect_credited_idr)), code="quote_changed")
     legs = stock_legs(unit.id, ((line.category.id, line.amount_idr, line.quantity_milli) for line in quote.lines))
-    savings = member_savings_account(member)
-    savings_id = savings.id  # read before post_journal expires the account
+    savings = member_savings_account(member, ref=True)
     legs.append(Leg(savings, -quote.credited_idr))
     if quote.fee_idr:
-        legs.append(Leg(system_account(unit.id, "fee_income"), -quote.fee_idr))
+        legs.append(Leg(system_account(unit.id, "fee_income", ref=True), -quote.fee_idr))
 
     receipt_no = next_receipt_no(unit, utcnow())
     balances: dict[int, int] = {}
     entry = post_journal(unit.id, "deposit", legs, created_by_id=operator_id,
                          memo=f"Setoran {receipt_no} {member.member_no}", recorded_at=quote.recorded_at,
                          balances=balances)
-    deposit = _insert_deposit(unit, member, quote, receipt_no, entry, operator_id, balances[savings_id])
+    deposit = _insert_deposit(unit, member, quote, receipt_no, entry, operator_id, balances[savings.id])
     body = deposit_body(deposit)
     audit("deposit.record", unit_id=unit.id, user_id=operator_id, object_type="deposit", object_id=receipt_no,
           details={"member_no": member.member_no, "total_idr": deposit.total_idr, "fee_idr": deposit.fee_idr,

@@ -23,12 +23,35 @@ from .period_balances import period_faults
 from .transaction import insert_or_ignore, prepared, run_core
 
 
+@dataclass(frozen=True, slots=True)
+class AccountRef:
+    """An account's identity as plain values: what never changes once the account exists
+    (docs/rules.md §ledger). Enough for a leg of ``post_journal``; it carries no balance. The
+    hot path's legs use it so that a deposit builds no ORM instance per account (issue 13)."""
+
+    id: int
+    unit_id: int
+    key: str
+    kind: str
+    normal_side: str
+    member_id: int | None
+    category_id: int | None
+
+    def values(self) -> dict:
+        """The identity as ``{column: value}`` (the columns of ``account``)."""
+        return {name: getattr(self, name) for name in _ACCOUNT_IDENTITY}
+
+
+_ACCOUNT_IDENTITY = ("id", "unit_id", "key", "kind", "normal_side", "member_id", "category_id")
+
+
 @dataclass(frozen=True)
 class Leg:
-    """One intended posting: ``amount`` signed rupiah (debit +, credit −) on ``account``, and
-    for stock accounts the quantity moved in thousandths (in +, out −)."""
+    """One intended posting: ``amount`` signed rupiah (debit +, credit −) on ``account`` (the
+    mapped row or its AccountRef), and for stock accounts the quantity moved in thousandths
+    (in +, out −)."""
 
-    account: Account
+    account: Account | AccountRef
     amount: Rupiah
     quantity_milli: Thousandths | None = None
     # Savings that must remain on a member account after a debit (a unit's minimum balance).
@@ -36,50 +59,44 @@ class Leg:
 
 
 def account_for(unit_id: int, key: str, kind: str, *, member_id: int | None = None,
-                category_id: int | None = None) -> Account:
+                category_id: int | None = None, ref: bool = False) -> Account | AccountRef:
     """Return the unit's account ``key``, creating it if missing (safe under concurrency:
-    insert-or-ignore on the (unit, key) unique constraint, then select).
+    insert-or-ignore on the (unit, key) unique constraint, then select). With ``ref`` the
+    answer is its AccountRef (identity only, no ORM instance); else the session's Account.
 
-    Raises LedgerError for an unknown ``kind``.
+    The identity is cached per process once known (services/hot_cache.py): a known account
+    costs no query. Raises LedgerError for an unknown ``kind``.
     """
     if kind not in ACCOUNT_KINDS:
         raise LedgerError(f"unknown account kind {kind!r}")
     cached = hot_cache.get(("account", unit_id, key))
     if cached is not None:  # an account's identity never changes: no query (services/hot_cache.py)
-        return _known_account(cached)
+        # The session's own instance (balances as loaded), or one of the identity only whose
+        # balances load when read.
+        return cached if ref else hot_cache.in_session(Account, cached.values())
     found = db.session.scalar(select(Account).where(Account.unit_id == unit_id, Account.key == key))
-    if found is not None:
-        hot_cache.put(("account", unit_id, key), {c: getattr(found, c) for c in _ACCOUNT_IDENTITY})
-        return found
-    values = dict(unit_id=unit_id, key=key, kind=kind, normal_side=ACCOUNT_KINDS[kind],
-                  member_id=member_id, category_id=category_id, balance=0, held=0, quantity_milli=0)
-    insert_or_ignore(Account, **values)
-    return db.session.scalars(select(Account).where(Account.unit_id == unit_id, Account.key == key)).one()
+    if found is None:
+        values = dict(unit_id=unit_id, key=key, kind=kind, normal_side=ACCOUNT_KINDS[kind],
+                      member_id=member_id, category_id=category_id, balance=0, held=0, quantity_milli=0)
+        insert_or_ignore(Account, **values)
+        found = db.session.scalars(select(Account).where(Account.unit_id == unit_id, Account.key == key)).one()
+    identity = AccountRef(*(getattr(found, c) for c in _ACCOUNT_IDENTITY))
+    hot_cache.put(("account", unit_id, key), identity)
+    return identity if ref else found
 
 
-_ACCOUNT_IDENTITY = ("id", "unit_id", "key", "kind", "normal_side", "member_id", "category_id")
+def member_savings_account(member, *, ref: bool = False) -> Account | AccountRef:
+    """The member's savings account (a liability of the unit); its AccountRef with ``ref``."""
+    return account_for(member.unit_id, f"savings:{member.id}", "member_savings", member_id=member.id, ref=ref)
 
 
-def _known_account(identity: dict) -> Account:
-    """The account of a cached identity as a persistent instance of this session, without a
-    query: the one already in the identity map, or a new one whose balances load when read."""
-    # The session's own instance (balances as loaded), or one of the identity only whose
-    # balances load when read.
-    return hot_cache.in_session(Account, identity)
-
-
-def member_savings_account(member) -> Account:
-    """The member's savings account (a liability of the unit)."""
-    return account_for(member.unit_id, f"savings:{member.id}", "member_savings", member_id=member.id)
-
-
-def stock_account(unit_id: int, category_id: int) -> Account:
-    """The unit's stock-at-cost account for one waste category (an asset)."""
-    return account_for(unit_id, f"stock:{category_id}", "stock", category_id=category_id)
+def stock_account(unit_id: int, category_id: int, *, ref: bool = False) -> Account | AccountRef:
+    """The unit's stock-at-cost account for one waste category (an asset); its AccountRef with ``ref``."""
+    return account_for(unit_id, f"stock:{category_id}", "stock", category_id=category_id, ref=ref)
 
 
 def stock_legs(unit_id: int, moves: Iterable[tuple[int, Rupiah, Thousandths]]) -> list[Leg]:
-    """One leg per waste category on the unit's stock accounts: ``moves`` are
+    """One leg per waste category on the unit's stock accounts (as AccountRefs): ``moves`` are
     ``(category_id, rupiah, thousandths)`` (signed: into stock +, out −), summed per category
     in the order the categories first appear (several lines of one category post once)."""
     totals: dict[int, list[int]] = {}
@@ -87,13 +104,19 @@ def stock_legs(unit_id: int, moves: Iterable[tuple[int, Rupiah, Thousandths]]) -
         total = totals.setdefault(category_id, [0, 0])
         total[0] += amount
         total[1] += quantity
-    return [Leg(stock_account(unit_id, category_id), amount, quantity)
+    return [Leg(stock_account(unit_id, category_id, ref=True), amount, quantity)
             for category_id, (amount, quantity) in totals.items()]
 
 
-def system_account(unit_id: int, kind: str) -> Account:
-    """One of the unit's single accounts: ``cash``, ``fee_income``, ``trading_margin``, …"""
-    return account_for(unit_id, kind, kind)
+def system_account(unit_id: int, kind: str, *, ref: bool = False) -> Account | AccountRef:
+    """One of the unit's single accounts: ``cash``, ``fee_income``, ``trading_margin``, …
+    (its AccountRef with ``ref``)."""
+    return account_for(unit_id, kind, kind, ref=ref)
+
+
+def _account_identity_key(account_id: int):
+    """The identity-map key of the Account with primary key ``account_id``."""
+    return inspect(Account).identity_key_from_primary_key([account_id])
 
 
 def change_hold(account: Account, delta_idr: Rupiah, floor_idr: Rupiah = 0) -> None:
@@ -374,14 +397,19 @@ def post_journal(unit_id: int, kind: str, legs: list[Leg], *, created_by_id: int
     values = dict(id=entry_id, unit_id=unit_id, kind=kind, memo=memo[:300], posted_at=now,
                   recorded_at=recorded_at, created_by_id=created_by_id, reverses_id=reverses_id, reason=reason)
     run_core(prepared("ledger.entry", lambda _: insert(JournalEntry.__table__)), values)
+    identity_map = db.session.identity_map
     for leg in legs:
-        if inspect(leg.account).persistent:
+        # The session's instance of the account, if it has one (the leg's own Account, or the
+        # Account of an AccountRef the transaction loaded, e.g. to price a sale at cost).
+        account = (leg.account if isinstance(leg.account, Account)
+                   else identity_map.get(_account_identity_key(leg.account.id)))
+        if account is not None and inspect(account).persistent:
             # The balance as the UPDATE returned it; a moved quantity is expired (read, by the
             # tenant key, only if asked for). The account's identity stays loaded: nothing is
             # re-read by ``id`` alone (docs/scaling.md §tenant-keys).
-            set_committed_value(leg.account, "balance", after[leg.account.id])
+            set_committed_value(account, "balance", after[leg.account.id])
             if leg.quantity_milli:
-                db.session.expire(leg.account, ["quantity_milli"])
+                db.session.expire(account, ["quantity_milli"])
     # The entry as just inserted, persistent in the session without reading it back.
     return hot_cache.in_session(JournalEntry, values)
 
