@@ -469,6 +469,8 @@ async function save() {
     captured_at: now.toISOString(), state: "queued", attempts: 0, corrects: fixing ? fixing.key : null,
   };
   if (fixing) { await sync.replace(fixing.key, item); } else { await sync.enqueue(item); }
+  // The deposit is in the outbox now: leaving the screen no longer cancels anything.
+  showBack(false);
   await awaitAnswer(item);
 }
 
@@ -496,8 +498,16 @@ function awaitAnswer(item) {
   });
 }
 
+/** "← Batal" only while there is something to cancel: gone once the deposit is saved (kept on
+ * the tablet, sent or refused); the result panel's "Nasabah berikutnya" is the next step. */
+function showBack(show) {
+  const back = document.getElementById("deposit-back");
+  if (back) { back.closest(".nav-links").hidden = !show; }
+}
+
 function showResult(item) {
   confirmPanel.hidden = true;
+  showBack(false);
   if (item.state === "synced" && item.response && item.response.receipt_no) {
     location.assign("/counter/receipt/" + encodeURIComponent(item.response.receipt_no) + "?new=1");
     return;
@@ -560,6 +570,7 @@ async function loadFix(key) {
   const note = document.getElementById("deposit-error");
   note.textContent = T.fixing.replace("{reason}", (item.error && item.error.reason) || "");
   form.hidden = false;
+  showBack(true);
   confirmPanel.hidden = true;
   update();
   const field = item.error && item.error.field ? item.error.field.match(/^lines\.(\d+)\./) : null;
