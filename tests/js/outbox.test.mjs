@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  backoffMs, classify, formatDay, isoWithOffset, newKey, prune, recover, resendable, sendOrder, staleWarning,
+  backoffMs, classify, formatDay, formatReceiptTime, isoWithOffset, newKey, prune, recover, resendable, sendOrder, staleWarning,
 } from "../../wastebank/static/counter/outbox-core.js";
 
 const err = (code, message) => ({ error: { code, message, field: null } });
@@ -67,6 +67,23 @@ test("capture time keeps the tablet's offset (C16: 2025-07-01T09:00+07:00)", () 
   const d = new Date("2025-07-01T02:00:00Z");
   assert.equal(isoWithOffset(d), "2025-07-01T09:00:00+07:00");
   assert.equal(formatDay(d), "01/07/2025");
+});
+
+test("queue times read as on the printed receipt: DD-MM-YYYY HH:MM WIB in the unit's zone", () => {
+  // The same moments through wastebank/timeutil.py format_local (the receipt page and PDF).
+  const vectors = [["2026-11-29T07:05:00Z", "29-11-2026 14:05 WIB"],
+                   ["2025-12-31T17:30:00Z", "01-01-2026 00:30 WIB"],   // past midnight in Jakarta: next day, 00 not 24
+                   ["2025-07-01T02:00:00Z", "01-07-2025 09:00 WIB"]];
+  for (const tz of ["Asia/Jakarta", "UTC", "America/Lima"]) {   // whatever zone the tablet is set to
+    process.env.TZ = tz;
+    for (const [iso, text] of vectors) { assert.equal(formatReceiptTime(new Date(iso), "Asia/Jakarta", "WIB"), text, tz); }
+  }
+  process.env.TZ = "Asia/Makassar";
+  assert.equal(formatReceiptTime(new Date("2026-11-29T07:05:00Z"), "Asia/Makassar", "WITA"), "29-11-2026 15:05 WITA");
+  // No zone, or one this browser does not know: the tablet's clock, without a zone name.
+  process.env.TZ = "Asia/Jakarta";
+  assert.equal(formatReceiptTime(new Date("2026-11-29T07:05:00Z"), "", "WIB"), "29-11-2026 14:05");
+  assert.equal(formatReceiptTime(new Date("2026-11-29T07:05:00Z"), "Mars/Olympus_Mons", "MST"), "29-11-2026 14:05");
 });
 
 test("unsent items from an earlier day raise the warning; synced ones do not (C16)", () => {

@@ -189,11 +189,15 @@ def counter_context() -> dict | None:
         return None
     from flask_babel import get_locale
 
+    from ..models.types import utcnow
     from ..services.cashbook import last_closed_day
-    from ..timeutil import local_today
+    from ..timeutil import local_today, local_zone
 
+    zone = local_zone()
     return {"username": current_user.username, "unit": unit.code, "unitName": unit.name,
             "locale": str(get_locale() or "id"), "version": client_version(),
+            # Times in the queue as on the printed receipt: "29-11-2026 14:05 WIB" (timeutil.format_local).
+            "timeZone": zone.key, "zoneName": utcnow().astimezone(zone).tzname(),
             # Warn before anyone weighs: saves are refused while today is closed.
             "dayClosed": last_closed_day(unit.id) == local_today()}
 

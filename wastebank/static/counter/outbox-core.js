@@ -98,6 +98,41 @@ export function formatDay(date) {
   return pad(date.getDate()) + "/" + pad(date.getMonth() + 1) + "/" + date.getFullYear();
 }
 
+// One formatter per zone (building an Intl.DateTimeFormat costs more than using it).
+const receiptFormats = new Map();
+
+/**
+ * A moment as the printed receipt shows it (wastebank/timeutil.py format_local, "%d-%m-%Y %H:%M"
+ * and the zone's abbreviation): "29-11-2026 14:05 WIB". In the deployment's zone `timeZone`
+ * (Asia/Jakarta, from the page's counter context) whatever the tablet's own zone is; `zoneName`
+ * is the server's abbreviation of that zone ("WIB"; Indonesia's zones keep one all year).
+ * Without a zone, or one this browser does not know, the tablet's own clock, without a name.
+ */
+export function formatReceiptTime(date, timeZone, zoneName) {
+  const pad = (n) => String(n).padStart(2, "0");
+  let parts = null;
+  if (timeZone) {
+    try {
+      if (!receiptFormats.has(timeZone)) {
+        receiptFormats.set(timeZone, new Intl.DateTimeFormat("en-GB", {
+          timeZone: timeZone, year: "numeric", month: "2-digit", day: "2-digit",
+          hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+        }));
+      }
+      parts = {};
+      for (const part of receiptFormats.get(timeZone).formatToParts(date)) { parts[part.type] = part.value; }
+    } catch (error) {
+      parts = null;   // RangeError: a zone this browser's Intl does not have
+    }
+  }
+  if (!parts) {
+    return pad(date.getDate()) + "-" + pad(date.getMonth() + 1) + "-" + date.getFullYear() + " " +
+      pad(date.getHours()) + ":" + pad(date.getMinutes());
+  }
+  return parts.day + "-" + parts.month + "-" + parts.year + " " + parts.hour + ":" + parts.minute +
+    (zoneName ? " " + zoneName : "");
+}
+
 /**
  * The warning for items still unsent from an earlier day (CASES C16), or null:
  * {count, since: "01/07/2025"} where `since` is the oldest unsent capture day.

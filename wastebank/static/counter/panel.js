@@ -2,7 +2,7 @@
 // synced with its receipt (terkirim) and refused with the server's reason (perlu diperbaiki).
 // The operator can always see where each confirmed deposit is; nothing disappears unseen.
 import { formatIdr } from "./money.js";
-import { formatDay, resendable, staleWarning } from "./outbox-core.js";
+import { formatDay, formatReceiptTime, resendable, staleWarning } from "./outbox-core.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
 
@@ -46,11 +46,8 @@ function esc(text) {
     { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 }
 
-function localTime(iso) {
-  const d = new Date(iso);
-  const pad = (n) => String(n).padStart(2, "0");
-  return formatDay(d) + " " + pad(d.getHours()) + ":" + pad(d.getMinutes());
-}
+/** A capture time as the printed receipt shows it: "29-11-2026 14:05 WIB" in the unit's zone. */
+function localTime(iso) { return formatReceiptTime(new Date(iso), ctx.timeZone, ctx.zoneName); }
 
 function amountOf(item) {
   if (item.state === "synced" && item.response) {
