@@ -273,7 +273,7 @@ def test_reopen_reverses_the_difference_is_audited_and_the_day_can_close_again(n
 
         reversal = run_in_transaction(lambda: reopen_day(unit, TODAY.date(), "uang  kembalian lupa dihitung", mgr))
         assert reversal.reverses_id == entry_id and reversal.reason.endswith("uang kembalian lupa dihitung")
-        assert sorted(p.amount for p in reversal.postings) == [-1500, 1500]
+        assert sorted(p.amount for p in db.session.get(JournalEntry, reversal.id).postings) == [-1500, 1500]
         assert db.session.get(DayClose, close_id) is None
         assert system_account(unit.id, "cash").balance == 0
         assert system_account(unit.id, "cash_adjustment").balance == 0

@@ -168,3 +168,12 @@ def test_legs_by_account_ref_keep_the_sessions_loaded_account_current(net):
 def inspect_loaded(instance):
     from sqlalchemy import inspect
     return set(instance.__dict__) - inspect(instance).expired_attributes
+
+
+def test_the_posted_entry_has_exactly_the_journal_entrys_columns():
+    """post_journal answers with PostedEntry(**values inserted): its fields are the table's
+    columns, in order, so a column added to journal_entry cannot be silently left out."""
+    from dataclasses import fields
+
+    from wastebank.services.ledger import PostedEntry
+    assert [f.name for f in fields(PostedEntry)] == [c.name for c in JournalEntry.__table__.columns]

@@ -58,6 +58,22 @@ class Leg:
     floor_idr: Rupiah = 0
 
 
+@dataclass(frozen=True, slots=True)
+class PostedEntry:
+    """A journal entry just written by :func:`post_journal`, as the values inserted (every
+    column of ``journal_entry``; times aware UTC). Its postings are the legs the caller gave."""
+
+    id: int
+    unit_id: int
+    kind: str
+    memo: str
+    posted_at: datetime
+    recorded_at: datetime
+    created_by_id: int | None
+    reverses_id: int | None
+    reason: str
+
+
 def account_for(unit_id: int, key: str, kind: str, *, member_id: int | None = None,
                 category_id: int | None = None, ref: bool = False) -> Account | AccountRef:
     """Return the unit's account ``key``, creating it if missing (safe under concurrency:
@@ -357,7 +373,7 @@ def post_journal(unit_id: int, kind: str, legs: list[Leg], *, created_by_id: int
                  memo: str = "", recorded_at: datetime | None = None,
                  reverses_id: int | None = None, reason: str = "",
                  allow_negative_stock: bool = False,
-                 balances: dict[int, Rupiah] | None = None) -> JournalEntry:
+                 balances: dict[int, Rupiah] | None = None) -> PostedEntry:
     """Write one balanced journal entry with its postings and update the cached balances.
 
     ``legs`` must number at least two, be non-zero integers summing to zero, and all belong to
@@ -376,7 +392,7 @@ def post_journal(unit_id: int, kind: str, legs: list[Leg], *, created_by_id: int
     caller that rolls back a savepoint after this returned must expire them itself (a
     savepoint's rollback expires only what the ORM changed).
 
-    Returns the JournalEntry (persistent, not re-read). Raises LedgerError for a malformed
+    Returns the entry as a PostedEntry (the values inserted, not re-read). Raises LedgerError for a malformed
     entry, InsufficientBalance when a member's savings would go negative, InsufficientStock and
     PeriodClosed, MonthLocked; in every case the caller must roll back (cached balances may
     already have moved in this transaction).
@@ -410,13 +426,13 @@ def post_journal(unit_id: int, kind: str, legs: list[Leg], *, created_by_id: int
             set_committed_value(account, "balance", after[leg.account.id])
             if leg.quantity_milli:
                 db.session.expire(account, ["quantity_milli"])
-    # The entry as just inserted, persistent in the session without reading it back.
-    return hot_cache.in_session(JournalEntry, values)
+    # The entry as just inserted, without an ORM instance or a read back.
+    return PostedEntry(**values)
 
 
-def reverse_entry(entry: JournalEntry, *, created_by_id: int | None, reason: str,
+def reverse_entry(entry: JournalEntry | PostedEntry, *, created_by_id: int | None, reason: str,
                   kind: str = "reversal", balances: dict[int, Rupiah] | None = None,
-                  legs_out: list[Leg] | None = None) -> JournalEntry:
+                  legs_out: list[Leg] | None = None) -> PostedEntry:
     """Post the mirror of ``entry`` (every amount and quantity negated) naming it in
     ``reverses_id``, with ``reason`` and the person (docs/rules.md §ledger: corrections are
     reversing entries). Refuses a second reversal (I8) and, through ``post_journal``, a reversal
