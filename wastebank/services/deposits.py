@@ -14,7 +14,7 @@ from ..money import (InputError, Rupiah, Thousandths, fee_amount, format_idr, fo
                      parse_quantity)
 from ..timeutil import to_local
 from . import hot_cache, idempotency
-from .audit import audit
+from .audit import audit, current_device
 from .catalog import PriceRow, latest_price_days
 from .containers import find_container
 from .errors import Conflict, DomainError, ValidationFailed
@@ -335,6 +335,15 @@ def _post_deposit(unit: Unit, member: Member, lines: list[LineInput], operator_i
     if quote.fee_idr:
         legs.append(Leg(system_account(unit.id, "fee_income", ref=True), -quote.fee_idr))
 
+    # What does not depend on a write's result is built before the first write (the receipt
+    # number): on SQLite each step after it holds the writer lock for every worker.
+    details = {"member_no": member.member_no, "total_idr": quote.total_idr, "fee_idr": quote.fee_idr,
+               "credited_idr": quote.credited_idr,
+               "lines": [[l.category.code, l.quantity_milli, l.amount_idr]
+                         + ([l.gross_milli, l.tare_milli, l.container_name] if l.tare_milli else [])
+                         for l in quote.lines]}
+    device = current_device()
+
     receipt_no = next_receipt_no(unit, utcnow())
     balances: dict[int, int] = {}
     entry = post_journal(unit.id, "deposit", legs, created_by_id=operator_id,
@@ -342,12 +351,9 @@ def _post_deposit(unit: Unit, member: Member, lines: list[LineInput], operator_i
                          balances=balances)
     deposit = _insert_deposit(unit, member, quote, receipt_no, entry, operator_id, balances[savings.id])
     body = deposit_body(deposit)
+    details["entry_id"] = entry.id
     audit("deposit.record", unit_id=unit.id, user_id=operator_id, object_type="deposit", object_id=receipt_no,
-          details={"member_no": member.member_no, "total_idr": deposit.total_idr, "fee_idr": deposit.fee_idr,
-                   "credited_idr": deposit.credited_idr, "entry_id": entry.id,
-                   "lines": [[l.category.code, l.quantity_milli, l.amount_idr]
-                             + ([l.gross_milli, l.tare_milli, l.container_name] if l.tare_milli else [])
-                             for l in quote.lines]})
+          details=details, device=device)
     queue_for_deposit(deposit)  # the member's message, in this same transaction (docs/notifications.md)
     return 201, body
 
