@@ -215,6 +215,31 @@ def test_a_server_error_is_not_called_a_lost_connection(browser, live_server, ne
     context.close()
 
 
+def test_saved_offline_the_queue_says_the_tablet_has_no_connection(browser, live_server, net):
+    """The tablet goes offline before the save (tester item 4): the banner and the queue item
+    both say there is no connection, never that the server did not answer; back online, it goes."""
+    member_no = net.members_a[0].member_no
+    context, page = _tablet(browser, live_server)
+    _open_deposit(page, member_no)
+    _device_ready(page)
+    context.set_offline(True)
+    _capture(page)
+    expect(page.locator("#result-panel h2")).to_have_text("Tersimpan di tablet ini")
+    expect(page.locator("#outbox-offline")).to_contain_text("Tidak ada koneksi")
+    item = page.locator(".outbox-item.queued")
+    expect(item.locator(".reason")).to_have_text(
+        "Tablet ini tidak ada koneksi; dikirim otomatis begitu koneksi kembali.")
+    expect(_panel(page)).not_to_contain_text("Server belum menjawab")
+    for w, h in ((800, 1280), (1280, 800)):
+        page.set_viewport_size({"width": w, "height": h})
+        page.screenshot(path=f"test-artifacts/fix-a-{w}x{h}.png", full_page=True)
+    context.set_offline(False)
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    expect(page.locator(".outbox-item.synced")).to_have_count(1, timeout=30_000)
+    assert _deposits() == [(member_no, 4875, 4875, [("PET-CLEAN", 1500, 4875)])]
+    context.close()
+
+
 def test_stalled_request_times_out_and_is_resent(browser, live_server, net):
     member_no = net.members_a[1].member_no
     context, page = _tablet(browser, live_server)

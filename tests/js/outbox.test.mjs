@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  backoffMs, classify, formatDay, formatReceiptTime, isoWithOffset, newKey, prune, recover, resendable, sendOrder, staleWarning,
+  backoffMs, classify, formatDay, formatReceiptTime, isoWithOffset, newKey, prune, recover, resendable, retryMessage, sendOrder,
+  staleWarning,
 } from "../../wastebank/static/counter/outbox-core.js";
 
 const err = (code, message) => ({ error: { code, message, field: null } });
@@ -114,4 +115,18 @@ test("a capture from a locked month stays in perlu diperbaiki with the month nam
   const items = [{ key: "k1", seq: 1, state: "fix", username: "op", captured_at: "2026-11-30T13:00:00Z",
                    error: { code: "month_locked", reason: message } }];
   assert.deepEqual(prune(items, new Date("2027-01-15T00:00:00Z")).map((i) => i.key), ["k1"]);
+});
+
+test("a failed send while the tablet is offline says so, not that the server did not answer (tester item 4)", () => {
+  assert.equal(classify(0, null, false).code, "offline");
+  assert.equal(classify(0, null, false).outcome, "retry");
+  assert.equal(classify(0, null, true).code, "network");
+  assert.equal(classify(500, null, false).code, "server_busy");   // an answer came: the server's problem
+  assert.equal(retryMessage("offline"), "retrying_offline");
+  assert.equal(retryMessage("network", false), "retrying_offline");   // the connection went after the attempt
+  assert.equal(retryMessage("server_busy", false), "retrying_offline");
+  assert.equal(retryMessage("network", true), "retrying");
+  assert.equal(retryMessage("", true), "retrying");
+  assert.equal(retryMessage("server_busy", true), "retrying_server");
+  assert.equal(retryMessage("maintenance", true), "retrying_server");
 });

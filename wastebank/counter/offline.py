@@ -139,6 +139,7 @@ def counter_i18n() -> dict[str, str]:
         "auth": _("Your session has ended. Log in again to send; the queue stays on this tablet."),
         "login": _("Log in again"),
         "retrying": _("No answer from the server; trying again automatically."),
+        "retrying_offline": _("This tablet has no connection; sent automatically when the connection returns."),
         "retrying_server": _("The server could not record it just now; trying again automatically."),
         "offline": _("No connection: deposits are kept on this tablet and sent automatically."),
         "update": _("A new version is available."),

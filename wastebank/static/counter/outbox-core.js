@@ -31,20 +31,35 @@ const RESEND_CODES = new Set(["day_closed", "month_locked", "member_inactive", "
  *   "auth"   — 401/403: the session or device token ended; keep queued until a new login
  *   "fix"    — 400/404/409/422 and any other 4xx: the server refused this request
  */
-export function classify(status, body) {
+export function classify(status, body, online = true) {
   const error = body && body.error ? body.error : null;
   const code = error ? error.code || "" : "";
   const reason = error ? error.message || "" : "";
   if (status === 200 || status === 201 || status === 202) { return { outcome: "synced", reason: "", code: "" }; }
   if (status === 0 || status >= 500 || status === 408 || status === 429) {
-    // "network": no answer at all; "server_busy": the server answered but could not record it now.
-    return { outcome: "retry", reason: reason, code: code || (status === 0 ? "network" : "server_busy") };
+    // "offline": no answer and the tablet has no connection (navigator.onLine false);
+    // "network": no answer although the tablet is online; "server_busy": the server answered
+    // but could not record it now.
+    const none = online === false ? "offline" : "network";
+    return { outcome: "retry", reason: reason, code: code || (status === 0 ? none : "server_busy") };
   }
   if (status === 401 || status === 403) { return { outcome: "auth", reason: reason, code: code || "unauthorized" }; }
   // A CSRF failure is the page's problem, never the deposit's: the outbox sends with the
   // device token, so this only happens to a request sent with the session; retry it.
   if (status === 400 && code === "csrf_failed") { return { outcome: "auth", reason: reason, code: code }; }
   return { outcome: "fix", reason: reason || ("HTTP " + status), code: code || "refused" };
+}
+
+/**
+ * Which message a queued item that failed its last attempt shows (a key of the counter's
+ * message table): "retrying_offline" while the tablet has no connection (`online` false, or
+ * the attempt failed offline), "retrying_server" when the server answered that it could not
+ * record it now, else "retrying" (no answer from the server).
+ */
+export function retryMessage(lastCode, online = true) {
+  if (online === false || lastCode === "offline") { return "retrying_offline"; }
+  if (lastCode && lastCode !== "network") { return "retrying_server"; }
+  return "retrying";
 }
 
 /** True when a refused item is best resent unchanged (the operator cannot fix it by editing). */

@@ -2,7 +2,7 @@
 // synced with its receipt (terkirim) and refused with the server's reason (perlu diperbaiki).
 // The operator can always see where each confirmed deposit is; nothing disappears unseen.
 import { formatIdr } from "./money.js";
-import { formatDay, formatReceiptTime, resendable, staleWarning } from "./outbox-core.js";
+import { formatDay, formatReceiptTime, resendable, retryMessage, staleWarning } from "./outbox-core.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
 
@@ -125,7 +125,7 @@ async function render() {
         '</span></div><strong class="state">' + esc(label) + "</strong>" +
         (item.state === "fix" && item.error ? '<p class="error reason">' + esc(item.error.reason) + "</p>" : "") +
         (item.state === "queued" && item.last_error
-          ? '<p class="muted reason">' + esc(item.last_code && item.last_code !== "network" ? T.retrying_server : T.retrying) + "</p>"
+          ? '<p class="muted reason">' + esc(T[retryMessage(item.last_code, navigator.onLine)]) + "</p>"
           : "") +
         (actions ? '<div class="actions">' + actions + "</div>" : "") + "</li>");
     }
