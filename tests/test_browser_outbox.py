@@ -240,14 +240,26 @@ def test_saved_offline_the_queue_says_the_tablet_has_no_connection(browser, live
     context.close()
 
 
-def test_stalled_request_times_out_and_is_resent(browser, live_server, net):
+@pytest.mark.parametrize("size", [(800, 1280), (1280, 800)], ids=["portrait", "landscape"])
+def test_stalled_request_times_out_and_is_resent(browser, live_server, net, size):
     member_no = net.members_a[1].member_no
-    context, page = _tablet(browser, live_server)
+    context, page = _tablet(browser, live_server, viewport={"width": size[0], "height": size[1]})
     handler, _, held = _faults("stall")
     page.route(API, handler)
     _open_deposit(page, member_no)
     _capture(page)
+    # While the request hangs the card itself says it is saving (tester item 5), then that the
+    # server is slow; never only two greyed buttons.
+    status = page.locator("#confirm-panel #save-status")
+    expect(status).to_be_visible()
+    expect(status).to_contain_text("Menyimpan…")
+    expect(page.locator("#save")).to_have_text("Menyimpan…")
+    expect(page.locator("#save")).to_be_disabled()
+    expect(status).to_contain_text("Server lambat menjawab", timeout=6_000)
+    expect(status).to_be_in_viewport()
+    page.screenshot(path=f"test-artifacts/fix-b-{size[0]}x{size[1]}.png")
     expect(page.locator("#result-panel")).to_be_visible(timeout=20_000)
+    expect(status).to_be_hidden()
     expect(page.locator(".outbox-item.synced")).to_have_count(1, timeout=30_000)
     assert _deposits() == [(member_no, 4875, 4875, [("PET-CLEAN", 1500, 4875)])]
     for route in held:

@@ -157,6 +157,10 @@ def counter_i18n() -> dict[str, str]:
         "new_deposit": _("New deposit"),
         "member_unknown_offline": _("Member {member} is not on this tablet yet. Connect once to load the members."),
         "refused_title": _("The server refused this deposit"),
+        "saving": _("Saving…"),
+        "saving_hint": _("Saving… please wait a moment; the deposit is already kept on this tablet."),
+        "saving_slow": _("The server is slow to answer. Please wait a little longer; nothing is lost and the deposit "
+                         "is sent automatically."),
         "kept_title": _("Saved on this tablet"),
         "kept_text": _("Not sent yet ({total}); it is sent automatically as soon as the server takes it. You can "
                        "serve the next member."),

@@ -427,6 +427,7 @@ function review() {
   const save = document.getElementById("save");
   save.disabled = false;
   delete save.dataset.sent;
+  savingStatus(false);
   form.hidden = true;
   confirmPanel.hidden = false;
   confirmPanel.dataset.lines = JSON.stringify(current.lines.map((line) => ({ category: line.category, quantity: line.quantity })));
@@ -453,6 +454,7 @@ async function save() {
   button.dataset.sent = "1";
   button.disabled = true;
   document.getElementById("edit").disabled = true;
+  savingStatus(true);
   const current = currentQuote();
   const q = current.quote;
   const now = new Date();
@@ -472,6 +474,30 @@ async function save() {
   // The deposit is in the outbox now: leaving the screen no longer cancels anything.
   showBack(false);
   await awaitAnswer(item);
+}
+
+// While a save is in flight the card says so (a stalled request can take up to 12 s before
+// the screen moves on): "Menyimpan…" on the button and a status line under it, which turns
+// into a calmer hint when the server is slow (tester item 5).
+const SLOW_SAVE_MS = 3000;
+let slowTimer = null;
+
+function savingStatus(on) {
+  const button = document.getElementById("save");
+  const note = document.getElementById("save-status");
+  if (!button.dataset.label) { button.dataset.label = button.textContent; }
+  clearTimeout(slowTimer);
+  button.textContent = on ? T.saving : button.dataset.label;
+  button.setAttribute("aria-busy", on ? "true" : "false");
+  if (!note) { return; }
+  note.hidden = !on;
+  note.textContent = on ? T.saving_hint : "";
+  if (!on) { return; }
+  // On a landscape tablet the queue panel above can push the card's buttons low: keep the
+  // status on screen.
+  const show = () => { if (note.scrollIntoView) { note.scrollIntoView({ block: "nearest" }); } };
+  show();
+  slowTimer = setTimeout(() => { note.textContent = T.saving_slow; show(); }, SLOW_SAVE_MS);
 }
 
 /** Wait for the outbox's answer: the receipt, a refusal to correct, or "kept on the tablet". */
@@ -506,6 +532,7 @@ function showBack(show) {
 }
 
 function showResult(item) {
+  savingStatus(false);
   confirmPanel.hidden = true;
   showBack(false);
   if (item.state === "synced" && item.response && item.response.receipt_no) {
