@@ -152,3 +152,39 @@ def test_revoke_and_reissue_screens(client, login, net):
     assert client.post(f"/members/{other.member_no}/card/revoke", data={"csrf_token": token}).status_code == 404
     db.session.expire_all()
     assert live_card(other) is not None
+
+
+def _unit_name_lines(pdf: bytes) -> list[str]:
+    """The text lines of the sheet's first card, top down (pypdf's layout of its strings)."""
+    return [line.strip() for line in PdfReader(BytesIO(pdf)).pages[0].extract_text().splitlines() if line.strip()]
+
+
+def test_card_unit_name_stays_on_one_line_and_a_very_long_one_fits_the_card(app, tmp_path):
+    """'Bank Sampah Kenanga RW 05' used to wrap as 'Bank Sampah Kenanga RW' / '05': it now fits
+    one line (a little smaller). A very long name wraps in even lines, every one of them inside
+    the card's text column (left of the QR), and the QR still decodes."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from wastebank.documents.cards import _PAD, _fit_unit_name
+    from wastebank.documents.fonts import FONT_BOLD, register_fonts
+
+    url = "https://bank.example/c/abcdefghijklmnopqrstuvwxyz012345"
+    pdf = render_card_sheet([CardData("Bank Sampah Kenanga RW 05", "Siti Aminah", "RW05-0001", url)])
+    lines = _unit_name_lines(pdf)
+    assert "Bank Sampah Kenanga RW 05" in lines
+    assert "05" not in lines
+    assert decode_pages(pdf) == [[url]]
+
+    register_fonts()
+    text_w = CARD_W - QR_SIZE - 1.5 * mm - _PAD
+    long_name = "Bank Sampah Induk Kecamatan Kebayoran Baru Jakarta Selatan Kelurahan Gandaria RW 05"
+    wrapped, size = _fit_unit_name(long_name, FONT_BOLD, text_w)
+    assert 2 <= len(wrapped) <= 3 and size >= 6
+    assert all(stringWidth(line, FONT_BOLD, size) <= text_w for line in wrapped)
+    assert min(len(line.split()) for line in wrapped) >= 2          # no lone word as a tail
+    pdf = render_card_sheet([CardData(long_name, "Siti Aminah", "RW05-0001", url)])
+    text = " ".join(_unit_name_lines(pdf))
+    assert " ".join(wrapped) in text
+    assert decode_pages(pdf) == [[url]]
+    # One unbreakable word is cut with an ellipsis rather than run under the QR.
+    wrapped, size = _fit_unit_name("Bank Sampah " + "X" * 80, FONT_BOLD, text_w)
+    assert wrapped[-1].endswith("…") and all(stringWidth(line, FONT_BOLD, size) <= text_w for line in wrapped)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from itertools import combinations
 from typing import Sequence
 
 from reportlab.lib.pagesizes import A4
@@ -44,7 +45,8 @@ class CardData:
     """One card; display strings.
 
     Attributes:
-        unit_name: e.g. ``"Bank Sampah Melati RW 05"`` (wraps to 2 lines).
+        unit_name: e.g. ``"Bank Sampah Melati RW 05"`` (one line, shrunk a little if need
+            be, else two even lines: never a lone short tail).
         member_name: any Unicode name (wraps to 2 lines, shrinks to fit).
         member_no: e.g. ``"RW05-0042"``.
         url: what the QR encodes, ``<base URL>/c/<token>``.
@@ -86,6 +88,67 @@ def _fit_lines(text: str, font: str, size: float, width: float, max_lines: int,
     return lines, size
 
 
+_UNIT_NAME_MAX_LINES = 3
+
+
+def _fit_unit_name(text: str, font: str, width: float, *, size: float = 8.0, one_line_min: float = 6.5,
+                   min_size: float = 6.0) -> tuple[list[str], float]:
+    """The unit's name in lines of ``width`` that never leave a short tail alone.
+
+    One line when it fits at ``size`` shrunk down to ``one_line_min`` ("Bank Sampah Kenanga
+    RW 05" stays whole instead of orphaning "05"). Otherwise two, then three, lines broken at
+    the word gaps that make them most even, at the largest size down to ``min_size`` where all
+    fit (there is room for a third line on the card). A name that fits nowhere (an overlong
+    word, or far too long) is filled word by word at ``min_size`` and cut with an ellipsis.
+    Every returned line fits ``width`` at the returned size.
+    """
+    text = " ".join(text.split())
+    step = size
+    while step >= one_line_min:
+        if stringWidth(text, font, step) <= width:
+            return [text], step
+        step -= 0.25
+    words = text.split(" ")
+    for count in range(2, min(_UNIT_NAME_MAX_LINES, len(words)) + 1):
+        lines = min((_join_at(words, cuts) for cuts in combinations(range(1, len(words)), count - 1)),
+                    key=lambda candidate: max(stringWidth(line, font, size) for line in candidate))
+        step = size
+        while step >= min_size:
+            if max(stringWidth(line, font, step) for line in lines) <= width:
+                return lines, step
+            step -= 0.25
+    lines = []
+    rest = list(words)
+    while rest and len(lines) < _UNIT_NAME_MAX_LINES - 1:
+        line = rest.pop(0)
+        while rest and stringWidth(line + " " + rest[0], font, min_size) <= width:
+            line += " " + rest.pop(0)
+        lines.append(_cut(line, font, min_size, width))
+    if rest:
+        lines.append(_cut(" ".join(rest), font, min_size, width))
+    return lines, min_size
+
+
+def _join_at(words: list[str], cuts: tuple[int, ...]) -> list[str]:
+    """``words`` as lines, a new line starting at each index in ``cuts``."""
+    bounds = (0, *cuts, len(words))
+    return [" ".join(words[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+def _cut(text: str, font: str, size: float, width: float) -> str:
+    """``text``, or as much of it as fits ``width`` followed by "…" (at a word gap when the
+    first word fits)."""
+    if stringWidth(text, font, size) <= width:
+        return text
+    words = text.split(" ")
+    while len(words) > 1 and stringWidth(" ".join(words) + "…", font, size) > width:
+        words.pop()
+    kept = " ".join(words)
+    while kept and stringWidth(kept + "…", font, size) > width:
+        kept = kept[:-1]
+    return kept.rstrip() + "…"
+
+
 def _draw_cut_marks(canvas: Canvas, page_w: float, page_h: float) -> None:
     left, bottom = _margins(page_w, page_h)
     right, top = left + COLUMNS * CARD_W, bottom + ROWS * CARD_H
@@ -118,7 +181,7 @@ def _draw_card(canvas: Canvas, card: CardData, x: float, y: float, heading: str,
     text_w = qr_x - (x + _PAD)
     cursor = y + CARD_H - _PAD
     canvas.setFillColorRGB(0.07, 0.35, 0.19)
-    lines, size = _fit_lines(card.unit_name, FONT_BOLD, 8, text_w, 2, 6)
+    lines, size = _fit_unit_name(card.unit_name, FONT_BOLD, text_w)
     for line in lines:
         cursor -= size * 1.15
         canvas.setFont(FONT_BOLD, size)
