@@ -30,6 +30,19 @@ def test_parse_quantity_rejects_bad_input(text, code):
     assert str(err.value.message)
 
 
+@pytest.mark.parametrize("text", ["2,5", "1.5", "2,0", "2.000", "1,5 buah", "0,5 pcs"])
+def test_parse_quantity_pieces_are_whole(text):
+    """A piece count takes no decimal mark at all, not even zeros ("2.000" may mean 2000)."""
+    with pytest.raises(InputError) as err:
+        parse_quantity(text, "pcs")
+    assert (err.value.code, err.value.params) == ("too_precise", {"decimals": 0, "whole": True, "unit": "pcs"})
+    assert str(err.value.message) == "Whole pieces only."
+
+
+def test_parse_quantity_whole_pieces_in_thousandths():
+    assert [parse_quantity(t, "pcs") for t in ("3", "3 buah", "3pcs", 12)] == [3000, 3000, 3000, 12000]
+
+
 @pytest.mark.parametrize("text, idr", [
     ("3.250", 3250), ("Rp 3.250", 3250), ("3,250", 3250), ("3250", 3250), ("3.250,00", 3250),
     ("1.000.000", 1_000_000), (45000, 45000),

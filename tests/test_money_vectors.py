@@ -94,6 +94,8 @@ def _message_key(code: str, params: dict, field: str | None = None) -> str:
     """The template messageFor uses (see its comment in static/counter/money.js)."""
     if field == "lines":
         return f"lines_{code}"
+    if code == "too_precise" and params.get("unit") == "pcs":
+        return "too_precise_pcs"
     if code == "too_precise" and params["whole"]:
         return "too_precise_whole"
     if code == "too_precise" and params["decimals"] == 2:

@@ -74,7 +74,10 @@ def parse_quantity(text: str | int, unit: str, max_milli: Thousandths | None = N
     A unit suffix, with or without a space, in any case, is accepted: for kg ``kg``, ``ons`` (100 g:
     ``"5 ons"`` → 500, ``"2,5 ons"`` → 250), ``g``/``gr``/``gram``; for L
     ``l``/``liter``/``litre``/``ml``; for pcs ``pcs``/``pc``/``buah``. Decimals: at most three in
-    the base unit, two in ons and none in g or ml, so the result is always whole thousandths.
+    kg or L, two in ons and none in g or ml, so the result is always whole thousandths; pieces are
+    whole: a pcs quantity takes no decimal mark at all (``"3"``, ``"3 buah"``; ``"2,5"`` and also
+    ``"2,0"`` are refused — ``"2.000"`` could be two or two thousand pieces), still stored in
+    thousandths (3 → 3 000).
     Surrounding whitespace and no-break spaces are ignored. An ``int`` (not a bool) is whole units.
     Returns a positive int, at most ``max_milli`` when given and never over ``MAX_QUANTITY_MILLI``.
 
@@ -82,16 +85,19 @@ def parse_quantity(text: str | int, unit: str, max_milli: Thousandths | None = N
     params; a suffix that does not fit it: ``suffix``), ``not_a_number`` (bool, float, None,
     letters, exponents, non-ASCII digits, ``",5"``, ``"5,"``), ``required`` (empty),
     ``not_positive`` (zero, or a leading ``-``), ``thousands_separator`` (two marks:
-    ``"1.500,5"``), ``too_precise`` (``decimals`` allowed, 3/2/0, and ``whole`` — true for g or
-    ml — choosing the sentence), ``over_limit`` (``max``: the limit by ``format_quantity`` in
-    Indonesian, ``"500 kg"``). ``static/counter/money.js`` ``parseQuantity`` gives the same
-    codes and params for the same input (tests/vectors/money.json).
+    ``"1.500,5"``), ``too_precise`` (``decimals`` allowed, 3/2/0, and ``whole`` — true for g, ml
+    or pieces — choosing the sentence; pieces add ``unit: "pcs"``), ``over_limit`` (``max``:
+    the limit by ``format_quantity`` in Indonesian, ``"500 kg"``). ``static/counter/money.js``
+    ``parseQuantity`` gives the same codes and params for the same input
+    (tests/vectors/money.json).
     """
     if unit not in UNITS:
         raise InputError(_l("Unknown unit of measure."), "unit")
     limit = MAX_QUANTITY_MILLI if max_milli is None else min(max_milli, MAX_QUANTITY_MILLI)
     raw, factor = _split_unit(_quantity_text(text, limit, unit), unit)
     whole, frac = _split_number(raw)
+    if unit == "pcs" and frac:  # any decimal mark, even "2,0": pieces are whole
+        raise InputError(_l("Whole pieces only."), "too_precise", {"decimals": 0, "whole": True, "unit": "pcs"})
     allowed = _DECIMALS[factor]
     if len(frac) > allowed:
         params = {"decimals": allowed, "whole": allowed == 0}
@@ -169,8 +175,8 @@ def _over_limit(limit: int, unit: str) -> InputError:
 def message_templates() -> dict[str, str]:
     """The sentences of quantity and deposit-line refusals in the current language, with
     their ``%(name)s`` placeholders, keyed as ``static/counter/money.js`` ``messageFor`` looks
-    them up: the error code; ``too_precise_ons`` and ``too_precise_whole`` for the other two
-    precision sentences, ``unit_measure`` for a category with no known unit, and
+    them up: the error code; ``too_precise_ons``, ``too_precise_whole`` and ``too_precise_pcs``
+    for the other three precision sentences, ``unit_measure`` for a category with no known unit, and
     ``lines_required`` / ``lines_too_many`` for the deposit as a whole. A page hands these to
     the browser so that its checks speak the server's own words (``services/deposits.py``
     raises the last four).
@@ -185,6 +191,7 @@ def message_templates() -> dict[str, str]:
         "too_precise": _l("At most three decimals."),
         "too_precise_ons": _l("At most two decimals in ons (whole grams)."),
         "too_precise_whole": _l("Whole grams or millilitres only."),
+        "too_precise_pcs": _l("Whole pieces only."),
         "over_limit": _l("Too much for one line: at most %(max)s."),
         "too_small": _l("Too little to be worth one rupiah."),
         "unknown_category": _l("Unknown category or no price set for it at this unit."),

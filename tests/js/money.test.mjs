@@ -109,8 +109,8 @@ test("results are Numbers when exact and BigInts beyond 2^53", () => {
 });
 
 test("over_limit formats the limit in the page's locale (the server's message is Indonesian)", () => {
-  assert.deepEqual(money.parseQuantity("1,6", "pcs", 1500, "en"), { ok: false, code: "over_limit", params: { max: "1.5 pcs" } });
-  assert.deepEqual(money.parseQuantity("1,6", "pcs", 1500).params, { max: "1,5 pcs" });
+  assert.deepEqual(money.parseQuantity("2", "pcs", 1500, "en"), { ok: false, code: "over_limit", params: { max: "1.5 pcs" } });
+  assert.deepEqual(money.parseQuantity("2", "pcs", 1500).params, { max: "1,5 pcs" });
 });
 
 test("messageFor falls back from a specific template to the code's, and to the code", () => {
@@ -120,6 +120,14 @@ test("messageFor falls back from a specific template to the code's, and to the c
   assert.equal(money.messageFor({ code: "too_many", params: { n: 40 } }, { too_many: "Max %(n)s (100%%)." }), "Max 40 (100%).");
   assert.equal(money.messageFor({ code: "over_limit", params: {} }, EN), "Too much for one line: at most %(max)s.");
   assert.equal(money.messageFor(null, EN), "");
+});
+
+test("a fractional piece count is refused with the pieces sentence, not the grams one", () => {
+  const half = money.parseQuantity("2,5", "pcs");
+  assert.deepEqual(half, { ok: false, code: "too_precise", params: { decimals: 0, whole: true, unit: "pcs" } });
+  assert.equal(money.messageFor(half, EN), "Whole pieces only.");
+  assert.equal(money.messageFor(money.parseQuantity("750,5 g", "kg"), EN), "Whole grams or millilitres only.");
+  assert.deepEqual(money.parseQuantity("3 buah", "pcs"), { ok: true, milli: 3000 });
 });
 
 test("quoteLines takes an integer quantity and a missing line object without throwing", () => {

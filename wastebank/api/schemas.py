@@ -276,7 +276,9 @@ class DepositLineRequestSchema(ApiSchema):
                   "description": "In the category's unit: text with one decimal mark (',' or "
                                  "'.'), at most three decimals, no thousands separator "
                                  "(\"1,5\", \"1.5\", \"2,000\" = 2 kg), or a sub-unit "
-                                 "(\"750 g\", \"250 ml\"); or a JSON number (1.5)."})
+                                 "(\"750 g\", \"250 ml\"); or a JSON number (1.5). A pcs "
+                                 "category counts whole pieces: no decimal mark at all (\"3\", "
+                                 "\"3 buah\"; \"2,5\" and \"2,0\" are too_precise)."})
 
     @ma.validates_schema
     def _weight_given(self, data: dict, **kwargs):

@@ -48,13 +48,14 @@ function whole(value, name) {
  * Parse a typed quantity into thousandths of `unit` ("kg", "L" or "pcs"), as
  * money.parse_quantity does: one decimal mark, "," or "."; no thousands separator; a suffix
  * with or without a space, any case (kg: kg, ons, g, gr, gram; L: l, liter, litre, ml; pcs:
- * pcs, pc, buah); three decimals in the base unit, two in ons, none in g or ml. A Number or
+ * pcs, pc, buah); three decimals in kg or L, two in ons, none in g or ml, and no decimal mark
+ * at all for pieces ("2,5" and "2,0" pcs are refused: a piece count is whole). A Number or
  * BigInt is whole units. `maxMilli` (optional) is the category's line limit.
  *
  * Returns {ok: true, milli} (a Number) or {ok: false, code, params}, with code and params as
  * the Python InputError: required, not_a_number, not_positive, unit ({suffix} for a suffix
  * that does not fit; {} when `unit` itself is unknown), thousands_separator, too_precise
- * ({decimals: 3|2|0, whole}; whole is true for g and ml), over_limit ({max: "500 kg"}, the
+ * ({decimals: 3|2|0, whole}; whole is true for g, ml and pieces, which add unit: "pcs"), over_limit ({max: "500 kg"}, the
  * limit formatted in `locale`, default "id" as the server's message).
  */
 export function parseQuantity(text, unit, maxMilli, locale = "id") {
@@ -88,6 +89,7 @@ export function parseQuantity(text, unit, maxMilli, locale = "id") {
   if (!parsed) { return refuse("not_a_number"); }
   const units = parsed[1];
   const frac = parsed[2] || "";
+  if (unit === "pcs" && frac) { return refuse("too_precise", { decimals: 0, whole: true, unit: "pcs" }); } // pieces are whole
   const allowed = DECIMALS[factor];
   if (frac.length > allowed) { return refuse("too_precise", { decimals: allowed, whole: allowed === 0 }); }
   if (units.replace(/^0+/, "").length > 16) { return overLimit(); }
@@ -207,7 +209,8 @@ export function quoteLines(lines, prices, feeBp, balanceIdr) {
  * The sentence for a refusal {code, params}: the template from `messages` (the server's own,
  * translated: money.message_templates()) with its %(name)s placeholders filled from params.
  * The most specific key present wins: "lines_<code>" when `field` is "lines";
- * "too_precise_whole" (params.whole) or "too_precise_ons" (params.decimals 2); "unit_measure"
+ * "too_precise_pcs" (params.unit "pcs"), "too_precise_whole" (params.whole) or "too_precise_ons"
+ * (params.decimals 2); "unit_measure"
  * for a unit refusal without a suffix; then the code itself. No template: the code.
  */
 export function messageFor(error, messages, field) {
@@ -215,6 +218,7 @@ export function messageFor(error, messages, field) {
   const params = error.params || {};
   const keys = [];
   if (field === "lines") { keys.push("lines_" + error.code); }
+  if (error.code === "too_precise" && params.unit === "pcs") { keys.push("too_precise_pcs"); }
   if (error.code === "too_precise" && params.whole) { keys.push("too_precise_whole"); }
   if (error.code === "too_precise" && params.decimals === 2) { keys.push("too_precise_ons"); }
   if (error.code === "unit" && !hasOwn(params, "suffix")) { keys.push("unit_measure"); }
