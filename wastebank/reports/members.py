@@ -41,7 +41,9 @@ class Movement:
     ``recorded_at`` (capture time, which places it in a day and month) and ``posted_at``
     (when the server posted it) aware UTC; ``amount_idr`` rupiah, + in / − out; ``reference``
     the receipt number if any; ``description`` a translatable label; ``balance_idr`` the
-    running balance after this movement (statements only, else None).
+    running balance after this movement (statements only, else None). What the reference opens
+    on screen: ``deposit_receipt_no`` for a deposit or its void (the deposit's receipt page),
+    ``withdrawal_id`` for a withdrawal or its void (the withdrawal's page), else both None.
     """
 
     entry_id: int
@@ -53,6 +55,8 @@ class Movement:
     balance_idr: int | None = None
     recorded_at: datetime | None = None
     lines: tuple["MovementLine", ...] = ()
+    deposit_receipt_no: str | None = None
+    withdrawal_id: int | None = None
 
     @property
     def posted_later(self) -> bool:
@@ -153,7 +157,8 @@ def _movement(row, balance: int | None = None) -> Movement:
     description = str(description) + _locked_month_note(row, void_dep_no or void_wd_no)
     return Movement(entry_id=row.entry_id, posted_at=row.posted_at, kind=row.kind, description=str(description),
                     reference=reference, amount_idr=-int(row.amount), balance_idr=balance,
-                    recorded_at=row.recorded_at)
+                    recorded_at=row.recorded_at, deposit_receipt_no=row.deposit_receipt_no or void_dep_no,
+                    withdrawal_id=row.withdrawal_id or row.voids_withdrawal_id)
 
 
 def member_movements(member: Member, limit: int = 20, *, with_lines: bool = False) -> list[Movement]:
