@@ -192,9 +192,15 @@ function rowError(row, message) {
     node.setAttribute("role", "alert");
     row.querySelector(".qty").parentNode.appendChild(node);
   }
+  const shown = !node.hidden && node.textContent === (message || "");
   node.textContent = message || "";
   node.hidden = !message;
   row.classList.toggle("has-error", !!message);
+  // A new message under the line being typed in may run under the sticky total bar (the last
+  // line, tester item 3): bring all of it above the bar (the root's scroll-padding-bottom).
+  if (message && !shown && node.scrollIntoView && row.contains(document.activeElement)) {
+    node.scrollIntoView({ block: "nearest" });
+  }
 }
 
 /** Recompute every line as the operator types; validation messages are the server's own. */
@@ -408,7 +414,11 @@ function review() {
         general.textContent = messageFor(errors[key], M, "lines");
       }
     }
-    if (first) { first.querySelector("input.quantity").focus(); }
+    if (first) {
+      first.querySelector("input.quantity").focus();
+      const message = first.querySelector("p.live");
+      if (message && !message.hidden && message.scrollIntoView) { message.scrollIntoView({ block: "nearest" }); }
+    }
     return;
   }
   const q = current.quote;

@@ -1,0 +1,80 @@
+"""A second tester's round on the counter tablet (800×1280 and 1280×800), fixed and checked here;
+screenshots ``test-artifacts/fix-<letter>-<w>x<h>.png``; nothing wider than the screen, every
+control at least 44×44 px:
+
+C. a field error under the last deposit line is fully visible, above the total bar;
+"""
+from __future__ import annotations
+
+import pytest
+
+from .test_browser import ARTIFACTS, browser, log_in, sized_context, sync_api  # noqa: F401  (browser is a fixture)
+from .test_browser_screens import _check
+
+pytestmark = pytest.mark.browser
+expect = sync_api.expect
+expect.set_options(timeout=10_000)
+
+SIZES = [(800, 1280), (1280, 800)]
+
+
+def _shot(page, letter: str, width: int, height: int, problems: list[str], full_page: bool = True) -> None:
+    """``test-artifacts/fix-<letter>-<w>x<h>.png`` and the page's layout problems."""
+    problems += _check(page, letter, width, height, prefix="fix")
+    if not full_page:  # what the person sees on the screen, over the full page of _check
+        page.screenshot(path=str(ARTIFACTS / f"fix-{letter}-{width}x{height}.png"))
+
+
+def _counter(browser, live_server, width: int, height: int):
+    context = sized_context(browser, live_server, width, height)
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    log_in(page, "op_a")
+    page.wait_for_url("**/counter")
+    return context, page
+
+
+def _open_deposit(page, member_no: str) -> None:
+    page.goto(f"/counter/member/{member_no}/deposit")
+    expect(page.locator("#deposit-form[data-ready='1']")).to_be_attached()
+
+
+# The error's box, its text's last line box, the row it is in and the sticky total bar.
+ERROR_BOXES = """(p) => {
+  const range = document.createRange(); range.selectNodeContents(p);
+  const rects = Array.from(range.getClientRects());
+  const row = p.closest('tr').getBoundingClientRect();
+  const bar = document.querySelector('.action-bar').getBoundingClientRect();
+  return {text_bottom: Math.max(...rects.map((r) => r.bottom)), p_bottom: p.getBoundingClientRect().bottom,
+          row_bottom: row.bottom, bar_top: bar.top, lines: new Set(rects.map((r) => Math.round(r.top))).size,
+          scroll: p.scrollHeight, client: p.clientHeight};
+}"""
+
+
+def test_error_under_the_last_line_is_fully_visible(browser, live_server, net):
+    member_no = net.members_a[0].member_no
+    problems: list[str] = []
+    for width, height in SIZES:
+        context, page = _counter(browser, live_server, width, height)
+        _open_deposit(page, member_no)
+        for code, weight in (("PET-CLEAN", "1,5"), ("CARDBOARD", "2"), ("PET-DIRTY", "")):
+            page.locator(f"button.tile[data-code='{code}']").click()
+            page.keyboard.type(weight)
+        # As the tester had it: the last line's box just above the sticky total bar (the page not
+        # scrolled to its end), then a weight over the line's limit typed into it.
+        page.evaluate("""() => {
+            const box = document.querySelector('#lines tr.line:last-child input.quantity').getBoundingClientRect();
+            const bar = document.querySelector('.action-bar').getBoundingClientRect();
+            window.scrollBy(0, box.bottom - (window.innerHeight - bar.height) + 4);
+        }""")
+        page.keyboard.insert_text("600")
+        error = page.locator("#lines tr.line").last.locator("p.error.live")
+        expect(error).to_have_text("Terlalu banyak untuk satu baris: paling banyak 500 kg.")
+        boxes = error.evaluate(ERROR_BOXES)
+        # Inside its row (not under the next divider) and above the sticky total bar.
+        assert boxes["text_bottom"] <= boxes["row_bottom"] + 0.5, boxes
+        assert boxes["text_bottom"] <= boxes["bar_top"] + 0.5, boxes
+        assert boxes["scroll"] <= boxes["client"] + 1, boxes
+        _shot(page, "c", width, height, problems, full_page=False)
+        context.close()
+    assert problems == [], "\n".join(problems)
