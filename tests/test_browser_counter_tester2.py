@@ -3,8 +3,12 @@ screenshots ``test-artifacts/fix-<letter>-<w>x<h>.png``; nothing wider than the 
 control at least 44×44 px:
 
 C. a field error under the last deposit line is fully visible, above the total bar;
+D. the queue never mentions a zero count; amber only while something waits: a queue that says
+   everything was sent is calm, and a deposit sent later turns the result panel green;
 """
 from __future__ import annotations
+
+import re
 
 import pytest
 
@@ -16,6 +20,8 @@ expect = sync_api.expect
 expect.set_options(timeout=10_000)
 
 SIZES = [(800, 1280), (1280, 800)]
+API = "**/api/v1/deposits"
+AMBER, GREEN, LINE = "rgb(201, 162, 39)", "rgb(27, 122, 67)", "rgb(213, 221, 216)"
 
 
 def _shot(page, letter: str, width: int, height: int, problems: list[str], full_page: bool = True) -> None:
@@ -78,3 +84,68 @@ def test_error_under_the_last_line_is_fully_visible(browser, live_server, net):
         _shot(page, "c", width, height, problems, full_page=False)
         context.close()
     assert problems == [], "\n".join(problems)
+
+
+def _border(locator) -> str:
+    return locator.evaluate("(node) => getComputedStyle(node).borderTopColor")
+
+
+def test_queue_wording_and_colours(browser, live_server, net):
+    member_no = net.members_a[0].member_no
+    problems: list[str] = []
+    for width, height in SIZES:
+        context, page = _counter(browser, live_server, width, height)
+        hold = {"on": True}
+
+        def network(route):  # the link drops every request until released
+            if hold["on"]:
+                route.abort("connectionreset")
+            else:
+                route.continue_()
+
+        page.route(API, network)
+        _open_deposit(page, member_no)
+        page.locator("button.tile[data-code='PET-CLEAN']").click()
+        page.keyboard.type("1,5")
+        page.click("#review")
+        page.click("#save")
+        result, panel = page.locator("#result-panel"), page.locator("#outbox-panel")
+        expect(result.locator("h2")).to_have_text("Tersimpan di tablet ini")
+        # Kept on the tablet: amber.
+        assert _border(result) == AMBER
+        summary = page.locator("#outbox-summary")
+        expect(summary).to_have_text("1 menunggu dikirim.")
+        assert _border(panel) == AMBER
+        page.screenshot(path=str(ARTIFACTS / f"fix-d-kept-{width}x{height}.png"), full_page=True)
+        hold["on"] = False
+        page.evaluate("() => window.wastebankCounter.sync.kick(0)")
+        # Sent: the result is a success (green); the queue that says all was sent is calm.
+        expect(result.locator("h2")).to_have_text(re.compile(r"^Terkirim: struk "), timeout=20_000)
+        assert _border(result) == GREEN
+        expect(summary).to_have_text("Semua yang disimpan di tablet ini sudah terkirim.")
+        expect(panel).not_to_contain_text("0 perlu diperbaiki")
+        assert _border(panel) == LINE
+        _shot(page, "d", width, height, problems)
+        page.goto("/counter")
+        expect(summary).to_have_text("Semua yang disimpan di tablet ini sudah terkirim.")
+        assert _border(panel) == LINE
+        context.close()
+    assert problems == [], "\n".join(problems)
+
+
+def test_queue_summary_names_only_what_is_there(browser, live_server, net):
+    """One refused and none waiting: "1 perlu diperbaiki.", not "0 menunggu dikirim, …"."""
+    member_no = net.members_a[0].member_no
+    context, page = _counter(browser, live_server, 800, 1280)
+    page.route(API, lambda route: route.fulfill(
+        status=422, content_type="application/json",
+        body='{"error": {"code": "over_limit", "message": "Terlalu banyak", "field": "lines.0.quantity"}}'))
+    _open_deposit(page, member_no)
+    page.locator("button.tile[data-code='PET-CLEAN']").click()
+    page.keyboard.type("1,5")
+    page.click("#review")
+    page.click("#save")
+    expect(page.locator("#result-panel h2")).to_have_text("Server menolak setoran ini")
+    expect(page.locator("#outbox-summary")).to_have_text("1 perlu diperbaiki.")
+    assert _border(page.locator("#outbox-panel")) == AMBER
+    context.close()

@@ -121,6 +121,8 @@ def counter_i18n() -> dict[str, str]:
                     "here."),
         "all_sent": _("Everything saved on this tablet has been sent."),
         "summary": _("{queued} waiting to be sent, {fix} to correct."),
+        "summary_queued": _("{queued} waiting to be sent."),   # no zero counts in the summary
+        "summary_fix": _("{fix} to correct."),
         "state_queued": _("waiting"),
         "state_sending": _("sending"),
         "state_synced": _("sent"),

@@ -61,6 +61,14 @@ function amountOf(item) {
 
 function today(item) { return formatDay(new Date(item.synced_at || item.captured_at)) === formatDay(new Date()); }
 
+/** "1 menunggu dikirim." — a count of zero is never mentioned. */
+function summary(queued, fix) {
+  if (queued && fix) { return fill(T.summary, { queued: queued, fix: fix }); }
+  if (queued) { return fill(T.summary_queued, { queued: queued }); }
+  if (fix) { return fill(T.summary_fix, { fix: fix }); }
+  return T.all_sent;
+}
+
 async function render() {
   if (!host) { return; }
   const all = (await store.allItems()).filter((item) => item.username === ctx.username);
@@ -91,10 +99,11 @@ async function render() {
   const stale = staleWarning(all, new Date());
   if (stale) { parts.push('<p class="notice error" id="outbox-stale">' + esc(fill(T.stale, stale)) + "</p>"); }
   if (!items.length && !parts.length) { host.innerHTML = ""; host.className = ""; return; }
-  host.className = items.length ? "outbox card" : "outbox-notices";
+  // Amber while something waits or needs correcting; calm once everything was sent.
+  host.className = items.length ? "outbox card" + (queued || fix ? " waiting" : " all-sent") : "outbox-notices";
   if (items.length) {
     parts.push("<h2>" + esc(T.title) + "</h2>");
-    parts.push('<p id="outbox-summary">' + esc(queued || fix ? fill(T.summary, { queued: queued, fix: fix }) : T.all_sent) + "</p>");
+    parts.push('<p id="outbox-summary">' + esc(summary(queued, fix)) + "</p>");
     parts.push("<ul>");
     for (const item of items) {
       const label = item.state === "synced" ? T.state_synced + " · " + ((item.response || {}).receipt_no || "")
