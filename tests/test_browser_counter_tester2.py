@@ -5,6 +5,8 @@ control at least 44×44 px:
 C. a field error under the last deposit line is fully visible, above the total bar;
 D. the queue never mentions a zero count; amber only while something waits: a queue that says
    everything was sent is calm, and a deposit sent later turns the result panel green;
+G. buttons, inputs and selects use the page's font (not Arial), and the tiles' names still wrap
+   between words inside their tile;
 """
 from __future__ import annotations
 
@@ -149,3 +151,40 @@ def test_queue_summary_names_only_what_is_there(browser, live_server, net):
     expect(page.locator("#outbox-summary")).to_have_text("1 perlu diperbaiki.")
     assert _border(page.locator("#outbox-panel")) == AMBER
     context.close()
+
+
+FONTS = """() => {
+  const body = getComputedStyle(document.body).fontFamily;
+  const controls = Array.from(document.querySelectorAll('main button, main input, main select, main textarea'))
+    .filter((node) => node.type !== 'hidden')
+    .map((node) => [node.tagName + (node.id ? '#' + node.id : '.' + node.className),
+                    getComputedStyle(node).fontFamily]);
+  // A tile's name: inside its tile, and no word wider than the tile (nothing overflows).
+  const tiles = Array.from(document.querySelectorAll('button.tile')).map((tile) => {
+    const name = tile.querySelector('.tname');
+    const t = tile.getBoundingClientRect(), n = name.getBoundingClientRect();
+    return {name: name.textContent,
+            inside: n.left >= t.left - 0.5 && n.right <= t.right + 0.5 && n.bottom <= t.bottom + 0.5,
+            overflow: name.scrollWidth > name.clientWidth + 1};
+  });
+  return {body: body, odd: controls.filter((c) => c[1] !== body), tiles: tiles};
+}"""
+
+
+def test_controls_use_the_page_font_and_tiles_wrap(browser, live_server, net):
+    member_no = net.members_a[0].member_no
+    problems: list[str] = []
+    for width, height in SIZES:
+        context, page = _counter(browser, live_server, width, height)
+        _open_deposit(page, member_no)
+        page.locator("button.tile[data-code='HDPE-RIGID']").click()
+        page.keyboard.type("2")
+        fonts = page.evaluate(FONTS)
+        assert "system-ui" in fonts["body"], fonts["body"]
+        assert fonts["odd"] == [], fonts["odd"]
+        assert len(fonts["tiles"]) >= 20
+        bad = [t for t in fonts["tiles"] if not t["inside"] or t["overflow"]]
+        assert bad == [], bad
+        _shot(page, "g", width, height, problems)
+        context.close()
+    assert problems == [], "\n".join(problems)
