@@ -5,6 +5,8 @@ control at least 44×44 px:
 C. a field error under the last deposit line is fully visible, above the total bar;
 D. the queue never mentions a zero count; amber only while something waits: a queue that says
    everything was sent is calm, and a deposit sent later turns the result panel green;
+H. on the find page the search comes first: the queue panel is below it, the search box stays
+   where it is without a queue;
 G. buttons, inputs and selects use the page's font (not Arial), and the tiles' names still wrap
    between words inside their tile;
 """
@@ -186,5 +188,45 @@ def test_controls_use_the_page_font_and_tiles_wrap(browser, live_server, net):
         bad = [t for t in fonts["tiles"] if not t["inside"] or t["overflow"]]
         assert bad == [], bad
         _shot(page, "g", width, height, problems)
+        context.close()
+    assert problems == [], "\n".join(problems)
+
+
+def _keep_on_tablet(page, member_no: str, hold: dict) -> None:
+    """A deposit saved while every request is dropped (``hold["on"]``): kept on the tablet."""
+    def network(route):
+        if hold["on"]:
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route(API, network)
+    _open_deposit(page, member_no)
+    page.locator("button.tile[data-code='PET-CLEAN']").click()
+    page.keyboard.type("1,5")
+    page.click("#review")
+    page.click("#save")
+    expect(page.locator("#result-panel h2")).to_have_text("Tersimpan di tablet ini")
+
+
+def test_find_page_puts_the_search_first(browser, live_server, net):
+    member_no = net.members_a[0].member_no
+    problems: list[str] = []
+    for width, height in SIZES:
+        context, page = _counter(browser, live_server, width, height)
+        page.goto("/counter")
+        expect(page.locator("html[data-counter-ready='1']")).to_be_attached()
+        alone = page.locator("#q").bounding_box()
+        _keep_on_tablet(page, member_no, {"on": True})
+        page.click("#result-next")
+        page.wait_for_url("**/counter")
+        panel = page.locator("#outbox-panel")
+        expect(panel.locator(".outbox-item.queued")).to_have_count(1)
+        search = page.locator("#q").bounding_box()
+        assert abs(search["y"] - alone["y"]) < 1, (alone, search)
+        assert search["y"] + search["height"] <= height / 3, search
+        form = page.locator("#find-form").bounding_box()
+        assert panel.bounding_box()["y"] > form["y"] + form["height"], (panel.bounding_box(), form)
+        _shot(page, "h", width, height, problems)
         context.close()
     assert problems == [], "\n".join(problems)
