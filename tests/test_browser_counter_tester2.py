@@ -7,6 +7,8 @@ D. the queue never mentions a zero count; amber only while something waits: a qu
    everything was sent is calm, and a deposit sent later turns the result panel green;
 H. on the find page the search comes first: the queue panel is below it, the search box stays
    where it is without a queue;
+E. a member served from the tablet's queue (saved offline, not sent yet) is in "Dilayani hari
+   ini", marked "belum terkirim", and once sent listed once, without the mark;
 G. buttons, inputs and selects use the page's font (not Arial), and the tiles' names still wrap
    between words inside their tile;
 """
@@ -228,5 +230,51 @@ def test_find_page_puts_the_search_first(browser, live_server, net):
         form = page.locator("#find-form").bounding_box()
         assert panel.bounding_box()["y"] > form["y"] + form["height"], (panel.bounding_box(), form)
         _shot(page, "h", width, height, problems)
+        context.close()
+    assert problems == [], "\n".join(problems)
+
+
+def test_served_today_includes_the_tablets_queue(browser, live_server, net):
+    first, second = net.members_a[0].member_no, net.members_a[1].member_no
+    numbers = "() => Array.from(document.querySelectorAll('#served-today a.result'), (a) => a.dataset.memberNo)"
+    problems: list[str] = []
+    for width, height in SIZES:  # at 1280x800 both members were served (and sent) at 800x1280 already
+        context, page = _counter(browser, live_server, width, height)
+        hold = {"on": True}
+        _keep_on_tablet(page, first, hold)
+        page.click("#result-next")
+        page.wait_for_url("**/counter")
+        expect(page.locator("html[data-counter-ready='1']")).to_be_attached()
+        served = page.locator("#served-today a.result")
+        expect(served.first).to_have_attribute("data-member-no", first)
+        expect(served.first).to_contain_text("belum terkirim")
+        expect(page.locator("#served-today .unsent")).to_have_count(1)
+        listed = page.evaluate(numbers)
+        assert len(listed) == len(set(listed)), listed
+        expect(page.locator("#served-today-empty")).to_be_hidden()
+        _shot(page, "e", width, height, problems)
+        # Sent: the server lists the member, once, without the mark; a second member kept on the
+        # tablet comes on top, marked.
+        hold["on"] = False
+        page.evaluate("() => window.wastebankCounter.sync.kick(0)")
+        expect(page.locator(".outbox-item.synced")).to_have_count(1, timeout=20_000)
+        hold["on"] = True
+        _keep_on_tablet(page, second, hold)
+        page.click("#result-next")
+        page.wait_for_url("**/counter")
+        expect(page.locator("html[data-counter-ready='1']")).to_be_attached()
+        assert page.evaluate(numbers)[:2] == [second, first], page.evaluate(numbers)
+        expect(served.nth(0)).to_contain_text("belum terkirim")
+        expect(served.nth(1)).not_to_contain_text("belum terkirim")
+        listed = page.evaluate(numbers)
+        assert len(listed) == len(set(listed)), listed
+        page.screenshot(path=str(ARTIFACTS / f"fix-e-sent-{width}x{height}.png"), full_page=True)
+        hold["on"] = False
+        page.evaluate("() => window.wastebankCounter.sync.kick(0)")
+        expect(page.locator(".outbox-item.synced")).to_have_count(2, timeout=20_000)
+        page.reload()
+        expect(page.locator("html[data-counter-ready='1']")).to_be_attached()
+        assert page.evaluate(numbers)[:2] == [second, first], page.evaluate(numbers)
+        expect(page.locator("#served-today .unsent")).to_have_count(0)
         context.close()
     assert problems == [], "\n".join(problems)

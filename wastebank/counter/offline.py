@@ -170,6 +170,7 @@ def counter_i18n() -> dict[str, str]:
         "withdrawal_refused": _("The withdrawal was refused: {reason}"),
         "withdrawal_kept": _("Not sent yet: the withdrawal is kept on this tablet and sent automatically. Do not hand "
                              "out the money until it shows as sent."),
+        "not_sent_yet": _("not sent yet"),  # a member served today from the tablet's queue (find page)
         "no_results": _("No member found for “{q}”."),
         "searching_offline": _("Offline: searching the members kept on this tablet."),
         # The deposit screen's "Timbang" button (static/counter/scale-port.js, docs/scale.md).

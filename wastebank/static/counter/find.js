@@ -2,6 +2,8 @@
 // looked up in the tablet's copy of the unit's members (members.js), and the member's deposit
 // screen opens from the service worker's shell page. Online, the server answers as before.
 import { searchMembers } from "./members.js";
+import { formatReceiptTime } from "./outbox-core.js";
+import * as store from "./store.js";
 import * as sync from "./sync.js";
 
 let T = {};
@@ -35,10 +37,67 @@ async function findLocally(text) {
   return true;
 }
 
+/**
+ * "Dilayani hari ini" lists what the server recorded; a deposit saved on this tablet and not
+ * sent yet (offline, or the server slow) is not there (tester item 8). Add the members of this
+ * operator's deposits captured today from the tablet's queue, newest first: marked "belum
+ * terkirim" while unsent, and each member once (a member the server already lists only gets the
+ * mark when another of their deposits still waits).
+ */
+async function servedFromQueue() {
+  const section = document.querySelector(".served-today");
+  if (!section) { return; }
+  const day = (date) => formatReceiptTime(date, ctx.timeZone, ctx.zoneName).split(" ")[0];
+  const today = day(new Date());
+  const items = (await store.allItems()).filter((item) => item.username === ctx.username && item.kind !== "withdrawal" &&
+                                                       day(new Date(item.captured_at)) === today);
+  if (!items.length) { return; }
+  let list = document.getElementById("served-today");
+  const listed = new Map(Array.from(section.querySelectorAll("a.result[data-member-no]"), (a) => [a.dataset.memberNo, a]));
+  const added = [];
+  const moved = [];
+  // Newest first, as the server's list; one entry per member.
+  for (const item of items.slice().sort((a, b) => (a.captured_at < b.captured_at ? 1 : -1))) {
+    const unsent = item.state !== "synced";
+    const known = listed.get(item.member_no);
+    const time = formatReceiptTime(new Date(item.captured_at), ctx.timeZone, ctx.zoneName).split(" ").slice(1).join(" ");
+    if (known) {
+      // Served again, not sent yet: the server's entry moves to the top with this capture's time.
+      if (unsent && known !== true && !known.querySelector(".unsent")) {
+        const stamp = known.querySelector("time");
+        if (stamp) { stamp.textContent = time; stamp.setAttribute("datetime", item.captured_at); }
+        known.querySelector(".muted").insertAdjacentHTML("beforeend", unsentMark());
+        moved.push(known.closest("li"));
+      }
+      continue;
+    }
+    const html = '<li><a class="result" href="' + esc(depositUrl(item.member_no)) + '" data-member-no="' + esc(item.member_no) +
+      '" data-from="tablet"><span class="name">' + esc(item.member_name || item.member_no) + '</span><span class="muted">' +
+      esc(item.member_no) + ' · <time datetime="' + esc(item.captured_at) + '">' + esc(time) + "</time>" +
+      (unsent ? unsentMark() : "") + "</span></a></li>";
+    added.push(html);
+    listed.set(item.member_no, true);
+  }
+  if (!added.length && !moved.length) { return; }
+  if (!list) {
+    list = document.createElement("ul");
+    list.className = "results";
+    list.id = "served-today";
+    section.appendChild(list);
+    const empty = document.getElementById("served-today-empty");
+    if (empty) { empty.hidden = true; }
+  }
+  moved.reverse().forEach((li) => list.insertBefore(li, list.firstChild));
+  list.insertAdjacentHTML("afterbegin", added.join(""));
+}
+
+function unsentMark() { return ' · <span class="unsent">' + esc(T.not_sent_yet) + "</span>"; }
+
 /** Wire the find form: offline (or when this page is the service worker's kept copy), search here. */
 export async function init(context, i18n) {
   ctx = context;
   T = i18n;
+  await servedFromQueue().catch((error) => console.error(error));
   const form = document.getElementById("find-form");
   const input = form.querySelector('input[name="q"]');
   form.addEventListener("submit", async (event) => {
