@@ -9,6 +9,8 @@ H. on the find page the search comes first: the queue panel is below it, the sea
    where it is without a queue;
 E. a member served from the tablet's queue (saved offline, not sent yet) is in "Dilayani hari
    ini", marked "belum terkirim", and once sent listed once, without the mark;
+F. the provisional slip shows a short "Kode slip" (not the 32-character key), the same code is
+   in the queue item, and stays there beside the receipt number once sent;
 G. buttons, inputs and selects use the page's font (not Arial), and the tiles' names still wrap
    between words inside their tile;
 """
@@ -276,5 +278,34 @@ def test_served_today_includes_the_tablets_queue(browser, live_server, net):
         expect(page.locator("html[data-counter-ready='1']")).to_be_attached()
         assert page.evaluate(numbers)[:2] == [second, first], page.evaluate(numbers)
         expect(page.locator("#served-today .unsent")).to_have_count(0)
+        context.close()
+    assert problems == [], "\n".join(problems)
+
+
+def test_provisional_slip_has_a_short_code(browser, live_server, net):
+    member_no = net.members_a[0].member_no
+    problems: list[str] = []
+    for width, height in SIZES:
+        context, page = _counter(browser, live_server, width, height)
+        hold = {"on": True}
+        _keep_on_tablet(page, member_no, hold)
+        key = page.evaluate("async () => (await window.wastebankCounter.store.allItems())[0].key")
+        code = (key[:4] + "-" + key[4:8]).upper()
+        page.click("#result-slip")
+        slip = page.locator("#provisional-slip")
+        expect(slip.locator(".key")).to_have_text(f"Kode slip: {code}")
+        expect(slip).not_to_contain_text(key)
+        expect(slip).not_to_contain_text("Kunci")
+        page.screenshot(path=str(ARTIFACTS / f"fix-f-{width}x{height}.png"))
+        page.click("#slip-close")
+        item = page.locator(".outbox-item.queued")
+        expect(item.locator(".slip-code")).to_have_text(f"Kode slip {code}")
+        hold["on"] = False
+        page.evaluate("() => window.wastebankCounter.sync.kick(0)")
+        sent = page.locator(".outbox-item.synced")
+        expect(sent).to_have_count(1, timeout=20_000)
+        expect(sent.locator(".slip-code")).to_have_text(f"Kode slip {code}")
+        expect(sent.locator(".state")).to_contain_text("RW05-")
+        problems += _check(page, "f-sent", width, height, prefix="fix")
         context.close()
     assert problems == [], "\n".join(problems)

@@ -4,7 +4,7 @@ import { test } from "node:test";
 
 import {
   backoffMs, classify, formatDay, formatReceiptTime, isoWithOffset, newKey, prune, recover, resendable, retryMessage, sendOrder,
-  staleWarning,
+  slipCode, staleWarning,
 } from "../../wastebank/static/counter/outbox-core.js";
 
 const err = (code, message) => ({ error: { code, message, field: null } });
@@ -129,4 +129,14 @@ test("a failed send while the tablet is offline says so, not that the server did
   assert.equal(retryMessage("", true), "retrying");
   assert.equal(retryMessage("server_busy", true), "retrying_server");
   assert.equal(retryMessage("maintenance", true), "retrying_server");
+});
+
+test("a provisional slip shows a short code, not the 32-character key (tester item 12)", () => {
+  assert.equal(slipCode("7be2d5b2c0ffee00112233445566778"), "7BE2-D5B2");
+  assert.equal(slipCode("ab12"), "AB12");
+  assert.equal(slipCode(""), "");
+  assert.equal(slipCode("7be2-d5b2-xx"), "7BE2-D5B2");
+  const key = newKey();
+  assert.match(slipCode(key), /^[0-9A-F]{4}-[0-9A-F]{4}$/);
+  assert.equal(slipCode(key), key.slice(0, 4).toUpperCase() + "-" + key.slice(4, 8).toUpperCase());
 });

@@ -149,7 +149,7 @@ def counter_i18n() -> dict[str, str]:
         "provisional": _("PROVISIONAL"),
         "provisional_note": _("Not yet sent. The receipt number is given once it is sent; the server recomputes the "
                               "amounts."),
-        "key": _("Key"),
+        "key": _("Slip code"),  # the short code of a provisional slip (outbox-core slipCode)
         "total": _("Total"),
         "fee": _("Fee"),
         "credited": _("Credited to savings"),

@@ -86,6 +86,17 @@ export function recover(items) {
   return items.filter((item) => item.state === "sending").map((item) => Object.assign({}, item, { state: "queued" }));
 }
 
+/**
+ * The slip's short code: the first 8 characters of the item's idempotency key, upper case, in
+ * two groups ("7BE2-D5B2"). The provisional slip and the tablet's queue show it, so that a slip
+ * is matched to its receipt number in the queue once the deposit is sent (tester item 12: a raw
+ * 32-character key is unreadable). Not unique forever; with the member and the capture time it is.
+ */
+export function slipCode(key) {
+  const head = String(key || "").replace(/[^A-Za-z0-9]/g, "").slice(0, 8).toUpperCase();
+  return head.length > 4 ? head.slice(0, 4) + "-" + head.slice(4) : head;
+}
+
 /** A new idempotency key: 32 hex characters (the API accepts 16–64 of [A-Za-z0-9_-]). */
 export function newKey(cryptoObject = globalThis.crypto) {
   if (cryptoObject && cryptoObject.randomUUID) { return cryptoObject.randomUUID().replace(/-/g, ""); }

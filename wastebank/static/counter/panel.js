@@ -2,7 +2,7 @@
 // synced with its receipt (terkirim) and refused with the server's reason (perlu diperbaiki).
 // The operator can always see where each confirmed deposit is; nothing disappears unseen.
 import { formatIdr } from "./money.js";
-import { formatDay, formatReceiptTime, resendable, retryMessage, staleWarning } from "./outbox-core.js";
+import { formatDay, formatReceiptTime, resendable, retryMessage, slipCode, staleWarning } from "./outbox-core.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
 
@@ -131,6 +131,7 @@ async function render() {
       parts.push('<li class="outbox-item ' + item.state + '" data-key="' + esc(item.key) + '">' +
         '<div class="what"><span class="who">' + esc(item.member_name || item.member_no) + " · " + esc(item.member_no) +
         "</span><span class=\"muted\">" + esc(kind) + " · " + esc(localTime(item.captured_at)) + " · " + esc(amountOf(item)) +
+        (item.kind !== "withdrawal" ? ' · <span class="slip-code">' + esc(T.key) + " " + esc(slipCode(item.key)) + "</span>" : "") +
         '</span></div><strong class="state">' + esc(label) + "</strong>" +
         (item.state === "fix" && item.error ? '<p class="error reason">' + esc(item.error.reason) + "</p>" : "") +
         (item.state === "queued" && item.last_error
@@ -185,7 +186,7 @@ export function showSlip(item) {
     "<tr><th>" + esc(T.total) + '</th><th class="num">' + esc(formatIdr(est.total_idr, ctx.locale)) + "</th></tr>" +
     (est.fee_idr ? "<tr><td>" + esc(T.fee) + '</td><td class="num">−' + esc(formatIdr(est.fee_idr, ctx.locale)) + "</td></tr>" : "") +
     "<tr><th>" + esc(T.credited) + '</th><th class="num" id="slip-credited">' + esc(formatIdr(est.credited_idr, ctx.locale)) + "</th></tr></table>" +
-    '<p class="muted">' + esc(T.provisional_note) + "</p><p class=\"key\">" + esc(T.key) + ": " + esc(item.key) + "</p></div>" +
+    '<p class="muted">' + esc(T.provisional_note) + "</p><p class=\"key\">" + esc(T.key) + ": <strong>" + esc(slipCode(item.key)) + "</strong></p></div>" +
     '<div class="row two"><button type="button" class="secondary" id="slip-close">' + esc(T.close) + "</button>" +
     '<button type="button" class="primary" id="slip-print">' + esc(T.print) + "</button></div>";
   dialog.querySelector("#slip-close").addEventListener("click", () => dialog.close());
