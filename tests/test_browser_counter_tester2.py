@@ -11,6 +11,7 @@ E. a member served from the tablet's queue (saved offline, not sent yet) is in "
    ini", marked "belum terkirim", and once sent listed once, without the mark;
 F. the provisional slip shows a short "Kode slip" (not the 32-character key), the same code is
    in the queue item, and stays there beside the receipt number once sent;
+I. the members list (manager) uses the width of a landscape tablet: "belum dicetak" on one line;
 G. buttons, inputs and selects use the page's font (not Arial), and the tiles' names still wrap
    between words inside their tile;
 """
@@ -307,5 +308,27 @@ def test_provisional_slip_has_a_short_code(browser, live_server, net):
         expect(sent.locator(".slip-code")).to_have_text(f"Kode slip {code}")
         expect(sent.locator(".state")).to_contain_text("RW05-")
         problems += _check(page, "f-sent", width, height, prefix="fix")
+        context.close()
+    assert problems == [], "\n".join(problems)
+
+
+def test_members_list_uses_the_width(browser, live_server, net):
+    problems: list[str] = []
+    for width, height in SIZES:
+        context = sized_context(browser, live_server, width, height)
+        page = context.new_page()
+        log_in(page, "mgr_a")
+        page.goto("/members/")
+        table = page.locator("#members")
+        expect(table).to_be_visible()
+        box = table.bounding_box()
+        if width == 1280:
+            assert box["width"] > 1000, box
+        cards = table.locator("tbody tr td:last-child").evaluate_all("""(cells) => cells.map((td) => {
+            const range = document.createRange(); range.selectNodeContents(td);
+            return {text: td.textContent.trim(),
+                    lines: new Set(Array.from(range.getClientRects()).map((r) => Math.round(r.top))).size}; })""")
+        assert cards and all(c["lines"] == 1 for c in cards), cards
+        _shot(page, "i", width, height, problems)
         context.close()
     assert problems == [], "\n".join(problems)
