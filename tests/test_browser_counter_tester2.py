@@ -12,6 +12,8 @@ E. a member served from the tablet's queue (saved offline, not sent yet) is in "
 F. the provisional slip shows a short "Kode slip" (not the 32-character key), the same code is
    in the queue item, and stays there beside the receipt number once sent;
 I. the members list (manager) uses the width of a landscape tablet: "belum dicetak" on one line;
+J. at 1280x800 tiles and lines side by side: after each tile tap the tiles and the new line are
+   both on screen (portrait keeps one column);
 G. buttons, inputs and selects use the page's font (not Arial), and the tiles' names still wrap
    between words inside their tile;
 """
@@ -330,5 +332,39 @@ def test_members_list_uses_the_width(browser, live_server, net):
                     lines: new Set(Array.from(range.getClientRects()).map((r) => Math.round(r.top))).size}; })""")
         assert cards and all(c["lines"] == 1 for c in cards), cards
         _shot(page, "i", width, height, problems)
+        context.close()
+    assert problems == [], "\n".join(problems)
+
+
+def _on_screen(locator, height: int) -> bool:
+    box = locator.bounding_box()
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height
+
+
+def test_landscape_tiles_and_lines_side_by_side(browser, live_server, net):
+    member_no = net.members_a[0].member_no
+    problems: list[str] = []
+    codes = ["PET-CLEAN", "CARDBOARD", "PET-DIRTY", "HDPE-RIGID", "TIN-CAN", "FILM"]
+    for width, height in SIZES:
+        context, page = _counter(browser, live_server, width, height)
+        _open_deposit(page, member_no)
+        tiles = page.locator(".tiles").bounding_box()
+        lines = page.locator("table.lines").bounding_box()
+        if width == 1280:
+            assert lines["x"] >= tiles["x"] + tiles["width"], (tiles, lines)  # beside, not below
+        else:
+            assert lines["y"] >= tiles["y"] + tiles["height"], (tiles, lines)  # portrait: below
+        for n, code in enumerate(codes, start=1):
+            page.locator(f"button.tile[data-code='{code}']").click()
+            page.keyboard.type("2")
+            expect(page.locator("#lines tr.line")).to_have_count(n)
+            if width == 1280:
+                # The new line and the next tile to tap are on the screen together.
+                assert _on_screen(page.locator("#lines tr.line").last.locator("input.quantity"), height)
+                if n < len(codes):
+                    assert _on_screen(page.locator(f"button.tile[data-code='{codes[n]}']"), height), (n, codes[n])
+        assert page.locator("#total").inner_text() != "Rp 0"
+        page.screenshot(path=str(ARTIFACTS / f"fix-j-screen-{width}x{height}.png"))
+        _shot(page, "j", width, height, problems)
         context.close()
     assert problems == [], "\n".join(problems)
