@@ -541,7 +541,7 @@ def test_forty_lines_over_every_category_and_their_void_and_sale(net):
     accounts; its void (22 guarded rows) and a sale of every category."""
     codes = sorted(c.code for c in net.categories.values())
     assert len(codes) == 21
-    lines = [(codes[i % 21], "1,5") for i in range(40)]
+    lines = [(codes[i % 21], "2") for i in range(40)]  # whole units: GLASS-BOTTLE counts pieces
     member = net.members_a[1]
     first = deposit(net, member, lines)
     second = deposit(net, member, lines)
@@ -551,12 +551,12 @@ def test_forty_lines_over_every_category_and_their_void_and_sale(net):
     accounts = state()["accounts"]
     for i, code in enumerate(codes):
         times = 2 if i < 19 else 1  # 40 lines: the first 19 codes twice
-        assert accounts[(unit_id, f"stock:{net.categories[code].id}")][2] == 2 * times * 1_500
+        assert accounts[(unit_id, f"stock:{net.categories[code].id}")][2] == 2 * times * 2_000
     assert savings(member)[0] == 2 * first.body["credited_idr"]
     assert void_dep(net, first.body["id"]).status == 200
     assert savings(member)[0] == second.body["credited_idr"]
     buyer = offtaker(net)
-    assert sale(net, buyer, [(code, "0,5", None, "100") for code in codes]).status == 201
+    assert sale(net, buyer, [(code, "1", None, "100") for code in codes]).status == 201
     # The second deposit cannot be voided now: part of its stock was sold.
     before = state()
     with pytest.raises(InsufficientStock):
