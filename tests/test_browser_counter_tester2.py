@@ -106,22 +106,9 @@ def test_queue_wording_and_colours(browser, live_server, net):
     problems: list[str] = []
     for width, height in SIZES:
         context, page = _counter(browser, live_server, width, height)
-        hold = {"on": True}
-
-        def network(route):  # the link drops every request until released
-            if hold["on"]:
-                route.abort("connectionreset")
-            else:
-                route.continue_()
-
-        page.route(API, network)
-        _open_deposit(page, member_no)
-        page.locator("button.tile[data-code='PET-CLEAN']").click()
-        page.keyboard.type("1,5")
-        page.click("#review")
-        page.click("#save")
+        hold = {"on": True}  # the link drops every request until released
+        _keep_on_tablet(page, member_no, hold)
         result, panel = page.locator("#result-panel"), page.locator("#outbox-panel")
-        expect(result.locator("h2")).to_have_text("Tersimpan di tablet ini")
         # Kept on the tablet: amber.
         assert _border(result) == AMBER
         summary = page.locator("#outbox-summary")
