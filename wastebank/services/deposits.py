@@ -19,7 +19,7 @@ from .catalog import PriceRow, latest_price_days
 from .containers import find_container
 from .errors import Conflict, DomainError, ValidationFailed
 from .idempotency import Outcome
-from .ledger import Leg, member_savings_account, post_journal, stock_legs, system_account
+from .ledger import Leg, member_savings_account, plan_journal, stock_legs, system_account
 from .notifications import queue_for_deposit
 from .numbering import next_receipt_no
 from .transaction import prepared, run_core
@@ -335,21 +335,30 @@ def _post_deposit(unit: Unit, member: Member, lines: list[LineInput], operator_i
     if quote.fee_idr:
         legs.append(Leg(system_account(unit.id, "fee_income", ref=True), -quote.fee_idr))
 
-    # What does not depend on a write's result is built before the first write (the receipt
-    # number): on SQLite each step after it holds the writer lock for every worker.
+    # Everything that does not depend on a write's result is laid out before the first write
+    # (the receipt number): on SQLite the writer lock is held from there to the end of COMMIT,
+    # for every worker (bench/README.md §How long a deposit holds the lock).
+    plan = plan_journal(unit.id, "deposit", legs, created_by_id=operator_id, recorded_at=quote.recorded_at)
     details = {"member_no": member.member_no, "total_idr": quote.total_idr, "fee_idr": quote.fee_idr,
                "credited_idr": quote.credited_idr,
                "lines": [[l.category.code, l.quantity_milli, l.amount_idr]
                          + ([l.gross_milli, l.tare_milli, l.container_name] if l.tare_milli else [])
                          for l in quote.lines]}
     device = current_device()
+    row = dict(unit_id=unit.id, member_id=member.id, operator_id=operator_id, total_idr=quote.total_idr,
+               fee_idr=quote.fee_idr, credited_idr=quote.credited_idr, posted_at=plan.now,
+               recorded_at=quote.recorded_at)
+    line_rows = [dict(unit_id=unit.id, category_id=l.category.id, quantity_milli=l.quantity_milli,
+                      gross_milli=l.gross_milli, tare_milli=l.tare_milli, container_id=l.container_id,
+                      container_name=l.container_name, unit_price_idr=l.unit_price_idr, amount_idr=l.amount_idr,
+                      recorded_at=quote.recorded_at)  # the month rule's copy (migration 0018)
+                 for l in quote.lines]
 
-    receipt_no = next_receipt_no(unit, utcnow())
+    receipt_no = next_receipt_no(unit, plan.now)
     balances: dict[int, int] = {}
-    entry = post_journal(unit.id, "deposit", legs, created_by_id=operator_id,
-                         memo=f"Setoran {receipt_no} {member.member_no}", recorded_at=quote.recorded_at,
-                         balances=balances)
-    deposit = _insert_deposit(unit, member, quote, receipt_no, entry, operator_id, balances[savings.id])
+    entry = plan.post(f"Setoran {receipt_no} {member.member_no}", balances=balances)
+    row.update(receipt_no=receipt_no, entry_id=entry.id, balance_after_idr=balances[savings.id])
+    deposit = _insert_deposit(unit, member, quote, row, line_rows)
     body = deposit_body(deposit)
     details["entry_id"] = entry.id
     audit("deposit.record", unit_id=unit.id, user_id=operator_id, object_type="deposit", object_id=receipt_no,
@@ -358,28 +367,22 @@ def _post_deposit(unit: Unit, member: Member, lines: list[LineInput], operator_i
     return 201, body
 
 
-def _insert_deposit(unit: Unit, member: Member, quote: DepositQuote, receipt_no: str, entry, operator_id,
-                    balance_after: int) -> RecordedDeposit:
-    """Insert the deposit row (``RETURNING id``) and its lines (one multi-row INSERT) with
+def _insert_deposit(unit: Unit, member: Member, quote: DepositQuote, row: dict, line_rows: list[dict]
+                    ) -> RecordedDeposit:
+    """Insert the deposit ``row`` (every column of ``deposit`` but its id; ``RETURNING id``) and
+    its ``line_rows`` (every column of ``deposit_line`` but the ids; one multi-row INSERT) with
     Core, and return what was written as a RecordedDeposit for the answer and the message:
     nothing is added to the session, read back or flushed twice."""
-    values = dict(unit_id=unit.id, member_id=member.id, receipt_no=receipt_no, entry_id=entry.id,
-                  operator_id=operator_id, total_idr=quote.total_idr, fee_idr=quote.fee_idr,
-                  credited_idr=quote.credited_idr, balance_after_idr=balance_after,
-                  posted_at=entry.posted_at, recorded_at=quote.recorded_at)
     deposit_id = run_core(prepared("deposit.insert", lambda _: insert(Deposit.__table__).returning(
-        Deposit.__table__.c.id)), values).scalar_one()
-    rows = [dict(deposit_id=deposit_id, unit_id=unit.id, category_id=l.category.id, quantity_milli=l.quantity_milli,
-                 gross_milli=l.gross_milli, tare_milli=l.tare_milli, container_id=l.container_id,
-                 container_name=l.container_name, unit_price_idr=l.unit_price_idr, amount_idr=l.amount_idr,
-                 recorded_at=quote.recorded_at)  # the month rule's copy (migration 0018)
-            for l in quote.lines]
+        Deposit.__table__.c.id)), row).scalar_one()
+    for line in line_rows:
+        line["deposit_id"] = deposit_id
     # RETURNING makes the executemany one multi-row INSERT on both databases ("insertmanyvalues").
     run_core(prepared("deposit.lines", lambda _: insert(DepositLine.__table__).returning(DepositLine.__table__.c.id)),
-             rows)
-    return RecordedDeposit(id=deposit_id, unit=unit, member=member, receipt_no=receipt_no,
+             line_rows)
+    return RecordedDeposit(id=deposit_id, unit=unit, member=member, receipt_no=row["receipt_no"],
                            total_idr=quote.total_idr, fee_idr=quote.fee_idr, credited_idr=quote.credited_idr,
-                           balance_after_idr=balance_after, posted_at=entry.posted_at,
+                           balance_after_idr=row["balance_after_idr"], posted_at=row["posted_at"],
                            recorded_at=quote.recorded_at, lines=quote.lines)
 
 

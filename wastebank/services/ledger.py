@@ -244,7 +244,7 @@ def _guard(leg: Leg, allow_negative_stock: bool) -> tuple[str | None, tuple[int,
 
 
 def _legs_update(guards: tuple[str | None, ...]):
-    """Build the statement of :func:`_apply_legs` for ``len(guards)`` accounts in ascending id
+    """Build the statement of :func:`_legs_update_for` for ``len(guards)`` accounts in ascending id
     order, account *i* guarded by ``guards[i]`` (params ``b_unit_id``, ``id_i``, ``d_i`` balance
     move, ``q_i`` quantity move, ``g_i``/``h_i`` guard values)."""
     def build(dialect: str):
@@ -277,14 +277,35 @@ def _legs_update(guards: tuple[str | None, ...]):
     return build
 
 
-def _apply_legs(legs: list[Leg], allow_negative_stock: bool) -> dict[int, Rupiah]:
-    """Move every leg onto its account's cached balance and quantity with ONE conditional
-    ``UPDATE … RETURNING`` (a CASE per account; each guard of :func:`_guard` applies to its own
-    row only). On PostgreSQL the rows are first locked ``FOR UPDATE`` in ascending id order in a
-    CTE of the same statement (I13); SQLite writes one at a time anyway. The statement is built
-    once per shape (:func:`~.transaction.prepared`). Returns ``{account id: balance after}``.
-    Raises InsufficientBalance or InsufficientStock when a guard refuses its row (the caller
-    rolls back: the other rows may have moved)."""
+@dataclass(frozen=True, slots=True)
+class _LegsUpdate:
+    """The one ``UPDATE … RETURNING`` of a journal entry's legs, laid out before any write:
+    the prepared statement, its params, the account ids in ascending order and the (summed)
+    leg of each id, for the refusal of a row a guard kept from moving."""
+
+    stmt: object
+    params: dict
+    ids: tuple[int, ...]
+    by_id: dict
+
+    def run(self) -> dict[int, Rupiah]:
+        """Execute it; returns ``{account id: balance after}``. Raises InsufficientBalance or
+        InsufficientStock when a guard refused its row (the caller rolls back: the other rows
+        may have moved)."""
+        after = {row[0]: row[1] for row in run_core(self.stmt, self.params)}
+        for account_id in self.ids:
+            if account_id not in after:
+                _refuse(self.by_id[account_id])
+        return after
+
+
+def _legs_update_for(legs: list[Leg], allow_negative_stock: bool) -> _LegsUpdate:
+    """Lay out the move of every leg onto its account's cached balance and quantity as ONE
+    conditional ``UPDATE … RETURNING`` (a CASE per account; each guard of :func:`_guard`
+    applies to its own row only). On PostgreSQL the rows are first locked ``FOR UPDATE`` in
+    ascending id order in a CTE of the same statement (I13); SQLite writes one at a time
+    anyway. The statement is built once per shape (:func:`~.transaction.prepared`). Pure
+    Python, no statement: :meth:`_LegsUpdate.run` executes it."""
     grouped: dict[int, list[Leg]] = {}
     for leg in legs:
         grouped.setdefault(leg.account.id, []).append(leg)
@@ -308,12 +329,7 @@ def _apply_legs(legs: list[Leg], allow_negative_stock: bool) -> dict[int, Rupiah
         for name, value in zip(("g", "h"), values, strict=False):
             params[f"{name}_{i}"] = value
     shape = tuple(kinds)
-    stmt = prepared(f"ledger.apply_legs:{shape}", _legs_update(shape))
-    after = {row[0]: row[1] for row in run_core(stmt, params)}
-    for account_id in ids:
-        if account_id not in after:
-            _refuse(by_id[account_id])
-    return after
+    return _LegsUpdate(prepared(f"ledger.apply_legs:{shape}", _legs_update(shape)), params, tuple(ids), by_id)
 
 
 def _refuse(leg: Leg) -> None:
@@ -344,15 +360,15 @@ def _open_books_select(dialect: str):
     return select(closed, locked, next_id).where(Unit.id == unit_id)
 
 
-def _open_books(unit_id: int, now: datetime, recorded_at: datetime) -> int:
+def _open_books(unit_id: int, now: datetime, recorded_at: datetime, months: list[str]) -> int:
     """One statement for what a posting must know before it writes (docs/rules.md §daily-close
     (I12), docs/month-lock.md): on PostgreSQL the unit's row is held ``FOR SHARE`` until commit
     (see :func:`lock_books`; taken in a statement before this one unless the caller already
     holds it, :func:`books_locked`), reads the last closed day and any active month lock of the
-    months of ``recorded_at`` and ``now``, and takes the entry's id (``nextval`` on PostgreSQL;
+    ``months`` (those of ``recorded_at`` and ``now``), and takes the entry's id (``nextval`` on PostgreSQL;
     on SQLite max + 1, safe because a transaction that read an old snapshot cannot write).
     Raises PeriodClosed or MonthLocked. Returns the new entry id."""
-    from .month_lock import check_month_open, month_of
+    from .month_lock import check_month_open
 
     pg = db.session.get_bind().dialect.name == "postgresql"
     if pg and unit_id not in db.session.info.get(_BOOKS_LOCKED, ()):
@@ -361,7 +377,7 @@ def _open_books(unit_id: int, now: datetime, recorded_at: datetime) -> int:
         # "FOR SHARE" here beside the closed-day read would miss a close that committed while
         # it waited (tests/test_close_race.py). The next statement takes a fresh snapshot.
         lock_books(unit_id)
-    params = {"unit_id": unit_id, "months": sorted({month_of(recorded_at), month_of(now)})}
+    params = {"unit_id": unit_id, "months": months}
     closed_day, n_locked, entry_id = run_core(prepared("ledger.open_books", _open_books_select), params).one()
     _refuse_closed(now, closed_day)
     if n_locked:
@@ -397,22 +413,77 @@ def post_journal(unit_id: int, kind: str, legs: list[Leg], *, created_by_id: int
     PeriodClosed, MonthLocked; in every case the caller must roll back (cached balances may
     already have moved in this transaction).
     """
+    return plan_journal(unit_id, kind, legs, created_by_id=created_by_id, recorded_at=recorded_at,
+                        reverses_id=reverses_id, reason=reason,
+                        allow_negative_stock=allow_negative_stock).post(memo, balances=balances)
+
+
+def plan_journal(unit_id: int, kind: str, legs: list[Leg], *, created_by_id: int | None,
+                 recorded_at: datetime | None = None, reverses_id: int | None = None, reason: str = "",
+                 allow_negative_stock: bool = False) -> JournalPlan:
+    """The first half of :func:`post_journal`: check the legs (LedgerError, as there) and lay
+    out every statement's values, in Python and without a statement. ``JournalPlan.post(memo)``
+    writes it. For a caller whose memo names a number taken by a write (a deposit's receipt
+    number): what does not depend on a write is then built before the first one, and on
+    SQLite the writer lock is held for the writes and little else (issue 13 item 2)."""
+    from .month_lock import month_of
+
     _check_legs(unit_id, legs)
     now = utcnow()
     recorded_at = recorded_at or now
-    # The posting day only is checked for closing; recorded_at may be in a closed day.
-    entry_id = _open_books(unit_id, now, recorded_at)
-    after = _apply_legs(legs, allow_negative_stock)
-    if balances is not None:
-        balances.update(after)
-    # RETURNING makes the executemany one multi-row INSERT on both databases ("insertmanyvalues").
-    run_core(prepared("ledger.postings", lambda _: insert(Posting.__table__).returning(Posting.__table__.c.id)), [
-        dict(entry_id=entry_id, unit_id=unit_id, account_id=leg.account.id,
-             amount=leg.amount, quantity_milli=leg.quantity_milli)
-        for leg in legs])
-    values = dict(id=entry_id, unit_id=unit_id, kind=kind, memo=memo[:300], posted_at=now,
-                  recorded_at=recorded_at, created_by_id=created_by_id, reverses_id=reverses_id, reason=reason)
-    run_core(prepared("ledger.entry", lambda _: insert(JournalEntry.__table__)), values)
+    return JournalPlan(
+        unit_id=unit_id, kind=kind, legs=legs, now=now, recorded_at=recorded_at,
+        created_by_id=created_by_id, reverses_id=reverses_id, reason=reason,
+        months=sorted({month_of(recorded_at), month_of(now)}),
+        legs_update=_legs_update_for(legs, allow_negative_stock),
+        postings=[dict(unit_id=unit_id, account_id=leg.account.id, amount=leg.amount,
+                       quantity_milli=leg.quantity_milli) for leg in legs])
+
+
+@dataclass(frozen=True, slots=True)
+class JournalPlan:
+    """A journal entry checked and laid out by :func:`plan_journal`, not yet written: its
+    posting moment ``now`` and ``recorded_at`` (aware UTC), the months whose lock it checks,
+    the legs' one UPDATE, and the posting rows without their entry id."""
+
+    unit_id: int
+    kind: str
+    legs: list[Leg]
+    now: datetime
+    recorded_at: datetime
+    created_by_id: int | None
+    reverses_id: int | None
+    reason: str
+    months: list[str]
+    legs_update: _LegsUpdate
+    postings: list[dict]
+
+    def post(self, memo: str = "", *, balances: dict[int, Rupiah] | None = None) -> PostedEntry:
+        """Write the entry as :func:`post_journal` documents (four statements: the day, month
+        and entry id; the accounts; the postings; the entry). ``balances`` is filled with
+        ``{account id: balance after}``. Returns the PostedEntry; raises what post_journal
+        raises (InsufficientBalance, InsufficientStock, PeriodClosed, MonthLocked)."""
+        # The posting day only is checked for closing; recorded_at may be in a closed day.
+        entry_id = _open_books(self.unit_id, self.now, self.recorded_at, self.months)
+        after = self.legs_update.run()
+        if balances is not None:
+            balances.update(after)
+        for row in self.postings:
+            row["entry_id"] = entry_id
+        # RETURNING makes the executemany one multi-row INSERT on both databases ("insertmanyvalues").
+        run_core(prepared("ledger.postings", lambda _: insert(Posting.__table__).returning(Posting.__table__.c.id)),
+                 self.postings)
+        values = dict(id=entry_id, unit_id=self.unit_id, kind=self.kind, memo=memo[:300], posted_at=self.now,
+                      recorded_at=self.recorded_at, created_by_id=self.created_by_id,
+                      reverses_id=self.reverses_id, reason=self.reason)
+        run_core(prepared("ledger.entry", lambda _: insert(JournalEntry.__table__)), values)
+        _sync_loaded_accounts(self.legs, after)
+        # The entry as just inserted, without an ORM instance or a read back.
+        return PostedEntry(**values)
+
+
+def _sync_loaded_accounts(legs: list[Leg], after: dict[int, Rupiah]) -> None:
+    """Give the session's loaded Account of each leg its balance as the UPDATE returned it."""
     identity_map = db.session.identity_map
     for leg in legs:
         # The session's instance of the account, if it has one (the leg's own Account, or the
@@ -426,8 +497,6 @@ def post_journal(unit_id: int, kind: str, legs: list[Leg], *, created_by_id: int
             set_committed_value(account, "balance", after[leg.account.id])
             if leg.quantity_milli:
                 db.session.expire(account, ["quantity_milli"])
-    # The entry as just inserted, without an ORM instance or a read back.
-    return PostedEntry(**values)
 
 
 def reverse_entry(entry: JournalEntry | PostedEntry, *, created_by_id: int | None, reason: str,
