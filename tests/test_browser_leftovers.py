@@ -12,10 +12,89 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
+from .test_browser import ARTIFACTS, browser, log_in, sized_context, sync_api  # noqa: F401  (browser is a fixture)
+from .test_browser_outbox import _capture, _device_ready, _open_deposit
+from .test_browser_screens import _check
+
+expect = sync_api.expect
+expect.set_options(timeout=10_000)
+
+SIZES = [(800, 1280), (1280, 800)]
+API = "**/api/v1/deposits"
 CATALOGUE = Path(__file__).resolve().parents[1] / "wastebank" / "translations" / "id" / "LC_MESSAGES"
+KEPT_OFFLINE = "dikirim otomatis begitu tablet tersambung lagi"
+KEPT_SERVER = "dikirim otomatis begitu server menerimanya"
+
+
+def _counter(browser, live_server, width: int, height: int):
+    """A logged-in operator's tablet of ``width``×``height`` px."""
+    context = sized_context(browser, live_server, width, height)
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    log_in(page, "op_a")
+    page.wait_for_url("**/counter")
+    return context, page
+
+
+# 1 ------------------------------------------------------------------------------------------
+
+@pytest.mark.browser
+def test_kept_offline_says_it_goes_once_the_tablet_is_connected(browser, live_server, net):
+    """Offline: the result panel says the deposit goes once the tablet is connected again, in
+    line with the queue item; back online with the server failing, it says the server's wording."""
+    member_no = net.members_a[0].member_no
+    problems: list[str] = []
+    for width, height in SIZES:
+        context, page = _counter(browser, live_server, width, height)
+        _open_deposit(page, member_no)
+        _device_ready(page)
+        context.set_offline(True)
+        _capture(page)
+        panel = page.locator("#result-panel")
+        expect(panel.locator("h2")).to_have_text("Tersimpan di tablet ini")
+        expect(panel.locator("p.what")).to_have_text(
+            "Belum terkirim (Rp 4.875); dikirim otomatis begitu tablet tersambung lagi. "
+            "Anda bisa melayani nasabah berikutnya.")
+        expect(page.locator(".outbox-item.queued .reason")).to_have_text(
+            "Tablet ini tidak ada koneksi; dikirim otomatis begitu koneksi kembali.")
+        page.screenshot(path=str(ARTIFACTS / f"leftovers-1-offline-{width}x{height}.png"))
+        problems += _check(page, "1-offline-full", width, height, prefix="leftovers")
+
+        # Connected again, but the server cannot record it: the panel follows the queue.
+        page.route(API, lambda route: route.fulfill(status=503, content_type="application/json",
+                                                    body='{"error": {"code": "", "message": ""}}'))
+        context.set_offline(False)
+        page.evaluate("() => window.dispatchEvent(new Event('online'))")
+        expect(page.locator(".outbox-item.queued .reason")).to_have_text(
+            "Server belum bisa mencatatnya saat ini; dicoba lagi otomatis.", timeout=15_000)
+        expect(panel.locator("p.what")).to_contain_text(KEPT_SERVER)
+        page.screenshot(path=str(ARTIFACTS / f"leftovers-1-server-{width}x{height}.png"))
+        page.unroute(API)
+        page.evaluate("() => window.wastebankCounter.sync.kick(0)")
+        expect(page.locator(".outbox-item.synced")).to_have_count(1, timeout=30_000)
+        expect(panel.locator("h2")).to_contain_text("Terkirim")
+        context.close()
+    assert problems == [], "\n".join(problems)
+
+
+@pytest.mark.browser
+def test_kept_after_a_server_error_keeps_the_servers_wording(browser, live_server, net):
+    """Online, the server answers 500: "once the server takes it", never "once connected"."""
+    member_no = net.members_a[0].member_no
+    context, page = _counter(browser, live_server, 800, 1280)
+    page.route(API, lambda route: route.fulfill(status=500, content_type="application/json",
+                                                body='{"error": {"code": "", "message": ""}}'))
+    _open_deposit(page, member_no)
+    _capture(page)
+    panel = page.locator("#result-panel")
+    expect(panel.locator("h2")).to_have_text("Tersimpan di tablet ini", timeout=20_000)
+    expect(panel.locator("p.what")).to_contain_text(KEPT_SERVER)
+    expect(panel.locator("p.what")).not_to_contain_text(KEPT_OFFLINE)
+    context.close()
 
 
 # 5 ------------------------------------------------------------------------------------------

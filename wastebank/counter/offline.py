@@ -166,6 +166,9 @@ def counter_i18n() -> dict[str, str]:
         "kept_title": _("Saved on this tablet"),
         "kept_text": _("Not sent yet ({total}); it is sent automatically as soon as the server takes it. You can "
                        "serve the next member."),
+        # Kept while the tablet has no connection: it goes once the tablet is online again.
+        "kept_text_offline": _("Not sent yet ({total}); it is sent automatically as soon as the tablet is connected "
+                               "again. You can serve the next member."),
         "fixing": _("Correct this deposit and save it again: {reason}"),
         "withdrawal_refused": _("The withdrawal was refused: {reason}"),
         "withdrawal_kept": _("Not sent yet: the withdrawal is kept on this tablet and sent automatically. Do not hand "

@@ -4,7 +4,7 @@
 // the JSON API with its idempotency key: a failed network never loses a confirmed deposit and
 // never shows the browser's error page. Works offline from the tablet's snapshot.
 import { formatIdr, formatQuantity, messageFor, parseQuantity, quoteLines } from "./money.js";
-import { isoWithOffset, newKey } from "./outbox-core.js";
+import { isoWithOffset, newKey, retryMessage } from "./outbox-core.js";
 import { showSlip } from "./panel.js";
 import { inputText } from "./scale.js";
 import * as scale from "./scale-port.js";
@@ -560,18 +560,39 @@ function showResult(item) {
     document.getElementById("result-fix").onclick = () => { loadFix(item.key).then(() => { resultPanel.hidden = true; }); };
   } else {
     title.textContent = T.kept_title;
-    text.textContent = T.kept_text.replace("{total}", formatIdr(item.estimate.credited_idr, ctx.locale));
+    text.textContent = keptText(item);
     document.getElementById("result-fix").hidden = true;
-    // The outbox keeps trying: when it is sent (or refused), say so here too.
-    const stop = sync.onChange(async () => {
+    // The outbox keeps trying: when it is sent (or refused), say so here too; until then the
+    // text follows the connection (offline → "once the tablet is connected again").
+    const refresh = async () => {
       const stored = await store.getItem(item.key);
-      if (stored && (stored.state === "synced" || stored.state === "fix")) { stop(); showSent(stored); }
-    });
+      if (stored && (stored.state === "synced" || stored.state === "fix")) { stop(); showSent(stored); return; }
+      if (stored && !resultPanel.hidden && !resultPanel.classList.contains("synced") && !resultPanel.classList.contains("fix")) { text.textContent = keptText(stored); }
+    };
+    const stop0 = sync.onChange(refresh);
+    window.addEventListener("online", refresh);
+    window.addEventListener("offline", refresh);
+    const stop = () => {
+      stop0();
+      window.removeEventListener("online", refresh);
+      window.removeEventListener("offline", refresh);
+    };
   }
   document.getElementById("result-slip").onclick = () => { store.getItem(item.key).then(showSlip); };
   document.getElementById("result-slip").hidden = item.state === "fix";
   window.scrollTo(0, 0);
   document.getElementById("result-next").focus();
+}
+
+/**
+ * The result panel's "kept on this tablet" text. Offline (no connection now, or the last
+ * attempt failed offline) it is sent once the tablet is connected again; otherwise (no answer,
+ * or the server could not record it) once the server takes it. The same test as the queue
+ * item's reason (outbox-core retryMessage), so the panel and the queue never disagree.
+ */
+function keptText(item) {
+  const offline = retryMessage(item.last_code, navigator.onLine) === "retrying_offline";
+  return (offline ? T.kept_text_offline : T.kept_text).replace("{total}", formatIdr(item.estimate.credited_idr, ctx.locale));
 }
 
 /** The result panel once a kept deposit was sent later: its receipt, or the refusal. */
