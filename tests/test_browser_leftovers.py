@@ -10,6 +10,7 @@ screens at 800×1280 and 1280×800, screenshots ``test-artifacts/leftovers-<item
 """
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,36 @@ def test_kept_after_a_server_error_keeps_the_servers_wording(browser, live_serve
     expect(panel.locator("p.what")).to_contain_text(KEPT_SERVER)
     expect(panel.locator("p.what")).not_to_contain_text(KEPT_OFFLINE)
     context.close()
+
+
+# 4 ------------------------------------------------------------------------------------------
+
+@pytest.mark.browser
+def test_not_sent_since_reads_like_the_queue_times(browser, live_server, net):
+    """A deposit kept on the tablet three days ago: the warning names its capture time as the
+    queue item does ("03-12-2026 13:14 WIB"), not "03/12/2026" from the tablet's clock."""
+    member_no = net.members_a[0].member_no
+    problems: list[str] = []
+    for width, height in SIZES:
+        context, page = _counter(browser, live_server, width, height)
+        page.route(API, lambda route: route.abort("connectionreset"))  # nothing reaches the server
+        _open_deposit(page, member_no)
+        _device_ready(page)
+        page.clock.install(time=datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=3))
+        _capture(page)
+        expect(page.locator("#result-panel h2")).to_have_text("Tersimpan di tablet ini", timeout=20_000)
+        page.clock.set_system_time(datetime.now(timezone.utc))
+        page.reload()
+        captured = datetime.fromisoformat(page.evaluate(
+            "async () => (await window.wastebankCounter.store.allItems())[0].captured_at").replace("Z", "+00:00"))
+        since = (captured + timedelta(hours=7)).strftime("%d-%m-%Y %H:%M") + " WIB"  # Asia/Jakarta, no DST
+        stale = page.locator("#outbox-stale")
+        expect(stale).to_have_text(f"1 setoran belum terkirim sejak {since}")
+        expect(page.locator(".outbox-item.queued .muted").first).to_contain_text(since)  # the queue item's time
+        page.screenshot(path=str(ARTIFACTS / f"leftovers-4-{width}x{height}.png"))
+        problems += _check(page, "4-full", width, height, prefix="leftovers")
+        context.close()
+    assert problems == [], "\n".join(problems)
 
 
 # 5 ------------------------------------------------------------------------------------------

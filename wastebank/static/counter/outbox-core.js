@@ -161,15 +161,18 @@ export function formatReceiptTime(date, timeZone, zoneName) {
 
 /**
  * The warning for items still unsent from an earlier day (CASES C16), or null:
- * {count, since: "01/07/2025"} where `since` is the oldest unsent capture day.
+ * {count, since: "01-07-2025 09:00 WIB"} where `since` is the oldest unsent capture, written as
+ * the queue's own times (formatReceiptTime in the unit's zone `timeZone`, named `zoneName`);
+ * "an earlier day" is a day of that zone too. Without a zone, the tablet's clock.
  */
-export function staleWarning(items, now) {
-  const today = formatDay(now);
+export function staleWarning(items, now, timeZone, zoneName) {
   const unsent = items.filter((item) => item.state === "queued" || item.state === "sending" || item.state === "fix");
   if (!unsent.length) { return null; }
   const oldest = unsent.map((item) => new Date(item.captured_at)).sort((a, b) => a - b)[0];
-  if (formatDay(oldest) === today) { return null; }
-  return { count: unsent.length, since: formatDay(oldest) };
+  const since = formatReceiptTime(oldest, timeZone, zoneName);
+  const day = (text) => text.split(" ")[0];
+  if (day(since) === day(formatReceiptTime(now, timeZone, zoneName))) { return null; }
+  return { count: unsent.length, since: since };
 }
 
 /** Synced items older than `days` days are dropped from the list; unsent items never are. */

@@ -96,7 +96,7 @@ async function render() {
   Object.keys(others).forEach((name) => {
     parts.push('<p class="notice" id="outbox-others">' + esc(fill(T.others, { count: others[name], user: name })) + "</p>");
   });
-  const stale = staleWarning(all, new Date());
+  const stale = staleWarning(all, new Date(), ctx.timeZone, ctx.zoneName);   // "sejak 03-12-2026 13:14 WIB"
   if (stale) { parts.push('<p class="notice error" id="outbox-stale">' + esc(fill(T.stale, stale)) + "</p>"); }
   if (!items.length && !parts.length) { host.innerHTML = ""; host.className = ""; return; }
   // Amber while something waits or needs correcting; calm once everything was sent.
