@@ -10,6 +10,7 @@ screens at 800×1280 and 1280×800, screenshots ``test-artifacts/leftovers-<item
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from .test_browser import ARTIFACTS, browser, log_in, sized_context, sync_api  # noqa: F401  (browser is a fixture)
+from .test_member_movement_links import moved  # noqa: F401  (a fixture)
 from .test_browser_outbox import _capture, _device_ready, _open_deposit
 from .test_browser_screens import _check
 
@@ -96,6 +98,68 @@ def test_kept_after_a_server_error_keeps_the_servers_wording(browser, live_serve
     expect(panel.locator("p.what")).to_contain_text(KEPT_SERVER)
     expect(panel.locator("p.what")).not_to_contain_text(KEPT_OFFLINE)
     context.close()
+
+
+# 2 ------------------------------------------------------------------------------------------
+
+def _movement_rows(html: str, table_marker: str) -> list[str]:
+    """The text of each body row of the movements table that starts at ``table_marker``."""
+    table = html[html.index(table_marker):]
+    table = table[table.index("<tbody>"):table.index("</table>")]
+    return [" ".join(re.sub(r"<[^>]+>", " ", row).split()) for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)]
+
+
+def test_manager_member_page_marks_the_voided_original(client, login, moved):
+    """The voided deposit's own row says "BATAL" with the counter's markup; its void row and
+    the other rows do not."""
+    member_no, receipts, (_withdrawal_id, withdrawal_no) = moved
+    login("mgr_a")
+    html = client.get(f"/members/{member_no}").get_data(as_text=True)
+    rows = _movement_rows(html, 'id="member-movements"')
+    marked = [row for row in rows if "BATAL" in row]
+    assert len(marked) == 1 and f"Setoran {receipts[1]} BATAL" in marked[0], rows
+    assert any(f"Setoran dibatalkan {receipts[1]}" in row and "BATAL" not in row for row in rows), rows
+    assert any(f"Setoran {receipts[0]}" in row and "BATAL" not in row for row in rows), rows
+    assert any(withdrawal_no in row and "BATAL" not in row for row in rows), rows
+    mark = '<strong class="error">BATAL</strong>'
+    assert html.count(mark) == 1
+    # The counter's member page marks the same deposit with the same markup.
+    counter = client.get(f"/counter/member/{member_no}").get_data(as_text=True)
+    assert counter.count(mark) == 1
+    assert [row for row in _movement_rows(counter, 'class="list"') if "BATAL" in row] == [
+        row for row in _movement_rows(counter, 'class="list"') if f"Setoran {receipts[1]} BATAL" in row]
+
+
+@pytest.mark.browser
+def test_manager_member_page_void_mark_in_the_browser(browser, live_server, moved):
+    member_no, receipts, _withdrawal = moved
+    problems: list[str] = []
+    for width, height in SIZES:
+        context = sized_context(browser, live_server, width, height)
+        page = context.new_page()
+        log_in(page, "mgr_a")
+        page.goto(f"/members/{member_no}")
+        mark = page.locator("#member-movements td.memo strong.error")
+        expect(mark).to_have_count(1)
+        expect(mark).to_have_text("BATAL")
+        row = page.locator("#member-movements tbody tr", has=page.locator("strong.error"))
+        expect(row.locator("a")).to_have_text(receipts[1])
+        expect(row).to_contain_text("Setoran")
+        expect(row).not_to_contain_text("dibatalkan")
+        colour = mark.evaluate("(el) => getComputedStyle(el).color")
+        box = mark.bounding_box()
+        cell = row.locator("td.memo").bounding_box()
+        assert box["x"] + box["width"] <= cell["x"] + cell["width"] + 1, (box, cell)  # inside its cell
+        page.locator("#member-movements").scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / f"leftovers-2-{width}x{height}.png"))
+        problems += _check(page, "2-full", width, height, prefix="leftovers")
+        # The counter's page shows its mark in the same colour.
+        page.goto(f"/counter/member/{member_no}")
+        counter_mark = page.locator("table.list strong.error")
+        expect(counter_mark).to_have_text("BATAL")
+        assert counter_mark.evaluate("(el) => getComputedStyle(el).color") == colour
+        context.close()
+    assert problems == [], "\n".join(problems)
 
 
 # 4 ------------------------------------------------------------------------------------------

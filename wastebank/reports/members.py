@@ -44,6 +44,8 @@ class Movement:
     running balance after this movement (statements only, else None). What the reference opens
     on screen: ``deposit_receipt_no`` for a deposit or its void (the deposit's receipt page),
     ``withdrawal_id`` for a withdrawal or its void (the withdrawal's page), else both None.
+    ``voided``: this deposit or withdrawal was voided later (its row is marked "BATAL", as on the
+    counter's member page; the void is a row of its own).
     """
 
     entry_id: int
@@ -57,6 +59,7 @@ class Movement:
     lines: tuple["MovementLine", ...] = ()
     deposit_receipt_no: str | None = None
     withdrawal_id: int | None = None
+    voided: bool = False
 
     @property
     def posted_later(self) -> bool:
@@ -158,7 +161,8 @@ def _movement(row, balance: int | None = None) -> Movement:
     return Movement(entry_id=row.entry_id, posted_at=row.posted_at, kind=row.kind, description=str(description),
                     reference=reference, amount_idr=-int(row.amount), balance_idr=balance,
                     recorded_at=row.recorded_at, deposit_receipt_no=row.deposit_receipt_no or void_dep_no,
-                    withdrawal_id=row.withdrawal_id or row.voids_withdrawal_id)
+                    withdrawal_id=row.withdrawal_id or row.voids_withdrawal_id,
+                    voided=(row.deposit_void_entry_id or row.withdrawal_void_entry_id) is not None)
 
 
 def member_movements(member: Member, limit: int = 20, *, with_lines: bool = False) -> list[Movement]:
