@@ -42,9 +42,12 @@ def create_token(user: User, label: str = "") -> str:
 
 
 def _token_select(_dialect: str):
-    """One joined query: the live token of a hash, its user and the user's unit (the counter's
-    unit); built once per process (every request with a bearer token runs it)."""
-    return (select(ApiToken).options(joinedload(ApiToken.user).joinedload(User.unit))
+    """One joined query: the user of the live token of a hash with the user's unit (the
+    counter's unit), and of the token only its id and last use (no ApiToken instance: every
+    request with a bearer token runs this); built once per process."""
+    return (select(User, ApiToken.id, ApiToken.last_used_at)
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .options(joinedload(User.unit))
             .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None),
                    ApiToken.expires_at > bindparam("now")))
 
@@ -59,16 +62,17 @@ def user_for_token(token: str) -> User | None:
     view), otherwise it rides with the caller's commit.
     """
     now = utcnow()
-    row = db.session.scalar(prepared("tokens.user", _token_select), {"token_hash": _digest(token), "now": now})
-    if row is None or not row.user.active:
+    row = db.session.execute(prepared("tokens.user", _token_select),
+                             {"token_hash": _digest(token), "now": now}).first()
+    if row is None or not row[0].active:
         return None
+    user, token_id, last_used_at = row
     touch = timedelta(seconds=_setting("API_TOKEN_TOUCH_SECONDS", DEFAULT_TOUCH_SECONDS))
-    if row.last_used_at is None or now - row.last_used_at >= touch:
-        user = row.user
+    if last_used_at is None or now - last_used_at >= touch:
         quiet = not (db.session.new or db.session.dirty or db.session.deleted)
         # Guarded UPDATE: of parallel requests with the same token only the first writes.
         slide = (update(ApiToken)
-                 .where(ApiToken.id == row.id,
+                 .where(ApiToken.id == token_id,
                         or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - touch))
                  .values(last_used_at=now, expires_at=now + idle_lifetime())
                  .execution_options(synchronize_session=False))
@@ -77,8 +81,7 @@ def user_for_token(token: str) -> User | None:
             run_in_transaction(lambda: db.session.execute(slide), rechecks_under_lock=True)
         else:
             db.session.execute(slide)
-        return user
-    return row.user
+    return user
 
 
 def live_tokens(user: User | None = None) -> list[ApiToken]:
