@@ -10,4 +10,8 @@ import unicodedata
 
 def has_bad_characters(value: str) -> bool:
     """True when ``value`` contains a character of Unicode category C (Cc, Cf, Cs, Co, Cn)."""
+    if value.isascii() and value.isprintable():
+        # Printable ASCII (space to tilde) has no category-C character: the usual text (a
+        # member number, a quantity) is checked in C, not one character at a time.
+        return False
     return any(unicodedata.category(ch)[0] == "C" for ch in value)

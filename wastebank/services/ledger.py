@@ -20,7 +20,7 @@ from . import hot_cache
 from .errors import AlreadyReversed, InsufficientBalance, InsufficientStock, LedgerError, PeriodClosed
 from .month_lock import lock_faults
 from .period_balances import period_faults
-from .transaction import insert_or_ignore, prepared, run_core
+from .transaction import dialect_name, insert_or_ignore, prepared, run_core
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,7 +370,7 @@ def _open_books(unit_id: int, now: datetime, recorded_at: datetime, months: list
     Raises PeriodClosed or MonthLocked. Returns the new entry id."""
     from .month_lock import check_month_open
 
-    pg = db.session.get_bind().dialect.name == "postgresql"
+    pg = dialect_name() == "postgresql"
     if pg and unit_id not in db.session.info.get(_BOOKS_LOCKED, ()):
         # The lock in a statement of its own: under READ COMMITTED a statement that waits for
         # a row lock still evaluates its subqueries on the snapshot taken before the wait, so a

@@ -17,8 +17,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+import weakref
 from typing import Callable, TypeVar
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -100,11 +102,26 @@ def prepared(name: str, build: Callable[[str], Executable]) -> Executable:
     SQLAlchemy compiles a statement object once and reuses it from its cache (issue 13 item 1;
     building a statement costs more than executing it). ``name`` must say everything that
     shapes the statement (e.g. how many rows of a CASE)."""
-    dialect = db.session.get_bind().dialect.name
+    dialect = dialect_name()
     stmt = _PREPARED.get((name, dialect))
     if stmt is None:
         stmt = _PREPARED[(name, dialect)] = build(dialect)
     return stmt
+
+
+_DIALECTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def dialect_name() -> str:
+    """``"sqlite"`` or ``"postgresql"``: the dialect of the current app's database, looked up
+    once per app (the session's bind is the app's one engine: no binds are configured). Asking
+    the session for its bind costs about ten Python calls, once per statement of the hot path.
+    Needs an app context."""
+    app = current_app._get_current_object()
+    name = _DIALECTS.get(app)
+    if name is None:
+        name = _DIALECTS[app] = db.session.get_bind().dialect.name
+    return name
 
 
 def run_core(stmt: Executable, params: dict | list[dict] | None = None) -> CursorResult:
@@ -129,7 +146,7 @@ def insert_or_ignore(model, **values) -> None:
     """``INSERT … ON CONFLICT DO NOTHING`` of one ``model`` row in the session's dialect
     (PostgreSQL or SQLite): creates a counter or account row on first use unless a concurrent
     twin already did, without a unique violation that would abort the transaction."""
-    insert = dialect_insert(db.session.get_bind().dialect.name)
+    insert = dialect_insert(dialect_name())
     db.session.execute(insert(model).values(**values).on_conflict_do_nothing())
 
 
@@ -193,4 +210,4 @@ def _after_failure(exc: Exception, attempt: int, attempts: int) -> None:
 
 
 def _is_sqlite() -> bool:
-    return db.session.get_bind().dialect.name == "sqlite"
+    return dialect_name() == "sqlite"
