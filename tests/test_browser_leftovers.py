@@ -162,6 +162,64 @@ def test_manager_member_page_void_mark_in_the_browser(browser, live_server, move
     assert problems == [], "\n".join(problems)
 
 
+# 3 ------------------------------------------------------------------------------------------
+
+def _sheet_link(client) -> tuple[str, str]:
+    """The card sheet screen of every unprinted card: its HTML and its PDF link."""
+    html = client.get("/members/cards", query_string={"scope": "unprinted"}).get_data(as_text=True)
+    link = re.search(r'<a [^>]*id="sheet-download"[^>]*>', html).group(0)
+    return html, link
+
+
+def test_card_sheet_and_receipts_are_served_inline(client, login, moved):
+    """The card sheet PDF opens in the viewer (inline, a sensible file name); its link is no
+    longer a download; the receipts' PDFs are inline too (they already were)."""
+    member_no, receipts, (withdrawal_id, withdrawal_no) = moved
+    login("mgr_a")
+    _html, link = _sheet_link(client)
+    assert "download=" not in link and 'target="_blank"' in link, link
+    assert "Buka lembar kartu (PDF)" in _html
+    href = re.search(r'href="([^"]+)"', link).group(1).replace("&amp;", "&")
+    sheet = client.get(href)
+    assert sheet.status_code == 200 and sheet.mimetype == "application/pdf"
+    assert sheet.headers["Content-Disposition"] == 'inline; filename="kartu-RW05.pdf"'
+    assert sheet.data[:5] == b"%PDF-"
+    receipt = client.get(f"/counter/receipt/{receipts[0]}.pdf")
+    assert receipt.headers["Content-Disposition"] == f'inline; filename="{receipts[0]}.pdf"'
+    paid = client.get(f"/counter/withdrawal/{withdrawal_id}.pdf")
+    assert paid.headers["Content-Disposition"] == f'inline; filename="{withdrawal_no}.pdf"'
+
+
+@pytest.mark.browser
+def test_card_sheet_opens_in_a_viewer_tab(browser, live_server, net):
+    """Tapping "Buka lembar kartu (PDF)" opens the sheet in a new tab (no file saved); the
+    screen says so and offers the confirmation; the cards stay unprinted."""
+    problems: list[str] = []
+    for width, height in SIZES:
+        context = sized_context(browser, live_server, width, height)
+        page = context.new_page()
+        log_in(page, "mgr_a")
+        page.goto("/members/cards?scope=unprinted")
+        downloads: list = []
+        page.on("download", lambda d: downloads.append(d))
+        with page.expect_popup() as caught:
+            page.get_by_role("link", name="Buka lembar kartu (PDF)").click()
+        viewer = caught.value
+        viewer.on("download", lambda d: downloads.append(d))
+        expect(page.locator("#sheet-status")).to_have_text(
+            "Lembar kartu sudah terbuka di tab baru: cetak dari sana, lalu periksa kartunya.")
+        expect(viewer).to_have_url(re.compile(r"^blob:http"))  # the fetched sheet (a PDF viewer fires no "load")
+        # The tab shows the PDF itself (the page's CSP keeps fetch() off blob: URLs, so ask the tab).
+        assert viewer.evaluate("() => document.contentType") == "application/pdf"
+        expect(page.locator("#sheet-confirm-button")).to_be_visible()
+        assert downloads == []
+        page.screenshot(path=str(ARTIFACTS / f"leftovers-3-{width}x{height}.png"))
+        problems += _check(page, "3-full", width, height, prefix="leftovers")
+        viewer.screenshot(path=str(ARTIFACTS / f"leftovers-3-viewer-{width}x{height}.png"))
+        context.close()
+    assert problems == [], "\n".join(problems)
+
+
 # 4 ------------------------------------------------------------------------------------------
 
 @pytest.mark.browser
