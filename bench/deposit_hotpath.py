@@ -51,6 +51,9 @@ def main() -> None:
     parser.add_argument("--database", default="sqlite")
     parser.add_argument("--deposits", type=int, default=200)
     parser.add_argument("--profile", action="store_true", help="print the cProfile top 30 (own time)")
+    parser.add_argument("--calls", action="store_true",
+                        help="also count Python function calls per deposit and per request of bench/floor_app.py "
+                             "(cProfile's count: deterministic, for A/B comparisons on a noisy machine)")
     parser.add_argument("--config", default="development",
                         help="app config; 'production' adds HTTPS redirect, HSTS and the proxy fix as under gunicorn")
     args = parser.parse_args()
@@ -111,6 +114,7 @@ def main() -> None:
             times.append(elapsed * 1000)
             walls.append(wall * 1000)
             counts.append(len(statements))
+    calls = _count_calls(client, body, token, extra_headers, url) if args.calls else None
     engine.dispose()
     if profiler is not None:
         import pstats
@@ -123,6 +127,39 @@ def main() -> None:
           f"{statistics.median(times):.2f} mean {statistics.mean(times):.2f}, wall ms median "
           f"{statistics.median(walls):.2f}; statements per deposit "
           f"{statistics.median(counts):.0f}")
+    if calls:
+        print(f"Python function calls per request (cProfile, 100 requests): deposit {calls[0]:.0f}, "
+              f"one-statement endpoint (bench/floor_app.py) {calls[1]:.0f}, ratio {calls[1] / calls[0]:.3f}")
+
+
+def _count_calls(client, body: str, token: str, extra_headers: dict, url: str) -> tuple[float, float]:
+    """Python function calls per deposit and per ``POST /floor`` of bench/floor_app.py on the
+    same database, each through its own Flask test client (cProfile's ``total_calls``: the same
+    on every run of the same code, unlike CPU time on a shared machine)."""
+    import cProfile
+    import pstats
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    os.environ["DATABASE_URL"] = url
+    from floor_app import create_app as create_floor
+
+    floor = create_floor().test_client()
+    headers = {"Authorization": f"Bearer {token}", **extra_headers}
+
+    def deposit():
+        client.post("/api/v1/deposits", data=body, content_type="application/json",
+                    headers={**headers, "Idempotency-Key": str(uuid.uuid4())})
+
+    counted = []
+    for request in (deposit, lambda: floor.post("/floor")):
+        request()
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(100):
+            request()
+        profiler.disable()
+        counted.append(pstats.Stats(profiler).total_calls / 100)
+    return counted[0], counted[1]
 
 
 if __name__ == "__main__":
