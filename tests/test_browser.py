@@ -60,6 +60,17 @@ def sized_context(browser, base_url: str, width: int, height: int, timeout_ms: i
     return context
 
 
+def operator_tablet(browser, base_url: str, width: int, height: int, username: str = "op_a"):
+    """``(context, page)``: ``username`` logged in on a :func:`sized_context` of ``width``×``height``
+    px, on the counter's start page; dialogs (the void's confirm) are accepted."""
+    context = sized_context(browser, base_url, width, height)
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    log_in(page, username)
+    page.wait_for_url("**/counter")
+    return context, page
+
+
 def log_in(page, username: str, password: str = PASSWORD) -> None:
     """Log ``username`` in through the login form and wait for the page it lands on."""
     page.goto("/login")

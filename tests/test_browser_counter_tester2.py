@@ -23,7 +23,8 @@ import re
 
 import pytest
 
-from .test_browser import ARTIFACTS, browser, log_in, sized_context, sync_api  # noqa: F401  (browser is a fixture)
+from .test_browser import ARTIFACTS, browser, log_in, operator_tablet, sized_context, sync_api  # noqa: F401  (browser is a fixture)
+from .test_browser_outbox import _open_deposit
 from .test_browser_screens import _check
 
 pytestmark = pytest.mark.browser
@@ -42,19 +43,6 @@ def _shot(page, letter: str, width: int, height: int, problems: list[str], full_
         page.screenshot(path=str(ARTIFACTS / f"fix-{letter}-{width}x{height}.png"))
 
 
-def _counter(browser, live_server, width: int, height: int):
-    context = sized_context(browser, live_server, width, height)
-    page = context.new_page()
-    page.on("dialog", lambda dialog: dialog.accept())
-    log_in(page, "op_a")
-    page.wait_for_url("**/counter")
-    return context, page
-
-
-def _open_deposit(page, member_no: str) -> None:
-    page.goto(f"/counter/member/{member_no}/deposit")
-    expect(page.locator("#deposit-form[data-ready='1']")).to_be_attached()
-
 
 # The error's box, its text's last line box, the row it is in and the sticky total bar.
 ERROR_BOXES = """(p) => {
@@ -72,7 +60,7 @@ def test_error_under_the_last_line_is_fully_visible(browser, live_server, net):
     member_no = net.members_a[0].member_no
     problems: list[str] = []
     for width, height in SIZES:
-        context, page = _counter(browser, live_server, width, height)
+        context, page = operator_tablet(browser, live_server, width, height)
         _open_deposit(page, member_no)
         for code, weight in (("PET-CLEAN", "1,5"), ("CARDBOARD", "2"), ("PET-DIRTY", "")):
             page.locator(f"button.tile[data-code='{code}']").click()
@@ -105,7 +93,7 @@ def test_queue_wording_and_colours(browser, live_server, net):
     member_no = net.members_a[0].member_no
     problems: list[str] = []
     for width, height in SIZES:
-        context, page = _counter(browser, live_server, width, height)
+        context, page = operator_tablet(browser, live_server, width, height)
         hold = {"on": True}  # the link drops every request until released
         _keep_on_tablet(page, member_no, hold)
         result, panel = page.locator("#result-panel"), page.locator("#outbox-panel")
@@ -134,7 +122,7 @@ def test_queue_wording_and_colours(browser, live_server, net):
 def test_queue_summary_names_only_what_is_there(browser, live_server, net):
     """One refused and none waiting: "1 perlu diperbaiki.", not "0 menunggu dikirim, …"."""
     member_no = net.members_a[0].member_no
-    context, page = _counter(browser, live_server, 800, 1280)
+    context, page = operator_tablet(browser, live_server, 800, 1280)
     page.route(API, lambda route: route.fulfill(
         status=422, content_type="application/json",
         body='{"error": {"code": "over_limit", "message": "Terlalu banyak", "field": "lines.0.quantity"}}'))
@@ -171,7 +159,7 @@ def test_controls_use_the_page_font_and_tiles_wrap(browser, live_server, net):
     member_no = net.members_a[0].member_no
     problems: list[str] = []
     for width, height in SIZES:
-        context, page = _counter(browser, live_server, width, height)
+        context, page = operator_tablet(browser, live_server, width, height)
         _open_deposit(page, member_no)
         page.locator("button.tile[data-code='HDPE-RIGID']").click()
         page.keyboard.type("2")
@@ -207,7 +195,7 @@ def test_find_page_puts_the_search_first(browser, live_server, net):
     member_no = net.members_a[0].member_no
     problems: list[str] = []
     for width, height in SIZES:
-        context, page = _counter(browser, live_server, width, height)
+        context, page = operator_tablet(browser, live_server, width, height)
         page.goto("/counter")
         expect(page.locator("html[data-counter-ready='1']")).to_be_attached()
         alone = page.locator("#q").bounding_box()
@@ -231,7 +219,7 @@ def test_served_today_includes_the_tablets_queue(browser, live_server, net):
     numbers = "() => Array.from(document.querySelectorAll('#served-today a.result'), (a) => a.dataset.memberNo)"
     problems: list[str] = []
     for width, height in SIZES:  # at 1280x800 both members were served (and sent) at 800x1280 already
-        context, page = _counter(browser, live_server, width, height)
+        context, page = operator_tablet(browser, live_server, width, height)
         hold = {"on": True}
         _keep_on_tablet(page, first, hold)
         page.click("#result-next")
@@ -276,7 +264,7 @@ def test_provisional_slip_has_a_short_code(browser, live_server, net):
     member_no = net.members_a[0].member_no
     problems: list[str] = []
     for width, height in SIZES:
-        context, page = _counter(browser, live_server, width, height)
+        context, page = operator_tablet(browser, live_server, width, height)
         hold = {"on": True}
         _keep_on_tablet(page, member_no, hold)
         key = page.evaluate("async () => (await window.wastebankCounter.store.allItems())[0].key")
@@ -333,7 +321,7 @@ def test_landscape_tiles_and_lines_side_by_side(browser, live_server, net):
     problems: list[str] = []
     codes = ["PET-CLEAN", "CARDBOARD", "PET-DIRTY", "HDPE-RIGID", "TIN-CAN", "FILM"]
     for width, height in SIZES:
-        context, page = _counter(browser, live_server, width, height)
+        context, page = operator_tablet(browser, live_server, width, height)
         _open_deposit(page, member_no)
         tiles = page.locator(".tiles").bounding_box()
         lines = page.locator("table.lines").bounding_box()

@@ -18,7 +18,7 @@ import pytest
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from .test_browser import ARTIFACTS, browser, log_in, sized_context, sync_api  # noqa: F401  (browser is a fixture)
+from .test_browser import ARTIFACTS, browser, log_in, operator_tablet, sized_context, sync_api  # noqa: F401  (browser is a fixture)
 from .test_member_movement_links import moved  # noqa: F401  (a fixture)
 from .test_browser_outbox import _capture, _device_ready, _open_deposit
 from .test_browser_screens import _check
@@ -33,15 +33,6 @@ KEPT_OFFLINE = "dikirim otomatis begitu tablet tersambung lagi"
 KEPT_SERVER = "dikirim otomatis begitu server menerimanya"
 
 
-def _counter(browser, live_server, width: int, height: int):
-    """A logged-in operator's tablet of ``width``×``height`` px."""
-    context = sized_context(browser, live_server, width, height)
-    page = context.new_page()
-    page.on("dialog", lambda dialog: dialog.accept())
-    log_in(page, "op_a")
-    page.wait_for_url("**/counter")
-    return context, page
-
 
 # 1 ------------------------------------------------------------------------------------------
 
@@ -52,7 +43,7 @@ def test_kept_offline_says_it_goes_once_the_tablet_is_connected(browser, live_se
     member_no = net.members_a[0].member_no
     problems: list[str] = []
     for width, height in SIZES:
-        context, page = _counter(browser, live_server, width, height)
+        context, page = operator_tablet(browser, live_server, width, height)
         _open_deposit(page, member_no)
         _device_ready(page)
         context.set_offline(True)
@@ -88,7 +79,7 @@ def test_kept_offline_says_it_goes_once_the_tablet_is_connected(browser, live_se
 def test_kept_after_a_server_error_keeps_the_servers_wording(browser, live_server, net):
     """Online, the server answers 500: "once the server takes it", never "once connected"."""
     member_no = net.members_a[0].member_no
-    context, page = _counter(browser, live_server, 800, 1280)
+    context, page = operator_tablet(browser, live_server, 800, 1280)
     page.route(API, lambda route: route.fulfill(status=500, content_type="application/json",
                                                 body='{"error": {"code": "", "message": ""}}'))
     _open_deposit(page, member_no)
@@ -229,7 +220,7 @@ def test_not_sent_since_reads_like_the_queue_times(browser, live_server, net):
     member_no = net.members_a[0].member_no
     problems: list[str] = []
     for width, height in SIZES:
-        context, page = _counter(browser, live_server, width, height)
+        context, page = operator_tablet(browser, live_server, width, height)
         page.route(API, lambda route: route.abort("connectionreset"))  # nothing reaches the server
         _open_deposit(page, member_no)
         _device_ready(page)
