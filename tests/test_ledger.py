@@ -177,3 +177,22 @@ def test_the_posted_entry_has_exactly_the_journal_entrys_columns():
 
     from wastebank.services.ledger import PostedEntry
     assert [f.name for f in fields(PostedEntry)] == [c.name for c in JournalEntry.__table__.columns]
+
+
+def test_a_plan_is_posted_at_the_time_it_is_written(net, monkeypatch):
+    """plan_journal lays an entry out before its first write (the deposit then takes its receipt
+    number); the posting moment is the time of writing, not of planning: a deposit that waited
+    for the writer lock behind a day's close at midnight is posted in the new day."""
+    from datetime import datetime, timezone
+
+    from wastebank.services import ledger
+
+    legs = [Leg(system_account(net.unit_a.id, "cash", ref=True), 250),
+            Leg(system_account(net.unit_a.id, "fee_income", ref=True), -250)]
+    plan = ledger.plan_journal(net.unit_a.id, "test", legs, created_by_id=None)
+    written = datetime(2026, 12, 3, 17, 0, 0, 5000, tzinfo=timezone.utc)  # 00:00:00.005 WIB on 4 December
+    monkeypatch.setattr(ledger, "utcnow", lambda: written)
+    entry = plan.post("planned before midnight")
+    assert (entry.posted_at, entry.recorded_at) == (written, written)
+    stored = db.session.get(JournalEntry, entry.id)
+    assert stored.posted_at == written and stored.memo == "planned before midnight"

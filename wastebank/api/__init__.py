@@ -48,10 +48,15 @@ def register(app) -> None:
 @limiter.request_filter  # registered once per process (the limiter is the module-level one)
 def _unlimited() -> bool:
     """Flask-Limiter's request filter: True (nothing to count) for a request to this blueprint
-    while no default or application-wide limit is configured. No API view carries a limit of
-    its own (tests/test_api_limits.py holds that; brute force is limited at the login), so the
+    while no default, application-wide or in-memory fallback limit is configured. No API view
+    carries a limit of its own (tests/test_api_limits.py holds that; brute force is limited at
+    the login), so the
     limiter's per-request resolution of limits is skipped on the counter's hot path (issue 13:
-    about 5 % of a deposit's Python calls). A deployment's ``RATELIMIT_DEFAULT`` or
-    ``RATELIMIT_APPLICATION`` still applies to the API."""
+    about 2 % of a deposit's Python calls). A deployment's ``RATELIMIT_DEFAULT``,
+    ``RATELIMIT_APPLICATION`` or ``RATELIMIT_IN_MEMORY_FALLBACK`` still applies to the API."""
     config = current_app.config
-    return request.blueprint == "api" and not (config.get("RATELIMIT_DEFAULT") or config.get("RATELIMIT_APPLICATION"))
+    return request.blueprint == "api" and not any(config.get(key) for key in _API_LIMIT_KEYS)
+
+
+# The settings under which Flask-Limiter would count a request to a view without a limit of its own.
+_API_LIMIT_KEYS = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_IN_MEMORY_FALLBACK")

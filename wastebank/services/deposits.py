@@ -346,18 +346,18 @@ def _post_deposit(unit: Unit, member: Member, lines: list[LineInput], operator_i
                          for l in quote.lines]}
     device = current_device()
     row = dict(unit_id=unit.id, member_id=member.id, operator_id=operator_id, total_idr=quote.total_idr,
-               fee_idr=quote.fee_idr, credited_idr=quote.credited_idr, posted_at=plan.now,
-               recorded_at=quote.recorded_at)
+               fee_idr=quote.fee_idr, credited_idr=quote.credited_idr, recorded_at=quote.recorded_at)
     line_rows = [dict(unit_id=unit.id, category_id=l.category.id, quantity_milli=l.quantity_milli,
                       gross_milli=l.gross_milli, tare_milli=l.tare_milli, container_id=l.container_id,
                       container_name=l.container_name, unit_price_idr=l.unit_price_idr, amount_idr=l.amount_idr,
                       recorded_at=quote.recorded_at)  # the month rule's copy (migration 0018)
                  for l in quote.lines]
 
-    receipt_no = next_receipt_no(unit, plan.now)
+    receipt_no = next_receipt_no(unit, utcnow())
     balances: dict[int, int] = {}
     entry = plan.post(f"Setoran {receipt_no} {member.member_no}", balances=balances)
-    row.update(receipt_no=receipt_no, entry_id=entry.id, balance_after_idr=balances[savings.id])
+    row.update(receipt_no=receipt_no, entry_id=entry.id, posted_at=entry.posted_at,
+               balance_after_idr=balances[savings.id])
     deposit = _insert_deposit(unit, member, quote, row, line_rows)
     body = deposit_body(deposit)
     details["entry_id"] = entry.id

@@ -360,15 +360,15 @@ def _open_books_select(dialect: str):
     return select(closed, locked, next_id).where(Unit.id == unit_id)
 
 
-def _open_books(unit_id: int, now: datetime, recorded_at: datetime, months: list[str]) -> int:
+def _open_books(unit_id: int, now: datetime, recorded_at: datetime) -> int:
     """One statement for what a posting must know before it writes (docs/rules.md §daily-close
     (I12), docs/month-lock.md): on PostgreSQL the unit's row is held ``FOR SHARE`` until commit
     (see :func:`lock_books`; taken in a statement before this one unless the caller already
     holds it, :func:`books_locked`), reads the last closed day and any active month lock of the
-    ``months`` (those of ``recorded_at`` and ``now``), and takes the entry's id (``nextval`` on PostgreSQL;
+    months of ``recorded_at`` and ``now``, and takes the entry's id (``nextval`` on PostgreSQL;
     on SQLite max + 1, safe because a transaction that read an old snapshot cannot write).
     Raises PeriodClosed or MonthLocked. Returns the new entry id."""
-    from .month_lock import check_month_open
+    from .month_lock import check_month_open, month_of
 
     pg = dialect_name() == "postgresql"
     if pg and unit_id not in db.session.info.get(_BOOKS_LOCKED, ()):
@@ -377,7 +377,7 @@ def _open_books(unit_id: int, now: datetime, recorded_at: datetime, months: list
         # "FOR SHARE" here beside the closed-day read would miss a close that committed while
         # it waited (tests/test_close_race.py). The next statement takes a fresh snapshot.
         lock_books(unit_id)
-    params = {"unit_id": unit_id, "months": months}
+    params = {"unit_id": unit_id, "months": sorted({month_of(recorded_at), month_of(now)})}
     closed_day, n_locked, entry_id = run_core(prepared("ledger.open_books", _open_books_select), params).one()
     _refuse_closed(now, closed_day)
     if n_locked:
@@ -426,15 +426,10 @@ def plan_journal(unit_id: int, kind: str, legs: list[Leg], *, created_by_id: int
     writes it. For a caller whose memo names a number taken by a write (a deposit's receipt
     number): what does not depend on a write is then built before the first one, and on
     SQLite the writer lock is held for the writes and little else (issue 13 item 2)."""
-    from .month_lock import month_of
-
     _check_legs(unit_id, legs)
-    now = utcnow()
-    recorded_at = recorded_at or now
     return JournalPlan(
-        unit_id=unit_id, kind=kind, legs=legs, now=now, recorded_at=recorded_at,
+        unit_id=unit_id, kind=kind, legs=legs, recorded_at=recorded_at,
         created_by_id=created_by_id, reverses_id=reverses_id, reason=reason,
-        months=sorted({month_of(recorded_at), month_of(now)}),
         legs_update=_legs_update_for(legs, allow_negative_stock),
         postings=[dict(unit_id=unit_id, account_id=leg.account.id, amount=leg.amount,
                        quantity_milli=leg.quantity_milli) for leg in legs])
@@ -442,19 +437,20 @@ def plan_journal(unit_id: int, kind: str, legs: list[Leg], *, created_by_id: int
 
 @dataclass(frozen=True, slots=True)
 class JournalPlan:
-    """A journal entry checked and laid out by :func:`plan_journal`, not yet written: its
-    posting moment ``now`` and ``recorded_at`` (aware UTC), the months whose lock it checks,
-    the legs' one UPDATE, and the posting rows without their entry id."""
+    """A journal entry checked and laid out by :func:`plan_journal`, not yet written:
+    ``recorded_at`` (aware UTC; None: the posting moment), the legs' one UPDATE, and the
+    posting rows without their entry id. The posting moment itself is taken by :meth:`post`,
+    as it writes: a plan laid out before a wait for the writer lock (or a row lock) is posted
+    at the time it is written, so a deposit that waited behind a day's close at midnight is
+    posted in the new day, not refused, and entries are posted in the order they are written."""
 
     unit_id: int
     kind: str
     legs: list[Leg]
-    now: datetime
-    recorded_at: datetime
+    recorded_at: datetime | None
     created_by_id: int | None
     reverses_id: int | None
     reason: str
-    months: list[str]
     legs_update: _LegsUpdate
     postings: list[dict]
 
@@ -463,8 +459,10 @@ class JournalPlan:
         and entry id; the accounts; the postings; the entry). ``balances`` is filled with
         ``{account id: balance after}``. Returns the PostedEntry; raises what post_journal
         raises (InsufficientBalance, InsufficientStock, PeriodClosed, MonthLocked)."""
+        now = utcnow()
+        recorded_at = self.recorded_at or now
         # The posting day only is checked for closing; recorded_at may be in a closed day.
-        entry_id = _open_books(self.unit_id, self.now, self.recorded_at, self.months)
+        entry_id = _open_books(self.unit_id, now, recorded_at)
         after = self.legs_update.run()
         if balances is not None:
             balances.update(after)
@@ -473,8 +471,8 @@ class JournalPlan:
         # RETURNING makes the executemany one multi-row INSERT on both databases ("insertmanyvalues").
         run_core(prepared("ledger.postings", lambda _: insert(Posting.__table__).returning(Posting.__table__.c.id)),
                  self.postings)
-        values = dict(id=entry_id, unit_id=self.unit_id, kind=self.kind, memo=memo[:300], posted_at=self.now,
-                      recorded_at=self.recorded_at, created_by_id=self.created_by_id,
+        values = dict(id=entry_id, unit_id=self.unit_id, kind=self.kind, memo=memo[:300], posted_at=now,
+                      recorded_at=recorded_at, created_by_id=self.created_by_id,
                       reverses_id=self.reverses_id, reason=self.reason)
         run_core(prepared("ledger.entry", lambda _: insert(JournalEntry.__table__)), values)
         _sync_loaded_accounts(self.legs, after)
