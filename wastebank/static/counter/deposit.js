@@ -76,15 +76,10 @@ export async function init(context, i18n) {
                                                             item.response && typeof item.response.balance_idr === "number");
     if (mine.length) { showBalance(mine[mine.length - 1].response.balance_idr); }
   });
-  // Deposits of this member still waiting on the tablet: say so before anyone weighs again.
-  const waiting = (await store.allItems()).filter((item) => item.member_no === member.member_no &&
-                                                           (item.state === "queued" || item.state === "sending"));
-  if (waiting.length) {
-    const note = document.getElementById("deposit-pending");
-    note.textContent = T.member_pending.replace("{count}", waiting.length).replace(
-      "{total}", formatIdr(waiting.reduce((sum, item) => sum + ((item.estimate || {}).credited_idr || 0), 0), ctx.locale));
-    note.hidden = false;
-  }
+  // Deposits of this member still waiting on the tablet: say so before anyone weighs again,
+  // and keep saying it only while it is true (the queue sends them while the screen is open).
+  sync.onChange(showPending);
+  await showPending();
   if (location.hash.indexOf("#fix=") === 0) { await loadFix(location.hash.slice(5)); }
   // The panel's "Perbaiki" on this member's own screen only changes the hash.
   window.addEventListener("hashchange", () => {
@@ -92,6 +87,34 @@ export async function init(context, i18n) {
   });
   update();
   form.dataset.ready = "1";
+}
+
+// Each showPending() reads the outbox afresh; only the latest read may write the note, so a
+// slow read started before a send cannot bring back a note the next read already took away.
+let pendingRead = 0;
+// Deposits saved from this screen since it opened: the result panel reports them (kept, sent
+// or refused), so the note does not repeat them, nor flash up while a save is on its way.
+const savedHere = new Set();
+
+/**
+ * The note above the tiles: "1 setoran nasabah ini (Rp 4.875) tersimpan di tablet dan belum
+ * terkirim: jangan ditimbang ulang." while deposits of this member wait in the outbox (queued
+ * or being sent), with their count and total; hidden once every one of them is sent or refused.
+ * Deposits saved from this screen since it opened are left to the result panel.
+ * Called at start and on every outbox change (sync.onChange, any tab).
+ */
+async function showPending() {
+  const read = ++pendingRead;
+  const waiting = (await store.allItems()).filter((item) => item.member_no === member.member_no &&
+                                                           !savedHere.has(item.key) &&
+                                                           (item.state === "queued" || item.state === "sending"));
+  if (read !== pendingRead) { return; }
+  const note = document.getElementById("deposit-pending");
+  if (!note) { return; }
+  if (!waiting.length) { note.hidden = true; note.textContent = ""; return; }
+  note.textContent = T.member_pending.replace("{count}", waiting.length).replace(
+    "{total}", formatIdr(waiting.reduce((sum, item) => sum + ((item.estimate || {}).credited_idr || 0), 0), ctx.locale));
+  note.hidden = false;
 }
 
 function fromSnapshot(snap, memberNo) {
@@ -480,6 +503,7 @@ async function save() {
                                                 unit_price_idr: line.unit_price_idr, amount_idr: line.amount_idr })) },
     captured_at: now.toISOString(), state: "queued", attempts: 0, corrects: fixing ? fixing.key : null,
   };
+  savedHere.add(item.key);
   if (fixing) { await sync.replace(fixing.key, item); } else { await sync.enqueue(item); }
   // The deposit is in the outbox now: leaving the screen no longer cancels anything.
   showBack(false);

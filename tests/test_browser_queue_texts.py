@@ -1,0 +1,104 @@
+"""The counter queue's texts, checked as the person at the tablet sees them (a tablet tester's
+round); screens at 800×1280 and 1280×800, screenshots ``test-artifacts/queue-texts-<item>-<w>x<h>.png``:
+
+1. the deposit screen's note "… belum terkirim: jangan ditimbang ulang." follows the queue: it
+   goes once this member's queued deposit is sent (it stayed, computed once at page load);
+2. an ended session (the API answers 401): the result card and the queue item say to log in
+   again before it can be sent (they said "once the server takes it");
+3. while a request is in flight the summary says "1 sedang dikirim…", as the item ("mengirim");
+4. a sent item's member number never breaks across lines at 800 px.
+"""
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from sqlalchemy import func, select
+
+from wastebank.extensions import db
+from wastebank.models import Deposit, Member
+
+from .test_browser import ARTIFACTS, browser, operator_tablet, sync_api  # noqa: F401  (browser is a fixture)
+from .test_browser_outbox import _capture, _device_ready, _open_deposit, _until
+from .test_browser_screens import _check
+
+pytestmark = pytest.mark.browser
+expect = sync_api.expect
+expect.set_options(timeout=10_000)
+
+SIZES = [(800, 1280), (1280, 800)]
+API = "**/api/v1/deposits"
+
+
+def _deposit_count(member_no: str) -> int:
+    """How many deposits the ledger holds for ``member_no``."""
+    count = db.session.scalar(select(func.count(Deposit.id)).join(Member, Deposit.member_id == Member.id)
+                              .where(Member.member_no == member_no))
+    db.session.close()
+    return count
+
+
+def _shown_deposits(page, member_no: str) -> int:
+    """The deposit rows the counter's member page lists (what the operator sees)."""
+    page.goto(f"/counter/member/{member_no}")
+    return page.locator("table.list tbody tr", has=page.locator("a[href^='/counter/receipt/']")).count()
+
+
+# 1 ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("size", SIZES, ids=["portrait", "landscape"])
+def test_pending_note_goes_once_the_queue_sent_the_deposit(browser, live_server, net, size):
+    """The first request reaches the server but its answer is held back; the operator reloads
+    the member's deposit screen: the note says the deposit waits on the tablet while it is
+    resent, and goes once the queue shows it sent; the ledger has exactly one more deposit."""
+    width, height = size
+    member_no = net.members_a[0].member_no
+    context, page = operator_tablet(browser, live_server, width, height)
+    before_ledger = _deposit_count(member_no)
+    before_shown = _shown_deposits(page, member_no)
+    held, keys = [], []
+
+    def handle(route):
+        keys.append(route.request.headers.get("idempotency-key"))
+        if len(keys) == 1:
+            route.fetch()        # the server records it …
+        held.append(route)       # … and its answer (or the resend) is held back for now
+
+    page.route(API, handle)
+    _open_deposit(page, member_no)
+    _device_ready(page)
+    note = page.locator("#deposit-pending")
+    expect(note).to_be_hidden()
+    _capture(page)
+    _until(page, "async () => (await window.wastebankCounter.store.allItems()).some((i) => i.state === 'sending')")
+    expect(note).to_be_hidden()            # the deposit saved here is the result panel's to report
+    page.wait_for_timeout(1500)
+    page.reload()
+    expect(page.locator("#deposit-form[data-ready='1']")).to_be_attached()
+    # The resend is on its way (held): the note says the deposit waits; nobody weighs it again.
+    expect(note).to_have_text(
+        "1 setoran nasabah ini (Rp 4.875) tersimpan di tablet dan belum terkirim: jangan ditimbang ulang.")
+    page.screenshot(path=str(ARTIFACTS / f"queue-texts-1-waiting-{width}x{height}.png"))
+    for _ in range(200):               # the tablet resends by itself: wait for it at the route
+        if len(held) >= 2:
+            break
+        page.wait_for_timeout(100)
+    assert len(held) == 2, keys
+    held[1].continue_()                # now the server answers the resend (its stored answer)
+    sent = page.locator(".outbox-item.synced")
+    expect(sent).to_have_count(1, timeout=20_000)
+    receipt = page.evaluate("async () => (await window.wastebankCounter.store.allItems())[0].response.receipt_no")
+    expect(sent).to_contain_text(receipt)
+    expect(note).to_be_hidden()
+    expect(note).to_have_text("")
+    page.screenshot(path=str(ARTIFACTS / f"queue-texts-1-sent-{width}x{height}.png"))
+    problems = _check(page, "1-full", width, height, prefix="queue-texts")
+    assert len(keys) == 2 and keys[0] == keys[1], keys   # the same deposit, resent once
+    for route in held[:1]:
+        with contextlib.suppress(Exception):  # the reload gave up on it already
+            route.abort()
+    assert _deposit_count(member_no) == before_ledger + 1
+    assert _shown_deposits(page, member_no) == before_shown + 1
+    expect(page.locator("table.list")).to_contain_text(receipt)
+    context.close()
+    assert problems == [], "\n".join(problems)
