@@ -19,6 +19,7 @@ from ..extensions import db
 from ..models import Deposit, JournalEntry, Member, Unit
 from ..money import format_idr, format_quantity
 from ..reports.members import movement_query
+from ..reports.period import capture_note, posted_later
 from ..services.deposits import LineInput, quote_deposit, record_deposit
 from ..services.errors import Conflict, DomainError, IdempotencyConflict, ValidationFailed
 from ..services.ledger import member_savings_account
@@ -74,9 +75,12 @@ def find():
 
 def recent_movements(account_id: int | None, unit_id: int, limit: int = 20) -> list[dict]:
     """The latest movements of the savings account ``account_id`` of unit ``unit_id`` (None: a
-    member with no account yet, so none), newest first: ``{"posted_at", "kind", "amount",
-    "receipt_no", "withdrawal_id", "withdrawal_receipt_no", "voided", "void_of"}`` with
-    ``amount`` in rupiah, positive for money in. ``receipt_no`` is a deposit's receipt,
+    member with no account yet, so none), newest capture time first (as the manager's member
+    page, ``reports.members.member_movements``): ``{"recorded_at", "posted_at", "posted_later",
+    "capture_note", "kind", "amount", "receipt_no", "withdrawal_id", "withdrawal_receipt_no",
+    "voided", "void_of"}`` with ``amount`` in rupiah, positive for money in; ``posted_later`` and
+    ``capture_note`` the manager page's rule and note (``reports.period``) for an offline
+    capture booked later. ``receipt_no`` is a deposit's receipt,
     ``withdrawal_id``/``withdrawal_receipt_no`` a withdrawal's; ``voided`` is True when the
     movement was voided later; ``void_of`` names what a void entry reverses
     (``{"type": "deposit"|"withdrawal", "receipt_no", "withdrawal_id"}``), else None."""
@@ -84,7 +88,7 @@ def recent_movements(account_id: int | None, unit_id: int, limit: int = 20) -> l
         return []
     rows = db.session.execute(
         movement_query(account_id, unit_id)
-        .order_by(JournalEntry.posted_at.desc(), JournalEntry.id.desc()).limit(limit))
+        .order_by(JournalEntry.recorded_at.desc(), JournalEntry.id.desc()).limit(limit))
     movements = []
     for row in rows:
         void_of = None
@@ -93,7 +97,10 @@ def recent_movements(account_id: int | None, unit_id: int, limit: int = 20) -> l
         elif row.voids_withdrawal_id is not None:
             void_of = {"type": "withdrawal", "receipt_no": row.voids_withdrawal_receipt_no,
                        "withdrawal_id": row.voids_withdrawal_id}
-        movements.append({"posted_at": row.posted_at, "kind": row.kind, "amount": -row.amount,
+        movements.append({"recorded_at": row.recorded_at, "posted_at": row.posted_at,
+                          "posted_later": posted_later(row.recorded_at, row.posted_at),
+                          "capture_note": capture_note(row.recorded_at, row.posted_at),
+                          "kind": row.kind, "amount": -row.amount,
                           "receipt_no": row.deposit_receipt_no, "withdrawal_id": row.withdrawal_id,
                           "withdrawal_receipt_no": row.withdrawal_receipt_no,
                           "voided": (row.deposit_void_entry_id or row.withdrawal_void_entry_id) is not None,
@@ -284,7 +291,9 @@ def receipt_data(deposit: Deposit, *, copy: bool, locale=None) -> ReceiptData:
     totals.append((_("New balance"), format_idr(deposit.balance_after_idr, locale)))
     return ReceiptData(
         title=_("DEPOSIT RECEIPT"), unit_name=deposit.unit.name, unit_address=deposit.unit.full_address,
-        receipt_no=deposit.receipt_no, local_datetime=format_local(deposit.posted_at),
+        # The weighing time is the deposit's time, as on the slip; a later booking is noted.
+        receipt_no=deposit.receipt_no, local_datetime=format_local(deposit.recorded_at or deposit.posted_at),
+        capture_note=capture_note(deposit.recorded_at, deposit.posted_at),
         operator=deposit.operator.display_name if deposit.operator else "-",
         member_no=deposit.member.member_no, member_name=deposit.member.name, lines=lines,
         totals=tuple(totals), verify_url=verify_url(deposit.receipt_no), copy=copy,

@@ -71,7 +71,11 @@ class ReceiptData:
         unit_name: waste-bank unit name (header).
         unit_address: unit address (header, may be empty).
         receipt_no: receipt number, e.g. ``"RW05-2026-000123"``.
-        local_datetime: local date/time, e.g. ``"29-11-2026 14:05 WIB"``.
+        local_datetime: local date/time, e.g. ``"29-11-2026 14:05 WIB"``: for a deposit its
+            capture time (when it was weighed, as on the counter's slip).
+        capture_note: printed under the date when the booking came later than the capture (an
+            offline capture synced later), e.g. ``"dicatat 02/12 13:14, dibukukan 03/12"``
+            (``reports.period.capture_note``, as on the member pages); empty otherwise.
         operator: name of the staff member (Petugas).
         member_no: member (Nasabah) number.
         member_name: member name, any length (wraps).
@@ -109,6 +113,7 @@ class ReceiptData:
     footer: str = ""
     signatures: tuple[tuple[str, str], ...] = ()
     details: tuple[str, ...] = ()
+    capture_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -361,7 +366,14 @@ def _header(data: ReceiptData, fmt: _Format, st: _Styles, band: float) -> list[_
     value_w = band - label_w
     for label, value in ((_LABEL_NO, data.receipt_no), (_LABEL_DATE, data.local_datetime),
                          (_LABEL_OPERATOR, data.operator)):
-        blocks.append(_row([(label, st.body, 0.0, label_w - 3.0), (_nb(value), st.body, label_w, value_w)]))
+        row = _row([(label, st.body, 0.0, label_w - 3.0), (_nb(value), st.body, label_w, value_w)])
+        if label == _LABEL_DATE and data.capture_note:
+            # Booked later than weighed: the note under the date, in the value column (wraps).
+            note: list = []
+            height = _text(note, _nb(data.capture_note), st.body, value_w, label_w)
+            row = _Block(row.height + height, row.texts + [(f, s, x, y + row.height - 1.0, t)
+                                                           for f, s, x, y, t in note])
+        blocks.append(row)
     # The member: number, then the name in bold under it, in one cell.
     texts: list = []
     label_h = _text(texts, _LABEL_MEMBER, st.body, label_w - 3.0)
