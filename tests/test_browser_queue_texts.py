@@ -16,8 +16,9 @@ import pytest
 from sqlalchemy import func, select
 
 from wastebank.extensions import db
-from wastebank.models import Deposit, Member
+from wastebank.models import Deposit, Member, User
 
+from .factories import PASSWORD
 from .test_browser import ARTIFACTS, browser, operator_tablet, sync_api  # noqa: F401  (browser is a fixture)
 from .test_browser_outbox import _capture, _device_ready, _open_deposit, _until
 from .test_browser_screens import _check
@@ -100,5 +101,74 @@ def test_pending_note_goes_once_the_queue_sent_the_deposit(browser, live_server,
     assert _deposit_count(member_no) == before_ledger + 1
     assert _shown_deposits(page, member_no) == before_shown + 1
     expect(page.locator("table.list")).to_contain_text(receipt)
+    context.close()
+    assert problems == [], "\n".join(problems)
+
+
+# 2 ------------------------------------------------------------------------------------------
+
+KEPT_AUTH = ("Belum terkirim (Rp 4.875): sesi sudah berakhir. Masuk lagi, lalu setoran ini dikirim otomatis. "
+             "Anda bisa melayani nasabah berikutnya.")
+REASON_AUTH = "Sesi sudah berakhir; masuk lagi, lalu dikirim otomatis."
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["portrait", "landscape"])
+def test_ended_session_says_to_log_in_again_and_sends_once_after(browser, live_server, net, size):
+    """The session ends (logged out elsewhere) and the API answers 401: the result card and the
+    queue item say the operator must log in again (not "once the server takes it"); after
+    "Masuk lagi" and the login the deposit is sent once, with the same key."""
+    from wastebank.auth.tokens import end_all_sessions
+
+    width, height = size
+    member_no = net.members_a[0].member_no
+    context, page = operator_tablet(browser, live_server, width, height)
+    before = _deposit_count(member_no)
+    mode = {"refuse": True}
+    refused, passed = [], []
+
+    def handle(route):
+        if mode["refuse"]:
+            refused.append(route.request.headers.get("idempotency-key"))
+            route.fulfill(status=401, content_type="application/json",
+                          body='{"error": {"code": "unauthorized", "message": "Silakan masuk.", "field": null}}')
+        else:
+            passed.append(route.request.headers.get("idempotency-key"))
+            route.continue_()
+
+    page.route(API, handle)
+    _open_deposit(page, member_no)
+    _device_ready(page)
+    user = db.session.scalars(select(User).where(User.username == "op_a")).one()
+    end_all_sessions(user)   # so that no new device token can be had either: a login is needed
+    db.session.commit()
+    db.session.close()
+    _capture(page)
+    panel = page.locator("#result-panel")
+    expect(panel.locator("h2")).to_have_text("Tersimpan di tablet ini", timeout=20_000)
+    expect(page.locator("#outbox-auth")).to_contain_text("Sesi sudah berakhir")
+    expect(panel.locator("p.what")).to_have_text(KEPT_AUTH)
+    item = page.locator(".outbox-item.queued")
+    expect(item).to_have_count(1)
+    expect(item.locator(".reason")).to_have_text(REASON_AUTH)
+    expect(page.locator("#outbox-panel")).not_to_contain_text("Server belum bisa mencatatnya")
+    page.screenshot(path=str(ARTIFACTS / f"queue-texts-2-ended-{width}x{height}.png"))
+    problems = _check(page, "2-full", width, height, prefix="queue-texts")
+    assert _deposit_count(member_no) == before
+    key = page.evaluate("async () => (await window.wastebankCounter.store.allItems())[0].key")
+    assert refused and set(refused) == {key}, refused
+
+    mode["refuse"] = False
+    page.locator("#outbox-auth a", has_text="Masuk lagi").click()
+    page.fill("#username", "op_a")
+    page.fill("#password", PASSWORD)
+    page.click("main button[type=submit]")
+    sent = page.locator(".outbox-item.synced")
+    expect(sent).to_have_count(1, timeout=20_000)
+    expect(page.locator("#outbox-auth")).to_have_count(0)
+    expect(page.locator(".outbox-item .reason")).to_have_count(0)
+    page.screenshot(path=str(ARTIFACTS / f"queue-texts-2-sent-{width}x{height}.png"))
+    page.wait_for_timeout(500)   # nothing else goes out after it
+    assert passed == [key], passed
+    assert _deposit_count(member_no) == before + 1
     context.close()
     assert problems == [], "\n".join(problems)

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  backoffMs, classify, formatDay, formatReceiptTime, isoWithOffset, newKey, prune, recover, resendable, retryMessage, sendOrder,
+  AUTH_CODES, backoffMs, classify, formatDay, formatReceiptTime, isoWithOffset, newKey, prune, recover, resendable, retryMessage, sendOrder,
   slipCode, staleWarning,
 } from "../../wastebank/static/counter/outbox-core.js";
 
@@ -151,6 +151,24 @@ test("a failed send while the tablet is offline says so, not that the server did
   assert.equal(retryMessage("", true), "retrying");
   assert.equal(retryMessage("server_busy", true), "retrying_server");
   assert.equal(retryMessage("maintenance", true), "retrying_server");
+});
+
+test("an ended session tells the operator to log in again, not that the server is busy", () => {
+  // classify's auth outcome: a 401, a 403 and an expired CSRF token
+  for (const [status, body] of [[401, null], [401, err("unauthorized", "Please log in.")], [403, err("forbidden", "")],
+                                [400, err("csrf_failed", "")]]) {
+    const verdict = classify(status, body);
+    assert.equal(verdict.outcome, "auth", String(status));
+    assert.ok(AUTH_CODES.includes(verdict.code), verdict.code);
+    assert.equal(retryMessage(verdict.code, true), "retrying_auth", verdict.code);
+  }
+  // The sender's status says the session ended (no token could be had): whatever the last attempt was.
+  assert.equal(retryMessage("", true, true), "retrying_auth");
+  assert.equal(retryMessage("network", true, true), "retrying_auth");
+  assert.equal(retryMessage("server_busy", true, true), "retrying_auth");
+  assert.equal(retryMessage("offline", true, true), "retrying_auth");
+  assert.equal(retryMessage("unauthorized", false, true), "retrying_offline");   // no connection first
+  assert.equal(retryMessage("server_busy", true, false), "retrying_server");
 });
 
 test("a provisional slip shows a short code, not the 32-character key (tester item 12)", () => {

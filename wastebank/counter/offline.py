@@ -143,6 +143,8 @@ def counter_i18n() -> dict[str, str]:
         "retrying": _("No answer from the server; trying again automatically."),
         "retrying_offline": _("This tablet has no connection; sent automatically when the connection returns."),
         "retrying_server": _("The server could not record it just now; trying again automatically."),
+        # The session ended (401): nothing goes until the operator logs in again (outbox-core retryMessage).
+        "retrying_auth": _("The session has ended; log in again, then it is sent automatically."),
         "offline": _("No connection: deposits are kept on this tablet and sent automatically."),
         "update": _("A new version is available."),
         "reload": _("Reload"),
@@ -169,6 +171,9 @@ def counter_i18n() -> dict[str, str]:
         # Kept while the tablet has no connection: it goes once the tablet is online again.
         "kept_text_offline": _("Not sent yet ({total}); it is sent automatically as soon as the tablet is connected "
                                "again. You can serve the next member."),
+        # Kept after the session ended: it goes once the operator has logged in again.
+        "kept_text_auth": _("Not sent yet ({total}): the session has ended. Log in again, then this deposit is "
+                            "sent automatically. You can serve the next member."),
         "fixing": _("Correct this deposit and save it again: {reason}"),
         "withdrawal_refused": _("The withdrawal was refused: {reason}"),
         "withdrawal_kept": _("Not sent yet: the withdrawal is kept on this tablet and sent automatically. Do not hand "

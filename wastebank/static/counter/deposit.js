@@ -610,13 +610,15 @@ function showResult(item) {
 
 /**
  * The result panel's "kept on this tablet" text. Offline (no connection now, or the last
- * attempt failed offline) it is sent once the tablet is connected again; otherwise (no answer,
- * or the server could not record it) once the server takes it. The same test as the queue
- * item's reason (outbox-core retryMessage), so the panel and the queue never disagree.
+ * attempt failed offline) it is sent once the tablet is connected again; after an ended session
+ * once the operator logged in again; otherwise (no answer, or the server could not record it)
+ * once the server takes it. The same test as the queue item's reason (outbox-core
+ * retryMessage), so the panel and the queue never disagree.
  */
 function keptText(item) {
-  const offline = retryMessage(item.last_code, navigator.onLine) === "retrying_offline";
-  return (offline ? T.kept_text_offline : T.kept_text).replace("{total}", formatIdr(item.estimate.credited_idr, ctx.locale));
+  const reason = retryMessage(item.last_code, navigator.onLine, sync.status.auth);
+  const text = reason === "retrying_offline" ? T.kept_text_offline : reason === "retrying_auth" ? T.kept_text_auth : T.kept_text;
+  return text.replace("{total}", formatIdr(item.estimate.credited_idr, ctx.locale));
 }
 
 /** The result panel once a kept deposit was sent later: its receipt, or the refusal. */

@@ -50,14 +50,22 @@ export function classify(status, body, online = true) {
   return { outcome: "fix", reason: reason || ("HTTP " + status), code: code || "refused" };
 }
 
+// The codes classify() gives an "auth" outcome: the session or the device token ended (401),
+// the role may not (403), or the page's CSRF token expired. None is sent until a new login.
+export const AUTH_CODES = Object.freeze(["unauthorized", "forbidden", "csrf_failed"]);
+
 /**
  * Which message a queued item that failed its last attempt shows (a key of the counter's
  * message table): "retrying_offline" while the tablet has no connection (`online` false, or
- * the attempt failed offline), "retrying_server" when the server answered that it could not
- * record it now, else "retrying" (no answer from the server).
+ * the attempt failed offline), "retrying_auth" when the session ended (`sessionEnded`, the
+ * sender's status, or the last answer was an auth one: the operator must log in again before
+ * it can go), "retrying_server" when the server answered that it could not record it now, else
+ * "retrying" (no answer from the server).
  */
-export function retryMessage(lastCode, online = true) {
-  if (online === false || lastCode === "offline") { return "retrying_offline"; }
+export function retryMessage(lastCode, online = true, sessionEnded = false) {
+  if (online === false) { return "retrying_offline"; }
+  if (sessionEnded === true || AUTH_CODES.includes(lastCode)) { return "retrying_auth"; }
+  if (lastCode === "offline") { return "retrying_offline"; }
   if (lastCode && lastCode !== "network") { return "retrying_server"; }
   return "retrying";
 }

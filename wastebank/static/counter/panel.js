@@ -134,8 +134,9 @@ async function render() {
         (item.kind !== "withdrawal" ? ' · <span class="slip-code">' + esc(T.key) + " " + esc(slipCode(item.key)) + "</span>" : "") +
         '</span></div><strong class="state">' + esc(label) + "</strong>" +
         (item.state === "fix" && item.error ? '<p class="error reason">' + esc(item.error.reason) + "</p>" : "") +
-        (item.state === "queued" && item.last_error
-          ? '<p class="muted reason">' + esc(T[retryMessage(item.last_code, navigator.onLine)]) + "</p>"
+        // While the session has ended every queued item waits for the login, tried or not.
+        (item.state === "queued" && (item.last_error || sync.status.auth)
+          ? '<p class="muted reason">' + esc(T[retryMessage(item.last_code, navigator.onLine, sync.status.auth)]) + "</p>"
           : "") +
         (actions ? '<div class="actions">' + actions + "</div>" : "") + "</li>");
     }
