@@ -172,3 +172,32 @@ def test_ended_session_says_to_log_in_again_and_sends_once_after(browser, live_s
     assert _deposit_count(member_no) == before + 1
     context.close()
     assert problems == [], "\n".join(problems)
+
+
+# 3 ------------------------------------------------------------------------------------------
+
+def test_summary_says_being_sent_while_the_request_hangs(browser, live_server, net):
+    """A stalled request: the summary and the item agree ("1 sedang dikirim…" / "mengirim");
+    once the answer comes, everything was sent."""
+    member_no = net.members_a[1].member_no
+    context, page = operator_tablet(browser, live_server, 800, 1280)
+    held, hold = [], {"on": True}
+
+    def handle(route):
+        if hold["on"]:
+            held.append(route)   # a stall: no answer until the test lets it through
+        else:
+            route.continue_()
+
+    page.route(API, handle)
+    _open_deposit(page, member_no)
+    _capture(page)
+    item = page.locator(".outbox-item.sending")
+    expect(item.locator(".state")).to_have_text("mengirim")
+    expect(page.locator("#outbox-summary")).to_have_text("1 sedang dikirim…")
+    page.screenshot(path=str(ARTIFACTS / "queue-texts-3-800x1280.png"))
+    hold["on"] = False
+    held[0].continue_()
+    expect(page.locator(".outbox-item.synced")).to_have_count(1, timeout=20_000)
+    expect(page.locator("#outbox-summary")).to_have_text("Semua yang disimpan di tablet ini sudah terkirim.")
+    context.close()

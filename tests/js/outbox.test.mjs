@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  AUTH_CODES, backoffMs, classify, formatDay, formatReceiptTime, isoWithOffset, newKey, prune, recover, resendable, retryMessage, sendOrder,
+  AUTH_CODES, backoffMs, classify, formatDay, formatReceiptTime, isoWithOffset, newKey, prune, queueSummary, recover, resendable, retryMessage, sendOrder,
   slipCode, staleWarning,
 } from "../../wastebank/static/counter/outbox-core.js";
 
@@ -179,4 +179,20 @@ test("a provisional slip shows a short code, not the 32-character key (tester it
   const key = newKey();
   assert.match(slipCode(key), /^[0-9A-F]{4}-[0-9A-F]{4}$/);
   assert.equal(slipCode(key), key.slice(0, 4).toUpperCase() + "-" + key.slice(4, 8).toUpperCase());
+});
+
+test("the queue summary says a deposit is being sent while it is (not that it waits)", () => {
+  const T = {
+    summary: "{queued} menunggu dikirim, {fix} perlu diperbaiki.", summary_queued: "{queued} menunggu dikirim.",
+    summary_fix: "{fix} perlu diperbaiki.", summary_sending: "{sending} sedang dikirim…",
+    summary_sending_and: "{sending} sedang dikirim, {rest}", all_sent: "Semua yang disimpan di tablet ini sudah terkirim.",
+  };
+  assert.equal(queueSummary(T, { queued: 0, sending: 1, fix: 0 }), "1 sedang dikirim…");
+  assert.equal(queueSummary(T, { queued: 1, sending: 0, fix: 0 }), "1 menunggu dikirim.");
+  assert.equal(queueSummary(T, { queued: 2, sending: 1, fix: 0 }), "1 sedang dikirim, 2 menunggu dikirim.");
+  assert.equal(queueSummary(T, { queued: 0, sending: 1, fix: 1 }), "1 sedang dikirim, 1 perlu diperbaiki.");
+  assert.equal(queueSummary(T, { queued: 2, sending: 1, fix: 1 }), "1 sedang dikirim, 2 menunggu dikirim, 1 perlu diperbaiki.");
+  assert.equal(queueSummary(T, { queued: 0, sending: 0, fix: 1 }), "1 perlu diperbaiki.");
+  assert.equal(queueSummary(T, { queued: 0, sending: 0, fix: 0 }), T.all_sent);
+  assert.equal(queueSummary(T, {}), T.all_sent);
 });

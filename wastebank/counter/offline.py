@@ -123,6 +123,9 @@ def counter_i18n() -> dict[str, str]:
         "summary": _("{queued} waiting to be sent, {fix} to correct."),
         "summary_queued": _("{queued} waiting to be sent."),   # no zero counts in the summary
         "summary_fix": _("{fix} to correct."),
+        # A request in flight, as the item's "sending" (outbox-core queueSummary); {rest} is one of the above.
+        "summary_sending": _("{sending} being sent…"),
+        "summary_sending_and": _("{sending} being sent, {rest}"),
         "state_queued": _("waiting"),
         "state_sending": _("sending"),
         "state_synced": _("sent"),

@@ -70,6 +70,25 @@ export function retryMessage(lastCode, online = true, sessionEnded = false) {
   return "retrying";
 }
 
+/**
+ * The queue's summary line from the counter's message table `T`, naming only counts that are
+ * not zero: "1 sedang dikirim…" while a request is in flight (as the item's "mengirim"),
+ * "2 menunggu dikirim." for the ones still waiting, "1 perlu diperbaiki."; together
+ * "1 sedang dikirim, 2 menunggu dikirim, 1 perlu diperbaiki."; else "everything was sent".
+ */
+export function queueSummary(T, counts) {
+  const fill = (template, values) => String(template || "").replace(/\{(\w+)\}/g, (m, name) => (name in values ? values[name] : m));
+  const queued = counts.queued || 0;
+  const sending = counts.sending || 0;
+  const fix = counts.fix || 0;
+  let rest = "";
+  if (queued && fix) { rest = fill(T.summary, { queued: queued, fix: fix }); }
+  else if (queued) { rest = fill(T.summary_queued, { queued: queued }); }
+  else if (fix) { rest = fill(T.summary_fix, { fix: fix }); }
+  if (sending) { return rest ? fill(T.summary_sending_and, { sending: sending, rest: rest }) : fill(T.summary_sending, { sending: sending }); }
+  return rest || T.all_sent;
+}
+
 /** True when a refused item is best resent unchanged (the operator cannot fix it by editing). */
 export function resendable(code) { return RESEND_CODES.has(code); }
 

@@ -2,7 +2,7 @@
 // synced with its receipt (terkirim) and refused with the server's reason (perlu diperbaiki).
 // The operator can always see where each confirmed deposit is; nothing disappears unseen.
 import { formatIdr } from "./money.js";
-import { formatDay, formatReceiptTime, resendable, retryMessage, slipCode, staleWarning } from "./outbox-core.js";
+import { formatDay, formatReceiptTime, queueSummary, resendable, retryMessage, slipCode, staleWarning } from "./outbox-core.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
 
@@ -61,14 +61,6 @@ function amountOf(item) {
 
 function today(item) { return formatDay(new Date(item.synced_at || item.captured_at)) === formatDay(new Date()); }
 
-/** "1 menunggu dikirim." — a count of zero is never mentioned. */
-function summary(queued, fix) {
-  if (queued && fix) { return fill(T.summary, { queued: queued, fix: fix }); }
-  if (queued) { return fill(T.summary_queued, { queued: queued }); }
-  if (fix) { return fill(T.summary_fix, { fix: fix }); }
-  return T.all_sent;
-}
-
 async function render() {
   if (!host) { return; }
   const all = (await store.allItems()).filter((item) => item.username === ctx.username);
@@ -77,7 +69,8 @@ async function render() {
   // so that the find box stays near the top on a busy Saturday.
   const sentToday = all.filter((item) => item.state === "synced" && today(item)).reverse();
   const items = all.filter((item) => item.state !== "synced").reverse().concat(sentToday.slice(0, 3));
-  const queued = all.filter((item) => item.state === "queued" || item.state === "sending").length;
+  const sending = all.filter((item) => item.state === "sending").length;
+  const queued = all.filter((item) => item.state === "queued").length + sending;
   const fix = all.filter((item) => item.state === "fix").length;
   const parts = [];
   if (ctx.dayClosed) { parts.push('<p class="notice error" id="outbox-day-closed">' + esc(T.day_closed) + "</p>"); }
@@ -103,7 +96,7 @@ async function render() {
   host.className = items.length ? "outbox card" + (queued || fix ? " waiting" : " all-sent") : "outbox-notices";
   if (items.length) {
     parts.push("<h2>" + esc(T.title) + "</h2>");
-    parts.push('<p id="outbox-summary">' + esc(summary(queued, fix)) + "</p>");
+    parts.push('<p id="outbox-summary">' + esc(queueSummary(T, { queued: queued - sending, sending: sending, fix: fix })) + "</p>");
     parts.push("<ul>");
     for (const item of items) {
       const label = item.state === "synced" ? T.state_synced + " · " + ((item.response || {}).receipt_no || "")
