@@ -109,7 +109,7 @@ def test_manager_member_page_marks_the_voided_original(client, login, moved):
     rows = _movement_rows(html, 'id="member-movements"')
     marked = [row for row in rows if "BATAL" in row]
     assert len(marked) == 1 and f"Setoran {receipts[1]} BATAL" in marked[0], rows
-    assert any(f"Setoran dibatalkan {receipts[1]}" in row and "BATAL" not in row for row in rows), rows
+    assert any(f"Pembatalan setoran {receipts[1]}" in row and "BATAL" not in row for row in rows), rows
     assert any(f"Setoran {receipts[0]}" in row and "BATAL" not in row for row in rows), rows
     assert any(withdrawal_no in row and "BATAL" not in row for row in rows), rows
     mark = '<strong class="error">BATAL</strong>'

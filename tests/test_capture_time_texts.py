@@ -22,7 +22,12 @@ import pypdf
 import pypdfium2
 import pytest
 
+from sqlalchemy import select
+
 from wastebank.extensions import db
+from wastebank.models import Deposit, User
+from wastebank.services.transaction import run_in_transaction
+from wastebank.services.withdrawals import void_deposit
 from wastebank.timeutil import format_local, to_local
 
 from .conftest import bearer
@@ -120,6 +125,28 @@ def test_counter_member_page_shows_the_weighing_time_and_the_managers_note(clien
     manager_late = next(row for row in manager if late["receipt_no"] in row)
     assert manager_late.startswith(f"{format_local(late['recorded_at'])} {note} "), manager_late
     assert [row.split(" Setoran ")[0] for row in counter] == [row.split(" Setoran ")[0] for row in manager]
+
+
+def test_a_void_reads_the_same_on_both_member_pages(net, client, login, offline):
+    member_no, late, _online = offline
+    mgr = db.session.get(User, net.users["mgr_a"].id)
+    deposit = db.session.scalar(select(Deposit).where(Deposit.receipt_no == late["receipt_no"]))
+    outcome = run_in_transaction(lambda: void_deposit(deposit, user=mgr, reason="salah timbang",
+                                                      idempotency_key="capture-void-0"))
+    assert outcome.status == 200, outcome.body
+    db.session.commit()
+    wording = f"Pembatalan setoran {late['receipt_no']}"
+    login("mgr_a")
+    manager = client.get(f"/members/{member_no}").get_data(as_text=True)
+    counter = client.get(f"/counter/member/{member_no}").get_data(as_text=True)
+    for html, marker in ((manager, 'id="member-movements"'), (counter, 'class="list"')):
+        rows = _rows(html, marker)
+        assert sum(wording in row for row in rows) == 1, rows
+        assert "Setoran dibatalkan" not in html
+    # The void row itself (the first row: newest capture) reads the same on both pages.
+    void_manager = next(row for row in _rows(manager, 'id="member-movements"') if wording in row)
+    void_counter = next(row for row in _rows(counter, 'class="list"') if wording in row)
+    assert void_manager == void_counter, (void_manager, void_counter)
 
 
 @pytest.mark.browser

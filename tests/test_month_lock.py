@@ -220,7 +220,7 @@ def test_void_of_a_locked_month_deposit_lands_in_the_open_month(net, november):
     receipt = first.body["receipt_no"]
     december = member_statement(net.members_a[0], *local_month_bounds(2025, 12))
     assert [(m.description, m.amount_idr) for m in december.movements] == [
-        (f"Setoran dibatalkan — koreksi atas {receipt} (November 2025, tutup buku)", -10000)]
+        (f"Pembatalan setoran — koreksi atas {receipt} (November 2025, tutup buku)", -10000)]
     november = member_statement(net.members_a[0], *local_month_bounds(2025, 11))
     assert [(m.description, m.amount_idr) for m in november.movements] == [("Setoran", 10000)]
     assert member_movements(net.members_a[0])[0].description.endswith("(November 2025, tutup buku)")

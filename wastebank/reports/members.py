@@ -151,10 +151,12 @@ def _locked_month_note(row, voided_reference: str | None) -> str:
 def _movement(row, balance: int | None = None) -> Movement:
     void_dep_no, void_wd_no = row.voids_deposit_receipt_no, row.voids_withdrawal_receipt_no
     reference = row.deposit_receipt_no or row.withdrawal_receipt_no or void_dep_no or void_wd_no or ""
+    # The void's one wording, as on the counter's member page (counter/member.html) and like the
+    # journal's "Pembatalan jurnal …": "Pembatalan setoran R-…" / "Pembatalan penarikan R-…".
     if void_dep_no:
-        description = _l("Deposit voided")
+        description = _l("Void of deposit")
     elif void_wd_no:
-        description = _l("Withdrawal voided")
+        description = _l("Void of withdrawal")
     else:
         description = str(KIND_LABELS.get(row.kind, row.kind)) + _payout_summary(row)
     description = str(description) + _locked_month_note(row, void_dep_no or void_wd_no)
