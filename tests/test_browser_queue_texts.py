@@ -11,6 +11,7 @@ round); screens at 800×1280 and 1280×800, screenshots ``test-artifacts/queue-t
 from __future__ import annotations
 
 import contextlib
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -201,3 +202,76 @@ def test_summary_says_being_sent_while_the_request_hangs(browser, live_server, n
     expect(page.locator(".outbox-item.synced")).to_have_count(1, timeout=20_000)
     expect(page.locator("#outbox-summary")).to_have_text("Semua yang disimpan di tablet ini sudah terkirim.")
     context.close()
+
+
+# 4 ------------------------------------------------------------------------------------------
+
+# Where the member number sits in the queue item's header, measured on its text: one line box
+# per line it spans (a Range's client rects), and the element's own rects and height.
+NUMBER_LINES = """(memberNo) => {
+  const who = document.querySelector('.outbox-item.synced .who');
+  const walker = document.createTreeWalker(who, NodeFilter.SHOW_TEXT);
+  let node = null;
+  while (walker.nextNode()) { if (walker.currentNode.data.includes(memberNo)) { node = walker.currentNode; break; } }
+  if (!node) { return { found: false }; }
+  const range = document.createRange();
+  const start = node.data.indexOf(memberNo);
+  range.setStart(node, start);
+  range.setEnd(node, start + memberNo.length);
+  const lines = new Set(Array.from(range.getClientRects()).filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+  const element = who.querySelector('.who-no');
+  const lineHeight = parseFloat(getComputedStyle(who).lineHeight) || 24;
+  const box = element ? element.getBoundingClientRect() : null;
+  const item = who.closest('.outbox-item').getBoundingClientRect();
+  return { found: true, lines: lines.size, rects: element ? element.getClientRects().length : null,
+           height: box ? box.height : null, lineHeight: lineHeight, text: element ? element.textContent : null,
+           inside: who.getBoundingClientRect().right <= item.right + 1 };
+}"""
+
+
+def test_member_number_never_breaks_in_a_sent_items_header(browser, live_server, net):
+    """A long name beside a sent item's state ("terkirim · RW05-2026-000001"): the name wraps,
+    the member number stays on one line, whatever the name's length, at 800×1280 and 1280×800."""
+    member = net.members_a[0]
+    member_no = member.member_no
+    long_name = "Dra. Hj. Siti Aminah Kusumawardhani Wahyuningtyas, S.Kom"
+    row = db.session.get(Member, member.id)
+    row.name = long_name
+    db.session.commit()
+    db.session.close()
+    problems: list[str] = []
+    for width, height in SIZES:
+        context, page = operator_tablet(browser, live_server, width, height)
+        _open_deposit(page, member_no)
+        _capture(page)
+        page.wait_for_url(re.compile(r".*/counter/receipt/.*"))
+        page.goto("/counter")
+        sent = page.locator(".outbox-item.synced").first
+        expect(sent).to_be_visible()
+        expect(sent.locator(".who")).to_have_text(f"{long_name} · {member_no}")
+        measured = page.evaluate(NUMBER_LINES, member_no)
+        page.locator("#outbox-panel").screenshot(path=str(ARTIFACTS / f"queue-texts-4-{width}x{height}.png"))
+        problems += _check(page, "4-full", width, height, prefix="queue-texts")
+        assert measured["found"] and measured["lines"] == 1, (width, measured)
+        assert measured["rects"] == 1 and measured["text"] == member_no, (width, measured)
+        assert measured["height"] < 1.5 * measured["lineHeight"], (width, measured)
+        assert measured["inside"], (width, measured)
+        # Every length of name: the name wraps where it must, the number never does.
+        key = page.evaluate("async () => (await window.wastebankCounter.store.allItems())"
+                            ".find((i) => i.state === 'synced').key")
+        for extra in range(0, 30):
+            name = "Dra. Hj. Siti Aminah " + "W" * extra + " Kusumawardhani, S.Kom"
+            page.evaluate("""async ([key, name]) => {
+                await window.wastebankCounter.store.updateItem(
+                    key, (item) => Object.assign(item, { member_name: name }));
+                window.wastebankCounter.sync.kick(0);
+            }""", [key, name])
+            expect(sent.locator(".who")).to_have_text(f"{name} · {member_no}")
+            measured = page.evaluate(NUMBER_LINES, member_no)
+            assert measured["lines"] == 1 and measured["rects"] == 1, (width, name, measured)
+            assert measured["inside"], (width, name, measured)
+            if extra == 21:   # the length that split "RW05-" / "0001" at 800 px before
+                shot = ARTIFACTS / f"queue-texts-4-long-{width}x{height}.png"
+                page.locator("#outbox-panel").screenshot(path=str(shot))
+        context.close()
+    assert problems == [], "\n".join(problems)

@@ -122,8 +122,9 @@ async function render() {
         actions += '<button type="button" class="secondary dismiss" data-key="' + esc(item.key) + '">' + esc(T.remove) + "</button>";
       }
       parts.push('<li class="outbox-item ' + item.state + '" data-key="' + esc(item.key) + '">' +
-        '<div class="what"><span class="who">' + esc(item.member_name || item.member_no) + " · " + esc(item.member_no) +
-        "</span><span class=\"muted\">" + esc(kind) + " · " + esc(localTime(item.captured_at)) + " · " + esc(amountOf(item)) +
+        // The member number is one unit (never "RW05-" / "0005", tester): the name wraps instead.
+        '<div class="what"><span class="who"><span class="who-name">' + esc(item.member_name || item.member_no) + "</span> · " +
+        '<span class="who-no">' + esc(item.member_no) + "</span></span><span class=\"muted\">" + esc(kind) + " · " + esc(localTime(item.captured_at)) + " · " + esc(amountOf(item)) +
         (item.kind !== "withdrawal" ? ' · <span class="slip-code">' + esc(T.key) + " " + esc(slipCode(item.key)) + "</span>" : "") +
         '</span></div><strong class="state">' + esc(label) + "</strong>" +
         (item.state === "fix" && item.error ? '<p class="error reason">' + esc(item.error.reason) + "</p>" : "") +
