@@ -153,9 +153,10 @@ def test_counter_cancel_category_select_and_queue_times(browser, live_server, ne
         page.goto(f"/counter/receipt/{receipt_no}")
         receipt_time = RECEIPT_TIME.search(page.locator("main p.muted").first.inner_text())
         assert receipt_time, page.locator("main p.muted").first.inner_text()
-        posted = db.session.scalar(select(Deposit.posted_at).where(Deposit.receipt_no == receipt_no))
+        # The receipt's time is the capture time (docs/rules.md §documents), the queue's.
+        weighed = db.session.scalar(select(Deposit.recorded_at).where(Deposit.receipt_no == receipt_no))
         db.session.close()
-        assert receipt_time.group(0) == format_local(posted)
+        assert receipt_time.group(0) == format_local(weighed) == format_local(captured)
 
         # 1 again. A save the server answers at once opens the receipt: no "Batal" there either.
         page.goto(f"/counter/member/{member_no}/deposit")

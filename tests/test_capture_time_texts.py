@@ -6,8 +6,13 @@
    (``reports.period.capture_note``, shown under the rule ``period.posted_later``); a deposit
    saved online shows its one time and no note.
 2. A deposit's void reads "Pembatalan setoran <receipt>" on both member pages (one msgid).
+3. The receipt page, the public check page ``/r/<receipt>/<code>`` and the WhatsApp share text
+   show the date the PDF prints: the weighing time and, when booked later, the same note (the
+   macro ``_capture_time.html``); an online deposit its one time and no note. A withdrawal has
+   one time (never captured offline: ``recorded_at = posted_at``).
 
-Screenshots ``test-artifacts/capture-time-<page>-<w>x<h>.png`` and the receipt's page
+Screenshots ``test-artifacts/capture-time-<page>-<w>x<h>.png`` (member pages, receipt page,
+public check page also at 390x844) and the receipt's page
 ``test-artifacts/capture-time-receipt.png`` (pypdfium2; no pdftoppm on this machine).
 """
 from __future__ import annotations
@@ -17,6 +22,7 @@ import json
 import re
 import uuid
 from datetime import datetime, timedelta, timezone
+from urllib.parse import unquote, urlsplit
 
 import pypdf
 import pypdfium2
@@ -25,7 +31,8 @@ import pytest
 from sqlalchemy import select
 
 from wastebank.extensions import db
-from wastebank.models import Deposit, User
+from wastebank.counter.receipts import verify_url
+from wastebank.models import Deposit, JournalEntry, User, Withdrawal
 from wastebank.services.transaction import run_in_transaction
 from wastebank.services.withdrawals import void_deposit
 from wastebank.timeutil import format_local, to_local
@@ -170,3 +177,111 @@ def test_capture_time_screens(browser, live_server, offline):
             page.screenshot(path=str(ARTIFACTS / f"capture-time-{name}-{width}x{height}.png"), full_page=True)
             assert page.evaluate("() => document.documentElement.scrollWidth") <= width
             context.close()
+
+
+def _text(html: str, element_id: str) -> str:
+    """The text of the element with ``id="element_id"`` (no nested element of the same tag)."""
+    match = re.search(rf'<(\w+)[^>]*\bid="{element_id}"[^>]*>(.*?)</\1>', html, re.S)
+    assert match, element_id
+    return " ".join(re.sub(r"<[^>]+>", " ", match.group(2)).split())
+
+
+def _share_lines(html: str) -> list[str]:
+    """The lines of the WhatsApp share text of a receipt page."""
+    href = re.search(r'id="share-whatsapp"[^>]*href="([^"]+)"|href="([^"]+)"[^>]*id="share-whatsapp"', html)
+    assert href, "no share link"
+    link = (href.group(1) or href.group(2)).replace("&amp;", "&")
+    return unquote(link.partition("?text=")[2]).splitlines()
+
+
+def test_receipt_page_shows_the_pdfs_date_and_note(client, login, offline):
+    member_no, late, online = offline
+    note = _expected_note(late["recorded_at"], late["posted_at"])
+    login("op_a")
+    html = client.get(f"/counter/receipt/{late['receipt_no']}").get_data(as_text=True)
+    assert _text(html, "receipt-time") == f"{format_local(late['recorded_at'])} {note}", html
+    line = " ".join(re.sub(r"<[^>]+>", " ", re.search(r'<p class="muted">(.*?)</p>', html, re.S).group(1)).split())
+    assert line.endswith(f" · {member_no} · {format_local(late['recorded_at'])} {note}"), line
+    assert format_local(late["posted_at"]) not in html
+    assert '<small class="muted posted-note">' in html  # the member pages' macro
+    # The same date and note as the PDF prints.
+    pdf = _pdf_text(client.get(f"/counter/receipt/{late['receipt_no']}.pdf").data)
+    assert f"Tanggal {format_local(late['recorded_at'])} {note}" in pdf, pdf
+    # Saved online: its one time, no note.
+    plain = client.get(f"/counter/receipt/{online['receipt_no']}").get_data(as_text=True)
+    assert _text(plain, "receipt-time") == format_local(online["posted_at"]), plain
+    assert "dicatat" not in plain and "dibukukan" not in plain and "posted-note" not in plain
+
+
+def test_public_check_page_shows_the_date_printed_on_the_receipt(client, offline):
+    _member_no, late, online = offline
+    note = _expected_note(late["recorded_at"], late["posted_at"])
+    # No login: a resident or an auditor scanning the paper receipt's QR.
+    html = client.get(urlsplit(verify_url(late["receipt_no"])).path).get_data(as_text=True)
+    assert _text(html, "receipt-date") == f"{format_local(late['recorded_at'])} {note}", html
+    assert format_local(late["posted_at"]) not in html
+    plain = client.get(urlsplit(verify_url(online["receipt_no"])).path).get_data(as_text=True)
+    assert _text(plain, "receipt-date") == format_local(online["posted_at"])
+    assert "dicatat" not in plain and "dibukukan" not in plain
+
+
+def test_whatsapp_text_has_the_receipts_date_and_note(client, login, offline):
+    _member_no, late, online = offline
+    note = _expected_note(late["recorded_at"], late["posted_at"])
+    login("op_a")
+    lines = _share_lines(client.get(f"/counter/receipt/{late['receipt_no']}").get_data(as_text=True))
+    assert lines[1:4] == [f"Bukti setoran {late['receipt_no']}", format_local(late["recorded_at"]), note], lines
+    assert not any(format_local(late["posted_at"]) in line for line in lines), lines
+    lines = _share_lines(client.get(f"/counter/receipt/{online['receipt_no']}").get_data(as_text=True))
+    assert lines[2] == format_local(online["posted_at"]) and lines[3].startswith("Total: "), lines
+    assert not any("dicatat" in line for line in lines), lines
+
+
+def test_a_withdrawal_has_one_time(client, tokens, offline):
+    """Item 4: a withdrawal's body has no capture time (the API refuses ``recorded_at``) and its
+    entry is booked when it is paid, so its receipt has nothing to note."""
+    member_no, _late, _online = offline
+    captured = datetime.now(timezone.utc) - timedelta(hours=25)
+    body = {"member": member_no, "amount_idr": 1000, "method": "cash",
+            "recorded_at": captured.astimezone(timezone(timedelta(hours=7))).isoformat()}
+    headers = {**bearer(tokens["op_a"]), "Idempotency-Key": str(uuid.uuid4())}
+    refused = client.post("/api/v1/withdrawals", data=json.dumps(body), headers=headers,
+                          content_type="application/json")
+    assert refused.status_code == 422, refused.get_data(as_text=True)
+    del body["recorded_at"]
+    headers["Idempotency-Key"] = str(uuid.uuid4())
+    paid = client.post("/api/v1/withdrawals", data=json.dumps(body), headers=headers,
+                       content_type="application/json")
+    assert paid.status_code == 201, paid.get_data(as_text=True)
+    withdrawal = db.session.get(Withdrawal, paid.get_json()["id"])
+    entry = db.session.get(JournalEntry, withdrawal.entry_id)
+    assert entry.recorded_at == entry.posted_at
+
+
+@pytest.mark.browser
+def test_receipt_and_check_page_screens(browser, live_server, offline):
+    """Screenshots of the receipt page (tablet sizes) and the public check page (also a phone)
+    of the deposit booked later: the note visible, no horizontal overflow."""
+    _member_no, late, _online = offline
+    note = _expected_note(late["recorded_at"], late["posted_at"])
+    check_path = urlsplit(verify_url(late["receipt_no"])).path
+    ARTIFACTS.mkdir(exist_ok=True)
+    screens = [("receipt", f"/counter/receipt/{late['receipt_no']}", "#receipt-time", (800, 1280)),
+               ("receipt", f"/counter/receipt/{late['receipt_no']}", "#receipt-time", (1280, 800)),
+               ("verify", check_path, "#receipt-date", (800, 1280)),
+               ("verify", check_path, "#receipt-date", (1280, 800)),
+               ("verify", check_path, "#receipt-date", (390, 844))]
+    for name, path, selector, (width, height) in screens:
+        context = sized_context(browser, live_server, width, height)
+        page = context.new_page()
+        if name == "receipt":
+            log_in(page, "op_a")
+        page.goto(path)
+        cell = page.locator(selector)
+        assert note in " ".join(cell.inner_text().split())
+        assert cell.locator(".posted-note").is_visible()
+        box = cell.locator(".posted-note").bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= width
+        page.screenshot(path=str(ARTIFACTS / f"capture-time-{name}-{width}x{height}.png"), full_page=True)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+        context.close()

@@ -78,14 +78,17 @@ def is_original_print(kind: str, receipt_no: str, token: str | None) -> bool:
 
 
 def whatsapp_share_url(*, title: str, unit_name: str, receipt_no: str, when: str,
-                       amounts: list[tuple[str, int]], check_url: str, phone: str = "", locale=None) -> str:
+                       amounts: list[tuple[str, int]], check_url: str, phone: str = "", note: str = "",
+                       locale=None) -> str:
     """The ``https://wa.me/…?text=…`` link that shares a receipt's summary by WhatsApp (no API
     account): unit, ``title`` and number, ``when`` (local time text), one ``label: Rp …`` line
-    per ``amounts`` (rupiah), and the receipt's verification URL. ``phone`` in E.164
+    per ``amounts`` (rupiah), and the receipt's verification URL. ``note``, when given, is a
+    line under ``when`` (a deposit booked later than weighed: ``reports.period.capture_note``,
+    as the printed receipt prints it under its date). ``phone`` in E.164
     (``+62…``, as ``services.members.normalise_phone`` stores it) addresses that chat;
     otherwise WhatsApp asks whom to send it to."""
     locale = locale or get_locale()
-    lines = [unit_name, f"{title} {receipt_no}", when]
+    lines = [unit_name, f"{title} {receipt_no}", when] + ([note] if note else [])
     lines += [f"{label}: {format_idr(value, locale)}" for label, value in amounts]
     lines.append(_("Check this receipt: %(url)s", url=check_url))
     number = re.sub(r"\D", "", phone or "")

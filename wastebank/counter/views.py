@@ -236,6 +236,16 @@ def deposit(member_no: str):
     return render_deposit_page(unit, found, form=form, general=general, status=status)
 
 
+def deposit_time(deposit: Deposit) -> dict:
+    """A deposit's time as its printed receipt shows it (``receipt_data``), for the macro
+    ``_capture_time.html`` (``movement_time``): ``{"recorded_at", "posted_at", "posted_later",
+    "capture_note"}``, the weighing time and, when it was booked later (an offline capture
+    synced later), the note of ``reports.period.capture_note``."""
+    return {"recorded_at": deposit.recorded_at, "posted_at": deposit.posted_at,
+            "posted_later": posted_later(deposit.recorded_at, deposit.posted_at),
+            "capture_note": capture_note(deposit.recorded_at, deposit.posted_at)}
+
+
 @bp.route("/counter/receipt/<receipt_no>")
 @require("counter.use")
 def receipt(receipt_no: str):
@@ -250,10 +260,13 @@ def receipt(receipt_no: str):
     if found.fee_idr:
         amounts.append((_("Credited"), found.credited_idr))
     amounts.append((_("New balance"), found.balance_after_idr))
+    when = deposit_time(found)
+    # The printed receipt's date (the weighing time) and, when booked later, its note.
     share = whatsapp_share_url(title=_("Deposit receipt"), unit_name=found.unit.name, receipt_no=found.receipt_no,
-                               when=format_local(found.posted_at), amounts=amounts,
+                               when=format_local(when["recorded_at"] or when["posted_at"]),
+                               note=when["capture_note"], amounts=amounts,
                                check_url=verify_url(found.receipt_no), phone=found.member.phone)
-    page = render_template("counter/receipt.html", deposit=found, unit=found.unit,
+    page = render_template("counter/receipt.html", deposit=found, unit=found.unit, when=when,
                            balance=member_savings_account(found.member).balance,
                            is_new=request.args.get("new") == "1", original=original,
                            shown_at=found.receipt_shown_at,
@@ -325,4 +338,5 @@ def verify_receipt(receipt_no: str, code: str):
     found = db.session.scalar(select(Deposit).where(Deposit.receipt_no == receipt_no))
     if found is None:
         abort(404)
-    return render_template("counter/verify.html", deposit=found)
+    # The date printed on the paper receipt being checked: the weighing time, and the note.
+    return render_template("counter/verify.html", deposit=found, when=deposit_time(found))
