@@ -104,6 +104,11 @@ def test_receipt_pdf_shows_the_weighing_time_and_the_booking_note(client, login,
     assert f"Tanggal {weighed}" in text, text
     assert _expected_note(late["recorded_at"], late["posted_at"]) in text, text
     assert booked not in text, text  # the booking's day is in the note, not as the deposit's time
+    # On the 80 mm roll the note wraps between its parts only: "dibukukan" keeps its day.
+    lines = [" ".join(line.replace("\xa0", " ").split())
+             for page in pypdf.PdfReader(io.BytesIO(pdf)).pages for line in page.extract_text().splitlines()]
+    posted_part = _expected_note(late["recorded_at"], late["posted_at"]).split(", ")[1]
+    assert any(posted_part in line for line in lines), lines
     for size in ("A6",):
         assert _expected_note(late["recorded_at"], late["posted_at"]) in _pdf_text(
             client.get(f"/counter/receipt/{late['receipt_no']}.pdf?size={size}").data)

@@ -35,7 +35,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from .fonts import FONT_BOLD, FONT_REGULAR, register_fonts
-from .layout import nobreak
+from .layout import NBSP, nobreak
 from .qr import draw_qr
 
 __all__ = ["RECEIPT_SIZES", "ReceiptData", "ReceiptLine", "render_receipt", "wrap_text"]
@@ -368,9 +368,12 @@ def _header(data: ReceiptData, fmt: _Format, st: _Styles, band: float) -> list[_
                          (_LABEL_OPERATOR, data.operator)):
         row = _row([(label, st.body, 0.0, label_w - 3.0), (_nb(value), st.body, label_w, value_w)])
         if label == _LABEL_DATE and data.capture_note:
-            # Booked later than weighed: the note under the date, in the value column (wraps).
+            # Booked later than weighed: the note under the date, in the value column. It wraps
+            # only between its parts ("dicatat 02/12 23:59," / "dibukukan 03/12"), never inside
+            # a date or a time (the 80 mm roll broke "dibukukan" from its day).
             note: list = []
-            height = _text(note, _nb(data.capture_note), st.body, value_w, label_w)
+            kept = ", ".join(part.replace(" ", NBSP) for part in data.capture_note.split(", "))
+            height = _text(note, _nb(kept), st.body, value_w, label_w)
             row = _Block(row.height + height, row.texts + [(f, s, x, y + row.height - 1.0, t)
                                                            for f, s, x, y, t in note])
         blocks.append(row)
