@@ -7,6 +7,12 @@ round); screens at 800×1280 and 1280×800, screenshots ``test-artifacts/queue-t
    again before it can be sent (they said "once the server takes it");
 3. while a request is in flight the summary says "1 sedang dikirim…", as the item ("mengirim");
 4. a sent item's member number never breaks across lines at 800 px.
+
+A second round (screenshots ``test-artifacts/queue-fix2-<item>-<w>x<h>.png``):
+
+5. a deposit the server refused (422) counts in the deposit screen's note, with its own words
+   (it was hidden: the member was weighed again, and paid twice once someone tapped
+   "Perbaiki"), and "Dilayani hari ini" marks it "perlu diperbaiki" (it said "belum terkirim").
 """
 from __future__ import annotations
 
@@ -274,4 +280,71 @@ def test_member_number_never_breaks_in_a_sent_items_header(browser, live_server,
                 shot = ARTIFACTS / f"queue-texts-4-long-{width}x{height}.png"
                 page.locator("#outbox-panel").screenshot(path=str(shot))
         context.close()
+    assert problems == [], "\n".join(problems)
+
+
+# 5 ------------------------------------------------------------------------------------------
+
+REFUSED_NOTE = ("1 setoran nasabah ini (Rp 4.875) ditolak server dan menunggu diperbaiki: perbaiki atau hapus "
+                "di antrean sebelum menimbang ulang.")
+BOTH_NOTE = ("1 setoran nasabah ini (Rp 6.500) tersimpan di tablet dan belum terkirim, dan 1 (Rp 4.875) ditolak "
+             "server dan menunggu diperbaiki: jangan ditimbang ulang; perbaiki atau hapus yang ditolak di antrean.")
+REFUSED_BODY = ('{"error": {"code": "unknown_category", "message": "Kategori tidak dikenal.", '
+                '"field": "lines.0.category"}}')
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["portrait", "landscape"])
+def test_refused_deposit_counts_in_the_members_note(browser, live_server, net, size):
+    """The server refuses the deposit (422, the API's error shape): back on the member's deposit
+    screen the note says one of theirs was refused and waits to be corrected; with another one
+    kept (no connection) one sentence names both; "Dilayani hari ini" says "perlu diperbaiki"."""
+    width, height = size
+    member_no = net.members_a[0].member_no
+    context, page = operator_tablet(browser, live_server, width, height)
+    before = _deposit_count(member_no)
+    mode = {"now": "refuse"}
+
+    def handle(route):
+        if mode["now"] == "refuse":
+            mode["now"] = "pass"      # once
+            route.fulfill(status=422, content_type="application/json", body=REFUSED_BODY)
+        elif mode["now"] == "down":
+            route.abort("connectionrefused")
+        else:
+            route.continue_()
+
+    page.route(API, handle)
+    _open_deposit(page, member_no)
+    _device_ready(page)
+    _capture(page)
+    item = page.locator(".outbox-item.fix")
+    expect(item).to_have_count(1, timeout=20_000)
+    expect(item.locator(".state")).to_have_text("perlu diperbaiki")
+    expect(item.locator("a.fix")).to_have_text("Perbaiki")
+
+    _open_deposit(page, member_no)       # the operator comes back to the same member
+    note = page.locator("#deposit-pending")
+    expect(note).to_be_visible()
+    expect(note).to_have_text(REFUSED_NOTE)
+    problems = _check(page, "5-refused", width, height, prefix="queue-fix2")
+
+    page.goto("/counter")
+    served = page.locator(f"#served-today a.result[data-member-no='{member_no}']")
+    expect(served).to_have_count(1)
+    expect(served.locator(".unsent")).to_have_text("perlu diperbaiki")
+    expect(served).not_to_contain_text("belum terkirim")
+    problems += _check(page, "5-served", width, height, prefix="queue-fix2")
+
+    # Another deposit of theirs is kept (no answer): one sentence for both.
+    mode["now"] = "down"
+    _open_deposit(page, member_no)
+    _capture(page, lines=(("PET-CLEAN", "2"),))
+    expect(page.locator(".outbox-item.queued")).to_have_count(1, timeout=20_000)
+    _open_deposit(page, member_no)
+    expect(note).to_have_text(BOTH_NOTE)
+    problems += _check(page, "5-both", width, height, prefix="queue-fix2")
+    page.goto("/counter")
+    expect(served.locator(".unsent")).to_have_text("perlu diperbaiki")   # the refused one first
+    assert _deposit_count(member_no) == before
+    context.close()
     assert problems == [], "\n".join(problems)

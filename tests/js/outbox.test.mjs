@@ -4,7 +4,7 @@ import { test } from "node:test";
 
 import {
   AUTH_CODES, backoffMs, classify, formatDay, formatReceiptTime, isoWithOffset, newKey, prune, queueSummary, recover, resendable, retryMessage, sendOrder,
-  slipCode, staleWarning,
+  pendingNote, servedMark, slipCode, staleWarning,
 } from "../../wastebank/static/counter/outbox-core.js";
 
 const err = (code, message) => ({ error: { code, message, field: null } });
@@ -195,4 +195,33 @@ test("the queue summary says a deposit is being sent while it is (not that it wa
   assert.equal(queueSummary(T, { queued: 0, sending: 0, fix: 1 }), "1 perlu diperbaiki.");
   assert.equal(queueSummary(T, { queued: 0, sending: 0, fix: 0 }), T.all_sent);
   assert.equal(queueSummary(T, {}), T.all_sent);
+});
+
+test("the deposit screen's note counts this member's refused deposits too (tester: paid twice)", () => {
+  const T = {
+    member_pending: "{count} setoran nasabah ini ({total}) tersimpan di tablet dan belum terkirim: jangan ditimbang ulang.",
+    member_refused: "{count} setoran nasabah ini ({total}) ditolak server dan menunggu diperbaiki: perbaiki atau hapus di antrean sebelum menimbang ulang.",
+    member_pending_refused: "{count} setoran nasabah ini ({total}) tersimpan di tablet dan belum terkirim, dan {fix} ({fix_total}) ditolak server dan menunggu diperbaiki: jangan ditimbang ulang; perbaiki atau hapus yang ditolak di antrean.",
+  };
+  const money = (idr) => "Rp " + idr;
+  const dep = (key, state, idr, member = "RW05-0001", kind = "deposit") => ({ key, state, kind, member_no: member, estimate: { credited_idr: idr } });
+  const fix = dep("a", "fix", 4875);
+  assert.equal(pendingNote(T, [fix], "RW05-0001", new Set(), money),
+               "1 setoran nasabah ini (Rp 4875) ditolak server dan menunggu diperbaiki: perbaiki atau hapus di antrean sebelum menimbang ulang.");
+  assert.equal(pendingNote(T, [dep("b", "queued", 1000), dep("c", "sending", 2000)], "RW05-0001", new Set(), money),
+               "2 setoran nasabah ini (Rp 3000) tersimpan di tablet dan belum terkirim: jangan ditimbang ulang.");
+  assert.equal(pendingNote(T, [fix, dep("b", "queued", 1000), dep("d", "fix", 125)], "RW05-0001", new Set(), money),
+               "1 setoran nasabah ini (Rp 1000) tersimpan di tablet dan belum terkirim, dan 2 (Rp 5000) ditolak server dan menunggu " +
+               "diperbaiki: jangan ditimbang ulang; perbaiki atau hapus yang ditolak di antrean.");
+  // Sent ones, other members, withdrawals and the skipped keys (saved here, being corrected) do not count.
+  assert.equal(pendingNote(T, [dep("s", "synced", 9), dep("o", "fix", 9, "RW05-0002"), dep("w", "fix", 9, "RW05-0001", "withdrawal"),
+                               fix], "RW05-0001", new Set(["a"]), money), "");
+  assert.equal(pendingNote(T, [], "RW05-0001"), "");
+});
+
+test("'Dilayani hari ini' marks a member with a refused deposit 'perlu diperbaiki', as the queue", () => {
+  assert.equal(servedMark([{ state: "synced" }]), "");
+  assert.equal(servedMark([{ state: "synced" }, { state: "queued" }]), "unsent");
+  assert.equal(servedMark([{ state: "sending" }]), "unsent");
+  assert.equal(servedMark([{ state: "queued" }, { state: "fix" }, { state: "synced" }]), "fix");
 });

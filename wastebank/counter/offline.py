@@ -115,6 +115,12 @@ def counter_i18n() -> dict[str, str]:
         "sent_text": _("{total} credited to savings. Open the receipt to print or share it."),
         "member_pending": _("{count} deposit(s) of this member ({total}) are saved on this tablet and not sent yet: "
                             "do not weigh them again."),
+        # The server refused this member's deposit: correcting it sends it, so weighing again pays twice.
+        "member_refused": _("{count} deposit(s) of this member ({total}) were refused by the server and wait to be "
+                            "corrected: correct or remove them in the queue before weighing again."),
+        "member_pending_refused": _("{count} deposit(s) of this member ({total}) are saved on this tablet and not sent "
+                                    "yet, and {fix} ({fix_total}) were refused by the server and wait to be corrected: "
+                                    "do not weigh them again; correct or remove the refused ones in the queue."),
         "day_closed": _("Today's books are closed: deposits and withdrawals are kept on this tablet until a unit "
                         "manager reopens the day (Manage → Cash book)."),
         "others": _("{count} item(s) saved on this tablet by {user} are not sent yet; they go out when {user} logs in "

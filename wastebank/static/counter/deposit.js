@@ -4,7 +4,7 @@
 // the JSON API with its idempotency key: a failed network never loses a confirmed deposit and
 // never shows the browser's error page. Works offline from the tablet's snapshot.
 import { formatIdr, formatQuantity, messageFor, parseQuantity, quoteLines } from "./money.js";
-import { isoWithOffset, newKey, retryMessage } from "./outbox-core.js";
+import { isoWithOffset, newKey, pendingNote, retryMessage } from "./outbox-core.js";
 import { showSlip } from "./panel.js";
 import { inputText } from "./scale.js";
 import * as scale from "./scale-port.js";
@@ -99,22 +99,23 @@ const savedHere = new Set();
 /**
  * The note above the tiles: "1 setoran nasabah ini (Rp 4.875) tersimpan di tablet dan belum
  * terkirim: jangan ditimbang ulang." while deposits of this member wait in the outbox (queued
- * or being sent), with their count and total; hidden once every one of them is sent or refused.
- * Deposits saved from this screen since it opened are left to the result panel.
+ * or being sent), with their count and total; "… ditolak server dan menunggu diperbaiki: …"
+ * for ones the server refused (correcting one later sends it: weighing again would pay twice);
+ * both together in one sentence (outbox-core pendingNote). Hidden once none is left.
+ * Deposits saved from this screen since it opened are left to the result panel, and the one
+ * being corrected here (#fix=) to the correction's own note.
  * Called at start and on every outbox change (sync.onChange, any tab).
  */
 async function showPending() {
   const read = ++pendingRead;
-  const waiting = (await store.allItems()).filter((item) => item.member_no === member.member_no &&
-                                                           !savedHere.has(item.key) &&
-                                                           (item.state === "queued" || item.state === "sending"));
+  const skip = new Set(savedHere);
+  if (fixing) { skip.add(fixing.key); }
+  const text = pendingNote(T, await store.allItems(), member.member_no, skip, (idr) => formatIdr(idr, ctx.locale));
   if (read !== pendingRead) { return; }
   const note = document.getElementById("deposit-pending");
   if (!note) { return; }
-  if (!waiting.length) { note.hidden = true; note.textContent = ""; return; }
-  note.textContent = T.member_pending.replace("{count}", waiting.length).replace(
-    "{total}", formatIdr(waiting.reduce((sum, item) => sum + ((item.estimate || {}).credited_idr || 0), 0), ctx.locale));
-  note.hidden = false;
+  note.textContent = text;
+  note.hidden = !text;
 }
 
 function fromSnapshot(snap, memberNo) {
@@ -639,6 +640,7 @@ async function loadFix(key) {
   const item = await store.getItem(key);
   if (!item || item.state !== "fix" || item.member_no !== member.member_no) { return; }
   fixing = item;
+  showPending();   // the note leaves out the deposit being corrected here
   clearLines();
   let first = true;
   for (const line of item.body.lines) {

@@ -2,7 +2,7 @@
 // looked up in the tablet's copy of the unit's members (members.js), and the member's deposit
 // screen opens from the service worker's shell page. Online, the server answers as before.
 import { searchMembers } from "./members.js";
-import { formatReceiptTime } from "./outbox-core.js";
+import { formatReceiptTime, servedMark } from "./outbox-core.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
 
@@ -41,8 +41,9 @@ async function findLocally(text) {
  * "Dilayani hari ini" lists what the server recorded; a deposit saved on this tablet and not
  * sent yet (offline, or the server slow) is not there (tester item 8). Add the members of this
  * operator's deposits captured today from the tablet's queue, newest first: marked "belum
- * terkirim" while unsent, and each member once (a member the server already lists only gets the
- * mark when another of their deposits still waits).
+ * terkirim" while unsent, "perlu diperbaiki" when the server refused one (as the queue says;
+ * outbox-core servedMark), and each member once (a member the server already lists only gets
+ * the mark when another of their deposits still waits or was refused).
  */
 async function servedFromQueue() {
   const section = document.querySelector(".served-today");
@@ -56,9 +57,14 @@ async function servedFromQueue() {
   const listed = new Map(Array.from(section.querySelectorAll("a.result[data-member-no]"), (a) => [a.dataset.memberNo, a]));
   const added = [];
   const moved = [];
+  // One mark per member from all of their deposits today: a refused one says so first.
+  const marks = new Map();
+  for (const item of items) { marks.set(item.member_no, (marks.get(item.member_no) || []).concat([item])); }
+  marks.forEach((list, memberNo) => marks.set(memberNo, servedMark(list)));
   // Newest first, as the server's list; one entry per member.
   for (const item of items.slice().sort((a, b) => (a.captured_at < b.captured_at ? 1 : -1))) {
     const unsent = item.state !== "synced";
+    const mark = marks.get(item.member_no);
     const known = listed.get(item.member_no);
     const time = formatReceiptTime(new Date(item.captured_at), ctx.timeZone, ctx.zoneName).split(" ").slice(1).join(" ");
     if (known) {
@@ -66,7 +72,7 @@ async function servedFromQueue() {
       if (unsent && known !== true && !known.querySelector(".unsent")) {
         const stamp = known.querySelector("time");
         if (stamp) { stamp.textContent = time; stamp.setAttribute("datetime", item.captured_at); }
-        known.querySelector(".muted").insertAdjacentHTML("beforeend", unsentMark());
+        known.querySelector(".muted").insertAdjacentHTML("beforeend", unsentMark(mark));
         moved.push(known.closest("li"));
       }
       continue;
@@ -74,7 +80,7 @@ async function servedFromQueue() {
     const html = '<li><a class="result" href="' + esc(depositUrl(item.member_no)) + '" data-member-no="' + esc(item.member_no) +
       '" data-from="tablet"><span class="name">' + esc(item.member_name || item.member_no) + '</span><span class="muted">' +
       esc(item.member_no) + ' · <time datetime="' + esc(item.captured_at) + '">' + esc(time) + "</time>" +
-      (unsent ? unsentMark() : "") + "</span></a></li>";
+      (mark ? unsentMark(mark) : "") + "</span></a></li>";
     added.push(html);
     listed.set(item.member_no, true);
   }
@@ -91,7 +97,10 @@ async function servedFromQueue() {
   list.insertAdjacentHTML("afterbegin", added.join(""));
 }
 
-function unsentMark() { return ' · <span class="unsent">' + esc(T.not_sent_yet) + "</span>"; }
+/** " · belum terkirim", or " · perlu diperbaiki" for a refused deposit (`mark` of servedMark). */
+function unsentMark(mark) {
+  return ' · <span class="unsent' + (mark === "fix" ? " fix" : "") + '">' + esc(mark === "fix" ? T.state_fix : T.not_sent_yet) + "</span>";
+}
 
 /** Wire the find form: offline (or when this page is the service worker's kept copy), search here. */
 export async function init(context, i18n) {

@@ -89,6 +89,41 @@ export function queueSummary(T, counts) {
   return rest || T.all_sent;
 }
 
+/**
+ * The deposit screen's note about this member's deposits already on the tablet (tester: a
+ * refused one hid the note, the member was weighed again and later paid twice once someone
+ * tapped "Perbaiki"). From the outbox `items`: the deposits of `memberNo` (any operator) that
+ * wait to be sent (queued or sending) and those the server refused ("fix"), leaving out the
+ * keys in `skip` (saved from this screen, or the one being corrected here). `T` is the counter's
+ * message table (member_pending, member_refused, member_pending_refused), `money(idr)` formats
+ * an amount. Returns the note's text, or "" when there is none.
+ */
+export function pendingNote(T, items, memberNo, skip = new Set(), money = String) {
+  const mine = items.filter((item) => item.member_no === memberNo && item.kind !== "withdrawal" && !skip.has(item.key));
+  const total = (list) => money(list.reduce((sum, item) => sum + ((item.estimate || {}).credited_idr || 0), 0));
+  const waiting = mine.filter((item) => item.state === "queued" || item.state === "sending");
+  const refused = mine.filter((item) => item.state === "fix");
+  const fill = (template, values) => String(template || "").replace(/\{(\w+)\}/g, (m, name) => (name in values ? values[name] : m));
+  if (waiting.length && refused.length) {
+    return fill(T.member_pending_refused, { count: waiting.length, total: total(waiting),
+                                            fix: refused.length, fix_total: total(refused) });
+  }
+  if (refused.length) { return fill(T.member_refused, { count: refused.length, total: total(refused) }); }
+  if (waiting.length) { return fill(T.member_pending, { count: waiting.length, total: total(waiting) }); }
+  return "";
+}
+
+/**
+ * The mark of a member in the find page's "Dilayani hari ini" from their deposits in the outbox
+ * `items`: "fix" when one of them was refused by the server (as the queue's "perlu
+ * diperbaiki"), else "unsent" when one waits to be sent, else "" (all sent).
+ */
+export function servedMark(items) {
+  if (items.some((item) => item.state === "fix")) { return "fix"; }
+  if (items.some((item) => item.state !== "synced")) { return "unsent"; }
+  return "";
+}
+
 /** True when a refused item is best resent unchanged (the operator cannot fix it by editing). */
 export function resendable(code) { return RESEND_CODES.has(code); }
 
