@@ -12,7 +12,9 @@ A second round (screenshots ``test-artifacts/queue-fix2-<item>-<w>x<h>.png``):
 
 5. a deposit the server refused (422) counts in the deposit screen's note, with its own words
    (it was hidden: the member was weighed again, and paid twice once someone tapped
-   "Perbaiki"), and "Dilayani hari ini" marks it "perlu diperbaiki" (it said "belum terkirim").
+   "Perbaiki"), and "Dilayani hari ini" marks it "perlu diperbaiki" (it said "belum terkirim");
+6. while the session has ended (401) the queue offers no "Kirim sekarang", only "Masuk lagi";
+   after the login it is back while something waits.
 """
 from __future__ import annotations
 
@@ -346,5 +348,70 @@ def test_refused_deposit_counts_in_the_members_note(browser, live_server, net, s
     page.goto("/counter")
     expect(served.locator(".unsent")).to_have_text("perlu diperbaiki")   # the refused one first
     assert _deposit_count(member_no) == before
+    context.close()
+    assert problems == [], "\n".join(problems)
+
+
+# 6 ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("size", SIZES, ids=["portrait", "landscape"])
+def test_no_send_now_while_the_session_has_ended(browser, live_server, net, size):
+    """The API answers 401 and no new device token can be had: the queue shows "Masuk lagi"
+    and no "Kirim sekarang" (it cannot send); after the login, with the server busy (503) the
+    deposit waits again and "Kirim sekarang" is back and sends it, once."""
+    from wastebank.auth.tokens import end_all_sessions
+
+    width, height = size
+    member_no = net.members_a[1].member_no
+    context, page = operator_tablet(browser, live_server, width, height)
+    before = _deposit_count(member_no)
+    mode = {"now": "401"}
+    passed = []
+
+    def handle(route):
+        if mode["now"] == "401":
+            route.fulfill(status=401, content_type="application/json",
+                          body='{"error": {"code": "unauthorized", "message": "Silakan masuk.", "field": null}}')
+        elif mode["now"] == "busy":
+            route.fulfill(status=503, content_type="application/json",
+                          body='{"error": {"code": "server_busy", "message": "Server sibuk.", "field": null}}')
+        else:
+            passed.append(route.request.headers.get("idempotency-key"))
+            route.continue_()
+
+    page.route(API, handle)
+    _open_deposit(page, member_no)
+    _device_ready(page)
+    user = db.session.scalars(select(User).where(User.username == "op_a")).one()
+    end_all_sessions(user)
+    db.session.commit()
+    db.session.close()
+    _capture(page)
+    auth = page.locator("#outbox-auth")
+    expect(auth).to_contain_text("Sesi sudah berakhir", timeout=20_000)
+    expect(auth.locator("a", has_text="Masuk lagi")).to_be_visible()
+    expect(page.locator(".outbox-item.queued")).to_have_count(1)
+    expect(page.locator("#outbox-sync")).to_have_count(0)
+    expect(page.locator("#outbox-panel")).not_to_contain_text("Kirim sekarang")
+    problems = _check(page, "6-ended", width, height, prefix="queue-fix2")
+
+    mode["now"] = "busy"
+    auth.locator("a", has_text="Masuk lagi").click()
+    page.fill("#username", "op_a")
+    page.fill("#password", PASSWORD)
+    page.click("main button[type=submit]")
+    expect(page.locator(".outbox-item.queued .reason")).to_have_text(
+        "Server belum bisa mencatatnya saat ini; dicoba lagi otomatis.", timeout=20_000)
+    expect(auth).to_have_count(0)
+    send = page.locator("#outbox-sync")
+    expect(send).to_have_text("Kirim sekarang")
+    problems += _check(page, "6-after-login", width, height, prefix="queue-fix2")
+    mode["now"] = "pass"
+    send.click()
+    expect(page.locator(".outbox-item.synced")).to_have_count(1, timeout=20_000)
+    expect(page.locator("#outbox-sync")).to_have_count(0)
+    page.wait_for_timeout(500)
+    assert len(passed) == 1, passed
+    assert _deposit_count(member_no) == before + 1
     context.close()
     assert problems == [], "\n".join(problems)

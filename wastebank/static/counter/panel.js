@@ -138,7 +138,9 @@ async function render() {
     if (sentToday.length > 3) {
       parts.push('<p class="muted" id="outbox-more">' + esc(fill(T.more_sent, { count: sentToday.length - 3 })) + "</p>");
     }
-    if (queued) { parts.push('<button type="button" class="primary" id="outbox-sync">' + esc(T.send_now) + "</button>"); }
+    // Nothing can go while the session has ended (only "Masuk lagi" helps): no "Kirim sekarang"
+    // then; the next page after the login has it again while something waits.
+    if (queued && !sync.status.auth) { parts.push('<button type="button" class="primary" id="outbox-sync">' + esc(T.send_now) + "</button>"); }
   }
   host.innerHTML = parts.join("");
 }
