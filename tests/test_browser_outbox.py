@@ -634,7 +634,8 @@ def test_another_operator_sees_that_the_first_ones_queue_waits(browser, live_ser
     expect(page.locator("#result-panel h2")).to_have_text("Tersimpan di tablet ini")
     page.locator("form[action$='/logout'] button").click()
     _log_in(page, "mgr_a")
-    expect(page.locator("#outbox-others")).to_contain_text("1 catatan yang disimpan op_a di tablet ini belum terkirim")
+    expect(page.locator("#outbox-others")).to_contain_text(
+        "1 catatan yang disimpan Dewi Operator di tablet ini belum terkirim")   # op_a's full name
     down["on"] = False
     page.locator("form[action$='/logout'] button").click()
     _log_in(page, "op_a")

@@ -14,7 +14,9 @@ A second round (screenshots ``test-artifacts/queue-fix2-<item>-<w>x<h>.png``):
    (it was hidden: the member was weighed again, and paid twice once someone tapped
    "Perbaiki"), and "Dilayani hari ini" marks it "perlu diperbaiki" (it said "belum terkirim");
 6. while the session has ended (401) the queue offers no "Kirim sekarang", only "Masuk lagi";
-   after the login it is back while something waits.
+   after the login it is back while something waits;
+7. another operator's unsent items are named by that person's full name (stored with the item;
+   the login name for items stored before), with what to do if they are not coming back.
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ from wastebank.models import Deposit, Member, User
 
 from .factories import PASSWORD
 from .test_browser import ARTIFACTS, browser, operator_tablet, sync_api  # noqa: F401  (browser is a fixture)
-from .test_browser_outbox import _capture, _device_ready, _open_deposit, _until
+from .test_browser_outbox import _capture, _device_ready, _log_in, _open_deposit, _until
 from .test_browser_screens import _check
 
 pytestmark = pytest.mark.browser
@@ -413,5 +415,43 @@ def test_no_send_now_while_the_session_has_ended(browser, live_server, net, size
     page.wait_for_timeout(500)
     assert len(passed) == 1, passed
     assert _deposit_count(member_no) == before + 1
+    context.close()
+    assert problems == [], "\n".join(problems)
+
+
+# 7 ------------------------------------------------------------------------------------------
+
+OTHERS = ("1 catatan yang disimpan {name} di tablet ini belum terkirim; akan dikirim saat {name} masuk lagi "
+          "di tablet ini. Jika tidak bisa, minta bantuan pengurus unit.")
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["portrait", "landscape"])
+def test_another_operators_items_name_the_person(browser, live_server, net, size):
+    """Op A's deposit is kept (no connection) and A logs out; the manager who logs in on the
+    tablet reads A's full name ("Dewi Operator", not "op_a") and what to do if A cannot come
+    back; an item stored before the name was (no operator_name) falls back to the login name."""
+    width, height = size
+    member_no = net.members_a[0].member_no
+    context, page = operator_tablet(browser, live_server, width, height)
+    context.route(API, lambda route: route.abort("connectionrefused"))
+    _open_deposit(page, member_no)
+    _capture(page)
+    expect(page.locator("#result-panel h2")).to_have_text("Tersimpan di tablet ini", timeout=20_000)
+    stored = page.evaluate("async () => (await window.wastebankCounter.store.allItems())[0]")
+    assert stored["username"] == "op_a" and stored["operator_name"] == "Dewi Operator", stored
+    page.locator("form[action$='/logout'] button").click()
+    _log_in(page, "mgr_a")
+    others = page.locator("#outbox-others")
+    expect(others).to_have_text(OTHERS.format(name="Dewi Operator"))
+    expect(others).not_to_contain_text("op_a")
+    problems = _check(page, "7-others", width, height, prefix="queue-fix2")
+    # An item saved by the earlier version of the tablet's code: only the login name.
+    page.evaluate("""async () => {
+        const store = window.wastebankCounter.store;
+        const item = (await store.allItems())[0];
+        await store.updateItem(item.key, (current) => { delete current.operator_name; return current; });
+    }""")
+    page.reload()
+    expect(others).to_have_text(OTHERS.format(name="op_a"))
     context.close()
     assert problems == [], "\n".join(problems)

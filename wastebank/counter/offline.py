@@ -123,8 +123,9 @@ def counter_i18n() -> dict[str, str]:
                                     "do not weigh them again; correct or remove the refused ones in the queue."),
         "day_closed": _("Today's books are closed: deposits and withdrawals are kept on this tablet until a unit "
                         "manager reopens the day (Manage → Cash book)."),
+        # Another operator's unsent items ({user}: the full name the item stores, else the login name).
         "others": _("{count} item(s) saved on this tablet by {user} are not sent yet; they go out when {user} logs in "
-                    "here."),
+                    "here again. If they cannot, ask a unit manager."),
         "all_sent": _("Everything saved on this tablet has been sent."),
         "summary": _("{queued} waiting to be sent, {fix} to correct."),
         "summary_queued": _("{queued} waiting to be sent."),   # no zero counts in the summary
@@ -220,6 +221,8 @@ def counter_context() -> dict | None:
 
     zone = local_zone()
     return {"username": current_user.username, "unit": unit.code, "unitName": unit.name,
+            # Stored with each outbox item: another operator's notice names its person, not a login.
+            "displayName": current_user.display_name,
             "locale": str(get_locale() or "id"), "version": client_version(),
             # Times in the queue as on the printed receipt: "29-11-2026 14:05 WIB" (timeutil.format_local).
             "timeZone": zone.key, "zoneName": utcnow().astimezone(zone).tzname(),

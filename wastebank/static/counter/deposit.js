@@ -493,7 +493,7 @@ async function save() {
   const q = current.quote;
   const now = new Date();
   const item = {
-    key: newKey(), kind: "deposit", username: ctx.username, unit: ctx.unit,
+    key: newKey(), kind: "deposit", username: ctx.username, operator_name: ctx.displayName || ctx.username, unit: ctx.unit,
     member_no: member.member_no, member_name: member.name,
     body: { member: member.member_no, recorded_at: isoWithOffset(now), expected_credited_idr: q.credited_idr,
             lines: q.lines.map(requestLine) },

@@ -82,12 +82,18 @@ async function render() {
   }
   // Unsent items of another operator of this tablet stay theirs (the ledger records who
   // weighed it); say that they exist, so nothing waits unseen.
+  // Named as people know each other: the full name the item stored (items saved before it was
+  // stored have the login name only), the latest one of that operator's items.
   const others = {};
+  const names = {};
   (await store.allItems()).forEach((item) => {
-    if (item.username !== ctx.username && item.state !== "synced") { others[item.username] = (others[item.username] || 0) + 1; }
+    if (item.username !== ctx.username && item.state !== "synced") {
+      others[item.username] = (others[item.username] || 0) + 1;
+      names[item.username] = item.operator_name || names[item.username] || item.username;
+    }
   });
-  Object.keys(others).forEach((name) => {
-    parts.push('<p class="notice" id="outbox-others">' + esc(fill(T.others, { count: others[name], user: name })) + "</p>");
+  Object.keys(others).forEach((username) => {
+    parts.push('<p class="notice" id="outbox-others">' + esc(fill(T.others, { count: others[username], user: names[username] })) + "</p>");
   });
   const stale = staleWarning(all, new Date(), ctx.timeZone, ctx.zoneName);   // "sejak 03-12-2026 13:14 WIB"
   if (stale) { parts.push('<p class="notice error" id="outbox-stale">' + esc(fill(T.stale, stale)) + "</p>"); }

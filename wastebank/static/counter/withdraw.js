@@ -28,7 +28,8 @@ export function init(context, i18n) {
     }
     const amount = parseInt(form.dataset.amount, 10);
     const item = {
-      key: field("idempotency_key"), kind: "withdrawal", username: context.username, unit: context.unit,
+      key: field("idempotency_key"), kind: "withdrawal", username: context.username,
+      operator_name: context.displayName || context.username, unit: context.unit,
       member_no: form.dataset.member, member_name: form.dataset.memberName,
       body: { member: form.dataset.member, amount_idr: amount, method: field("method"),
               reference: field("reference"), beneficiary: field("beneficiary"), items: items,
