@@ -73,6 +73,17 @@ def _open_deposit(page, member_no: str) -> None:
     expect(page.locator("#deposit-form[data-ready='1']")).to_be_attached()
 
 
+def _end_sessions(username: str) -> None:
+    """End every session and bearer token of ``username`` (logged out elsewhere): the tablet's
+    next send gets 401 and no new device token can be had, so only a login sends again."""
+    from wastebank.auth.tokens import end_all_sessions
+    from wastebank.models import User
+
+    end_all_sessions(db.session.scalars(select(User).where(User.username == username)).one())
+    db.session.commit()
+    db.session.close()
+
+
 def _capture(page, lines=(("PET-CLEAN", "1,5"),)) -> None:
     """Tap each tile, type its weight, check the confirmation and tap "Simpan setoran"."""
     for code, weight in lines:
@@ -271,17 +282,11 @@ def test_stalled_request_times_out_and_is_resent(browser, live_server, net, size
 def test_session_ended_keeps_queue_until_login_again(browser, live_server, net):
     """C15 with 401: the operator's session and device token end (logged out elsewhere); the
     deposit stays queued and visible; after logging in again it goes out with the same key."""
-    from wastebank.auth.tokens import end_all_sessions
-    from wastebank.models import User
-
     member_no = net.members_a[0].member_no
     context, page = _tablet(browser, live_server)
     _open_deposit(page, member_no)
     _device_ready(page)
-    user = db.session.scalars(select(User).where(User.username == "op_a")).one()
-    end_all_sessions(user)
-    db.session.commit()
-    db.session.close()
+    _end_sessions("op_a")
     _capture(page)
     expect(page.locator("#outbox-auth")).to_contain_text("Sesi sudah berakhir")
     expect(page.locator(".outbox-item.queued")).to_have_count(1)

@@ -27,11 +27,11 @@ import pytest
 from sqlalchemy import func, select
 
 from wastebank.extensions import db
-from wastebank.models import Deposit, Member, User
+from wastebank.models import Deposit, Member
 
 from .factories import PASSWORD
 from .test_browser import ARTIFACTS, browser, operator_tablet, sync_api  # noqa: F401  (browser is a fixture)
-from .test_browser_outbox import _capture, _device_ready, _log_in, _open_deposit, _until
+from .test_browser_outbox import _capture, _device_ready, _end_sessions, _log_in, _open_deposit, _until
 from .test_browser_screens import _check
 
 pytestmark = pytest.mark.browser
@@ -40,6 +40,16 @@ expect.set_options(timeout=10_000)
 
 SIZES = [(800, 1280), (1280, 800)]
 API = "**/api/v1/deposits"
+UNAUTHORIZED = '{"error": {"code": "unauthorized", "message": "Silakan masuk.", "field": null}}'
+
+
+def _save_after_the_session_ended(page, member_no: str) -> None:
+    """Open ``member_no``'s deposit screen, end op_a's sessions and device tokens (no new token
+    can be had: only a login sends again), then capture and save a deposit."""
+    _open_deposit(page, member_no)
+    _device_ready(page)
+    _end_sessions("op_a")
+    _capture(page)
 
 
 def _deposit_count(member_no: str) -> int:
@@ -128,8 +138,6 @@ def test_ended_session_says_to_log_in_again_and_sends_once_after(browser, live_s
     """The session ends (logged out elsewhere) and the API answers 401: the result card and the
     queue item say the operator must log in again (not "once the server takes it"); after
     "Masuk lagi" and the login the deposit is sent once, with the same key."""
-    from wastebank.auth.tokens import end_all_sessions
-
     width, height = size
     member_no = net.members_a[0].member_no
     context, page = operator_tablet(browser, live_server, width, height)
@@ -140,20 +148,13 @@ def test_ended_session_says_to_log_in_again_and_sends_once_after(browser, live_s
     def handle(route):
         if mode["refuse"]:
             refused.append(route.request.headers.get("idempotency-key"))
-            route.fulfill(status=401, content_type="application/json",
-                          body='{"error": {"code": "unauthorized", "message": "Silakan masuk.", "field": null}}')
+            route.fulfill(status=401, content_type="application/json", body=UNAUTHORIZED)
         else:
             passed.append(route.request.headers.get("idempotency-key"))
             route.continue_()
 
     page.route(API, handle)
-    _open_deposit(page, member_no)
-    _device_ready(page)
-    user = db.session.scalars(select(User).where(User.username == "op_a")).one()
-    end_all_sessions(user)   # so that no new device token can be had either: a login is needed
-    db.session.commit()
-    db.session.close()
-    _capture(page)
+    _save_after_the_session_ended(page, member_no)
     panel = page.locator("#result-panel")
     expect(panel.locator("h2")).to_have_text("Tersimpan di tablet ini", timeout=20_000)
     expect(page.locator("#outbox-auth")).to_contain_text("Sesi sudah berakhir")
@@ -361,8 +362,6 @@ def test_no_send_now_while_the_session_has_ended(browser, live_server, net, size
     """The API answers 401 and no new device token can be had: the queue shows "Masuk lagi"
     and no "Kirim sekarang" (it cannot send); after the login, with the server busy (503) the
     deposit waits again and "Kirim sekarang" is back and sends it, once."""
-    from wastebank.auth.tokens import end_all_sessions
-
     width, height = size
     member_no = net.members_a[1].member_no
     context, page = operator_tablet(browser, live_server, width, height)
@@ -372,8 +371,7 @@ def test_no_send_now_while_the_session_has_ended(browser, live_server, net, size
 
     def handle(route):
         if mode["now"] == "401":
-            route.fulfill(status=401, content_type="application/json",
-                          body='{"error": {"code": "unauthorized", "message": "Silakan masuk.", "field": null}}')
+            route.fulfill(status=401, content_type="application/json", body=UNAUTHORIZED)
         elif mode["now"] == "busy":
             route.fulfill(status=503, content_type="application/json",
                           body='{"error": {"code": "server_busy", "message": "Server sibuk.", "field": null}}')
@@ -382,13 +380,7 @@ def test_no_send_now_while_the_session_has_ended(browser, live_server, net, size
             route.continue_()
 
     page.route(API, handle)
-    _open_deposit(page, member_no)
-    _device_ready(page)
-    user = db.session.scalars(select(User).where(User.username == "op_a")).one()
-    end_all_sessions(user)
-    db.session.commit()
-    db.session.close()
-    _capture(page)
+    _save_after_the_session_ended(page, member_no)
     auth = page.locator("#outbox-auth")
     expect(auth).to_contain_text("Sesi sudah berakhir", timeout=20_000)
     expect(auth.locator("a", has_text="Masuk lagi")).to_be_visible()
