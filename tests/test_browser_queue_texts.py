@@ -337,6 +337,9 @@ def test_refused_deposit_counts_in_the_members_note(browser, live_server, net, s
     served = page.locator(f"#served-today a.result[data-member-no='{member_no}']")
     expect(served).to_have_count(1)
     expect(served.locator(".unsent")).to_have_text("perlu diperbaiki")
+    # In the queue's red, not the amber of "belum terkirim".
+    assert served.locator(".unsent").evaluate("e => getComputedStyle(e).color") == page.locator(
+        ".outbox-item.fix .state").evaluate("e => getComputedStyle(e).color")
     expect(served).not_to_contain_text("belum terkirim")
     problems += _check(page, "5-served", width, height, prefix="queue-fix2")
 
