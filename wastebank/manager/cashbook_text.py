@@ -30,7 +30,7 @@ def _withdrawal_text(w: Withdrawal) -> str:
 
 
 def _sale_text(sale: Sale) -> str:
-    return f"{_('Sale')} {sale.sale_no} · {sale.offtaker.name}"
+    return " ".join((_("Sale"), f"{sale.sale_no} · {sale.offtaker.name}"))
 
 
 def movement_texts(book: CashBook) -> dict[int, str]:

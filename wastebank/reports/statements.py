@@ -229,6 +229,12 @@ def _method_labels() -> dict[str, str]:
             "gold": _("Gold savings"), "bill": _("Bill payment")}
 
 
+def _rp(label: str) -> str:
+    """A column header of rupiah figures: ``"Nilai setoran (Rp)"``. (Translated outside
+    f-strings: Babel's extractor does not see into them on Python 3.11.)"""
+    return f"{label} (Rp)"
+
+
 def statement_table(st: MonthlyStatement, fmt: str = "names", locale: str = "id") -> tuple[list, list[list]]:
     """``(header, rows)`` of the statement CSV: one row per unit, then the total row; the same
     figures as the PDF and the API. ``fmt`` ``"names"`` (people): headers in the current
@@ -248,10 +254,10 @@ def statement_table(st: MonthlyStatement, fmt: str = "names", locale: str = "id"
         methods = _method_labels()
         header = [_("Month"), _("Unit"), _("Name"), _("Members"), _("New members"),
                   _("Active (≥ %(n)s deposits)", n=st.active_min_deposits), _("Deposits"), _("Voided deposits"),
-                  f"{_('Deposit value')} (Rp)", f"{_('Fees')} (Rp)", f"{_('Credited')} (Rp)"]
-        header += [f"{_('Withdrawals (%(method)s)', method=methods[m].lower())} (Rp)" for m in WITHDRAWAL_METHODS]
-        header += [f"{_('Withdrawals')} (Rp)", f"{_('Savings owed at month end')} (Rp)", f"{_('Sales')} (Rp)",
-                   f"{_('Trading margin')} (Rp)", f"{_('Stock at cost')} (Rp)"]
+                  _rp(_("Deposit value")), _rp(_("Fees")), _rp(_("Credited"))]
+        header += [_rp(_("Withdrawals (%(method)s)", method=methods[m].lower())) for m in WITHDRAWAL_METHODS]
+        header += [_rp(_("Withdrawals")), _rp(_("Savings owed at month end")), _rp(_("Sales")),
+                   _rp(_("Trading margin")), _rp(_("Stock at cost"))]
         for cat in st.categories.values():
             header += [f"{cat.name(locale)} ({cat.unit})", f"{cat.name(locale)} (Rp)"]
     rows = []
@@ -369,7 +375,7 @@ def _payout_sections(st: MonthlyStatement, locale: str) -> tuple:
     if not st.payouts:
         return ()
     rows = tuple((p.unit_code, p.receipt_no, format_local(p.paid_at), p.member_no,
-                  payout_summary(p.withdrawal, locale) + (f" · {_('VOID')}" if p.voided else ""),
+                  payout_summary(p.withdrawal, locale) + (" · " + _("VOID") if p.voided else ""),
                   format_idr(p.amount_idr, locale)) for p in st.payouts)
     return (ReportSection(
         heading=_("Gold savings and bill payments"),
