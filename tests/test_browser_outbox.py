@@ -469,16 +469,21 @@ def test_reload_between_capture_and_sync_and_stale_warning(browser, live_server,
     context.close()
 
 
-def test_saved_after_the_day_is_closed_waits_for_the_reopen(browser, live_server, net):
-    """After the manager closes today the save is refused with a clear message (never a 500)
-    and kept to send again; after the reopen "Kirim ulang" records it once."""
+@pytest.mark.parametrize("size", [(800, 1280), (1280, 800)], ids=["portrait", "landscape"])
+def test_saved_after_the_day_is_closed_waits_for_the_reopen(browser, live_server, net, size):
+    """After the manager closes today a save is kept on the tablet, as the closed-day banner says
+    (never "perlu diperbaiki" with "Hapus": a tester saw that under the banner, and removing it
+    loses the member's deposit), and it goes by itself once the day is reopened: recorded once."""
     from wastebank.models import Unit, User
-    from wastebank.services.cashbook import close_day
+    from wastebank.services.cashbook import close_day, reopen_day
     from wastebank.services.transaction import run_in_transaction
     from wastebank.timeutil import local_today
 
+    from .test_browser_screens import _check
+
+    width, height = size
     member_no = net.members_a[0].member_no
-    context, page = _tablet(browser, live_server)
+    context, page = _tablet(browser, live_server, viewport={"width": width, "height": height})
     _open_deposit(page, member_no)
     unit = db.session.scalars(select(Unit).where(Unit.code == "RW05")).one()
     manager = db.session.scalars(select(User).where(User.username == "mgr_a")).one()
@@ -486,20 +491,30 @@ def test_saved_after_the_day_is_closed_waits_for_the_reopen(browser, live_server
     close = run_in_transaction(lambda: close_day(unit, local_today(), "0", manager))
     db.session.close()
     _capture(page)
-    item = page.locator(".outbox-item.fix")
-    expect(item).to_contain_text("ditutup")
+    result = page.locator("#result-panel")
+    expect(result.locator("h2")).to_have_text("Tersimpan di tablet ini")
+    expect(result.locator("p.what")).to_have_text(
+        "Belum terkirim (Rp 4.875): pembukuan hari ini sudah ditutup. Setoran ini disimpan di tablet dan dikirim "
+        "otomatis setelah pengurus unit membuka kembali hari ini. Anda dapat melayani nasabah berikutnya.")
+    expect(page.locator("#result-fix")).to_be_hidden()
+    item = page.locator(".outbox-item.queued")
+    expect(item.locator(".reason")).to_have_text(
+        "Pembukuan hari ini sudah ditutup; disimpan di tablet ini dan dikirim otomatis setelah pengurus unit "
+        "membuka kembali hari ini.")
+    expect(item.locator("button.dismiss, a.fix")).to_have_count(0)   # nothing invites removing it
     assert _deposits() == []
-    page.reload()  # every counter page now warns before anyone weighs
+    page.reload()  # every counter page now warns before anyone weighs; the deposit still waits
     expect(page.locator("#outbox-day-closed")).to_contain_text("Pembukuan hari ini sudah ditutup")
-    from wastebank.services.cashbook import reopen_day
-
+    expect(page.locator(".outbox-item.queued")).to_have_count(1)
+    expect(page.locator(".outbox-item.fix")).to_have_count(0)
+    assert _check(page, f"day-closed-kept-{width}", width, height, prefix="outbox") == []
+    assert _deposits() == []
     unit = db.session.get(Unit, unit_id)
     manager = db.session.get(User, manager_id)
     run_in_transaction(lambda: reopen_day(unit, local_today(), "setoran antrean terakhir", manager))
     db.session.close()
-    page.reload()  # reopened: the warning is gone
+    page.reload()  # reopened: the warning is gone and the kept deposit goes without a tap
     expect(page.locator("#outbox-day-closed")).to_have_count(0)
-    page.locator(".outbox-item.fix button.resend").click()
     expect(page.locator(".outbox-item.synced")).to_have_count(1, timeout=20_000)
     assert _deposits() == [(member_no, 4875, 4875, [("PET-CLEAN", 1500, 4875)])]
     assert close is not None

@@ -30,6 +30,20 @@ test("answers that keep an item queued, sync it or ask for a correction (C15)", 
   assert.equal(classify(409, null).reason, "HTTP 409");
 });
 
+test("a deposit refused because today is closed waits on the tablet; a withdrawal is refused", () => {
+  const closed = err("day_closed", "Pembukuan hari ini sudah ditutup.");
+  assert.deepEqual(classify(409, closed), { outcome: "retry", reason: "Pembukuan hari ini sudah ditutup.", code: "day_closed" });
+  assert.equal(classify(409, closed, true, "deposit").outcome, "retry");
+  assert.equal(classify(422, closed, true, "deposit").outcome, "retry");
+  // The member waits at the counter for the cash: never paid by itself after the reopen.
+  assert.deepEqual(classify(409, closed, true, "withdrawal"), { outcome: "fix", reason: "Pembukuan hari ini sudah ditutup.", code: "day_closed" });
+  assert.equal(retryMessage("day_closed", true), "retrying_day_closed");
+  assert.equal(retryMessage("day_closed", false), "retrying_offline");       // no connection says so first
+  assert.equal(retryMessage("day_closed", true, true), "retrying_auth");     // nor does the login wait
+  // Other refusals a manager lifts stay "perlu diperbaiki" with "Kirim ulang".
+  assert.equal(classify(409, err("month_locked", "Bulan dikunci")).outcome, "fix");
+});
+
 test("a refusal the operator cannot edit away is resent with the same key", () => {
   assert.equal(resendable("day_closed"), true);
   assert.equal(resendable("over_limit"), false);

@@ -155,6 +155,9 @@ def counter_i18n() -> dict[str, str]:
         "retrying_server": _("The server could not record it just now; trying again automatically."),
         # The session ended (401): nothing goes until the operator logs in again (outbox-core retryMessage).
         "retrying_auth": _("The session has ended; log in again, then it is sent automatically."),
+        # A deposit refused because today's books are closed waits on the tablet (outbox-core classify).
+        "retrying_day_closed": _("Today's books are closed; kept on this tablet and sent automatically once a unit "
+                                 "manager reopens the day."),
         "offline": _("No connection: deposits are kept on this tablet and sent automatically."),
         "update": _("A new version is available."),
         "reload": _("Reload"),
@@ -184,6 +187,10 @@ def counter_i18n() -> dict[str, str]:
         # Kept after the session ended: it goes once the operator has logged in again.
         "kept_text_auth": _("Not sent yet ({total}): the session has ended. Log in again, then this deposit is "
                             "sent automatically. You can serve the next member."),
+        # Kept because today's books are closed: it goes once a unit manager reopens the day.
+        "kept_text_day_closed": _("Not sent yet ({total}): today's books are closed. This deposit is kept on this "
+                                  "tablet and sent automatically once a unit manager reopens the day. You can serve "
+                                  "the next member."),
         "fixing": _("Correct this deposit and save it again: {reason}"),
         "withdrawal_refused": _("The withdrawal was refused: {reason}"),
         "withdrawal_kept": _("Not sent yet: the withdrawal is kept on this tablet and sent automatically. Do not hand "

@@ -618,7 +618,8 @@ function showResult(item) {
  */
 function keptText(item) {
   const reason = retryMessage(item.last_code, navigator.onLine, sync.status.auth);
-  const text = reason === "retrying_offline" ? T.kept_text_offline : reason === "retrying_auth" ? T.kept_text_auth : T.kept_text;
+  const text = reason === "retrying_offline" ? T.kept_text_offline : reason === "retrying_auth" ? T.kept_text_auth
+    : reason === "retrying_day_closed" ? T.kept_text_day_closed : T.kept_text;
   return text.replace("{total}", formatIdr(item.estimate.credited_idr, ctx.locale));
 }
 

@@ -8,7 +8,10 @@
 //   state "synced"   terkirim         — the server recorded it; `response` holds its answer
 //   state "fix"      perlu diperbaiki — the server refused it (409/422); the operator corrects
 //                                       it (a corrected body gets a new key) or removes it
-// Nothing leaves the outbox unless the operator removes it or it synced.
+// Nothing leaves the outbox unless the operator removes it or it synced. A deposit refused only
+// because today's books are closed (day_closed) is not refused for good: it stays "queued" and
+// goes by itself once a manager reopens the day (classify), so nobody removes it thinking it
+// was lost.
 
 export const STATES = Object.freeze(["queued", "sending", "synced", "fix"]);
 
@@ -30,8 +33,13 @@ const RESEND_CODES = new Set(["day_closed", "month_locked", "member_inactive", "
  *   "retry"  — network error, timeout, 5xx, 408, 429: keep queued, try again with backoff
  *   "auth"   — 401/403: the session or device token ended; keep queued until a new login
  *   "fix"    — 400/404/409/422 and any other 4xx: the server refused this request
+ * A deposit (`kind` not "withdrawal") refused with code "day_closed" is a "retry": it waits on
+ * the tablet until the day is reopened, as the counter's closed-day banner says (a tester saw
+ * "perlu diperbaiki" with "Hapus" under that banner: removing it loses the member's deposit).
+ * A withdrawal stays "fix": the member is at the counter for the cash now, and a withdrawal
+ * sent by itself after the reopen would debit savings without anyone handing over money.
  */
-export function classify(status, body, online = true) {
+export function classify(status, body, online = true, kind = "deposit") {
   const error = body && body.error ? body.error : null;
   const code = error ? error.code || "" : "";
   const reason = error ? error.message || "" : "";
@@ -47,6 +55,7 @@ export function classify(status, body, online = true) {
   // A CSRF failure is the page's problem, never the deposit's: the outbox sends with the
   // device token, so this only happens to a request sent with the session; retry it.
   if (status === 400 && code === "csrf_failed") { return { outcome: "auth", reason: reason, code: code }; }
+  if (code === "day_closed" && kind !== "withdrawal") { return { outcome: "retry", reason: reason, code: code }; }
   return { outcome: "fix", reason: reason || ("HTTP " + status), code: code || "refused" };
 }
 
@@ -59,13 +68,15 @@ export const AUTH_CODES = Object.freeze(["unauthorized", "forbidden", "csrf_fail
  * message table): "retrying_offline" while the tablet has no connection (`online` false, or
  * the attempt failed offline), "retrying_auth" when the session ended (`sessionEnded`, the
  * sender's status, or the last answer was an auth one: the operator must log in again before
- * it can go), "retrying_server" when the server answered that it could not record it now, else
+ * it can go), "retrying_day_closed" when today's books were closed (it goes once the day is
+ * reopened), "retrying_server" when the server answered that it could not record it now, else
  * "retrying" (no answer from the server).
  */
 export function retryMessage(lastCode, online = true, sessionEnded = false) {
   if (online === false) { return "retrying_offline"; }
   if (sessionEnded === true || AUTH_CODES.includes(lastCode)) { return "retrying_auth"; }
   if (lastCode === "offline") { return "retrying_offline"; }
+  if (lastCode === "day_closed") { return "retrying_day_closed"; }
   if (lastCode && lastCode !== "network") { return "retrying_server"; }
   return "retrying";
 }

@@ -140,7 +140,7 @@ async function drainHeld() {
     if (!item || item.state !== "sending") { continue; }
     emit();
     const answer = await send(item, token);
-    const verdict = classify(answer.status, answer.body, navigator.onLine);
+    const verdict = classify(answer.status, answer.body, navigator.onLine, item.kind);
     if (verdict.outcome === "synced") {
       failures = 0;
       await store.updateItem(item.key, (current) => Object.assign(current, {
