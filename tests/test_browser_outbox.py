@@ -721,3 +721,107 @@ def test_logout_forgets_the_offline_pages(browser, live_server, net):
     _until(page, f"async () => !(await ({has_shell})())")
     assert page.evaluate("async () => (await window.caches.keys()).length") == 1  # the static files stay
     context.close()
+
+
+def _seed_savings(member_no: str, kg: str, key: str) -> None:
+    from wastebank.models import Unit
+    from wastebank.services.deposits import LineInput, record_deposit
+    from wastebank.services.transaction import run_in_transaction
+
+    unit = db.session.scalars(select(Unit).where(Unit.code == "RW05")).one()
+    member = db.session.scalars(select(Member).where(Member.member_no == member_no)).one()
+    run_in_transaction(lambda: record_deposit(unit, member, [LineInput("PET-CLEAN", kg)], operator_id=None,
+                                              idempotency_key=key))
+    db.session.close()
+
+
+@pytest.mark.parametrize("size", [(800, 1280), (1280, 800)], ids=["portrait", "landscape"])
+def test_an_unsent_withdrawal_is_cancelled_when_the_member_leaves_without_the_cash(browser, live_server, net, size):
+    """Tester: a withdrawal saved offline could not be cancelled and was booked as paid whenever
+    the tablet was online again, though the member had gone home without the cash. Now the queue
+    offers "Batalkan penarikan" while it is unsent; cancelled, it is never sent."""
+    from wastebank.models import Withdrawal
+
+    from .test_browser_screens import _check
+
+    width, height = size
+    member_no = net.members_a[0].member_no
+    _seed_savings(member_no, "4", "seed-cancel-withdrawal-01")   # Rp 13.000
+    context, page = _tablet(browser, live_server, viewport={"width": width, "height": height})
+    asked = []
+    page.on("dialog", lambda dialog: asked.append(dialog.message))   # _tablet's own listener accepts
+    page.goto(f"/counter/member/{member_no}/withdraw")
+    page.fill("#amount", "5.000")
+    page.click("#review")
+    page.wait_for_function("() => document.documentElement.dataset.counterReady === '1'")
+    context.set_offline(True)
+    page.click("#save")
+    expect(page.locator("#withdraw-result")).to_contain_text("Jangan serahkan uang")
+    item = page.locator(".outbox-item.queued")
+    expect(item).to_contain_text("Penarikan")
+    expect(page.locator("#outbox-offline")).to_have_text(
+        "Tidak ada koneksi: setoran dan penarikan disimpan di tablet ini dan dikirim otomatis.")
+    assert _check(page, f"withdrawal-unsent-{width}", width, height, prefix="outbox") == []
+    at = page.url
+    page.get_by_role("button", name="Ubah").click()   # offline: never the browser's error page
+    expect(page.locator("#withdraw-result")).to_have_text(
+        "Tidak ada koneksi: untuk mengubah penarikan perlu koneksi. Tunggu sampai tablet tersambung lagi.")
+    assert page.url == at
+    item.locator("button.cancel").click()
+    expect(page.locator(".outbox-item")).to_have_count(0)
+    assert asked == ["Batalkan penarikan Siti Aminah (Rp 5.000)? Penarikan ini belum sampai di server dan tidak "
+                     "akan dikirim. Jangan serahkan uangnya."]
+    expect(page.locator("#withdraw-result")).to_have_text(
+        "Penarikan dibatalkan di tablet ini: tidak akan dikirim. Jangan serahkan uangnya.")
+    expect(page.locator("#save")).to_be_hidden()
+    context.set_offline(False)
+    page.evaluate("() => { window.dispatchEvent(new Event('online')); window.wastebankCounter.sync.kick(0); }")
+    page.goto("/counter")
+    expect(page.locator(".outbox-item")).to_have_count(0)
+    assert db.session.scalars(select(Withdrawal)).all() == []
+    db.session.close()
+    assert _balance(member_no) == 13000
+    context.close()
+
+
+def test_a_withdrawal_whose_reply_was_lost_warns_before_it_is_cancelled(browser, live_server, net):
+    """The reply to the save was lost (the server recorded it) and the next try is not answered
+    either: cancelling is allowed, but the question says it may already be recorded and who
+    voids it; it is recorded once and not sent again."""
+    from wastebank.models import Withdrawal
+
+    member_no = net.members_a[0].member_no
+    _seed_savings(member_no, "4", "seed-cancel-withdrawal-02")
+    context, page = _tablet(browser, live_server)
+    asked = []
+    page.on("dialog", lambda dialog: asked.append(dialog.message))
+    down = {"on": False}
+
+    def lose_reply(route):
+        if down["on"]:
+            route.abort("connectionreset")
+            return
+        route.fetch()               # reaches the server, which records it …
+        down["on"] = True
+        route.abort("connectionreset")   # … and the answer is lost; later tries die on the way
+
+    page.route("**/api/v1/withdrawals", lose_reply)
+    page.goto(f"/counter/member/{member_no}/withdraw")
+    page.fill("#amount", "5.000")
+    page.click("#review")
+    page.wait_for_function("() => document.documentElement.dataset.counterReady === '1'")
+    page.click("#save")
+    expect(page.locator("#withdraw-result")).to_contain_text("Jangan serahkan uang")
+    page.locator(".outbox-item.queued button.cancel").click()
+    expect(page.locator(".outbox-item")).to_have_count(0)
+    assert len(asked) == 1 and "mungkin sudah sampai di server sebelum koneksi putus" in asked[0], asked
+    assert "minta pengurus unit membatalkannya" in asked[0]
+    down["on"] = False
+    page.unroute("**/api/v1/withdrawals")
+    page.evaluate("() => window.wastebankCounter.sync.kick(0)")
+    page.goto("/counter")
+    expect(page.locator(".outbox-item")).to_have_count(0)
+    rows = [(w.amount_idr, w.status) for w in db.session.scalars(select(Withdrawal))]
+    db.session.close()
+    assert rows == [(5000, "paid")]          # the one the server had; not sent again
+    context.close()

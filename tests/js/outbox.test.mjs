@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  AUTH_CODES, backoffMs, classify, formatDay, formatReceiptTime, isoWithOffset, newKey, prune, queueSummary, recover, resendable, retryMessage, sendOrder,
+  AUTH_CODES, backoffMs, cancellable, classify, formatDay, formatReceiptTime, isoWithOffset, mayHaveArrived, newKey, prune, queueSummary, recover, resendable, retryMessage, sendOrder,
   pendingNote, servedMark, slipCode, staleWarning,
 } from "../../wastebank/static/counter/outbox-core.js";
 
@@ -66,7 +66,7 @@ test("items go out in capture order, only the operator's own queued ones", () =>
 
 test("an item left 'sending' by a reload is queued again with the same key", () => {
   const [item] = recover([{ key: "k1", state: "sending" }, { key: "k2", state: "synced" }]);
-  assert.deepEqual(item, { key: "k1", state: "queued" });
+  assert.deepEqual(item, { key: "k1", state: "queued", maybe_arrived: true });   // it may have arrived
 });
 
 test("keys are 32 hex characters and differ", () => {
@@ -238,4 +238,25 @@ test("'Dilayani hari ini' marks a member with a refused deposit 'perlu diperbaik
   assert.equal(servedMark([{ state: "synced" }, { state: "queued" }]), "unsent");
   assert.equal(servedMark([{ state: "sending" }]), "unsent");
   assert.equal(servedMark([{ state: "queued" }, { state: "fix" }, { state: "synced" }]), "fix");
+});
+
+test("an unsent withdrawal may be cancelled on the tablet; a deposit or one in flight may not", () => {
+  assert.equal(cancellable({ kind: "withdrawal", state: "queued" }), true);
+  assert.equal(cancellable({ kind: "withdrawal", state: "sending" }), false);   // its request is out
+  assert.equal(cancellable({ kind: "withdrawal", state: "synced" }), false);
+  assert.equal(cancellable({ kind: "withdrawal", state: "fix" }), false);       // "Hapus" is for those
+  assert.equal(cancellable({ kind: "deposit", state: "queued" }), false);
+  assert.equal(cancellable(null), false);
+});
+
+test("an attempt without an answer may have been recorded unless it failed offline", () => {
+  assert.equal(mayHaveArrived(0, "network"), true);      // a lost reply or a timeout
+  assert.equal(mayHaveArrived(0, "offline"), false);     // never left the tablet
+  assert.equal(mayHaveArrived(504, "server_busy"), true);
+  assert.equal(mayHaveArrived(502, "server_busy"), true);
+  assert.equal(mayHaveArrived(500, "server_busy"), false);   // the app answered: rolled back
+  assert.equal(mayHaveArrived(503, "maintenance"), false);
+  // A reload that found a request in flight cannot know either.
+  assert.deepEqual(recover([{ key: "a", state: "sending" }, { key: "b", state: "queued" }]),
+                   [{ key: "a", state: "queued", maybe_arrived: true }]);
 });

@@ -158,7 +158,11 @@ def counter_i18n() -> dict[str, str]:
         # A deposit refused because today's books are closed waits on the tablet (outbox-core classify).
         "retrying_day_closed": _("Today's books are closed; kept on this tablet and sent automatically once a unit "
                                  "manager reopens the day."),
-        "offline": _("No connection: deposits are kept on this tablet and sent automatically."),
+        # Shown on the withdrawal screens too (tester: "setoran" alone there).
+        "offline": _("No connection: deposits and withdrawals are kept on this tablet and sent automatically."),
+        # "Ubah" on the withdrawal check needs the server (it re-checks the balance).
+        "edit_offline": _("No connection: changing the withdrawal needs the connection. Wait until the tablet is "
+                          "connected again."),
         "update": _("A new version is available."),
         "reload": _("Reload"),
         "provisional": _("PROVISIONAL"),
@@ -193,6 +197,18 @@ def counter_i18n() -> dict[str, str]:
                                   "the next member."),
         "fixing": _("Correct this deposit and save it again: {reason}"),
         "withdrawal_refused": _("The withdrawal was refused: {reason}"),
+        # An unsent withdrawal cancelled in the queue (outbox-core cancellable): the member left without the cash.
+        "cancel_withdrawal": _("Cancel withdrawal"),
+        "confirm_cancel_withdrawal": _("Cancel the withdrawal of {member} ({total})? It has not reached the server "
+                                       "and will not be sent. Do not hand out the money."),
+        # An earlier attempt got no answer: it may have been recorded (a lost reply).
+        "confirm_cancel_withdrawal_maybe": _("Cancel the withdrawal of {member} ({total})? It will not be sent "
+                                             "again, but it may already have reached the server before the "
+                                             "connection dropped. Once the tablet is connected, check the member's "
+                                             "history: if it is there, ask a unit manager to void it. Do not hand "
+                                             "out the money."),
+        "withdrawal_cancelled": _("Withdrawal cancelled on this tablet: it will not be sent. Do not hand out the "
+                                  "money."),
         "withdrawal_kept": _("Not sent yet: the withdrawal is kept on this tablet and sent automatically. Do not hand "
                              "out the money until it shows as sent."),
         "not_sent_yet": _("not sent yet"),  # a member served today from the tablet's queue (find page)

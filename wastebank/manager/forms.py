@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from ..inputs import BaseForm, IntegerTextField
+from ..inputs import TOO_LONG, BaseForm, IntegerTextField
 
 DIRECTIONS = (("out", _l("Write off (shrinkage, spoiled, lost)")), ("in", _l("Add (stock found)")))
 OFFTAKER_KINDS = (("pengepul", _l("Collector (pengepul)")), ("bsi", _l("Bank Sampah Induk")),
@@ -19,12 +19,16 @@ PAYMENTS = (("cash", _l("Cash")), ("credit", _l("On credit (receivable)")))
 
 class AdjustForm(BaseForm):
     """A stock adjustment: category code, direction (``out`` write-off / ``in`` found stock),
-    quantity text (``"0,5"``) and the reason."""
+    quantity text (``"0,5"``) and the reason. Each empty field has its own message (the
+    screen lists one per field, never WTForms' English default)."""
 
-    category = StringField(_l("Category"), validators=[DataRequired(), Length(max=30)])
+    category = StringField(_l("Category"), validators=[DataRequired(message=_l("Choose the category of waste.")),
+                                                       Length(max=30, message=TOO_LONG)])
     direction = StringField(_l("Direction"), default="out")
-    quantity = StringField(_l("Quantity"), validators=[DataRequired(), Length(max=30)])
-    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+    quantity = StringField(_l("Quantity"), validators=[DataRequired(message=_l("Enter the quantity to add or remove.")),
+                                                       Length(max=30, message=TOO_LONG)])
+    reason = StringField(_l("Reason"), validators=[DataRequired(message=_l("Say why the stock is adjusted.")),
+                                                   Length(max=500, message=TOO_LONG)])
     idempotency_key = HiddenField(validators=[Length(max=100)])
 
 

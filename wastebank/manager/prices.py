@@ -169,31 +169,69 @@ def price_category(code: str):
         abort(404)
     form = PriceForm()
     errors: list[str] = []
+    field_errors: dict[str, str] = {}  # form field → its message, shown next to the field
     if request.method == "POST":
         if not form.validate():
+            for name in _PRICE_FIELDS.values():
+                if getattr(form, name).errors:
+                    field_errors[name] = str(getattr(form, name).errors[0])
             errors += form.error_messages() or [_("Choose the day the new price applies from.")]
         else:
             day = form.effective_from.data or local_today()
             try:
                 buy, sell = parse_prices(form.buy.data or "", form.sell.data or "")
                 price = run_in_transaction(lambda: set_price(unit.id, category, buy, sell, day, current_user.id))
+            except ValidationFailed as exc:
+                errors += _field_messages(exc, field_errors)
             except DomainError as exc:
                 errors.append(str(exc.message))
             else:
-                flash(_("New price of %(category)s saved: buy %(buy)s, sell %(sell)s per %(unit)s, from %(day)s.",
-                        category=category.name(get_locale()), buy=_idr(price.buy_price_idr),
-                        sell=_idr(price.sell_price_idr), unit=category.unit,
-                        day=price.effective_from.strftime("%d-%m-%Y")), "ok")
+                _flash_saved(category, price)
                 return redirect(url_for("manager.price_category", code=category.code, **_unit_arg(unit)))
     history = price_history(unit.id, category.id)
     today = local_today()
     in_force = next((p for p in history if p.effective_from <= today), None)
     if request.method == "GET" and in_force is not None:
-        form.buy.data, form.sell.data = str(in_force.buy_price_idr), str(in_force.sell_price_idr)
+        form.buy.data = str(in_force.buy_price_idr)
+        form.sell.data = str(in_force.sell_price_idr) if in_force.sell_price_idr else ""  # 0 = not set
     return render_template("manager/price_category.html", unit=unit, units=units, category=category, form=form,
                            history=history, in_force=in_force, today=today, setters=_setters(history),
-                           errors=errors, unit_arg=_unit_arg(unit), day_text=_day_text()), \
-        (422 if errors else 200)
+                           errors=errors, field_errors=field_errors, unit_arg=_unit_arg(unit),
+                           day_text=_day_text()), (422 if errors else 200)
+
+
+def _flash_saved(category: WasteCategory, price) -> None:
+    """The flash "Harga baru … disimpan" with the new figures; a sell price of 0 reads "not set yet"
+    (docs/prices.md), not "jual Rp 0"."""
+    day = price.effective_from.strftime("%d-%m-%Y")
+    if price.sell_price_idr:
+        flash(_("New price of %(category)s saved: buy %(buy)s, sell %(sell)s per %(unit)s, from %(day)s.",
+                category=category.name(get_locale()), buy=_idr(price.buy_price_idr),
+                sell=_idr(price.sell_price_idr), unit=category.unit, day=day), "ok")
+    else:
+        flash(_("New price of %(category)s saved: buy %(buy)s per %(unit)s, no sell price yet, from %(day)s.",
+                category=category.name(get_locale()), buy=_idr(price.buy_price_idr), unit=category.unit,
+                day=day), "ok")
+
+
+#: The service's field (``parse_prices``/``set_price``) → the price form's field.
+_PRICE_FIELDS = {"buy_price_idr": "buy", "sell_price_idr": "sell", "effective_from": "effective_from"}
+_PRICE_LABELS = {"buy": _l("Buy price"), "sell": _l("Sell price"), "effective_from": _l("Applies from")}
+
+
+def _field_messages(exc: ValidationFailed, field_errors: dict[str, str]) -> list[str]:
+    """The refusal's messages, each naming its field ("Harga jual: Hanya rupiah bulat, mis.
+    3.250."); each field's own message also goes into ``field_errors`` (form field → text)."""
+    messages = []
+    for field, (_code, message) in exc.errors.items():
+        name = _PRICE_FIELDS.get(field)
+        if name is None:
+            messages.append(str(message))
+            continue
+        field_errors[name] = str(message)
+        label = str(_PRICE_LABELS[name])
+        messages.append(f"{label}: {message}")
+    return messages
 
 
 def _idr(amount: int) -> str:

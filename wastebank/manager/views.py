@@ -19,14 +19,14 @@ from wtforms.validators import DataRequired, Length
 from ..auth.permissions import counter_unit, has_permission, require
 from ..documents.sale_note import SaleNoteData, SaleNoteLine, render_sale_note
 from ..extensions import db
-from ..inputs import BIGINT_MAX, BaseForm, day_arg, int_arg, refuse, text_arg, text_problem
+from ..inputs import BIGINT_MAX, BIGINT_MIN, BaseForm, day_arg, int_arg, refuse, text_arg, text_problem
 from ..models import Sale, Unit, User, WasteCategory
 from ..money import InputError, format_idr, format_quantity, parse_quantity
 from ..reports.signing import committee_signers, place_date, unit_letterhead
 from ..reports.csvfile import csv_options, csv_response
 from ..services.audit import audit_entries
-from ..services.cashbook import (cash_book, close_day, close_preview, expected_cash, last_closed_day, late_arrivals,
-                                  reopen_day, reopenable_close)
+from ..services.cashbook import (CashMoved, cash_book, close_day, close_preview, expected_cash, last_closed_day,
+                                  late_arrivals, reopen_day, reopenable_close)
 from ..services.catalog import current_prices
 from ..services.errors import DomainError, IdempotencyConflict, ValidationFailed
 from ..services.sales import (SaleLineInput, create_offtaker, get_offtaker, list_offtakers, list_sales,
@@ -107,7 +107,7 @@ def adjust():
             except DomainError as exc:
                 errors += _messages(exc)
         else:
-            errors += [_("Fill in the category, the quantity and the reason.")] + form.error_messages()
+            errors += form.error_messages()  # one Indonesian message per empty or bad field
     return render_template("manager/adjust.html", unit=unit, form=form, categories=categories, directions=DIRECTIONS,
                            rows={r.category.id: r for r in stock_on_hand(unit.id)}, errors=errors), \
         (422 if errors else 200)
@@ -351,7 +351,10 @@ def close():
 
     Two steps: the page's form posts ``step=check`` and gets the confirmation (expected,
     counted, difference, and the "Close the day now" button); that button posts without
-    ``step`` and closes. A post without ``step`` closes directly (scripts, older pages)."""
+    ``step``, with the ``expected`` cash it showed, and closes — unless the books expect
+    another figure by then (a withdrawal paid meanwhile): then nothing is closed and the
+    confirmation comes again with the new figures and the message (409). A post without
+    ``step`` and ``expected`` closes directly (scripts)."""
     unit = counter_unit(current_user)
     form = CloseForm()
     day = _day_arg(request.form)
@@ -363,8 +366,18 @@ def close():
         except DomainError as exc:
             return _render_cashbook(unit, day, form, _messages(exc), exc.status if exc.status == 409 else 422)
         return _render_cashbook(unit, day, form, [], preview=preview)
+    # The expected cash the manager confirmed (the check page's figure; absent from scripts):
+    # if the books moved since, the close refuses and she checks the new figures.
+    seen = int_arg("expected", None, minimum=BIGINT_MIN, source=request.form)
     try:
-        done = run_in_transaction(lambda: close_day(unit, day, form.counted.data, current_user))
+        done = run_in_transaction(lambda: close_day(unit, day, form.counted.data, current_user,
+                                                    expected_seen_idr=seen))
+    except CashMoved as moved:
+        try:
+            preview = close_preview(unit, day, form.counted.data, current_user)
+        except DomainError as exc:
+            return _render_cashbook(unit, day, form, _messages(exc), exc.status if exc.status == 409 else 422)
+        return _render_cashbook(unit, day, form, _messages(moved), 409, preview=preview)
     except DomainError as exc:
         return _render_cashbook(unit, day, form, _messages(exc), exc.status if exc.status == 409 else 422)
     if done.difference_idr:

@@ -12,6 +12,7 @@ captured on a day but posted after it or after its close (offline captures synce
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -118,14 +119,25 @@ def cash_book(unit: Unit, day: date) -> CashBook:
     return book
 
 
+#: A negative count: the box cannot hold less than nothing (an empty drawer is 0, allowed).
+_NEGATIVE_COUNT = _l("The cash counted cannot be less than zero; an empty cash box is 0.")
+#: "0", "Rp 0", "0,00", "0.000": an empty cash box, typed any way.
+_ZERO = re.compile(r"0+([.,]0+)*")
+
+
 def parse_counted(text: str | int) -> Rupiah:
-    """Counted cash in rupiah (``"123.500"``); zero allowed. Raises ValidationFailed."""
+    """Counted cash in rupiah (``"123.500"``); zero allowed (an empty cash box, "0", "Rp 0",
+    "0,00"), a negative count refused (``negative``). Raises ValidationFailed (field
+    ``counted_cash_idr``) with ``money.parse_rupiah``'s message for any other bad text."""
     if isinstance(text, int) and not isinstance(text, bool):
         if text < 0:
-            raise ValidationFailed({"counted_cash_idr": ("not_positive", _l("The count cannot be negative."))})
+            raise ValidationFailed({"counted_cash_idr": ("negative", _NEGATIVE_COUNT)})
         return text
     raw = str(text or "").strip()
-    if raw.lower().replace("rp", "").strip() in ("0", "0,00", "0.00"):
+    bare = raw.lower().replace("rp", "").replace(" ", "").replace("\u00a0", "")
+    if bare.startswith("-"):
+        raise ValidationFailed({"counted_cash_idr": ("negative", _NEGATIVE_COUNT)})
+    if _ZERO.fullmatch(bare):
         return 0
     try:
         return parse_rupiah(raw)
@@ -167,8 +179,30 @@ def close_preview(unit: Unit, business_date: date, counted_cash_idr: Rupiah | st
     return ClosePreview(business_date, expected_cash(unit, business_date), counted)
 
 
-def close_day(unit: Unit, business_date: date, counted_cash_idr: Rupiah | str, user: User) -> DayClose:
+class CashMoved(Conflict):
+    """The books' expected cash is no longer the figure the manager checked (a withdrawal or a
+    sale was posted between the check and the close); nothing was closed. ``expected_cash_idr``
+    is the figure now, ``seen_cash_idr`` the one she saw (rupiah)."""
+
+    code = "cash_moved"
+
+    def __init__(self, expected_cash_idr: Rupiah, seen_cash_idr: Rupiah):
+        self.expected_cash_idr, self.seen_cash_idr = expected_cash_idr, seen_cash_idr
+        super().__init__(_l("The cash records changed since you checked: expected cash is now %(now)s, it was "
+                            "%(seen)s when you checked. Check again, then close.",
+                            now=format_idr(expected_cash_idr), seen=format_idr(seen_cash_idr)),
+                         field="expected_cash_idr")
+
+
+def close_day(unit: Unit, business_date: date, counted_cash_idr: Rupiah | str, user: User, *,
+              expected_seen_idr: Rupiah | None = None) -> DayClose:
     """Close local ``business_date`` at ``unit`` with the cash counted in the box.
+
+    ``expected_seen_idr`` is the expected cash the manager confirmed (the check step's figure,
+    carried by the confirmation form); when given and the books expect another figure now —
+    read under the books' close lock, so inside this transaction — nothing is written and
+    CashMoved (409 ``cash_moved``) is raised: the difference posted is always the one she saw.
+    None (scripts, the CLI) closes against whatever the books say.
 
     Expected cash is ``expected_cash(unit, business_date)``; the difference (counted − expected)
     is posted as one entry of kind ``cash_count`` — Dr cash / Cr cash adjustments when there is
@@ -177,13 +211,16 @@ def close_day(unit: Unit, business_date: date, counted_cash_idr: Rupiah | str, u
     DayClose is written and audited.
 
     Flushes, never commits. Raises Conflict (code ``day_already_closed``) when the day or a
-    later one is already closed, ValidationFailed for a future day or a bad count, Forbidden-like
+    later one is already closed (so a second tap of "Tutup hari" closes nothing twice),
+    CashMoved (above), ValidationFailed for a future day or a bad count, Forbidden-like
     DomainError for staff of another unit, PeriodClosed.
     """
     counted = parse_counted(counted_cash_idr)
     lock_books(unit.id, close=True)  # every posting in flight commits first; new ones wait
     _check_closable(unit, business_date, user)
     expected = expected_cash(unit, business_date)
+    if expected_seen_idr is not None and expected_seen_idr != expected:
+        raise CashMoved(expected, expected_seen_idr)
     difference = counted - expected
     entry = None
     if difference:

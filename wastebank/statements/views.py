@@ -31,6 +31,7 @@ from ..reports.unit import (active_members, active_members_table, daily_summary,
                             monthly_summary, top_categories)
 from ..inputs import day_arg, int_arg, refuse, text_arg
 from ..services.cashbook import late_postings
+from ..services.month_lock import month_label
 from ..timeutil import local_month_bounds, local_today
 
 from . import bp
@@ -199,6 +200,7 @@ def unit_report():
     charts = unit_report_charts(unit, year, month, month_fig)
     return render_template(
         "statements/unit.html", unit=unit, day=day, month_text=f"{year:04d}-{month:02d}",
+        month_name=month_label(date(year, month, 1), _locale()),  # "Desember 2026", not "2026-12"
         day_fig=day_fig, day_cats=day_cats, month_fig=month_fig, month_cats=month_cats,
         top=top_categories(month_fig, month_cats), active=active_members(unit, year, month),
         dormant=dormant_members(unit, today), late=late, capture_note=capture_note, locale=_locale(),

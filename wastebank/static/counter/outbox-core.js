@@ -156,7 +156,28 @@ export function sendOrder(items, username) {
 
 /** Items a reload found "sending": their request may or may not have arrived; resend them. */
 export function recover(items) {
-  return items.filter((item) => item.state === "sending").map((item) => Object.assign({}, item, { state: "queued" }));
+  return items.filter((item) => item.state === "sending")
+    .map((item) => Object.assign({}, item, { state: "queued", maybe_arrived: true }));
+}
+
+/**
+ * True when an attempt that ended without an answer may still have reached the server and been
+ * recorded: no answer although the tablet was online (`status` 0, code "network": a lost reply
+ * or a timeout), or a gateway's 502/504 (the app behind it may have committed). An attempt that
+ * failed offline never left the tablet; the app's own 5xx means it rolled back.
+ */
+export function mayHaveArrived(status, code) {
+  return status === 0 ? code === "network" : status === 502 || status === 504;
+}
+
+/**
+ * True when the operator may cancel the item on the tablet: an unsent withdrawal ("queued", not
+ * "sending"). The member waits at the counter for the cash; when they leave without it, the
+ * withdrawal must not be sent later by itself and debit their savings (tester). Deposits are
+ * never cancelled so: the waste is already weighed and taken.
+ */
+export function cancellable(item) {
+  return !!item && item.kind === "withdrawal" && item.state === "queued";
 }
 
 /**

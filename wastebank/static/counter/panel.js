@@ -2,7 +2,7 @@
 // synced with its receipt (terkirim) and refused with the server's reason (perlu diperbaiki).
 // The operator can always see where each confirmed deposit is; nothing disappears unseen.
 import { formatIdr } from "./money.js";
-import { formatDay, formatReceiptTime, queueSummary, resendable, retryMessage, slipCode, staleWarning } from "./outbox-core.js";
+import { cancellable, formatDay, formatReceiptTime, queueSummary, resendable, retryMessage, slipCode, staleWarning } from "./outbox-core.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
 
@@ -117,6 +117,9 @@ async function render() {
       if ((item.state === "queued" || item.state === "sending") && item.kind !== "withdrawal") {
         actions += '<button type="button" class="secondary slip" data-key="' + esc(item.key) + '">' + esc(T.slip) + "</button>";
       }
+      if (cancellable(item) && item.username === ctx.username) {
+        actions += '<button type="button" class="secondary cancel" data-key="' + esc(item.key) + '">' + esc(T.cancel_withdrawal) + "</button>";
+      }
       if (item.state === "fix") {
         if (item.kind !== "withdrawal") {
           actions += '<a class="button primary fix" href="/counter/member/' + encodeURIComponent(item.member_no) +
@@ -158,6 +161,15 @@ async function onClick(event) {
   const key = target.dataset.key;
   if (target.classList.contains("resend")) { await sync.resend(key); return; }
   if (target.classList.contains("slip")) { showSlip(await store.getItem(key)); return; }
+  if (target.classList.contains("cancel")) {
+    const item = await store.getItem(key);
+    if (!item) { return; }
+    const text = item.maybe_arrived ? T.confirm_cancel_withdrawal_maybe : T.confirm_cancel_withdrawal;
+    if (window.confirm(fill(text, { member: item.member_name || item.member_no, total: amountOf(item) }))) {
+      await sync.cancel(key);
+    }
+    return;
+  }
   if (target.classList.contains("dismiss")) {
     const item = await store.getItem(key);
     if (!item) { return; }

@@ -46,6 +46,17 @@ export async function putItem(item) { await (await db()).put("outbox", item); re
 
 export async function deleteItem(key) { await (await db()).delete("outbox", key); }
 
+/** Delete one item only if `test(item)` holds, inside one transaction (the sender's switch to
+ * "sending" cannot come between the test and the delete). Returns true when it was deleted. */
+export async function deleteItemIf(key, test) {
+  const tx = (await db()).transaction("outbox", "readwrite");
+  const current = await tx.store.get(key);
+  const gone = !!current && test(current);
+  if (gone) { await tx.store.delete(key); }
+  await tx.done;
+  return gone;
+}
+
 /** Replace item `oldKey` by `item` in one transaction (a corrected deposit gets a new key). */
 export async function replaceItem(oldKey, item) {
   const tx = (await db()).transaction("outbox", "readwrite");

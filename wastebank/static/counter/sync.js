@@ -4,7 +4,7 @@
 // A lost answer is resolved by resending with the same key: the server returns its stored
 // answer. Network errors, timeouts, 5xx, 408/429 and an ended session leave the item queued;
 // 409/422 move it to "perlu diperbaiki".
-import { backoffMs, classify, prune, recover, REQUEST_TIMEOUT_MS, resendable, sendOrder } from "./outbox-core.js";
+import { backoffMs, cancellable, classify, mayHaveArrived, prune, recover, REQUEST_TIMEOUT_MS, resendable, sendOrder } from "./outbox-core.js";
 import * as store from "./store.js";
 
 const LOCK = "wastebank-outbox-sender";
@@ -74,6 +74,13 @@ export async function remove(key) {
   const item = await store.getItem(key);
   if (item && (item.state === "fix" || item.state === "synced")) { await store.deleteItem(key); }
   emit();
+}
+
+/** Cancel an unsent withdrawal (outbox-core cancellable); false when it is being sent or gone. */
+export async function cancel(key) {
+  const gone = await store.deleteItemIf(key, cancellable);
+  emit();
+  return gone;
 }
 
 /** Try to send now (`delay` ms from now); a later call replaces an earlier timer. */
@@ -157,8 +164,10 @@ async function drainHeld() {
       emit();
       continue;  // a refusal concerns this item only: the next one may go
     }
+    const lost = mayHaveArrived(answer.status, verdict.code);
     await store.updateItem(item.key, (current) => Object.assign(current, {
-      state: "queued", last_error: verdict.reason || verdict.code, last_code: verdict.code }));
+      state: "queued", last_error: verdict.reason || verdict.code, last_code: verdict.code,
+      maybe_arrived: !!current.maybe_arrived || lost }));
     if (verdict.outcome === "auth") {
       await store.deleteValue("token:" + context.username);
       if (!freshToken) { freshToken = true; continue; }  // try once more with a new token

@@ -13,6 +13,18 @@ export function init(context, i18n) {
   if (!form || !form.dataset.member) { return; }
   const save = document.getElementById("save");
   const note = document.getElementById("withdraw-result");
+  // "Ubah" posts the form back to the server, which re-checks the balance: offline that would
+  // open the browser's own error page (tester), so say why it must wait instead.
+  const edit = form.querySelector('button[name="action"][value="edit"]');
+  if (edit) {
+    edit.addEventListener("click", (event) => {
+      if (navigator.onLine) { return; }
+      event.preventDefault();
+      note.hidden = false;
+      note.className = "flash error";
+      note.textContent = i18n.edit_offline;
+    });
+  }
   save.addEventListener("click", async (event) => {
     event.preventDefault();
     if (save.dataset.sent) { return; }
@@ -68,6 +80,12 @@ export function init(context, i18n) {
       const stop = sync.onChange(async () => {
         const stored = await store.getItem(item.key);
         if (stored && (stored.state === "synced" || stored.state === "fix")) { stop(); show(stored); }
+        if (!stored) {   // cancelled in the queue ("Batalkan"): it will not be sent
+          stop();
+          note.className = "flash";
+          note.textContent = i18n.withdrawal_cancelled;
+          save.hidden = true;
+        }
       });
     }
   });
