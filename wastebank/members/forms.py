@@ -33,6 +33,13 @@ class MemberForm(BaseForm):
     notify_consent = BooleanField(_l("Agrees to messages (WhatsApp/SMS) after each deposit and withdrawal"))
 
 
+class NewMemberForm(MemberForm):
+    """Register a member. ``idempotency_key`` (hidden, made when the form is shown) stays the
+    same when the form is sent again, so a retry after a lost answer registers one member."""
+
+    idempotency_key = HiddenField(validators=[Length(max=100)])
+
+
 class ActionForm(BaseForm):
     """A button that changes something (deactivate, revoke, reissue, print): CSRF only."""
 

@@ -9,6 +9,7 @@ limited to the user's own unit (``counter_unit``): another unit's member number 
 from __future__ import annotations
 
 import time
+import uuid
 from pathlib import Path
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -24,7 +25,8 @@ from ..models import Member, MemberCard, Unit
 from ..money import InputError, format_idr
 from ..reports.members import member_movements
 from ..services.audit import audit
-from ..services.errors import DomainError
+from ..services import idempotency
+from ..services.errors import DomainError, IdempotencyConflict
 from ..services.ledger import member_savings_account
 from ..services.notifications import set_member_consent
 from ..services.member_import import (ImportFileError, ImportRejected, confirm_import, file_sha256,
@@ -35,7 +37,7 @@ from ..services.members import (cards_to_print, create_member, issue_card, live_
 from ..services.scope import member_in_unit
 from ..services.transaction import run_in_transaction
 from .documents import card_sheet_pdf, sheet_card_ids, sheet_token, statement_pdf, statement_period
-from .forms import (ActionForm, ConfirmImportForm, ImportForm, MemberForm, PinForm, SettingsForm,
+from .forms import (ActionForm, ConfirmImportForm, ImportForm, MemberForm, NewMemberForm, PinForm, SettingsForm,
                     StatementForm)
 
 from . import bp
@@ -78,6 +80,8 @@ def _apply_form(form: MemberForm, save) -> bool:
     try:
         run_in_transaction(save)
         return True
+    except IdempotencyConflict:
+        raise  # the caller says it in words of the form
     except DomainError as exc:
         field = getattr(form, exc.field or "", None)
         if field is not None and hasattr(field, "errors"):
@@ -90,21 +94,52 @@ def _apply_form(form: MemberForm, save) -> bool:
 @bp.route("/new", methods=["GET", "POST"])
 @require("member.manage")
 def new():
-    """Register a member: savings account at Rp 0 and a live card."""
+    """Register a member: savings account at Rp 0 and a live card.
+
+    The form's hidden ``idempotency_key`` (made when the form is shown) runs the registration
+    through the idempotency envelope (``services.idempotency.execute``, operation
+    ``member_create``, body ``{"member_no"}``): the same form sent again — a retry after a lost
+    answer, a double tap — shows the member registered the first time instead of a twin. The same
+    key with other values is refused on the form with a fresh key. A post without a key (a page
+    shown before keys) registers as before, under a key of its own."""
     unit = counter_unit(current_user)
-    form = MemberForm()
-    created = {}
+    form = NewMemberForm()
+    if request.method == "GET":
+        form.idempotency_key.data = uuid.uuid4().hex
+    outcome = {}
     if form.validate_on_submit():
+        key = (form.idempotency_key.data or "").strip() or uuid.uuid4().hex
+        typed = {}
+
+        def canonical() -> dict:
+            typed.update(name=" ".join((form.name.data or "").split()), kind=form.kind.data,
+                         phone=normalise_phone(form.phone.data), address=form.address.data or "",
+                         rt=form.rt.data or "", rw=form.rw.data or "", notify=bool(form.notify_consent.data))
+            return dict(typed)
+
+        def work() -> tuple[int, dict]:
+            member = create_member(unit, typed["name"], phone=typed["phone"], address=typed["address"],
+                                   rt=typed["rt"], rw=typed["rw"], kind=typed["kind"], user_id=current_user.id)
+            set_member_consent(member, typed["notify"], user_id=current_user.id)
+            return 201, {"member_no": member.member_no}
+
         def save():
-            phone = normalise_phone(form.phone.data)
-            created["member"] = create_member(unit, form.name.data, phone=phone, address=form.address.data or "",
-                                              rt=form.rt.data or "", rw=form.rw.data or "", kind=form.kind.data,
-                                              user_id=current_user.id)
-            set_member_consent(created["member"], bool(form.notify_consent.data), user_id=current_user.id)
-        if _apply_form(form, save):
-            member = created["member"]
-            flash(_("Member %(no)s registered.", no=member.member_no), "ok")
-            return redirect(url_for("members.show", member_no=member.member_no))
+            outcome["done"] = idempotency.execute(unit, key, "member_create", canonical, work,
+                                                  user_id=current_user.id)
+        try:
+            saved = _apply_form(form, save)
+        except IdempotencyConflict:
+            saved = False
+            form.idempotency_key.data = uuid.uuid4().hex
+            form.form_errors.append(_("This form was already saved with other values: the member may be registered "
+                                      "already. Look them up in the member list before saving again."))
+        if saved:
+            done = outcome["done"]
+            if done.replayed:
+                flash(_("This member was already registered; showing them."), "info")
+            else:
+                flash(_("Member %(no)s registered.", no=done.body["member_no"]), "ok")
+            return redirect(url_for("members.show", member_no=done.body["member_no"]))
     status = 422 if request.method == "POST" else 200
     return render_template("members/form.html", unit=unit, form=form, member=None), status
 

@@ -1,0 +1,114 @@
+"""The manager's and operator's HTML forms sent twice with the same hidden idempotency_key — a
+retry after a lost answer (forms/resilient.js keeps the page and its key), or the browser's own
+resend — record once: one member, one sale, one stock adjustment; the second answer shows the
+first one's record (docs/rules.md §idempotency). The new-member form carries a key of its own.
+"""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from wastebank.extensions import db
+from wastebank.models import JournalEntry, Member, Sale, User
+from wastebank.services.deposits import LineInput, record_deposit
+from wastebank.services.sales import create_offtaker
+from wastebank.services.transaction import run_in_transaction
+
+from .conftest import csrf_token
+
+_KEY = re.compile(r'name="idempotency_key"[^>]*?value="([^"]+)"|value="([^"]+)"[^>]*?name="idempotency_key"')
+
+
+def _key(html: str) -> str:
+    match = _KEY.search(html)
+    assert match, "no idempotency_key in the form"
+    return match.group(1) or match.group(2)
+
+
+def _count(model, *where) -> int:
+    db.session.rollback()
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_new_member_form_sent_twice_with_its_key_registers_one_member(net, client, login):
+    login("mgr_a")
+    page = client.get("/members/new").get_data(as_text=True)
+    key = _key(page)
+    data = {"name": "Ibu Tes lost", "kind": "person", "phone": "0812 3456 7001", "address": "Jl. Melati 5",
+            "rt": "03", "rw": "05", "idempotency_key": key, "csrf_token": csrf_token(page)}
+    first = client.post("/members/new", data=data)
+    assert first.status_code == 302
+    second = client.post("/members/new", data=data)
+    assert second.status_code == 302
+    assert second.headers["Location"] == first.headers["Location"]
+    assert _count(Member, Member.name == "Ibu Tes lost") == 1
+    shown = client.get(second.headers["Location"]).get_data(as_text=True)
+    assert "Nasabah ini sudah terdaftar; ini datanya." in shown
+    # A fresh form has a fresh key: the next member is a new registration.
+    other = client.get("/members/new").get_data(as_text=True)
+    assert _key(other) != key
+
+
+def test_new_member_same_key_other_values_is_refused_on_the_form(net, client, login):
+    login("mgr_a")
+    page = client.get("/members/new").get_data(as_text=True)
+    data = {"name": "Ibu Tes lain", "kind": "person", "idempotency_key": _key(page), "csrf_token": csrf_token(page)}
+    assert client.post("/members/new", data=data).status_code == 302
+    again = client.post("/members/new", data={**data, "name": "Ibu Tes lain sekali"})
+    assert again.status_code == 422
+    text = again.get_data(as_text=True)
+    assert "nasabah ini mungkin sudah terdaftar. Cari dulu di daftar nasabah" in text
+    assert _key(text) != data["idempotency_key"]  # the next save is a new request
+    assert _count(Member, Member.name.like("Ibu Tes lain%")) == 1
+
+
+def test_new_member_post_without_key_still_registers(net, client, login):
+    """A page shown before the form had a key (or a script) still registers, as before."""
+    login("mgr_a")
+    page = client.get("/members/new").get_data(as_text=True)
+    response = client.post("/members/new", data={"name": "Pak Tanpa Kunci", "kind": "person",
+                                                  "csrf_token": csrf_token(page)})
+    assert response.status_code == 302
+    assert _count(Member, Member.name == "Pak Tanpa Kunci") == 1
+
+
+def _stock(net) -> None:
+    mgr = db.session.get(User, net.users["mgr_a"].id)
+    member = net.members_a[0]
+    run_in_transaction(lambda: record_deposit(net.unit_a, member, [LineInput("CARDBOARD", "20")],
+                                              operator_id=mgr.id, idempotency_key="same-key-dep-001"))
+    db.session.commit()
+
+
+def test_sale_saved_twice_with_its_key_records_one_sale(net, client, login):
+    _stock(net)
+    mgr = db.session.get(User, net.users["mgr_a"].id)
+    buyer = run_in_transaction(lambda: create_offtaker(net.unit_a, "Pengepul Koran", user=mgr))
+    db.session.commit()
+    login("mgr_a")
+    page = client.get("/manager/sales/new").get_data(as_text=True)
+    data = {"offtaker": str(buyer.id), "payment": "cash", "note": "", "w-CARDBOARD": "7", "a-CARDBOARD": "",
+            "p-CARDBOARD": "2500", "idempotency_key": _key(page), "csrf_token": csrf_token(page),
+            "action": "save"}
+    before = _count(JournalEntry)
+    first = client.post("/manager/sales/new", data=data)
+    second = client.post("/manager/sales/new", data=data)
+    assert first.status_code == second.status_code == 302
+    assert second.headers["Location"] == first.headers["Location"]
+    assert _count(Sale, Sale.unit_id == net.unit_a.id) == 1
+    assert _count(JournalEntry) == before + 1
+    shown = client.get(second.headers["Location"]).get_data(as_text=True)
+    assert "Penjualan ini sudah tersimpan; ini datanya." in shown
+
+
+def test_stock_adjustment_saved_twice_with_its_key_posts_once(net, client, login):
+    _stock(net)
+    login("mgr_a")
+    page = client.get("/manager/stock/adjust").get_data(as_text=True)
+    data = {"category": "CARDBOARD", "direction": "out", "quantity": "1,5", "reason": "basah kena hujan",
+            "idempotency_key": _key(page), "csrf_token": csrf_token(page)}
+    before = _count(JournalEntry)
+    assert client.post("/manager/stock/adjust", data=data).status_code == 302
+    assert client.post("/manager/stock/adjust", data=data).status_code == 302
+    assert _count(JournalEntry) == before + 1
