@@ -183,7 +183,8 @@ def _card_token(net) -> str:
 def test_resident_statement_refuses_days_at_the_edges(net, client, query):
     response = client.get(f"/c/{_card_token(net)}/statement.pdf?{query}")
     assert response.status_code == 400
-    assert "Isi tanggal dengan format TTTT-BB-HH antara 1970-01-01 dan 9000-12-31" in response.get_data(as_text=True)
+    # The card page again, the message for residents beside the date (test_public_pages_texts).
+    assert "Tanggal ini tidak bisa dipakai. Pilih tanggal sejak Anda terdaftar" in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("query", ["end=0001-01-01", "start=9999-12-30"])

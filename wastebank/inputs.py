@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from flask import abort, make_response, render_template, request
+from flask import abort, make_response, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.routing import IntegerConverter, UnicodeConverter, ValidationError
@@ -226,7 +226,9 @@ class DayField(StringField):
 
 def refuse(message, status: int = 400):
     """Stop the request with the error page showing ``message`` (translated), ``status`` 400."""
-    abort(make_response(render_template("error.html", status=status, message=str(message)), status))
+    from .api.errors import render_error_page
+
+    abort(make_response(render_error_page(status, message), status))
 
 
 def text_arg(name: str, default: str = "", *, max_length: int = 100, source=None) -> str:

@@ -24,8 +24,10 @@ from __future__ import annotations
 from typing import Iterator, NamedTuple
 
 import marshmallow as ma
-from flask import jsonify, render_template, request
+from flask import jsonify, render_template, request, url_for
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -216,8 +218,63 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+# Public pages (no login): a resident's card ``/c/<token>``, a receipt's QR check ``/r/…``,
+# a unit's page ``/u/<code>``. Their error page says what happened and what the resident can
+# do, and links to nothing that leads to the operator login.
+PUBLIC_PREFIXES = (("/c/", "card"), ("/r/", "receipt"), ("/u/", "unit"))
+# (kind, status) → heading and message on a public page; other statuses keep the table's message.
+PUBLIC_ERRORS = {
+    ("card", 404): (_l("Card link not valid"),
+                    _l("This card link is no longer valid. Ask for a new card at your waste bank unit.")),
+    ("receipt", 404): (_l("Receipt not recognised"),
+                       _l("This receipt is not recognised. Check the code on the receipt again; if it "
+                          "still does not match, the receipt may not be from our waste bank — ask the staff.")),
+    ("unit", 404): (_l("Unit page not found"),
+                    _l("There is no public page at this address, or the unit does not show it now. "
+                       "Check the address, or ask your waste bank unit.")),
+}
+
+
+def public_kind(path: str | None = None) -> str | None:
+    """``"card"``, ``"receipt"`` or ``"unit"`` when ``path`` (default: the request's) is a
+    public page's, else None."""
+    path = request.path if path is None else path
+    return next((kind for prefix, kind in PUBLIC_PREFIXES if path.startswith(prefix)), None)
+
+
+def home_link(public: bool) -> tuple[str, str] | None:
+    """``(label, url)`` of the error page's way back, fitting the reader: an operator's counter,
+    a unit manager's menu, anyone else's welcome page (admin, aggregator staff, collaborator);
+    for nobody logged in, the login page, except on a public page (None: a resident has no
+    business at the operator login)."""
+    if not getattr(current_user, "is_authenticated", False):
+        return None if public else (gettext("Log in"), url_for("auth.login"))
+    if current_user.role == "operator":
+        return gettext("Back to the counter"), url_for("counter.find")
+    if current_user.role == "unit_manager":
+        return gettext("Back to the home page"), url_for("manager.home")
+    return gettext("Back to the home page"), url_for("counter.home")
+
+
+def render_error_page(status: int, message) -> str:
+    """The HTML error page (``error.html``) for ``status`` and ``message`` (translated text).
+    On a public page (:func:`public_kind`): the public layout, the :data:`PUBLIC_ERRORS`
+    heading and message where listed, the status as a small code, and a link back to the card
+    page for a card's other refusals (429, an expired form); everywhere :func:`home_link`."""
+    kind = public_kind()
+    heading = None
+    if kind is not None:
+        heading, message = PUBLIC_ERRORS.get((kind, status), (gettext("This page cannot be shown"), message))
+    links = [link for link in [home_link(kind is not None)] if link]
+    token = (request.view_args or {}).get("token")
+    if kind == "card" and status not in (404, 410) and isinstance(token, str):
+        links.insert(0, (gettext("Back to your card page"), url_for("public.card_page", token=token)))
+    return render_template("error.html", status=status, message=str(message), public=kind is not None,
+                           heading=str(heading) if heading else None, links=links)
+
+
 def _page(status: int, message, headers: dict | None = None):
-    return render_template("error.html", status=status, message=str(message)), status, headers or {}
+    return render_error_page(status, message), status, headers or {}
 
 
 def handle_error(error: Exception):

@@ -20,15 +20,14 @@ from flask import (Response, abort, g, make_response, redirect, render_template,
 from flask_babel import gettext as _
 
 from ..extensions import limiter
-from ..inputs import refuse
-from ..models import MemberCard
+from ..models import MemberCard, utcnow
 from ..reports.members import member_diverted, member_movements
 from ..services.ledger import member_savings_account
-from ..services.members import PinLocked, card_by_token, check_pin
+from ..services.members import PIN_MAX_TRIES, PinLocked, card_by_token, check_pin
 from ..services.transaction import run_in_transaction
 from ..members.documents import statement_pdf, statement_period
 from ..members.forms import PublicPinForm, StatementForm
-from ..timeutil import format_local
+from ..timeutil import format_local, local_today, to_local
 
 from . import bp
 
@@ -126,6 +125,74 @@ def _check_pin(member, pin: str) -> bool | PinLocked:
     return run_in_transaction(attempt)
 
 
+# The shape ``services.members.check_pin`` requires before it compares: anything else can never
+# be the right PIN, so it is refused as a typing slip without counting a try (the lockout is
+# about guessing, and no guess of this shape can succeed).
+_PIN_SHAPE = re.compile(r"\d{4,6}")
+
+
+def _lock_text(until) -> str:
+    """"… locked until 01:45 WIB" (today) or "… until 05-12-2026 01:45 WIB" (a later local day)."""
+    fmt = "%H:%M" if to_local(until).date() == local_today() else "%d-%m-%Y %H:%M"
+    return _("Too many wrong PINs, so this page is locked until %(time)s. Then you can try again; "
+             "if you forgot your PIN, ask the operator at your waste bank unit to set a new one.",
+             time=format_local(until, fmt))
+
+
+def _pin_page(unit, *, form, error=None, heading=None, status: int = 200):
+    return _private((render_template("public/pin.html", unit=unit, form=form, error=error,
+                                     heading=heading or _("Enter your PIN")), status))
+
+
+def _pin_screen(card: MemberCard, token: str) -> Response:
+    """The PIN screen (GET) or the PIN check (POST): a wrong numeric PIN counts a try and says
+    how many are left before the lockout; an empty or non-numeric one is refused without
+    counting; while locked, the screen says until when and has no input box."""
+    member, unit = card.member, card.member.unit
+    if not member.pin_hash:
+        return _pin_page(unit, form=None, heading=_("No PIN yet"), error=_(
+            "This unit asks for a PIN, but none is set for you yet. Ask the operator to set one."))
+    locked_heading = _("PIN locked for a while")
+    if member.pin_locked_until is not None and member.pin_locked_until > utcnow():
+        return _pin_page(unit, form=None, heading=locked_heading, error=_lock_text(member.pin_locked_until),
+                         status=429 if request.method == "POST" else 200)
+    form = PublicPinForm()
+    if request.method != "POST":
+        return _pin_page(unit, form=form)
+    if not form.validate_on_submit():
+        return _pin_page(unit, form=form, error=_("The form has expired; please try again."), status=400)
+    pin = (form.pin.data or "").strip()
+    if not _PIN_SHAPE.fullmatch(pin):
+        return _pin_page(unit, form=form, error=_("The PIN is digits only, 4–6 digits."), status=400)
+    ok = _check_pin(member, pin)
+    if isinstance(ok, PinLocked):
+        return _pin_page(unit, form=None, heading=locked_heading, error=_lock_text(ok.until), status=429)
+    if ok:
+        _remember_pin(card)
+        return redirect(url_for("public.card_page", token=token))
+    left = PIN_MAX_TRIES - member.pin_failed_count % PIN_MAX_TRIES
+    return _pin_page(unit, form=form, status=401, error=_(
+        "Wrong PIN. Tries left before this page is locked for a while: %(n)s.", n=left))
+
+
+def _statement_day_message(member) -> str:
+    """What a resident reads beside a statement date that cannot be used (before 1970, after
+    9000, not a date): the period a statement sensibly covers, from the day they joined."""
+    return _("This date cannot be used. Choose a date from the day you joined (%(joined)s) up to today.",
+             joined=to_local(member.created_at).strftime("%d-%m-%Y"))
+
+
+def _card_view(card: MemberCard, token: str, statement_form: StatementForm, status: int = 200) -> Response:
+    member, unit = card.member, card.member.unit
+    first_name = (member.name.split() or [""])[0]
+    return _private((render_template(
+        "public/card.html", token=token, unit=unit, first_name=first_name,
+        masked_no=mask_member_no(member.member_no), balance=member_savings_account(member).balance,
+        movements=member_movements(member, 20, with_lines=True), diverted=member_diverted(member),
+        active=member.active, statement_form=statement_form,
+        default_period=statement_period(None, None)), status))
+
+
 @bp.route("/c/<token>", methods=["GET", "POST"])
 @_public_limit
 @_unknown_token_limit
@@ -134,39 +201,11 @@ def card_page(token: str):
     card = _live_card_or_page(token)
     if isinstance(card, Response):
         return card
-    member, unit = card.member, card.member.unit
     if not _pin_ok(card):
-        form = PublicPinForm()
-        error, status = None, 200
-        if not member.pin_hash:
-            return _private(render_template("public/pin.html", unit=unit, form=None, error=_(
-                "This unit asks for a PIN, but none is set for you yet. Ask the operator to set one."),
-                locked=False))
-        if request.method == "POST":
-            if not form.validate_on_submit():
-                error, status = _("The form has expired; please try again."), 400
-            else:
-                ok = _check_pin(member, form.pin.data or "")
-                if isinstance(ok, PinLocked):
-                    return _private((render_template(
-                        "public/pin.html", unit=unit, form=None, locked=True,
-                        error=_("Too many wrong PINs. Try again after %(time)s.",
-                                time=format_local(ok.until, "%H:%M"))), 429))
-                if ok:
-                    _remember_pin(card)
-                    return redirect(url_for("public.card_page", token=token))
-                error, status = _("Wrong PIN."), 401
-        return _private((render_template("public/pin.html", unit=unit, form=form, error=error,
-                                         locked=False), status))
+        return _pin_screen(card, token)
     if request.method == "POST":
         return redirect(url_for("public.card_page", token=token))
-    first_name = (member.name.split() or [""])[0]
-    return _private(render_template(
-        "public/card.html", token=token, unit=unit, first_name=first_name,
-        masked_no=mask_member_no(member.member_no), balance=member_savings_account(member).balance,
-        movements=member_movements(member, 20, with_lines=True), diverted=member_diverted(member),
-        active=member.active, statement_form=StatementForm(request.args),
-        default_period=statement_period(None, None)))
+    return _card_view(card, token, StatementForm(request.args))
 
 
 @bp.route("/c/<token>/statement.pdf")
@@ -174,7 +213,8 @@ def card_page(token: str):
 @_unknown_token_limit
 def card_statement(token: str):
     """The resident's statement PDF for ``start``–``end`` (local dates, YYYY-MM-DD; default
-    this month); behind the PIN where the unit requires one."""
+    this month); behind the PIN where the unit requires one. A date that cannot be used
+    answers 400 with the card page again: the dates as typed, the message beside the field."""
     card = _live_card_or_page(token)
     if isinstance(card, Response):
         return card
@@ -182,7 +222,11 @@ def card_statement(token: str):
         return redirect(url_for("public.card_page", token=token))
     form = StatementForm(request.args)
     if not form.validate():
-        refuse(" ".join(form.error_messages()))
+        message = _statement_day_message(card.member)
+        for field in (form.start, form.end):
+            if field.errors:
+                field.errors = [message]
+        return _card_view(card, token, form, 400)
     start, end = statement_period(form.start.data, form.end.data)
     pdf = statement_pdf(card.member, start, end)
     return _private(Response(pdf, mimetype="application/pdf", headers={
