@@ -154,7 +154,9 @@ def test_insufficient_savings_is_refused_and_changes_nothing(net, client, login)
     # Posting the save step by hand is refused by the service too.
     saved = post_withdraw(client, member.member_no, token, key, "save", "10.001")
     assert saved.status_code == 409
-    assert "Not enough savings" in saved.get_data(as_text=True)
+    # The save step's refusal says the balance as it is now and what can be withdrawn.
+    assert "(now Rp 10,000)" in saved.get_data(as_text=True)
+    assert "Rp 10,000 can be withdrawn" in saved.get_data(as_text=True)
     assert counts() == before
     assert balance(member) == (10000, 0)
     # The exact balance can be withdrawn.
@@ -234,8 +236,9 @@ def test_approval_then_pay_out(net, client, login):
     # The operator may not approve (403) and nothing changes.
     assert client.post(f"/counter/withdrawal/{withdrawal.id}/approve",
                        data={"csrf_token": token}).status_code == 403
-    assert client.post(f"/counter/withdrawal/{withdrawal.id}/pay",
-                       data={"csrf_token": token}).status_code == 409  # not approved yet
+    refused = client.post(f"/counter/withdrawal/{withdrawal.id}/pay", data={"csrf_token": token})
+    # Not approved yet: back on the withdrawal page with the message (no URL ending in /pay).
+    assert refused.status_code == 302 and refused.location.endswith(f"/counter/withdrawal/{withdrawal.id}")
     db.session.expire_all()
     assert db.session.get(Withdrawal, withdrawal.id).status == "pending"
     assert balance(member) == (10000, 0)
@@ -277,7 +280,8 @@ def test_reject_releases_the_hold(net, client, login):
     db.session.expire_all()
     assert db.session.get(Withdrawal, pending.body["id"]).status == "rejected"
     # A rejected withdrawal cannot be paid.
-    assert client.post(f"/counter/withdrawal/{pending.body['id']}/pay", data={"csrf_token": token}).status_code == 409
+    refused = client.post(f"/counter/withdrawal/{pending.body['id']}/pay", data={"csrf_token": token})
+    assert refused.status_code == 302 and refused.location.endswith(f"/counter/withdrawal/{pending.body['id']}")
     assert balance(member) == (10000, 0) and counts()["paid"] == 0
 
 

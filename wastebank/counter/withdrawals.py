@@ -24,14 +24,15 @@ from sqlalchemy import func, select
 from ..auth.permissions import counter_unit, has_permission, require
 from ..documents.receipt import ReceiptData, render_receipt
 from ..extensions import db
-from ..models import Member, Posting, Unit, User, Withdrawal
+from ..models import Member, Posting, Unit, User, Withdrawal, utcnow
 from ..money import format_idr
 from ..services.errors import AlreadyReversed, Conflict, DomainError, IdempotencyConflict, ValidationFailed
 from ..services.ledger import member_savings_account
 from ..services.receipt_links import receipt_code as verification_code
 from ..services.transaction import run_in_transaction
-from ..services.withdrawals import (WithdrawalInput, _validate, approve_withdrawal, pay_withdrawal,
-                                    record_withdrawal, reject_withdrawal, void_deposit, void_withdrawal)
+from ..services.withdrawals import (WithdrawalInput, _validate, approve_withdrawal, open_withdrawals,
+                                    pay_withdrawal, record_withdrawal, reject_withdrawal, saved_with_key,
+                                    savings_now, shortfall, void_deposit, void_details, void_withdrawal)
 from ..timeutil import format_local
 from ..services.payout_methods import BILL_KIND_LABELS, BILL_PROVIDERS, detail_lines
 from .forms import ActionForm, VoidForm, WithdrawForm
@@ -49,6 +50,7 @@ METHOD_LABELS = {
     "bill": _l("Bill payment"),
 }
 STATUS_LABELS = {
+    "voided": _l("Paid, then voided"),
     "pending": _l("Waiting for approval"),
     "approved": _l("Approved, not paid yet"),
     "paid": _l("Paid"),
@@ -149,9 +151,9 @@ def _save_withdrawal(unit: Unit, member: Member, form: WithdrawForm, general: li
         general.append(outcome.body["error"]["message"])
         form.idempotency_key.data = uuid.uuid4().hex
         return None, outcome.status
-    if outcome.replayed:
-        flash(_("This withdrawal was already saved; showing it."), "info")
-    elif outcome.status == 202:
+    if outcome.replayed:  # the withdrawal page says it was recorded once, not again
+        return redirect(url_for("counter.withdrawal", withdrawal_id=outcome.body["id"], again=1)), None
+    if outcome.status == 202:
         flash(_("Saved. A unit manager must approve this withdrawal before it is paid."), "info")
     return redirect(url_for("counter.withdrawal", withdrawal_id=outcome.body["id"],
                             new=1 if outcome.status == 201 else None)), None
@@ -160,26 +162,33 @@ def _save_withdrawal(unit: Unit, member: Member, form: WithdrawForm, general: li
 def _review_withdrawal(unit: Unit, member: Member, form: WithdrawForm, general: list[str]):
     """The review step: ``(confirmation page with the balance before and after, None)``, or
     ``(None, status)`` with the refusal in ``general`` (not enough savings: 409)."""
+    saved_id = saved_with_key(unit, form.idempotency_key.data)
+    if saved_id is not None:
+        # This form was saved already (a reload while saving, the review page opened again):
+        # show that withdrawal, recorded once, rather than a review that offers to save it again.
+        return redirect(url_for("counter.withdrawal", withdrawal_id=saved_id, again=1)), None
     data = _input_from(form)
-    balance, _held, available = _available(member)
+    savings = savings_now(unit, member)
     try:
         amount, items, details = _validate(unit, member, data)
     except DomainError as exc:
         general.extend(_messages(exc))
         return None, 422
-    if available - unit.min_balance_idr < amount:
-        general.append(_("Not enough savings: %(available)s can be withdrawn.",
-                         available=format_idr(max(available - unit.min_balance_idr, 0), get_locale())))
+    if savings.available < amount:
+        general.append(str(shortfall(unit, member, checked=False).message))
         return None, 409
+    others = open_withdrawals(unit, member)
     # Above the unit's threshold a withdrawal waits for someone who may approve it.
     needs_approval = (bool(unit.approval_threshold_idr) and amount > unit.approval_threshold_idr
                       and not has_permission(current_user, "withdrawal.approve"))
     return render_template("counter/withdraw_confirm.html", unit=unit, member=member, form=form,
-                           data=data, amount=amount, items=items, balance=balance,
+                           data=data, amount=amount, items=items, balance=savings.balance, savings=savings,
+                           others=others, others_total=sum(w.amount_idr for w in others),
+                           checked_at=utcnow(), statuses=STATUS_LABELS,
                            details=detail_lines(SimpleNamespace(method=data.method, reference=data.reference.strip(),
                                                                 **details)),
                            payout=details,
-                           balance_after=balance - amount, needs_approval=needs_approval,
+                           balance_after=savings.balance - amount, needs_approval=needs_approval,
                            method_label=METHOD_LABELS[data.method]), None
 
 
@@ -220,9 +229,11 @@ def withdraw(member_no: str):
         answer, status = _WITHDRAW_STEPS[request.form.get("action", "review")](unit, found, form, general)
         if answer is not None:
             return answer
-    balance, held, available = _available(found)
-    return render_template("counter/withdraw.html", unit=unit, member=found, form=form, balance=balance,
-                           held=held, available=max(available - unit.min_balance_idr, 0),
+    savings = savings_now(unit, found)
+    others = open_withdrawals(unit, found)
+    return render_template("counter/withdraw.html", unit=unit, member=found, form=form, balance=savings.balance,
+                           held=savings.held, available=savings.available, savings=savings, others=others,
+                           others_total=sum(w.amount_idr for w in others), statuses=STATUS_LABELS,
                            methods=METHOD_LABELS, bill_kinds=BILL_KIND_LABELS, bill_providers=BILL_PROVIDERS,
                            general_errors=general), status
 
@@ -234,6 +245,9 @@ def _render_withdrawal(found: Withdrawal, errors: list[str] | None = None, statu
     """The withdrawal page. Once paid it is the receipt: the first view (right after paying)
     is the original, with print links that print the original; every later view is SALINAN."""
     original, token, share = False, None, None
+    # Shown before this view: a ?new=1 view (the save step's, the outbox's) of a receipt that
+    # was already on screen is a repeat of the same save, recorded once.
+    shown_before = found.receipt_shown_at is not None
     if found.receipt_no is not None:
         original = claim_original(Withdrawal, found.id, found.paid_at)
         token = original_token("w", found.receipt_no) if original else None
@@ -242,12 +256,18 @@ def _render_withdrawal(found: Withdrawal, errors: list[str] | None = None, statu
             when=format_local(found.paid_at), amounts=[(_("Amount"), found.amount_idr),
                                                        (_("New balance"), balance_after(found))],
             check_url=withdrawal_verify_url(found.receipt_no), phone=found.member.phone)
+    is_new = request.args.get("new") == "1"
+    is_open = found.status in ("pending", "approved")
+    others = open_withdrawals(found.unit, found.member, exclude_id=found.id) if is_open else []
+    savings = savings_now(found.unit, found.member)
     return render_template(
         "counter/withdrawal.html", withdrawal=found, unit=found.unit, items=goods_items(found),
-        details=detail_lines(found),
-        balance=member_savings_account(found.member).balance, balance_after=balance_after(found),
-        method_label=METHOD_LABELS[found.method], status_label=STATUS_LABELS[found.status],
-        is_new=request.args.get("new") == "1", errors=errors or [], action_form=ActionForm(),
+        details=detail_lines(found), savings=savings, balance=savings.balance, balance_after=balance_after(found),
+        method_label=METHOD_LABELS[found.method],
+        status_label=STATUS_LABELS["voided" if found.void_entry_id else found.status],
+        voided=void_details(found), others=others, others_total=sum(w.amount_idr for w in others),
+        statuses=STATUS_LABELS, already_saved=request.args.get("again") == "1" or (is_new and shown_before),
+        is_new=is_new, errors=errors or [], action_form=ActionForm(),
         original=original, shown_at=found.receipt_shown_at, token=token, share_url=share,
         can_approve=has_permission(current_user, "withdrawal.approve"),
         can_pay=has_permission(current_user, "withdrawal.pay"),
@@ -270,21 +290,40 @@ def withdrawals_open():
     rows = db.session.scalars(select(Withdrawal).where(
         Withdrawal.unit_id == unit.id, Withdrawal.status.in_(("pending", "approved")))
         .order_by(Withdrawal.requested_at, Withdrawal.id)).all()
-    return render_template("counter/withdrawals.html", unit=unit, rows=rows, methods=METHOD_LABELS,
+    # A member with more than one open request is marked on each of their rows: how many, their
+    # total and what the savings can still cover (pending ones hold nothing until approved).
+    by_member: dict[int, list[Withdrawal]] = {}
+    for row in rows:
+        by_member.setdefault(row.member_id, []).append(row)
+    several = {}
+    for member_id, theirs in by_member.items():
+        if len(theirs) > 1:
+            savings = savings_now(unit, theirs[0].member)
+            total = sum(w.amount_idr for w in theirs)
+            pending = sum(w.amount_idr for w in theirs if w.status == "pending")
+            several[member_id] = SimpleNamespace(count=len(theirs), total=total, savings=savings,
+                                                 short=pending > savings.available)
+    return render_template("counter/withdrawals.html", unit=unit, rows=rows, methods=METHOD_LABELS, several=several,
                            statuses=STATUS_LABELS, action_form=ActionForm(),
                            can_approve=has_permission(current_user, "withdrawal.approve"))
 
 
 def _state_change(withdrawal_id: int, change, done_message: str):
+    """Approve, reject or pay, then redirect: to the list (``next=list``) or the withdrawal
+    page; a refusal always goes back to the withdrawal page with its message (a reload there
+    posts nothing again; the address is never the action's)."""
     found = visible_withdrawal(withdrawal_id)
+    back = url_for("counter.withdrawal", withdrawal_id=found.id)
     form = ActionForm()
     if not form.validate():
-        return _render_withdrawal(found, [_("The form has expired; please try again.")], 400)
+        flash(_("The form has expired; please try again."), "error")
+        return redirect(back)
     try:
         run_in_transaction(lambda: change(db.session.get(Withdrawal, withdrawal_id), user=_user()))
     except DomainError as exc:
-        db.session.expire_all()
-        return _render_withdrawal(db.session.get(Withdrawal, withdrawal_id), _messages(exc), exc.status)
+        for message in _messages(exc):
+            flash(message, "error")
+        return redirect(back)
     flash(done_message, "ok")
     if request.form.get("next") == "list":
         return redirect(url_for("counter.withdrawals_open"))
@@ -420,6 +459,7 @@ def _void_screen(*, record, kind: str, unit: Unit, amount: int, service, back_ur
     if would_overdraw and not errors:
         errors.append(_("Cannot void: the member has already spent this money, and the savings would go below zero."))
     return render_template("counter/void.html", record=record, kind=kind, form=form, unit=unit,
+                           voided=void_details(record),
                            member=record.member, amount=amount, balance=balance, balance_after=balance - amount,
                            can_void=record.void_entry_id is None and not would_overdraw,
                            errors=errors, back_url=back_url), status

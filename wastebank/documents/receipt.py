@@ -601,7 +601,12 @@ def _render_sheet(data: ReceiptData, fmt: _Format) -> bytes:
     """A6 sheet(s); content flows onto further pages, each numbered at the bottom right."""
     page_w, page_h = A6
     footer_h = 5 * mm
-    pages = _paginate(_blocks(data, fmt), page_h - fmt.margin, fmt.margin + footer_h)
+    blocks = _blocks(data, fmt)
+    pages = _paginate(blocks, page_h - fmt.margin, fmt.margin + footer_h)
+    if data.voided and len(pages) > 1 and all(any(block is end for end in blocks[-2:]) for block, _ in pages[-1]):
+        # The closing BATAL banner alone on a sheet (a voided withdrawal with its signatures):
+        # the banner at the top of the first sheet already says it; one sheet, not two.
+        pages = _paginate(blocks[:-2], page_h - fmt.margin, fmt.margin + footer_h)
     buf = io.BytesIO()
     canvas = _canvas(buf, data, fmt, A6)
     for number, placed in enumerate(pages, start=1):

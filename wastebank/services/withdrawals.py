@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 
 from ..api.bodies import withdrawal_body
 from ..extensions import db
-from ..models import Account, Deposit, JournalEntry, Member, Unit, User, Withdrawal, WITHDRAWAL_METHODS, utcnow
+from ..models import (Account, Deposit, IdempotencyRecord, JournalEntry, Member, Unit, User, Withdrawal,
+                      WITHDRAWAL_METHODS, utcnow)
 from ..auth.permissions import has_permission
 from ..money import InputError, Rupiah, format_idr, parse_rupiah
 from . import idempotency
@@ -111,6 +114,59 @@ def _refusal(exc: DomainError) -> dict:
     return {"error": exc.to_dict()}
 
 
+@dataclass(frozen=True)
+class Savings:
+    """A member's savings as the ledger has them at this moment, rupiah (ints): ``balance``,
+    ``held`` (approved, unpaid withdrawals: ``ledger.change_hold``) and ``available``, what a
+    new withdrawal or an approval may still take: balance − held − the unit's
+    ``min_balance_idr``, at least 0 (the rule ``change_hold`` and ``post_journal`` enforce)."""
+
+    balance: Rupiah
+    held: Rupiah
+    available: Rupiah
+
+
+def savings_now(unit: Unit, member: Member) -> Savings:
+    """The member's savings read from the database now (one SELECT by the tenant key), not
+    from an account object loaded earlier in the session: after a refused write, or under
+    PostgreSQL's READ COMMITTED, it includes what another tablet committed meanwhile."""
+    account = member_savings_account(member)
+    balance, held = db.session.execute(select(Account.balance, Account.held).where(
+        Account.id == account.id, Account.unit_id == unit.id)).one()
+    return Savings(balance, held, max(balance - held - unit.min_balance_idr, 0))
+
+
+def shortfall(unit: Unit, member: Member, *, checked: bool = True) -> InsufficientBalance:
+    """The refusal of a withdrawal (or an approval, a pay-out) the available savings do not
+    cover, saying what the savings are now (``savings_now``): how much is already held for
+    other withdrawals, and what can still be withdrawn. ``checked``: the amount was checked
+    against the balance before (the review step, the request) — a shortfall then means the
+    balance has changed since, which the refusal says with the balance as it is now."""
+    now = savings_now(unit, member)
+    locale = get_locale()  # the figures as the person reading the refusal writes numbers
+    figures = {"balance": format_idr(now.balance, locale), "held": format_idr(now.held, locale),
+               "available": format_idr(now.available, locale)}
+    if now.held:
+        message = _l("Not enough savings: the balance is %(balance)s, and %(held)s is already held for other "
+                     "withdrawals; %(available)s can be withdrawn.", **figures)
+    elif checked:
+        message = _l("The balance has changed (now %(balance)s) because of another withdrawal or a void: not "
+                     "enough savings for this one; %(available)s can be withdrawn.", **figures)
+    else:
+        message = _l("Not enough savings: %(available)s can be withdrawn.", **figures)
+    return InsufficientBalance(message, field="amount_idr")
+
+
+def open_withdrawals(unit: Unit, member: Member, *, exclude_id: int | None = None) -> list[Withdrawal]:
+    """The member's open withdrawals, oldest first: pending (waiting for approval, nothing
+    held yet) and approved (held until paid); ``exclude_id`` leaves one out (the one shown)."""
+    query = select(Withdrawal).where(Withdrawal.unit_id == unit.id, Withdrawal.member_id == member.id,
+                                     Withdrawal.status.in_(("pending", "approved")))
+    if exclude_id is not None:
+        query = query.where(Withdrawal.id != exclude_id)
+    return list(db.session.scalars(query.order_by(Withdrawal.requested_at, Withdrawal.id)))
+
+
 def _pay(withdrawal: Withdrawal, unit: Unit, user_id: int | None, *,
          release_hold: bool = False) -> tuple[dict, Rupiah]:
     """Post the withdrawal and take its receipt number; ``release_hold`` first releases the
@@ -180,13 +236,10 @@ def _withdraw(unit: Unit, member: Member, data: WithdrawalInput, amount: Rupiah,
             db.session.add(withdrawal)
             db.session.flush()
             # Refuse now what could never be paid, but hold nothing until a manager approves.
-            available = member_savings_account(member)
-            if {"balance", "held"} & inspect(available).unloaded:
-                in_unit(Account, unit.id, available.id)  # loads them, by the tenant key
-            balance = available.balance
-            if balance - available.held - unit.min_balance_idr < amount:
-                raise InsufficientBalance(_l("Not enough savings: the balance cannot go below zero."),
-                                          field="amount_idr")
+            now = savings_now(unit, member)
+            if now.available < amount:
+                raise shortfall(unit, member)
+            balance = now.balance
             status = 202
         else:
             if needs_approval:
@@ -201,9 +254,11 @@ def _withdraw(unit: Unit, member: Member, data: WithdrawalInput, amount: Rupiah,
             queue_for_withdrawal(withdrawal, balance_idr=balance)  # the member's message, in this transaction
             status = 201
         savepoint.commit()
-    except InsufficientBalance as exc:
+    except InsufficientBalance:
         savepoint.rollback()
-        return 409, _refusal(exc)
+        # What the savings are now (another tablet's withdrawal, a hold), not the ledger's
+        # bare "cannot go below zero": the operator checked the balance before saving.
+        return 409, _refusal(shortfall(unit, member))
     _audit_withdrawal("withdrawal.pay" if status == 201 else "withdrawal.request", withdrawal, user)
     return status, withdrawal_body(withdrawal, balance_idr=balance)
 
@@ -232,7 +287,10 @@ def approve_withdrawal(withdrawal: Withdrawal, *, user: User) -> Withdrawal:
         return withdrawal
     if withdrawal.status != "pending":
         raise Conflict(_l("Only a pending withdrawal can be approved."), code="not_pending")
-    change_hold(member_savings_account(withdrawal.member), withdrawal.amount_idr, unit.min_balance_idr)
+    try:
+        change_hold(member_savings_account(withdrawal.member), withdrawal.amount_idr, unit.min_balance_idr)
+    except InsufficientBalance:
+        raise shortfall(unit, withdrawal.member) from None
     update_in_unit(withdrawal, status="approved", approved_by_id=user.id, approved_at=utcnow())
     _audit_withdrawal("withdrawal.approve", withdrawal, user)
     return withdrawal
@@ -247,7 +305,10 @@ def pay_withdrawal(withdrawal: Withdrawal, *, user: User) -> Withdrawal:
         raise Conflict(_l("Only an approved withdrawal can be paid."), code="not_approved")
     if user.unit_id != withdrawal.unit_id or not has_permission(user, "withdrawal.pay"):
         raise Forbidden(_l("Only staff of this unit may pay out."))
-    columns, balance = _pay(withdrawal, withdrawal.unit, user.id, release_hold=True)
+    try:
+        columns, balance = _pay(withdrawal, withdrawal.unit, user.id, release_hold=True)
+    except InsufficientBalance:
+        raise shortfall(withdrawal.unit, withdrawal.member) from None  # its own hold released: others'
     update_in_unit(withdrawal, **columns)
     queue_for_withdrawal(withdrawal, balance_idr=balance)  # the member's message, in this transaction
     _audit_withdrawal("withdrawal.pay", withdrawal, user)
@@ -335,6 +396,38 @@ def void_withdrawal(withdrawal: Withdrawal, *, user: User, reason: str, idempote
     member's savings. Same errors as ``void_deposit``."""
     return _void(withdrawal.unit, withdrawal, "void_withdrawal", user=user, reason=reason,
                  idempotency_key=idempotency_key)
+
+
+def saved_with_key(unit: Unit, key: str | None) -> int | None:
+    """The id of the withdrawal a form's idempotency ``key`` already saved at ``unit`` (paid:
+    201, or waiting for approval: 202), or None (the key is new, or stored a refusal)."""
+    key = (key or "").strip()
+    if not key:
+        return None
+    row = db.session.execute(select(IdempotencyRecord.status_code, IdempotencyRecord.response_body).where(
+        IdempotencyRecord.unit_id == unit.id, IdempotencyRecord.key == key,
+        IdempotencyRecord.operation == "withdrawal")).first()
+    if row is None or row.status_code not in (201, 202):
+        return None
+    return json.loads(row.response_body).get("id")
+
+
+@dataclass(frozen=True)
+class VoidDetails:
+    """Who voided a record (display name), when (``posted_at``, aware UTC) and why."""
+
+    by: str
+    at: datetime
+    reason: str
+
+
+def void_details(record) -> VoidDetails | None:
+    """The void of a deposit or withdrawal as its reversing entry has it, or None if not voided."""
+    if record.void_entry_id is None:
+        return None
+    entry = in_unit(JournalEntry, record.unit_id, record.void_entry_id)
+    user = db.session.get(User, entry.created_by_id) if entry.created_by_id else None
+    return VoidDetails(by=user.display_name if user else "-", at=entry.posted_at, reason=entry.reason)
 
 
 def get_withdrawal(unit_id: int, withdrawal_id: int) -> Withdrawal | None:
