@@ -57,6 +57,8 @@ def test_an_empty_sell_price_is_saved_as_not_set_and_said_so(net, client, login)
     assert "beli Rp 3.400 per kg, harga jual belum diisi" in html and "jual Rp 0" not in html
     assert 'id="in-force">Berlaku: beli Rp 3.400 per kg, harga jual belum diisi<' in html
     assert 'value=""' in _input(html, "sell")  # not "0": saving again keeps it unset
+    history = html.split('id="price-history"')[1]
+    assert '<td class="num"><span class="muted">belum diisi</span></td>' in history
     price = current_prices(net.unit_a.id)[net.categories["PET-CLEAN"].id]
     assert (price.buy_price_idr, price.sell_price_idr) == (3400, 0)
     db.session.rollback()
