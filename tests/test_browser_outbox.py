@@ -825,3 +825,42 @@ def test_a_withdrawal_whose_reply_was_lost_warns_before_it_is_cancelled(browser,
     db.session.close()
     assert rows == [(5000, "paid")]          # the one the server had; not sent again
     context.close()
+
+
+def test_a_withdrawal_sent_later_on_another_page_asks_to_hand_over_the_cash(browser, live_server, net):
+    """Tester: a withdrawal kept on the tablet went out by itself on /counter once the network
+    was back, and "terkirim" was the only sign. The queue now says it was recorded as paid and to
+    hand the money over now (or have it voided) until the operator taps "Uang sudah diserahkan"."""
+    from wastebank.models import Withdrawal
+
+    from .test_browser_screens import _check
+
+    member_no = net.members_a[0].member_no
+    _seed_savings(member_no, "4", "seed-hand-over-withdrawal-01")
+    context, page = _tablet(browser, live_server)
+    down = {"on": True}
+    context.route("**/api/v1/withdrawals",
+                  lambda route: route.abort("connectionrefused") if down["on"] else route.continue_())
+    page.goto(f"/counter/member/{member_no}/withdraw")
+    page.fill("#amount", "5.000")
+    page.click("#review")
+    page.wait_for_function("() => document.documentElement.dataset.counterReady === '1'")
+    page.click("#save")
+    expect(page.locator("#withdraw-result")).to_contain_text("Jangan serahkan uang")
+    page.goto("/counter")                       # the operator serves the next member
+    down["on"] = False
+    page.evaluate("() => window.wastebankCounter.sync.kick(0)")
+    item = page.locator(".outbox-item.synced")
+    expect(item.locator(".hand-over")).to_have_text(re.compile(
+        r"^Tercatat dibayar \(RW05-\d{4}-\d{6}\) setelah koneksi kembali: serahkan Rp 5\.000 kepada Siti Aminah "
+        r"sekarang\. Jika nasabah sudah pulang, minta pengurus unit membatalkannya\.$"), timeout=20_000)
+    assert _check(page, "withdrawal-hand-over", 800, 1280, prefix="outbox") == []
+    item.locator("button.handed").click()
+    expect(page.locator(".hand-over")).to_have_count(0)
+    page.reload()
+    expect(page.locator(".outbox-item.synced")).to_have_count(1)
+    expect(page.locator(".hand-over")).to_have_count(0)
+    rows = [(w.amount_idr, w.status) for w in db.session.scalars(select(Withdrawal))]
+    db.session.close()
+    assert rows == [(5000, "paid")]
+    context.close()

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  AUTH_CODES, backoffMs, cancellable, classify, formatDay, formatReceiptTime, isoWithOffset, mayHaveArrived, newKey, prune, queueSummary, recover, resendable, retryMessage, sendOrder,
+  AUTH_CODES, backoffMs, cancellable, classify, handOverDue, formatDay, formatReceiptTime, isoWithOffset, mayHaveArrived, newKey, prune, queueSummary, recover, resendable, retryMessage, sendOrder,
   pendingNote, servedMark, slipCode, staleWarning,
 } from "../../wastebank/static/counter/outbox-core.js";
 
@@ -259,4 +259,13 @@ test("an attempt without an answer may have been recorded unless it failed offli
   // A reload that found a request in flight cannot know either.
   assert.deepEqual(recover([{ key: "a", state: "sending" }, { key: "b", state: "queued" }]),
                    [{ key: "a", state: "queued", maybe_arrived: true }]);
+});
+
+test("a withdrawal paid while its screen was closed asks for the hand-over until it is confirmed", () => {
+  const paid = { kind: "withdrawal", state: "synced", response: { status: "paid", receipt_no: "RW05-2026-000559" } };
+  assert.equal(handOverDue(paid), true);
+  assert.equal(handOverDue(Object.assign({}, paid, { seen: true })), false);   // its screen opened the receipt
+  assert.equal(handOverDue(Object.assign({}, paid, { response: { status: "pending_approval" } })), false);
+  assert.equal(handOverDue(Object.assign({}, paid, { state: "queued" })), false);
+  assert.equal(handOverDue(Object.assign({}, paid, { kind: "deposit" })), false);
 });

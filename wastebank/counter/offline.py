@@ -207,6 +207,10 @@ def counter_i18n() -> dict[str, str]:
                                              "connection dropped. Once the tablet is connected, check the member's "
                                              "history: if it is there, ask a unit manager to void it. Do not hand "
                                              "out the money."),
+        # A withdrawal sent by itself later, while its screen was closed (outbox-core handOverDue).
+        "hand_over": _("Recorded as paid ({receipt}) after the connection came back: hand {total} to {member} "
+                       "now. If the member has gone home, ask a unit manager to void it."),
+        "handed": _("Money handed over"),
         "withdrawal_cancelled": _("Withdrawal cancelled on this tablet: it will not be sent. Do not hand out the "
                                   "money."),
         "withdrawal_kept": _("Not sent yet: the withdrawal is kept on this tablet and sent automatically. Do not hand "

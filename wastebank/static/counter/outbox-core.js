@@ -171,6 +171,18 @@ export function mayHaveArrived(status, code) {
 }
 
 /**
+ * True when a withdrawal was recorded as paid while nobody watched its screen: it went out by
+ * itself later (the connection came back on another page) and nobody has said the cash was
+ * handed over (`seen`, set by the withdrawal screen that opened its receipt, or by the queue's
+ * "Uang sudah diserahkan"). The queue then says to hand the money over now or have it voided
+ * (tester: "the only sign is 'terkirim' on /counter").
+ */
+export function handOverDue(item) {
+  return !!item && item.kind === "withdrawal" && item.state === "synced" && !item.seen &&
+    !!item.response && item.response.status === "paid";
+}
+
+/**
  * True when the operator may cancel the item on the tablet: an unsent withdrawal ("queued", not
  * "sending"). The member waits at the counter for the cash; when they leave without it, the
  * withdrawal must not be sent later by itself and debit their savings (tester). Deposits are

@@ -2,7 +2,7 @@
 // synced with its receipt (terkirim) and refused with the server's reason (perlu diperbaiki).
 // The operator can always see where each confirmed deposit is; nothing disappears unseen.
 import { formatIdr } from "./money.js";
-import { cancellable, formatDay, formatReceiptTime, queueSummary, resendable, retryMessage, slipCode, staleWarning } from "./outbox-core.js";
+import { cancellable, formatDay, handOverDue, formatReceiptTime, queueSummary, resendable, retryMessage, slipCode, staleWarning } from "./outbox-core.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
 
@@ -68,7 +68,10 @@ async function render() {
   // Unsent items always show; of today's sent ones only the latest three (the rest are counted),
   // so that the find box stays near the top on a busy Saturday.
   const sentToday = all.filter((item) => item.state === "synced" && today(item)).reverse();
-  const items = all.filter((item) => item.state !== "synced").reverse().concat(sentToday.slice(0, 3));
+  // A withdrawal paid while nobody watched its screen stays listed until the cash is handed over.
+  const shown = sentToday.slice(0, 3);
+  const due = all.filter((item) => handOverDue(item) && !shown.includes(item)).reverse();
+  const items = all.filter((item) => item.state !== "synced").reverse().concat(due, shown);
   const sending = all.filter((item) => item.state === "sending").length;
   const queued = all.filter((item) => item.state === "queued").length + sending;
   const fix = all.filter((item) => item.state === "fix").length;
@@ -99,7 +102,7 @@ async function render() {
   if (stale) { parts.push('<p class="notice error" id="outbox-stale">' + esc(fill(T.stale, stale)) + "</p>"); }
   if (!items.length && !parts.length) { host.innerHTML = ""; host.className = ""; return; }
   // Amber while something waits or needs correcting; calm once everything was sent.
-  host.className = items.length ? "outbox card" + (queued || fix ? " waiting" : " all-sent") : "outbox-notices";
+  host.className = items.length ? "outbox card" + (queued || fix || due.length ? " waiting" : " all-sent") : "outbox-notices";
   if (items.length) {
     parts.push("<h2>" + esc(T.title) + "</h2>");
     parts.push('<p id="outbox-summary">' + esc(queueSummary(T, { queued: queued - sending, sending: sending, fix: fix })) + "</p>");
@@ -117,6 +120,9 @@ async function render() {
       if ((item.state === "queued" || item.state === "sending") && item.kind !== "withdrawal") {
         actions += '<button type="button" class="secondary slip" data-key="' + esc(item.key) + '">' + esc(T.slip) + "</button>";
       }
+      if (handOverDue(item)) {
+        actions += '<button type="button" class="primary handed" data-key="' + esc(item.key) + '">' + esc(T.handed) + "</button>";
+      }
       if (cancellable(item) && item.username === ctx.username) {
         actions += '<button type="button" class="secondary cancel" data-key="' + esc(item.key) + '">' + esc(T.cancel_withdrawal) + "</button>";
       }
@@ -133,10 +139,12 @@ async function render() {
       parts.push('<li class="outbox-item ' + item.state + '" data-key="' + esc(item.key) + '">' +
         // The member number is one unit (never "RW05-" / "0005", tester): the name wraps instead.
         '<div class="what"><span class="who"><span class="who-name">' + esc(item.member_name || item.member_no) + "</span> · " +
-        '<span class="who-no">' + esc(item.member_no) + "</span></span><span class=\"muted\">" + esc(kind) + " · " + esc(localTime(item.captured_at)) + " · " + esc(amountOf(item)) +
+        '<span class="who-no">' + esc(item.member_no) + "</span></span><span class=\"muted\">" + esc(kind) + " · " + esc(localTime(item.captured_at)) + ' · <span class="amount">' + esc(amountOf(item)) + "</span>" +
         (item.kind !== "withdrawal" ? ' · <span class="slip-code">' + esc(T.key) + " " + esc(slipCode(item.key)) + "</span>" : "") +
         '</span></div><strong class="state">' + esc(label) + "</strong>" +
         (item.state === "fix" && item.error ? '<p class="error reason">' + esc(item.error.reason) + "</p>" : "") +
+        (handOverDue(item) ? '<p class="error reason hand-over">' + esc(fill(T.hand_over, {
+          member: item.member_name || item.member_no, total: amountOf(item), receipt: item.response.receipt_no || "" })) + "</p>" : "") +
         // While the session has ended every queued item waits for the login, tried or not.
         (item.state === "queued" && (item.last_error || sync.status.auth)
           ? '<p class="muted reason">' + esc(T[retryMessage(item.last_code, navigator.onLine, sync.status.auth)]) + "</p>"
@@ -161,6 +169,11 @@ async function onClick(event) {
   const key = target.dataset.key;
   if (target.classList.contains("resend")) { await sync.resend(key); return; }
   if (target.classList.contains("slip")) { showSlip(await store.getItem(key)); return; }
+  if (target.classList.contains("handed")) {
+    await store.updateItem(key, (item) => Object.assign(item, { seen: true }));
+    render();
+    return;
+  }
   if (target.classList.contains("cancel")) {
     const item = await store.getItem(key);
     if (!item) { return; }

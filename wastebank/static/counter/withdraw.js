@@ -64,7 +64,11 @@ export function init(context, i18n) {
     }
     const show = (stored) => {
       if (stored.state === "synced" && stored.response && stored.response.id) {
-        location.assign("/counter/withdrawal/" + stored.response.id + (stored.response.status === "paid" ? "?new=1" : ""));
+        // Its receipt opens here, with the operator at the counter: the queue need not ask
+        // later whether the cash was handed over (outbox-core handOverDue).
+        const open = () => location.assign("/counter/withdrawal/" + stored.response.id +
+                                           (stored.response.status === "paid" ? "?new=1" : ""));
+        store.updateItem(stored.key, (current) => Object.assign(current, { seen: true })).then(open, open);
         return true;
       }
       note.hidden = false;
