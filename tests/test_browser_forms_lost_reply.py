@@ -1,0 +1,350 @@
+"""The manager's forms on a flaky Wi-Fi (forms/resilient.js): a unit manager at 800×1280 and
+1280×800 saves a sale, a new member and a stock adjustment while the answer is lost after the
+server saved (``route.fetch()`` then ``route.abort()``), the server answers 500 once, the answer
+stalls after the server saved, and the session has ended (cookies cleared). Each time the page
+stays with everything typed, says in Indonesian that it may or may not have been saved and that
+tapping again is safe, and the second tap records exactly one sale / member / adjustment (rows
+counted in the database); the page fits the screen and its targets are at least 44×44 px.
+
+Service workers are blocked (``sized_context``): Playwright's ``page.route`` does not see the
+requests of a page the worker at /sw.js controls. Screenshots: ``test-artifacts/forms-*.png``.
+"""
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from sqlalchemy import func, select
+
+from wastebank.extensions import db
+from wastebank.models import JournalEntry, Member, Sale, User
+from wastebank.services.deposits import LineInput, record_deposit
+from wastebank.services.sales import create_offtaker
+from wastebank.services.transaction import run_in_transaction
+
+from .factories import PASSWORD
+from .test_browser import browser, log_in, sized_context, sync_api  # noqa: F401  (browser is a fixture)
+from .test_browser_screens import _check as check_page
+
+pytestmark = pytest.mark.browser
+expect = sync_api.expect
+
+SIZES = [(800, 1280), (1280, 800)]
+IDS = ["portrait", "landscape"]
+MAYBE = "Mungkin sudah tersimpan, mungkin belum. Semua isian Anda masih di sini."
+SAFE = "aman, tidak akan tercatat dua kali."
+
+
+@pytest.fixture
+def stocked(net):
+    """RW05 with cardboard in stock (a deposit of 20 kg) and the off-taker "Pengepul Koran"."""
+    mgr = db.session.get(User, net.users["mgr_a"].id)
+    run_in_transaction(lambda: record_deposit(net.unit_a, net.members_a[0], [LineInput("CARDBOARD", "20")],
+                                              operator_id=mgr.id, idempotency_key="lost-reply-dep-001"))
+    run_in_transaction(lambda: create_offtaker(net.unit_a, "Pengepul Koran", user=mgr))
+    db.session.commit()
+    return net
+
+
+def _count(model, *where) -> int:
+    db.session.rollback()
+    count = db.session.scalar(select(func.count()).select_from(model).where(*where))
+    db.session.close()  # SQLite: no read transaction left open under the live server's writes
+    return count
+
+
+def _faults(*script):
+    """A route handler for a form's POSTs: the n-th POST gets ``script[n]`` — "lost" (the server
+    saves, the answer is lost), "500" (a server error, nothing reaches the server), "stall" (the
+    server saves, the answer never comes) — every later one and every GET pass. Returns the
+    handler and the routes held by "stall"."""
+    posts, held = [], []
+
+    def handle(route):
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        posts.append(route.request.url)
+        step = script[len(posts) - 1] if len(posts) <= len(script) else "pass"
+        if step == "lost":
+            route.fetch()            # the server records it …
+            route.abort("failed")    # … and the answer never reaches the tablet
+        elif step == "500":
+            route.fulfill(status=500, body="Internal Server Error")
+        elif step == "stall":
+            route.fetch()
+            held.append(route)       # never answered: the page gives up after its timeout
+        else:
+            route.continue_()
+
+    return handle, held
+
+
+def _manager(browser, live_server, size):
+    context = sized_context(browser, live_server, *size)
+    page = context.new_page()
+    log_in(page, "mgr_a")
+    return context, page
+
+
+def _note(page):
+    return page.locator(".resilient-note[role=alert]")
+
+
+def _fits(page, name, size) -> list[str]:
+    return check_page(page, name, size[0], size[1], prefix="forms")
+
+
+@pytest.mark.parametrize("size", SIZES, ids=IDS)
+def test_sale_answer_lost_after_save_then_tapped_again_is_one_sale(browser, stocked, live_server, size):
+    context, page = _manager(browser, live_server, size)
+    handler, _ = _faults("pass", "lost")  # the check step goes through, the save's answer is lost
+    page.route("**/manager/sales/new", handler)
+    page.goto("/manager/sales/new")
+    page.fill("input[name='w-CARDBOARD']", "7")
+    page.fill("input[name='p-CARDBOARD']", "2500")
+    page.fill("#note", "Koran dan kardus, dijemput Pak Udin")
+    page.click("#review")
+    expect(page.locator("#confirm-total")).to_have_text("Rp 17.500")
+    assert page.url.endswith("/manager/sales/new")
+    page.click("#save")
+    note = _note(page)
+    expect(note).to_contain_text("Sambungan terputus sebelum jawaban datang.")
+    expect(note).to_contain_text(MAYBE)
+    expect(note).to_contain_text("Ketuk “Simpan penjualan” lagi: " + SAFE)
+    expect(page.locator("#save")).to_be_enabled()
+    expect(page.locator("#save")).to_have_text("Simpan penjualan")
+    # The same sale is still on the screen, with its hidden fields (and its key) as they were.
+    assert page.locator("#confirm-form input[name='w-CARDBOARD']").input_value() == "7"
+    assert page.locator("#confirm-form input[name='note']").input_value() == "Koran dan kardus, dijemput Pak Udin"
+    assert _count(Sale) == 1  # the server did save it
+    problems = _fits(page, "sale-lost", size)
+    page.click("#save")
+    expect(page.locator("main")).to_contain_text("Penjualan ini sudah tersimpan; ini datanya.")
+    assert "/manager/sales/RW05-" in page.url
+    assert _count(Sale) == 1
+    problems += _fits(page, "sale-replayed", size)
+    # Back: the form's page again (a fresh form), never "Confirm Form Resubmission".
+    page.go_back()
+    expect(page.locator("#sale-form")).to_be_visible()
+    assert page.url.endswith("/manager/sales/new")
+    assert page.locator("input[name='w-CARDBOARD']").input_value() == ""
+    assert problems == []
+    context.close()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=IDS)
+def test_new_member_500_then_lost_answer_then_saved_is_one_member(browser, stocked, live_server, size):
+    context, page = _manager(browser, live_server, size)
+    handler, _ = _faults("500", "lost")
+    page.route("**/members/new", handler)
+    page.goto("/members/new")
+    page.fill("#name", "Ibu Tes lost")
+    page.fill("#phone", "0812-3456-7001")
+    page.fill("#address", "Jl. Melati 5")
+    page.fill("#rt", "03")
+    page.click("main button[type=submit]")
+    note = _note(page)
+    expect(note).to_contain_text("Server sedang bermasalah. " + MAYBE)
+    expect(note).to_contain_text("Ketuk “Simpan” lagi: " + SAFE)
+    assert _count(Member, Member.name == "Ibu Tes lost") == 0
+    page.click("main button[type=submit]")
+    expect(note).to_contain_text("Sambungan terputus sebelum jawaban datang. " + MAYBE)
+    for selector, value in (("#name", "Ibu Tes lost"), ("#phone", "0812-3456-7001"), ("#address", "Jl. Melati 5"),
+                            ("#rt", "03")):
+        assert page.locator(selector).input_value() == value, selector
+    assert _count(Member, Member.name == "Ibu Tes lost") == 1
+    problems = _fits(page, "member-lost", size)
+    page.click("main button[type=submit]")
+    expect(page.locator("main")).to_contain_text("Nasabah ini sudah terdaftar; ini datanya.")
+    assert "/members/RW05-" in page.url
+    assert _count(Member, Member.name == "Ibu Tes lost") == 1
+    assert problems == []
+    context.close()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=IDS)
+def test_adjustment_stalled_after_save_then_tapped_again_posts_once(browser, stocked, live_server, size):
+    context, page = _manager(browser, live_server, size)
+    handler, held = _faults("stall")
+    page.route("**/manager/stock/adjust", handler)
+    page.goto("/manager/stock/adjust")
+    page.select_option("#category", "CARDBOARD")
+    page.fill("#quantity", "1,5")
+    page.fill("#reason", "basah kena hujan")
+    page.evaluate("() => { document.querySelector('main form[data-resilient]').dataset.resilientTimeout = '3000'; }")
+    before = _count(JournalEntry)
+    save = page.locator("main button[type=submit]")
+    save.click()
+    expect(save).to_have_text("Menyimpan…")
+    expect(save).to_be_disabled()
+    note = _note(page)
+    expect(note).to_contain_text("Server terlalu lama menjawab. " + MAYBE, timeout=10_000)
+    expect(note).to_contain_text("Ketuk “Simpan penyesuaian” lagi: " + SAFE)
+    expect(save).to_be_enabled()
+    assert page.locator("#quantity").input_value() == "1,5"
+    assert page.locator("#reason").input_value() == "basah kena hujan"
+    assert page.locator("#category").input_value() == "CARDBOARD"
+    assert _count(JournalEntry) == before + 1
+    problems = _fits(page, "adjust-stalled", size)
+    save.click()
+    expect(page.locator("main")).to_contain_text("Stok disesuaikan")
+    assert page.url.endswith("/manager/stock")
+    assert _count(JournalEntry) == before + 1
+    for route in held:
+        with contextlib.suppress(Exception):  # the page gave up on it already
+            route.abort()
+    assert problems == []
+    context.close()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=IDS)
+def test_session_ended_keeps_the_input_and_saves_once_after_login(browser, stocked, live_server, size):
+    context, page = _manager(browser, live_server, size)
+    page.goto("/members/new")
+    page.fill("#name", "Pak Sesi Habis")
+    page.fill("#phone", "0813-1111-2222")
+    context.clear_cookies()  # the session is gone (cookies cleared, or it ended elsewhere)
+    page.click("main button[type=submit]")
+    note = _note(page)
+    expect(note).to_contain_text("Sesi Anda sudah berakhir (Anda sudah keluar). Semua isian Anda masih di sini.")
+    expect(note).to_contain_text("Masuk lagi di tab baru, kembali ke tab ini, lalu ketuk “Simpan” lagi.")
+    assert page.url.endswith("/members/new")
+    assert page.locator("#name").input_value() == "Pak Sesi Habis"
+    assert page.locator("#phone").input_value() == "0813-1111-2222"
+    problems = _fits(page, "member-session", size)
+    # Tapped again before logging in: still the same sentence, nothing saved, nothing lost.
+    page.click("main button[type=submit]")
+    expect(note).to_contain_text("Sesi Anda sudah berakhir")
+    assert page.locator("#name").input_value() == "Pak Sesi Habis"
+    login = note.get_by_role("link", name="Masuk lagi (tab baru)")
+    with context.expect_page() as opened:
+        login.click()
+    tab = opened.value
+    tab.wait_for_load_state()
+    tab.fill("#username", "mgr_a")
+    tab.fill("#password", PASSWORD)
+    tab.click("main button[type=submit]")
+    tab.wait_for_load_state()
+    tab.close()
+    page.bring_to_front()
+    page.click("main button[type=submit]")
+    expect(page.locator("main")).to_contain_text("Nasabah RW05-")
+    assert "/members/RW05-" in page.url
+    assert _count(Member, Member.name == "Pak Sesi Habis") == 1
+    assert problems == []
+    context.close()
+
+
+def _abort_first_post():
+    """A route handler: the first POST dies on the way (the Wi-Fi drops it), later ones pass."""
+    posts = []
+
+    def handle(route):
+        if route.request.method == "POST" and not posts:
+            posts.append(route.request.url)
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    return handle
+
+
+# (name, url, fields to type, the button's label, what the page says once it went through)
+FORMS = [
+    ("offtaker", "/manager/offtakers", {"#name": "CV Lapak Sejahtera", "#phone": "0812 9999 1111"},
+     "Daftarkan", "CV Lapak Sejahtera"),
+    ("price", "/manager/prices/CARDBOARD", {"#buy": "2100", "#sell": "2800"}, "Simpan harga baru ini", "2.800"),
+    ("prices", "/manager/prices", {"#buy-CARDBOARD": "2200"}, "Simpan harga baru", "2.200"),
+    ("close-check", "/manager/cashbook", {"#counted": "0"}, "Periksa hitungan", "Periksa angkanya, lalu tutup hari."),
+]
+
+
+def test_every_manager_form_keeps_the_input_when_the_network_drops(browser, stocked, live_server):
+    """Off-takers, one price, the weekly prices, the cash count: the browser's own error page
+    never shows; the words, the typed values, then the same tap goes through."""
+    problems = []
+    for size in SIZES:
+        context, page = _manager(browser, live_server, size)
+        page.route("**/manager/**", _abort_first_post())
+        for name, url, fields, button, done in FORMS:
+            if name == "offtaker" and size != SIZES[0]:
+                fields = {**fields, "#name": fields["#name"] + " 2"}
+            page.goto(url)
+            form = page.locator("main form[data-resilient]").first
+            for selector, value in fields.items():
+                page.fill(selector, value)
+            page.unroute("**/manager/**")
+            page.route("**/manager/**", _abort_first_post())
+            form.locator("button[type=submit]").first.click()
+            note = _note(page)
+            expect(note).to_contain_text("Sambungan terputus sebelum jawaban datang. " + MAYBE)
+            expect(note).to_contain_text(f"Ketuk “{button}” lagi: " + SAFE)
+            assert page.url.endswith(url), name
+            for selector, value in fields.items():
+                assert page.locator(selector).input_value() == value, (name, selector)
+            problems += _fits(page, f"{name}-dropped", size)
+            form.locator("button[type=submit]").first.click()
+            expect(page.locator("main")).to_contain_text(done)
+            expect(_note(page)).to_have_count(0)
+        context.close()
+    assert problems == []
+
+
+def test_day_close_answer_lost_then_tapped_again_closes_once(browser, stocked, live_server):
+    from wastebank.models import DayClose
+
+    context, page = _manager(browser, live_server, SIZES[0])
+    page.goto("/manager/cashbook")
+    page.fill("#counted", "0")
+    page.click("#check-close")
+    expect(page.locator("#confirm-close")).to_be_visible()
+    handler, _ = _faults("lost")
+    page.route("**/manager/cashbook/close", handler)
+    page.click("#confirm-close")
+    expect(_note(page)).to_contain_text("Ketuk “Tutup hari” lagi: " + SAFE)
+    assert _count(DayClose) == 1
+    page.click("#confirm-close")
+    # The second tap closes nothing more: the day is shown closed, one close row.
+    expect(page.locator("#confirm-close")).to_have_count(0)
+    assert _count(DayClose) == 1
+    _fits(page, "close-retried", SIZES[0])
+    context.close()
+
+
+def test_expired_form_token_while_logged_in_is_renewed_and_saved_once(browser, stocked, live_server):
+    """A form left open past its token's lifetime (8 h) while still logged in: the page takes
+    the new token, keeps the input and asks for the same tap again."""
+    context, page = _manager(browser, live_server, SIZES[1])
+    page.goto("/manager/offtakers")
+    page.fill("#name", "UD Token Lama")
+    page.evaluate("() => { document.querySelector('main form input[name=csrf_token]').value = 'expired.token'; }")
+    page.click("main form[data-resilient] button[type=submit]")
+    expect(_note(page)).to_contain_text("Formulir ini sudah kedaluwarsa. Semua isian Anda masih di sini; "
+                                        "ketuk “Daftarkan” lagi.")
+    assert page.locator("#name").input_value() == "UD Token Lama"
+    page.click("main form[data-resilient] button[type=submit]")
+    expect(page.locator("main")).to_contain_text("UD Token Lama")
+    from wastebank.models import Offtaker
+    assert _count(Offtaker, Offtaker.name == "UD Token Lama") == 1
+    context.close()
+
+
+def test_logged_out_elsewhere_keeps_the_input(browser, stocked, live_server):
+    """The session ended on the server (logged out on another device): the POST is sent to the
+    login page; the page stays with the input and says the session ended."""
+    from .test_browser_outbox import _end_sessions
+
+    context, page = _manager(browser, live_server, SIZES[0])
+    page.goto("/manager/stock/adjust")
+    page.select_option("#category", "CARDBOARD")
+    page.fill("#quantity", "2")
+    page.fill("#reason", "hilang di gudang")
+    _end_sessions("mgr_a")
+    before = _count(JournalEntry)
+    page.click("main form[data-resilient] button[type=submit]")
+    expect(_note(page)).to_contain_text("Sesi Anda sudah berakhir")
+    assert page.url.endswith("/manager/stock/adjust")
+    assert page.locator("#reason").input_value() == "hilang di gudang"
+    assert _count(JournalEntry) == before
+    context.close()
