@@ -98,12 +98,21 @@ def _fits(page, name, size) -> list[str]:
 @pytest.mark.parametrize("size", SIZES, ids=IDS)
 def test_sale_answer_lost_after_save_then_tapped_again_is_one_sale(browser, stocked, live_server, size):
     context, page = _manager(browser, live_server, size)
-    handler, _ = _faults("pass", "lost")  # the check step goes through, the save's answer is lost
+    # The check step, "Ubah" and the check again go through; the save's answer is lost.
+    handler, _ = _faults("pass", "pass", "pass", "lost")
     page.route("**/manager/sales/new", handler)
     page.goto("/manager/sales/new")
     page.fill("input[name='w-CARDBOARD']", "7")
-    page.fill("input[name='p-CARDBOARD']", "2500")
+    page.fill("input[name='p-CARDBOARD']", "2600")
     page.fill("#note", "Koran dan kardus, dijemput Pak Udin")
+    page.click("#review")
+    expect(page.locator("#confirm-total")).to_have_text("Rp 18.200")
+    # "Ubah": the form is back in place with what was typed, and its running total works again.
+    page.click("#confirm-form button[value=edit]")
+    expect(page.locator("#sale-form")).to_be_visible()
+    assert page.locator("input[name='w-CARDBOARD']").input_value() == "7"
+    page.fill("input[name='p-CARDBOARD']", "2500")
+    expect(page.locator("#sale-estimate")).to_have_text("Rp 17.500")
     page.click("#review")
     expect(page.locator("#confirm-total")).to_have_text("Rp 17.500")
     assert page.url.endswith("/manager/sales/new")
@@ -166,11 +175,15 @@ def test_new_member_500_then_lost_answer_then_saved_is_one_member(browser, stock
 @pytest.mark.parametrize("size", SIZES, ids=IDS)
 def test_adjustment_stalled_after_save_then_tapped_again_posts_once(browser, stocked, live_server, size):
     context, page = _manager(browser, live_server, size)
-    handler, held = _faults("stall")
+    handler, held = _faults("pass", "stall")
     page.route("**/manager/stock/adjust", handler)
     page.goto("/manager/stock/adjust")
     page.select_option("#category", "CARDBOARD")
     page.fill("#quantity", "1,5")
+    # Without a reason: the server's refusal is shown in place, with what was typed.
+    page.click("main button[type=submit]")
+    expect(page.locator("main p.error[role=alert]").first).to_be_visible()
+    assert page.locator("#quantity").input_value() == "1,5"
     page.fill("#reason", "basah kena hujan")
     page.evaluate("() => { document.querySelector('main form[data-resilient]').dataset.resilientTimeout = '3000'; }")
     before = _count(JournalEntry)
