@@ -120,7 +120,7 @@ def test_staff_error_page_links_where_their_role_starts(client, login, net, user
         response = client.get(path)
         html = response.get_data(as_text=True)
         assert response.status_code == 404
-        assert f'<a class="button" href="{target}">{label}</a>' in html, (username, path)
+        assert f'<a class="button primary" href="{target}">{label}</a>' in html, (username, path)
     if username != "op_a":
         assert "Kembali ke loket" not in html
 
@@ -129,7 +129,7 @@ def test_nobody_logged_in_on_a_staff_page_is_offered_the_login(client, net):
     response = client.get("/no-such-page")
     html = response.get_data(as_text=True)
     assert response.status_code == 404 and "Tidak ditemukan." in html
-    assert '<a class="button" href="/login">Masuk</a>' in html and "Kembali ke loket" not in html
+    assert '<a class="button primary" href="/login">Masuk</a>' in html and "Kembali ke loket" not in html
 
 
 # --- 2. statement dates -------------------------------------------------------------------------
