@@ -7,7 +7,7 @@ import { classify, failureKind, isLoginUrl, messageFor, rerunSrc } from "../../w
 
 const opts = { loginPath: "/login", origin: "http://tab.example" };
 const page = (extra) => ({ status: 200, redirected: false, url: "http://tab.example/manager/sales/new",
-                           loggedIn: true, errorPage: false, ...extra });
+                           loggedIn: true, csrfRefused: false, ...extra });
 
 test("a saved record's page after the redirect, a check step and a refusal are shown", () => {
   assert.equal(classify(page({ redirected: true, url: "http://tab.example/manager/sales/RW05-2026-000550" }), opts), "show");
@@ -24,13 +24,14 @@ test("an ended session: 401, the login page after a redirect, a 400 from a logge
   assert.equal(classify(page({ status: 401 }), opts), "session");
   assert.equal(classify(page({ redirected: true, url: "http://tab.example/login?next=%2Fmembers%2Fnew", loggedIn: false }), opts),
                "session");
-  assert.equal(classify(page({ status: 400, loggedIn: false, errorPage: true }), opts), "session");
+  assert.equal(classify(page({ status: 400, loggedIn: false, csrfRefused: true }), opts), "session");
 });
 
-test("a 400 error page while logged in is an expired form once, then the server's page", () => {
-  assert.equal(classify(page({ status: 400, errorPage: true }), opts), "expired");
-  assert.equal(classify(page({ status: 400, errorPage: true }), { ...opts, expiredBefore: true }), "show");
-  assert.equal(classify(page({ status: 400, errorPage: false }), opts), "show");
+test("a refused form token while logged in is an expired form once, then the server's page", () => {
+  assert.equal(classify(page({ status: 400, csrfRefused: true }), opts), "expired");
+  assert.equal(classify(page({ status: 400, csrfRefused: true }), { ...opts, expiredBefore: true }), "show");
+  // Another 400 ("this form was altered") is the server's page at once.
+  assert.equal(classify(page({ status: 400, csrfRefused: false }), opts), "show");
 });
 
 test("the login page is recognised by its path only", () => {

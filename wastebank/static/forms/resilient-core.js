@@ -7,16 +7,17 @@ export const TIMEOUT_MS = 20000;
 /**
  * What to do with an answer to a form's POST.
  *
- * ``answer``: ``{status, redirected, url, loggedIn, errorPage}`` — the HTTP status, whether
+ * ``answer``: ``{status, redirected, url, loggedIn, csrfRefused}`` — the HTTP status, whether
  * fetch followed a redirect, the final URL, whether the returned page shows someone logged in
- * (base.html's ``.who``), and whether it is the bare error page (error.html, no form in it).
+ * (base.html's ``.who``), and whether it is the error page of a refused form token (it says
+ * "The form has expired; please try again." in the page's language, api/errors.CSRF_MESSAGES).
  * ``options``: ``{loginPath, origin, expiredBefore}`` — the login page's path, the page's
  * origin, and whether the form was just refused as expired once already.
  *
  * Returns one of:
  * - ``"session"``: the session ended (401; a 400 or a redirect to the login page while nobody
  *   is logged in any more): keep the input, say so, offer the login in a new tab;
- * - ``"expired"``: a 400 error page while still logged in — the form's CSRF token expired: take
+ * - ``"expired"``: a refused form token while still logged in — the token expired: take
  *   the new token from the returned page, keep the input, ask to tap again (once: a second one
  *   in a row is shown as the server's page);
  * - ``"uncertain"``: a 5xx: the save may or may not have gone through; keep the input;
@@ -24,12 +25,12 @@ export const TIMEOUT_MS = 20000;
  *   refusal with the form's messages): the returned page is shown.
  */
 export function classify(answer, options = {}) {
-  const { status, redirected, url, loggedIn, errorPage } = answer;
+  const { status, redirected, url, loggedIn, csrfRefused } = answer;
   if (status >= 500) { return "uncertain"; }
   if (status === 401) { return "session"; }
   if (redirected && isLoginUrl(url, options.loginPath, options.origin)) { return "session"; }
   if (status === 400 && !loggedIn) { return "session"; }
-  if (status === 400 && errorPage && !options.expiredBefore) { return "expired"; }
+  if (status === 400 && csrfRefused && !options.expiredBefore) { return "expired"; }
   return "show";
 }
 

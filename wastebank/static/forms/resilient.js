@@ -9,8 +9,8 @@
 //   an off-taker's unique name, a day close) are refused or replaced when repeated, never doubled;
 // - the session ended (401, the login page, a 400 from a logged-out page): the input stays, the
 //   sentence says so and offers the login in a new tab; the next tap takes a fresh form token;
-// - a 400 while still logged in (the form's token expired): the page's new token is taken and
-//   the person taps again;
+// - the form's token refused while still logged in (it expired): the page's new token is taken
+//   and the person taps again;
 // - any other answer is shown as the page, in place: the header, the outbox panel and the
 //   history entry stay; a redirected answer (a saved record) gets its own history entry
 //   (pushState with the final URL), so Back returns to the form's page without "Confirm Form
@@ -111,6 +111,12 @@ function loggedIn(doc) {
   return !!doc.querySelector("header .who");
 }
 
+/** True for the error page of a refused form token (its sentence, as base.html hands it over). */
+function csrfRefused(doc) {
+  const main = doc.querySelector("main");
+  return !!(texts.csrf && main && !main.querySelector("form[method=post]") && main.textContent.includes(texts.csrf));
+}
+
 /** After "session ended": a fresh token from this page's URL, or false while still logged out. */
 async function refreshToken(form) {
   try {
@@ -185,7 +191,7 @@ async function send(form, submitter) {
   clearTimeout(timer);
   const doc = parse(html);
   const kind = classify({ status: response.status, redirected: response.redirected, url: response.url,
-                          loggedIn: loggedIn(doc), errorPage: !doc.querySelector("main form[method=post]") },
+                          loggedIn: loggedIn(doc), csrfRefused: csrfRefused(doc) },
                         { loginPath: loginPath, origin: location.origin,
                           expiredBefore: form.dataset.resilientExpired === "1" });
   idle(form);
