@@ -184,7 +184,7 @@ def test_check_pin_service_lock_expires(app, net):
 def test_set_pin_validates_and_hashes(app, net):
     member = net.members_a[0]
     from wastebank.services.errors import DomainError
-    for bad in ("123", "1234567", "12a4"):
+    for bad in ("123", "1234567", "12a4", "١٢٣٤", "１２３４"):   # Arabic-Indic, full-width
         with pytest.raises(DomainError):
             set_pin(member, bad)
     set_pin(member, "2468")
@@ -204,6 +204,29 @@ def test_operator_sets_pin_on_member_page(client, login, net):
     assert client.post(url + "/pin", data={"csrf_token": token, "pin": "5678"}).status_code == 302
     db.session.expire_all()
     assert member.pin_hash is not None
+
+
+def test_an_empty_save_pin_removes_nothing_and_remove_pin_removes_it(client, login, net):
+    """A tester removed a PIN by tapping "Simpan PIN" with the box empty ("PIN dihapus."): an
+    empty save now says what to type and changes nothing; "Hapus PIN" removes it."""
+    member = net.members_a[0]
+    login("op_a")
+    url = f"/members/{member.member_no}"
+    token = csrf_token(client.get(url).get_data(as_text=True))
+    assert client.post(url + "/pin", data={"csrf_token": token, "pin": "5678", "action": "save"}).status_code == 302
+    db.session.expire_all()
+    assert member.pin_hash is not None
+    client.post(url + "/pin", data={"csrf_token": token, "pin": "", "action": "save"})
+    page = client.get(url).get_data(as_text=True)
+    assert "Ketik PIN baru (4–6 angka). Untuk menghapus PIN, ketuk &#34;Hapus PIN&#34;." in page
+    db.session.expire_all()
+    assert member.pin_hash is not None
+    assert "Hapus PIN" in page and "Hapus PIN %s? Halaman kartunya lalu terbuka tanpa PIN." % member.name in \
+        page.replace("&#39;", "'")
+    client.post(url + "/pin", data={"csrf_token": token, "pin": "9999", "action": "remove"})
+    db.session.expire_all()
+    assert member.pin_hash is None
+    assert "PIN dihapus." in client.get(url).get_data(as_text=True)
 
 
 def test_staff_statement_pdf(client, login, net):

@@ -47,8 +47,11 @@ class ActionForm(BaseForm):
 class PinForm(BaseForm):
     """Set (4–6 digits) or, left empty, remove a member's self-service PIN."""
 
-    pin = PasswordField(_l("New PIN (4–6 digits; empty removes it)"),
-                        validators=[Optional(), Regexp(r"^\d{4,6}$", message=_l("The PIN must be 4 to 6 digits."))])
+    pin = PasswordField(_l("New PIN (4–6 digits)"),
+                        validators=[Optional(), Regexp(r"^[0-9]{4,6}$", message=_l("The PIN must be 4 to 6 digits."))])
+    # "save" (Simpan PIN) or "remove" (Hapus PIN, confirmed in the browser). A tester removed a PIN
+    # by tapping "Simpan PIN" with the box empty; without ``action`` (older clients) empty removes.
+    action = HiddenField()
 
 
 class ImportForm(BaseForm):

@@ -319,9 +319,13 @@ def pin(member_no: str):
         for message in form.pin.errors:
             flash(str(message), "error")
         return redirect(url_for("members.show", member_no=member.member_no))
+    if form.action.data == "save" and not form.pin.data:
+        flash(_("Type the new PIN (4–6 digits). To remove the PIN, tap \"Remove PIN\"."), "error")
+        return redirect(url_for("members.show", member_no=member.member_no))
+    pin = None if form.action.data == "remove" else form.pin.data
     try:
-        run_in_transaction(lambda: set_pin(member, form.pin.data, user_id=current_user.id))
-        flash(_("PIN set.") if form.pin.data else _("PIN removed."), "ok")
+        run_in_transaction(lambda: set_pin(member, pin, user_id=current_user.id))
+        flash(_("PIN set.") if pin else _("PIN removed."), "ok")
     except DomainError as exc:
         flash(str(exc.message), "error")
     return redirect(url_for("members.show", member_no=member.member_no))

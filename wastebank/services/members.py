@@ -506,11 +506,12 @@ def mark_cards_printed(unit_id: int, card_ids: list[int], *, user_id: int | None
 
 def set_pin(member: Member, pin: str | None, *, user_id: int | None = None) -> None:
     """Set the member's self-service PIN (4–6 digits, stored as an argon2 hash) and clear any
-    lockout; an empty ``pin`` removes it. Raises DomainError (field ``pin``). Flushes."""
+    lockout; an empty ``pin`` removes it. Digits 0-9 only. Raises DomainError (field ``pin``). Flushes."""
     from ..auth.passwords import hash_password
 
     pin = (pin or "").strip()
-    if pin and not re.fullmatch(r"\d{4,6}", pin):
+    # 0-9 only: a PIN in other digits ("١٢٣٤", a tester) cannot be typed on a phone's keypad.
+    if pin and not re.fullmatch(r"[0-9]{4,6}", pin):
         raise DomainError(_l("The PIN must be 4 to 6 digits."), field="pin", code="invalid_pin")
     member.pin_hash = hash_password(pin) if pin else None
     member.pin_failed_count = 0
