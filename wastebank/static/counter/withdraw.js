@@ -53,6 +53,7 @@ export function init(context, i18n) {
     // replaces the one still waiting, under the same key — if the first reached the server
     // after all, the server refuses the changed one (409) instead of paying twice.
     const existing = await store.getItem(item.key);
+    const repeat = !!existing && existing.state === "synced";
     if (!existing) {
       await sync.enqueue(item);
     } else if (existing.state !== "synced" && JSON.stringify(existing.body) !== JSON.stringify(item.body)) {
@@ -66,8 +67,10 @@ export function init(context, i18n) {
       if (stored.state === "synced" && stored.response && stored.response.id) {
         // Its receipt opens here, with the operator at the counter: the queue need not ask
         // later whether the cash was handed over (outbox-core handOverDue).
-        const open = () => location.assign("/counter/withdrawal/" + stored.response.id +
-                                           (stored.response.status === "paid" ? "?new=1" : ""));
+        // Saved again after it was already sent: its page says it was recorded once ("Sudah
+        // tersimpan"), also for a request still waiting for approval.
+        const mark = repeat ? "?again=1" : stored.response.status === "paid" ? "?new=1" : "";
+        const open = () => location.assign("/counter/withdrawal/" + stored.response.id + mark);
         store.updateItem(stored.key, (current) => Object.assign(current, { seen: true })).then(open, open);
         return true;
       }
