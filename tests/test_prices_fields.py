@@ -65,3 +65,15 @@ def test_an_empty_sell_price_is_saved_as_not_set_and_said_so(net, client, login)
     with_sell = client.post("/manager/prices/PET-CLEAN", data={"csrf_token": csrf_token(page), "buy": "3400",
                                                                "sell": "4.600"}, follow_redirects=True)
     assert "beli Rp 3.400, jual Rp 4.600 per kg" in with_sell.get_data(as_text=True)
+
+
+def test_the_price_list_says_an_unset_sell_price_is_not_set(net, client, login):
+    """The bulk price list (/manager/prices) shows an unset sell price as 'belum diisi', as the
+    category's own page does, never 'Rp 0/kg' (left open by the price page's fix)."""
+    login("mgr_a")
+    page = client.get("/manager/prices/PET-CLEAN").get_data(as_text=True)
+    client.post("/manager/prices/PET-CLEAN", data={"csrf_token": csrf_token(page), "buy": "3400", "sell": ""})
+    html = client.get("/manager/prices").get_data(as_text=True)
+    row = html.split('id="price-PET-CLEAN"')[1].split("</tr>")[0]
+    assert '<td class="num sell"><span class="muted">belum diisi</span></td>' in row
+    assert "Rp 3.400/kg" in row and "Rp 0" not in row
