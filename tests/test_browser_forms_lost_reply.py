@@ -318,8 +318,9 @@ def test_day_close_answer_lost_then_tapped_again_closes_once(browser, stocked, l
     expect(_note(page)).to_contain_text("Ketuk “Tutup hari” lagi: " + SAFE)
     assert _count(DayClose) == 1
     page.click("#confirm-close")
-    # The second tap closes nothing more: the day is shown closed, one close row.
+    # The second tap closes nothing more: the day is shown closed, said as done, one close row.
     expect(page.locator("#confirm-close")).to_have_count(0)
+    expect(page.locator("p.flash.ok")).to_contain_text("sudah ditutup: Anda menutupnya pukul")
     assert _count(DayClose) == 1
     _fits(page, "close-retried", SIZES[0])
     context.close()
