@@ -94,6 +94,30 @@ def _capture(page, lines=(("PET-CLEAN", "1,5"),)) -> None:
     page.click("#save")
 
 
+def _seed_savings(member_no: str, kg: str, key: str) -> None:
+    from wastebank.models import Unit
+    from wastebank.services.deposits import LineInput, record_deposit
+    from wastebank.services.transaction import run_in_transaction
+
+    unit = db.session.scalars(select(Unit).where(Unit.code == "RW05")).one()
+    member = db.session.scalars(select(Member).where(Member.member_no == member_no)).one()
+    run_in_transaction(lambda: record_deposit(unit, member, [LineInput("PET-CLEAN", kg)], operator_id=None,
+                                              idempotency_key=key))
+    db.session.close()
+
+
+def _save_withdrawal(page, member_no: str, amount: str) -> None:
+    """Open the member's withdrawal, type ``amount`` ("5.000"), check it and tap "Simpan
+    penarikan" once the counter's code runs; the operator is told not to hand out the money
+    until it is sent."""
+    page.goto(f"/counter/member/{member_no}/withdraw")
+    page.fill("#amount", amount)
+    page.click("#review")
+    page.wait_for_function("() => document.documentElement.dataset.counterReady === '1'")
+    page.click("#save")
+    expect(page.locator("#withdraw-result")).to_contain_text("Jangan serahkan uang")
+
+
 def _until(page, script: str, timeout: float = 20.0) -> None:
     """Poll the async ``script`` in the page until it is truthy (wait_for_function does not
     await a promise)."""
@@ -611,16 +635,9 @@ def test_withdrawal_save_goes_through_the_outbox_once(browser, live_server, net)
     """A cash withdrawal whose save request dies on the network is kept, the operator is told
     not to hand out the money yet, and the outbox records it once with the form's key."""
     from wastebank.models import Withdrawal
-    from wastebank.services.deposits import LineInput, record_deposit
-    from wastebank.services.transaction import run_in_transaction
-    from wastebank.models import Unit
 
     member_no = net.members_a[0].member_no
-    unit = db.session.scalars(select(Unit).where(Unit.code == "RW05")).one()
-    member = db.session.scalars(select(Member).where(Member.member_no == member_no)).one()
-    run_in_transaction(lambda: record_deposit(unit, member, [LineInput("PET-CLEAN", "4")], operator_id=None,
-                                              idempotency_key="seed-withdrawal-test-0001"))
-    db.session.close()
+    _seed_savings(member_no, "4", "seed-withdrawal-test-0001")
     context, page = _tablet(browser, live_server)
     handler, calls, _ = _faults("abort")
     page.route("**/api/v1/withdrawals", handler)
@@ -670,26 +687,15 @@ def test_another_operator_sees_that_the_first_ones_queue_waits(browser, live_ser
 def test_withdrawal_changed_while_unsent_records_what_the_screen_shows(browser, live_server, net):
     """Field test: a withdrawal kept on the tablet (network down), then "Ubah" to another
     amount and saved again — the ledger records the amount on screen, once."""
-    from wastebank.models import Unit, Withdrawal
-    from wastebank.services.deposits import LineInput, record_deposit
-    from wastebank.services.transaction import run_in_transaction
+    from wastebank.models import Withdrawal
 
     member_no = net.members_a[1].member_no
-    unit = db.session.scalars(select(Unit).where(Unit.code == "RW05")).one()
-    member = db.session.scalars(select(Member).where(Member.member_no == member_no)).one()
-    run_in_transaction(lambda: record_deposit(unit, member, [LineInput("PET-CLEAN", "10")], operator_id=None,
-                                              idempotency_key="seed-withdrawal-test-0002"))
-    db.session.close()
+    _seed_savings(member_no, "10", "seed-withdrawal-test-0002")
     context, page = _tablet(browser, live_server)
     down = {"on": True}
     context.route("**/api/v1/withdrawals",
                   lambda route: route.abort("connectionrefused") if down["on"] else route.continue_())
-    page.goto(f"/counter/member/{member_no}/withdraw")
-    page.fill("#amount", "10.000")
-    page.click("#review")
-    page.wait_for_function("() => document.documentElement.dataset.counterReady === '1'")
-    page.click("#save")
-    expect(page.locator("#withdraw-result")).to_contain_text("Jangan serahkan uang")
+    _save_withdrawal(page, member_no, "10.000")
     page.get_by_role("button", name="Ubah").click()
     page.fill("#amount", "15.000")
     page.click("#review")
@@ -721,18 +727,6 @@ def test_logout_forgets_the_offline_pages(browser, live_server, net):
     _until(page, f"async () => !(await ({has_shell})())")
     assert page.evaluate("async () => (await window.caches.keys()).length") == 1  # the static files stay
     context.close()
-
-
-def _seed_savings(member_no: str, kg: str, key: str) -> None:
-    from wastebank.models import Unit
-    from wastebank.services.deposits import LineInput, record_deposit
-    from wastebank.services.transaction import run_in_transaction
-
-    unit = db.session.scalars(select(Unit).where(Unit.code == "RW05")).one()
-    member = db.session.scalars(select(Member).where(Member.member_no == member_no)).one()
-    run_in_transaction(lambda: record_deposit(unit, member, [LineInput("PET-CLEAN", kg)], operator_id=None,
-                                              idempotency_key=key))
-    db.session.close()
 
 
 @pytest.mark.parametrize("size", [(800, 1280), (1280, 800)], ids=["portrait", "landscape"])
@@ -806,12 +800,7 @@ def test_a_withdrawal_whose_reply_was_lost_warns_before_it_is_cancelled(browser,
         route.abort("connectionreset")   # … and the answer is lost; later tries die on the way
 
     page.route("**/api/v1/withdrawals", lose_reply)
-    page.goto(f"/counter/member/{member_no}/withdraw")
-    page.fill("#amount", "5.000")
-    page.click("#review")
-    page.wait_for_function("() => document.documentElement.dataset.counterReady === '1'")
-    page.click("#save")
-    expect(page.locator("#withdraw-result")).to_contain_text("Jangan serahkan uang")
+    _save_withdrawal(page, member_no, "5.000")
     page.locator(".outbox-item.queued button.cancel").click()
     expect(page.locator(".outbox-item")).to_have_count(0)
     assert len(asked) == 1 and "mungkin sudah sampai di server sebelum koneksi putus" in asked[0], asked
@@ -841,12 +830,7 @@ def test_a_withdrawal_sent_later_on_another_page_asks_to_hand_over_the_cash(brow
     down = {"on": True}
     context.route("**/api/v1/withdrawals",
                   lambda route: route.abort("connectionrefused") if down["on"] else route.continue_())
-    page.goto(f"/counter/member/{member_no}/withdraw")
-    page.fill("#amount", "5.000")
-    page.click("#review")
-    page.wait_for_function("() => document.documentElement.dataset.counterReady === '1'")
-    page.click("#save")
-    expect(page.locator("#withdraw-result")).to_contain_text("Jangan serahkan uang")
+    _save_withdrawal(page, member_no, "5.000")
     page.goto("/counter")                       # the operator serves the next member
     down["on"] = False
     page.evaluate("() => window.wastebankCounter.sync.kick(0)")
