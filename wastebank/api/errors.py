@@ -31,6 +31,7 @@ from flask_login import current_user
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from ..auth.permissions import has_permission
 from ..extensions import db
 from ..services.errors import DomainError, ValidationFailed
 
@@ -249,10 +250,10 @@ def home_link(public: bool) -> tuple[str, str] | None:
     business at the operator login)."""
     if not getattr(current_user, "is_authenticated", False):
         return None if public else (gettext("Log in"), url_for("auth.login"))
-    if current_user.role == "operator":
-        return gettext("Back to the counter"), url_for("counter.find")
-    if current_user.role == "unit_manager":
+    if has_permission(current_user, "day.close"):      # a unit manager: their menu
         return gettext("Back to the home page"), url_for("manager.home")
+    if has_permission(current_user, "deposit.record"):  # an operator: the counter
+        return gettext("Back to the counter"), url_for("counter.find")
     return gettext("Back to the home page"), url_for("counter.home")
 
 
