@@ -233,7 +233,7 @@ def test_not_sent_since_reads_like_the_queue_times(browser, live_server, net):
             "async () => (await window.wastebankCounter.store.allItems())[0].captured_at").replace("Z", "+00:00"))
         since = (captured + timedelta(hours=7)).strftime("%d-%m-%Y %H:%M") + " WIB"  # Asia/Jakarta, no DST
         stale = page.locator("#outbox-stale")
-        expect(stale).to_have_text(f"1 setoran belum terkirim sejak {since}")
+        expect(stale).to_have_text(f"1 catatan di tablet ini belum terkirim sejak {since}")
         expect(page.locator(".outbox-item.queued .muted").first).to_contain_text(since)  # the queue item's time
         page.screenshot(path=str(ARTIFACTS / f"leftovers-4-{width}x{height}.png"))
         problems += _check(page, "4-full", width, height, prefix="leftovers")

@@ -481,7 +481,7 @@ def test_reload_between_capture_and_sync_and_stale_warning(browser, live_server,
     page.reload()
     day = (eight_days_ago + timedelta(hours=7)).strftime("%d-%m-%Y")  # as the queue's times: "03-12-2026 13:14 WIB"
     expect(page.locator("#outbox-stale")).to_have_text(
-        re.compile(rf"1 setoran belum terkirim sejak {day} \d\d:\d\d WIB"))
+        re.compile(rf"1 catatan di tablet ini belum terkirim sejak {day} \d\d:\d\d WIB"))
     expect(page.locator(".outbox-item.queued")).to_have_count(1)
     context.set_offline(False)
     page.evaluate("() => { window.dispatchEvent(new Event('online')); }")
@@ -847,4 +847,97 @@ def test_a_withdrawal_sent_later_on_another_page_asks_to_hand_over_the_cash(brow
     rows = [(w.amount_idr, w.status) for w in db.session.scalars(select(Withdrawal))]
     db.session.close()
     assert rows == [(5000, "paid")]
+    context.close()
+
+
+def test_a_withdrawal_behind_a_held_deposit_is_refused_now_and_never_paid_by_itself(browser, live_server, net):
+    """Tester: today closed, a deposit waits on the tablet, then a withdrawal is saved: it waited
+    behind the deposit, was never refused, and after the reopen went out by itself, paid, the
+    member long gone. Now it is refused at once (the member is at the counter), is not resent by
+    the sender after the reopen, and the closed-day banner goes once a deposit is recorded."""
+    from wastebank.models import Unit, User, Withdrawal
+    from wastebank.services.cashbook import close_day, reopen_day
+    from wastebank.services.transaction import run_in_transaction
+    from wastebank.timeutil import local_today
+
+    member_no = net.members_a[0].member_no
+    _seed_savings(member_no, "4", "seed-held-withdrawal-01")
+    unit = db.session.scalars(select(Unit).where(Unit.code == "RW05")).one()
+    manager = db.session.scalars(select(User).where(User.username == "mgr_a")).one()
+    unit_id, manager_id = unit.id, manager.id
+    context, page = _tablet(browser, live_server)
+    _open_deposit(page, member_no)
+    run_in_transaction(lambda: close_day(unit, local_today(), "0", manager))
+    db.session.close()
+    _capture(page)
+    expect(page.locator(".outbox-item.queued .reason")).to_contain_text("Pembukuan hari ini sudah ditutup")
+    page.goto(f"/counter/member/{member_no}/withdraw")
+    page.fill("#amount", "5.000")
+    page.click("#review")
+    page.wait_for_function("() => document.documentElement.dataset.counterReady === '1'")
+    page.click("#save")
+    expect(page.locator("#withdraw-result")).to_contain_text("Penarikan ditolak")
+    expect(page.locator("#withdraw-result")).to_contain_text("sudah ditutup")
+    expect(page.locator(".outbox-item.fix")).to_have_count(1)
+    run_in_transaction(lambda: reopen_day(db.session.get(Unit, unit_id), local_today(), "antrean",
+                                          db.session.get(User, manager_id)))
+    db.session.close()
+    # The sender's own resend (every minute) as if the minute had passed: the deposit goes, the
+    # withdrawal stays refused until the operator taps "Kirim ulang".
+    page.evaluate("""async () => {
+        const store = window.wastebankCounter.store;
+        for (const item of await store.allItems()) {
+            await store.updateItem(item.key, (it) => Object.assign(it, { last_try: '2000-01-01T00:00:00Z' }));
+        }
+        window.wastebankCounter.sync.kick(0);
+    }""")
+    expect(page.locator(".outbox-item.synced")).to_have_count(1, timeout=20_000)
+    expect(page.locator("#outbox-day-closed")).to_have_count(0)   # recorded: today is open again
+    page.evaluate("() => window.wastebankCounter.sync.kick(0)")
+    time.sleep(1.5)
+    expect(page.locator(".outbox-item.fix")).to_have_count(1)
+    assert db.session.scalars(select(Withdrawal)).all() == []
+    db.session.close()
+    # The seed's 4 kg and the held deposit, once.
+    assert _deposits()[1:] == [(member_no, 4875, 4875, [("PET-CLEAN", 1500, 4875)])]
+    context.close()
+
+
+def test_a_request_waiting_for_approval_is_named_so_in_the_queue_and_a_late_cancel_says_so(browser, live_server, net):
+    """Tester: a withdrawal request above the approval limit showed as a green "terkirim ·" with
+    nothing after the dot. It reads "menunggu persetujuan" with "Buka" to its page. And a cancel
+    that comes after the sender took the item (another tab) deletes nothing."""
+    from wastebank.models import Unit, Withdrawal
+
+    member_no = net.members_a[0].member_no
+    _seed_savings(member_no, "20", "seed-approval-withdrawal-01")   # Rp 65.000
+    db.session.execute(update(Unit).where(Unit.code == "RW05").values(approval_threshold_idr=20_000))
+    db.session.commit()
+    context, page = _tablet(browser, live_server)
+    page.goto(f"/counter/member/{member_no}/withdraw")
+    page.fill("#amount", "30.000")
+    page.click("#review")
+    page.wait_for_function("() => document.documentElement.dataset.counterReady === '1'")
+    page.click("#save")
+    page.wait_for_url(re.compile(r"/counter/withdrawal/\d+$"), timeout=20_000)
+    page.goto("/counter")
+    item = page.locator(".outbox-item.synced")
+    expect(item.locator(".state")).to_have_text("menunggu persetujuan")
+    expect(item.locator("a.receipt-link")).to_have_text("Buka")
+    assert re.search(r"/counter/withdrawal/\d+$", item.locator("a.receipt-link").get_attribute("href"))
+    rows = [(w.amount_idr, w.status) for w in db.session.scalars(select(Withdrawal))]
+    db.session.close()
+    assert rows == [(30000, "pending")]
+    # The sender took a queued withdrawal just before "Batalkan" went through: nothing is deleted.
+    kept = page.evaluate("""async () => {
+        const { store, sync } = window.wastebankCounter;
+        await store.putItem({ key: 'latecancel0000000000000000000001', kind: 'withdrawal', username: 'op_a',
+                              member_no: 'X', state: 'sending', body: { amount_idr: 1000 },
+                              captured_at: new Date().toISOString() });
+        const cancelled = await sync.cancel('latecancel0000000000000000000001');
+        const still = await store.getItem('latecancel0000000000000000000001');
+        await store.deleteItem('latecancel0000000000000000000001');
+        return [cancelled, !!still];
+    }""")
+    assert kept == [False, True]
     context.close()

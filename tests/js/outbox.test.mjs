@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  AUTH_CODES, backoffMs, cancellable, classify, handOverDue, formatDay, formatReceiptTime, isoWithOffset, mayHaveArrived, newKey, prune, queueSummary, recover, resendable, retryMessage, sendOrder,
+  AUTH_CODES, backoffMs, cancellable, classify, handOverDue, resendsItself, formatDay, formatReceiptTime, isoWithOffset, mayHaveArrived, newKey, prune, queueSummary, recover, resendable, retryMessage, sendOrder,
   pendingNote, servedMark, slipCode, staleWarning,
 } from "../../wastebank/static/counter/outbox-core.js";
 
@@ -268,4 +268,14 @@ test("a withdrawal paid while its screen was closed asks for the hand-over until
   assert.equal(handOverDue(Object.assign({}, paid, { response: { status: "pending_approval" } })), false);
   assert.equal(handOverDue(Object.assign({}, paid, { state: "queued" })), false);
   assert.equal(handOverDue(Object.assign({}, paid, { kind: "deposit" })), false);
+});
+
+test("the sender resends a refused deposit a manager can lift by itself, never a withdrawal", () => {
+  const refused = (kind, code) => ({ kind: kind, state: "fix", error: { code: code } });
+  assert.equal(resendsItself(refused("deposit", "month_locked")), true);
+  assert.equal(resendsItself(refused("deposit", "day_closed")), true);     // kept by older versions as "fix"
+  assert.equal(resendsItself(refused("withdrawal", "day_closed")), false); // only "Kirim ulang", member present
+  assert.equal(resendsItself(refused("withdrawal", "member_inactive")), false);
+  assert.equal(resendsItself(refused("deposit", "over_limit")), false);
+  assert.equal(resendsItself({ kind: "deposit", state: "queued" }), false);
 });

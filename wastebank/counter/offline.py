@@ -147,7 +147,8 @@ def counter_i18n() -> dict[str, str]:
         "remove": _("Remove"),
         "confirm_remove": _("Remove the deposit of {member} ({total}) from this tablet? It is not recorded on the "
                             "server."),
-        "stale": _("{count} deposit(s) not sent since {since}"),
+        # Deposits and withdrawals alike (a tester: "2 setoran" for a deposit and a withdrawal).
+        "stale": _("{count} item(s) on this tablet not sent since {since}"),
         "auth": _("Your session has ended. Log in again to send; the queue stays on this tablet."),
         "login": _("Log in again"),
         "retrying": _("No answer from the server; trying again automatically."),
@@ -211,6 +212,17 @@ def counter_i18n() -> dict[str, str]:
         "hand_over": _("Recorded as paid ({receipt}) after the connection came back: hand {total} to {member} "
                        "now. If the member has gone home, ask a unit manager to void it."),
         "handed": _("Money handed over"),
+        # The sender took it while the question was open (another tab): it goes out after all.
+        "cancel_too_late": _("It could not be cancelled: it is being sent or was sent already. Look at the queue; "
+                             "if it is recorded as paid and the money was not handed over, ask a unit manager to "
+                             "void it."),
+        "withdrawal_cancelled_maybe": _("Withdrawal cancelled on this tablet: it will not be sent again, but it may "
+                                        "already be recorded on the server. Do not hand out the money; once the "
+                                        "tablet is connected, check the member's history and ask a unit manager to "
+                                        "void it if it is there."),
+        # A withdrawal request sent and waiting for a unit manager's approval (no receipt yet).
+        "state_pending_approval": _("waiting for approval"),
+        "open_request": _("Open"),
         "withdrawal_cancelled": _("Withdrawal cancelled on this tablet: it will not be sent. Do not hand out the "
                                   "money."),
         "withdrawal_kept": _("Not sent yet: the withdrawal is kept on this tablet and sent automatically. Do not hand "

@@ -139,6 +139,16 @@ export function servedMark(items) {
 export function resendable(code) { return RESEND_CODES.has(code); }
 
 /**
+ * True when the sender itself may put a refused item back in the queue (every minute): a
+ * deposit refused for a reason a manager lifts (resendable). Never a withdrawal: it is resent
+ * only by the operator's "Kirim ulang", with the member at the counter for the cash (a tester
+ * saw a withdrawal refused on a closed day paid by itself after the reopen).
+ */
+export function resendsItself(item) {
+  return !!item && item.state === "fix" && item.kind !== "withdrawal" && resendable(item.error && item.error.code);
+}
+
+/**
  * Milliseconds to wait before the next attempt after `attempts` failed ones: 2 s, 4 s, 8 s …
  * capped at 60 s, with up to 20 % jitter from `random` (0..1) so tablets do not stampede.
  */

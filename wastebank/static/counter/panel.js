@@ -27,6 +27,8 @@ export function mount(i18n, context) {
   sync.onChange(scheduleRender);
   window.addEventListener("online", scheduleRender);
   window.addEventListener("offline", scheduleRender);
+  // A page shown in place (forms/resilient.js) brought a newer context (a reopened day).
+  window.addEventListener("wastebank:context", scheduleRender);
   render();
 }
 
@@ -108,14 +110,17 @@ async function render() {
     parts.push('<p id="outbox-summary">' + esc(queueSummary(T, { queued: queued - sending, sending: sending, fix: fix })) + "</p>");
     parts.push("<ul>");
     for (const item of items) {
-      const label = item.state === "synced" ? T.state_synced + " · " + ((item.response || {}).receipt_no || "")
+      // A withdrawal request waiting for a manager's approval has no receipt yet (tester: "terkirim ·").
+      const awaiting = item.state === "synced" && item.kind === "withdrawal" && (item.response || {}).status === "pending";
+      const label = awaiting ? T.state_pending_approval
+        : item.state === "synced" ? T.state_synced + " · " + ((item.response || {}).receipt_no || "")
         : item.state === "fix" ? T.state_fix : item.state === "sending" ? T.state_sending : T.state_queued;
       const kind = item.kind === "withdrawal" ? T.kind_withdrawal : T.kind_deposit;
       let actions = "";
-      if (item.state === "synced" && item.response && item.response.receipt_no) {
+      if (item.state === "synced" && item.response && (item.response.receipt_no || awaiting)) {
         const href = item.kind === "withdrawal" && item.response.id
           ? "/counter/withdrawal/" + item.response.id : "/counter/receipt/" + encodeURIComponent(item.response.receipt_no);
-        actions += '<a class="button secondary receipt-link" href="' + esc(href) + '">' + esc(T.receipt) + "</a>";
+        actions += '<a class="button secondary receipt-link" href="' + esc(href) + '">' + esc(awaiting ? T.open_request : T.receipt) + "</a>";
       }
       if ((item.state === "queued" || item.state === "sending") && item.kind !== "withdrawal") {
         actions += '<button type="button" class="secondary slip" data-key="' + esc(item.key) + '">' + esc(T.slip) + "</button>";
@@ -178,8 +183,10 @@ async function onClick(event) {
     const item = await store.getItem(key);
     if (!item) { return; }
     const text = item.maybe_arrived ? T.confirm_cancel_withdrawal_maybe : T.confirm_cancel_withdrawal;
-    if (window.confirm(fill(text, { member: item.member_name || item.member_no, total: amountOf(item) }))) {
-      await sync.cancel(key);
+    if (window.confirm(fill(text, { member: item.member_name || item.member_no, total: amountOf(item) })) &&
+        !(await sync.cancel(key))) {
+      // Another tab started sending it while the question was open (a tester): say so.
+      window.alert(T.cancel_too_late);
     }
     return;
   }

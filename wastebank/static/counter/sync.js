@@ -4,7 +4,7 @@
 // A lost answer is resolved by resending with the same key: the server returns its stored
 // answer. Network errors, timeouts, 5xx, 408/429 and an ended session leave the item queued;
 // 409/422 move it to "perlu diperbaiki".
-import { backoffMs, cancellable, classify, mayHaveArrived, prune, recover, REQUEST_TIMEOUT_MS, resendable, sendOrder } from "./outbox-core.js";
+import { backoffMs, cancellable, classify, mayHaveArrived, prune, recover, REQUEST_TIMEOUT_MS, resendsItself, sendOrder } from "./outbox-core.js";
 import * as store from "./store.js";
 
 const LOCK = "wastebank-outbox-sender";
@@ -78,7 +78,10 @@ export async function remove(key) {
 
 /** Cancel an unsent withdrawal (outbox-core cancellable); false when it is being sent or gone. */
 export async function cancel(key) {
+  const item = await store.getItem(key);
   const gone = await store.deleteItemIf(key, cancellable);
+  // What the withdrawal's screen says after it (withdraw.js): whether it may be recorded anyway.
+  if (gone) { await store.setValue("cancelled:" + key, { maybe_arrived: !!(item && item.maybe_arrived), at: Date.now() }); }
   emit();
   return gone;
 }
@@ -110,27 +113,38 @@ export async function drain() {
   }
 }
 
-// A refusal that a manager's action lifts (a closed day reopened) is tried again by itself
-// this often, besides the operator's "Kirim ulang".
+// A deposit's refusal that a manager's action lifts (a locked month unlocked) is tried again by
+// itself this often, besides the operator's "Kirim ulang" (outbox-core resendsItself).
 const RESEND_EVERY_MS = 60000;
 
 async function drainHeld() {
   let freshToken = false;
   const now = Date.now();
   for (const item of await store.allItems()) {
-    if (item.state === "fix" && item.username === context.username && resendable(item.error && item.error.code) &&
+    if (item.username === context.username && resendsItself(item) &&
         now - Date.parse(item.last_try || item.captured_at) >= RESEND_EVERY_MS) {
       await store.updateItem(item.key, (current) => current.state === "fix" ? Object.assign(current, { state: "queued" }) : null);
     }
   }
+  // Deposits this round found held by a closed day: they wait, but the items after them still
+  // go (a withdrawal behind one must be refused now, with the member at the counter, not sent
+  // by itself after the reopen — a tester).
+  const held = new Set();
   for (;;) {
-    const next = sendOrder(await store.allItems(), context.username)[0];
+    const next = sendOrder(await store.allItems(), context.username).filter((item) => !held.has(item.key))[0];
+    if (!next && held.size) {
+      failures += 1;
+      const wait = backoffMs(failures, Math.random());
+      status.waitingUntil = Date.now() + wait;
+      emit();
+      kick(wait);
+      return;
+    }
     if (!next) {
       failures = 0;
       status.waitingUntil = 0;
       emit(false);
-      const waiting = (await store.allItems()).some((item) => item.state === "fix" && item.username === context.username &&
-                                                            resendable(item.error && item.error.code));
+      const waiting = (await store.allItems()).some((item) => item.username === context.username && resendsItself(item));
       if (waiting) { kick(RESEND_EVERY_MS); }
       return;
     }
@@ -150,6 +164,7 @@ async function drainHeld() {
     const verdict = classify(answer.status, answer.body, navigator.onLine, item.kind);
     if (verdict.outcome === "synced") {
       failures = 0;
+      context.dayClosed = false;   // the server posted it: today is open (the banner goes)
       await store.updateItem(item.key, (current) => Object.assign(current, {
         state: "synced", response: answer.body, synced_at: new Date().toISOString(), error: null }));
       await rememberBalance(item, answer.body);
@@ -158,6 +173,7 @@ async function drainHeld() {
       continue;
     }
     if (verdict.outcome === "fix") {
+      if (verdict.code === "day_closed") { context.dayClosed = true; }
       await store.updateItem(item.key, (current) => Object.assign(current, {
         state: "fix", error: { code: verdict.code, reason: verdict.reason,
                                field: answer.body && answer.body.error ? answer.body.error.field : null } }));
@@ -168,6 +184,12 @@ async function drainHeld() {
     await store.updateItem(item.key, (current) => Object.assign(current, {
       state: "queued", last_error: verdict.reason || verdict.code, last_code: verdict.code,
       maybe_arrived: !!current.maybe_arrived || lost }));
+    if (verdict.code === "day_closed") {   // the server answered: this one waits, the next may go
+      context.dayClosed = true;
+      held.add(item.key);
+      emit();
+      continue;
+    }
     if (verdict.outcome === "auth") {
       await store.deleteValue("token:" + context.username);
       if (!freshToken) { freshToken = true; continue; }  // try once more with a new token

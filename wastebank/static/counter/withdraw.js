@@ -89,8 +89,9 @@ export function init(context, i18n) {
         if (stored && (stored.state === "synced" || stored.state === "fix")) { stop(); show(stored); }
         if (!stored) {   // cancelled in the queue ("Batalkan"): it will not be sent
           stop();
-          note.className = "flash";
-          note.textContent = i18n.withdrawal_cancelled;
+          const cancelled = await store.getValue("cancelled:" + item.key);
+          note.className = cancelled && cancelled.maybe_arrived ? "flash error" : "flash";
+          note.textContent = cancelled && cancelled.maybe_arrived ? i18n.withdrawal_cancelled_maybe : i18n.withdrawal_cancelled;
           save.hidden = true;
         }
       });

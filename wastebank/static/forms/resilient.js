@@ -157,7 +157,19 @@ function show(doc, response) {
     script.src = old.type === "module" ? rerunSrc(src, runs, location.origin) : src;
     document.body.appendChild(script);
   }
+  refreshCounterContext(doc);
   window.scrollTo(0, 0);
+}
+
+/** The counter's context from the page shown in place (its ``#counter-context``): the
+ * outbox panel stays from the first page, and would otherwise keep, e.g., "today is closed"
+ * after the manager reopened the day here (a tester). */
+function refreshCounterContext(doc) {
+  const fresh = doc.getElementById("counter-context");
+  const live = window.wastebankCounter && window.wastebankCounter.context;
+  if (!fresh || !live) { return; }
+  try { Object.assign(live, JSON.parse(fresh.textContent)); } catch (_error) { return; }
+  window.dispatchEvent(new Event("wastebank:context"));
 }
 
 async function send(form, submitter) {
