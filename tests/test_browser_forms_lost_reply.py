@@ -371,3 +371,36 @@ def test_logged_out_elsewhere_keeps_the_input(browser, stocked, live_server):
     assert page.locator("#reason").input_value() == "hilang di gudang"
     assert _count(JournalEntry) == before
     context.close()
+
+
+def test_offline_says_nothing_was_saved_and_a_reload_mid_save_asks_first(browser, stocked, live_server):
+    """Tester, second round: plainly offline, the note said "mungkin sudah tersimpan" — it says
+    nothing was sent; and a reload (pull-to-refresh) while a save waited dropped the input and the
+    form's key, so the next save was a second record — the browser now asks first."""
+    from wastebank.models import Offtaker
+
+    context, page = _manager(browser, live_server, SIZES[0])
+    page.goto("/manager/offtakers")
+    page.fill("#name", "CV Tanpa Sinyal")
+    context.set_offline(True)
+    page.click("main form[data-resilient] button[type=submit]")
+    expect(_note(page)).to_have_text("Tablet ini tidak tersambung: belum ada yang terkirim, belum ada yang tersimpan. "
+                                     "Semua isian Anda masih di sini; ketuk “Daftarkan” lagi setelah tablet tersambung.")
+    assert page.locator("#name").input_value() == "CV Tanpa Sinyal"
+    context.set_offline(False)
+    handler, held = _faults("stall")
+    page.route("**/manager/offtakers", handler)
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    save = page.locator("main form[data-resilient] button[type=submit]")
+    save.click()
+    expect(save).to_have_text("Menyimpan…")
+    page.evaluate("() => { setTimeout(() => location.reload(), 0); }")
+    page.wait_for_timeout(1000)
+    assert asked == ["beforeunload"]
+    assert page.locator("#name").input_value() == "CV Tanpa Sinyal"   # stayed: nothing lost
+    for route in held:
+        with contextlib.suppress(Exception):
+            route.abort()
+    assert _count(Offtaker, Offtaker.name == "CV Tanpa Sinyal") == 1   # the stalled one reached the server
+    context.close()

@@ -65,6 +65,13 @@ test("the sentence names the tapped button and says a retry is safe", () => {
   assert.equal(messageFor("expired", texts, ""), "Formulir ini sudah kedaluwarsa; ketuk “Simpan” lagi.");
 });
 
+test("with no connection at all it says nothing was saved", () => {
+  const offline = Object.assign({}, texts, { offline: "Tablet ini tidak tersambung: belum ada yang tersimpan. Ketuk “{button}” lagi." });
+  assert.equal(messageFor("offline", offline, "Simpan penjualan"),
+               "Tablet ini tidak tersambung: belum ada yang tersimpan. Ketuk “Simpan penjualan” lagi.");
+  assert.match(messageFor("offline", texts, "Simpan"), /^Sambungan terputus/);   // an older page's texts
+});
+
 test("a page script gets a URL of its own to run again", () => {
   assert.equal(rerunSrc("/static/manager/sale.js", 3, "http://tab.example"), "/static/manager/sale.js?r=3");
   assert.equal(rerunSrc("/static/manager/sale.js?r=3", 4, "http://tab.example"), "/static/manager/sale.js?r=4");

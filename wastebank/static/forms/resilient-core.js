@@ -51,8 +51,8 @@ export function failureKind(error, timedOut) {
 }
 
 /**
- * The sentence shown for ``kind`` (``network``, ``timeout``, ``uncertain``, ``session``,
- * ``expired``), from ``texts`` (the translated strings base.html hands over), with the tapped
+ * The sentence shown for ``kind`` (``network``, ``timeout``, ``uncertain``, ``offline``,
+ * ``session``, ``expired``), from ``texts`` (the translated strings base.html hands over), with the tapped
  * button's label in place of ``{button}``. Unknown kinds fall back to the network sentence.
  */
 export function messageFor(kind, texts, button) {
@@ -60,6 +60,9 @@ export function messageFor(kind, texts, button) {
   const fill = (text) => String(text || "").split("{button}").join(label);
   if (kind === "session") { return fill(texts.session); }
   if (kind === "expired") { return fill(texts.expired); }
+  // No connection at all: the request never left the tablet, so nothing was saved (a tester:
+  // "mungkin sudah tersimpan" read oddly while the tablet was plainly offline).
+  if (kind === "offline" && texts.offline) { return fill(texts.offline); }
   const lead = { timeout: texts.timeout, uncertain: texts.server }[kind] || texts.network;
   return fill(lead) + " " + fill(texts.retry);
 }

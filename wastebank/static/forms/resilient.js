@@ -197,7 +197,7 @@ async function send(form, submitter) {
   } catch (error) {
     clearTimeout(timer);
     idle(form);
-    say(form, messageFor(failureKind(error, timedOut), texts, tapped), false);
+    say(form, messageFor(navigator.onLine === false ? "offline" : failureKind(error, timedOut), texts, tapped), false);
     return;
   }
   clearTimeout(timer);
@@ -236,4 +236,17 @@ document.addEventListener("submit", (event) => {
 });
 
 // Back from a page shown in place (pushState): load that entry's page as a navigation would.
-window.addEventListener("popstate", () => { if (pushed) { location.reload(); } });
+// Also an entry such a page pushed before this document was loaded again (Back, then Forward:
+// a tester saw the sale's address over an empty sale form, whose post then gave a 405).
+window.addEventListener("popstate", (event) => {
+  if (pushed || (event.state && event.state.resilient)) { location.reload(); }
+});
+
+// A reload or a pull-to-refresh while a save waits for its answer would drop what was typed and
+// the form's key (the next save would be a new record): the browser asks first (a tester).
+window.addEventListener("beforeunload", (event) => {
+  if (document.querySelector("form[data-resilient-busy]")) {
+    event.preventDefault();
+    event.returnValue = "";
+  }
+});
