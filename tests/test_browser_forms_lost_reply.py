@@ -384,8 +384,9 @@ def test_offline_says_nothing_was_saved_and_a_reload_mid_save_asks_first(browser
     page.fill("#name", "CV Tanpa Sinyal")
     context.set_offline(True)
     page.click("main form[data-resilient] button[type=submit]")
-    expect(_note(page)).to_have_text("Tablet ini tidak tersambung: belum ada yang terkirim, belum ada yang tersimpan. "
-                                     "Semua isian Anda masih di sini; ketuk “Daftarkan” lagi setelah tablet tersambung.")
+    expect(_note(page)).to_have_text(
+        "Tablet ini tidak tersambung: belum ada yang terkirim, belum ada yang tersimpan. "
+        "Semua isian Anda masih di sini; ketuk “Daftarkan” lagi setelah tablet tersambung.")
     assert page.locator("#name").input_value() == "CV Tanpa Sinyal"
     context.set_offline(False)
     handler, held = _faults("stall")
