@@ -50,16 +50,21 @@ def test_new_member_form_sent_twice_with_its_key_registers_one_member(net, clien
     assert _key(other) != key
 
 
-def test_new_member_same_key_other_values_is_refused_on_the_form(net, client, login):
+def test_new_member_same_key_other_values_opens_the_member_registered_first(net, client, login):
+    """Tester, second round: a lost reply, then the phone corrected and "Simpan": it was refused
+    with a fresh key, and the next tap registered a second member. Now it opens the member the
+    key registered, saying so; saving the corrected form again registers nobody."""
     login("mgr_a")
     page = client.get("/members/new").get_data(as_text=True)
     data = {"name": "Ibu Tes lain", "kind": "person", "idempotency_key": _key(page), "csrf_token": csrf_token(page)}
-    assert client.post("/members/new", data=data).status_code == 302
-    again = client.post("/members/new", data={**data, "name": "Ibu Tes lain sekali"})
-    assert again.status_code == 422
-    text = again.get_data(as_text=True)
-    assert "nasabah ini mungkin sudah terdaftar. Cari dulu di daftar nasabah" in text
-    assert _key(text) != data["idempotency_key"]  # the next save is a new request
+    first = client.post("/members/new", data=data)
+    assert first.status_code == 302
+    for _attempt in range(2):
+        again = client.post("/members/new", data={**data, "name": "Ibu Tes lain sekali"})
+        assert again.status_code == 302 and again.headers["Location"] == first.headers["Location"]
+    text = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert re.search(r"Nasabah ini sudah terdaftar sebagai RW05-\d{4} sebelum koneksi putus\. Tidak ada yang "
+                     r"didaftarkan lagi; perbaiki datanya di sini dengan &#34;Ubah&#34;\.", text)
     assert _count(Member, Member.name.like("Ibu Tes lain%")) == 1
 
 
@@ -102,6 +107,32 @@ def test_sale_saved_twice_with_its_key_records_one_sale(net, client, login):
     assert "Penjualan ini sudah tersimpan; ini datanya." in shown
 
 
+def test_a_sale_corrected_after_a_lost_reply_is_not_recorded_a_second_time(net, client, login):
+    """Tester, second round: the reply lost, the weight corrected, "Simpan": refused with a
+    fresh key, and the next tap recorded a second sale. Now the refusal names the sale saved
+    first and keeps the key: saving again is refused again."""
+    _stock(net)
+    mgr = db.session.get(User, net.users["mgr_a"].id)
+    buyer = run_in_transaction(lambda: create_offtaker(net.unit_a, "Pengepul Koran", user=mgr))
+    db.session.commit()
+    login("mgr_a")
+    page = client.get("/manager/sales/new").get_data(as_text=True)
+    data = {"offtaker": str(buyer.id), "payment": "cash", "note": "", "w-CARDBOARD": "7", "a-CARDBOARD": "",
+            "p-CARDBOARD": "2500", "idempotency_key": _key(page), "csrf_token": csrf_token(page),
+            "action": "save"}
+    assert client.post("/manager/sales/new", data=data).status_code == 302
+    sale_no = db.session.scalar(select(Sale.sale_no))
+    db.session.rollback()
+    for _attempt in range(2):
+        again = client.post("/manager/sales/new", data={**data, "w-CARDBOARD": "7,2"})
+        text = again.get_data(as_text=True)
+        assert again.status_code == 409
+        assert (f"Penjualan ini sudah tersimpan ({sale_no}, Rp 17.500) sebelum koneksi putus, dengan isi "
+                "sebelumnya. Tidak disimpan lagi") in text
+        assert _key(text) == data["idempotency_key"]
+    assert _count(Sale, Sale.unit_id == net.unit_a.id) == 1
+
+
 def test_stock_adjustment_saved_twice_with_its_key_posts_once(net, client, login):
     _stock(net)
     login("mgr_a")
@@ -111,4 +142,12 @@ def test_stock_adjustment_saved_twice_with_its_key_posts_once(net, client, login
     before = _count(JournalEntry)
     assert client.post("/manager/stock/adjust", data=data).status_code == 302
     assert client.post("/manager/stock/adjust", data=data).status_code == 302
+    assert _count(JournalEntry) == before + 1
+    # Corrected after a lost reply and saved: refused, the key kept, never a second adjustment.
+    for _attempt in range(2):
+        again = client.post("/manager/stock/adjust", data={**data, "quantity": "2"})
+        text = again.get_data(as_text=True)
+        assert again.status_code == 422
+        assert "Penyesuaian stok ini sudah tersimpan sebelum koneksi putus, dengan isi sebelumnya." in text
+        assert _key(text) == data["idempotency_key"]
     assert _count(JournalEntry) == before + 1

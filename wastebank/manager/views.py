@@ -24,6 +24,7 @@ from ..models import DayClose, Sale, Unit, User, WasteCategory
 from ..money import InputError, format_idr, format_quantity, parse_quantity
 from ..reports.signing import committee_signers, place_date, unit_letterhead
 from ..reports.csvfile import csv_options, csv_response
+from ..services import idempotency
 from ..services.audit import audit_entries
 from ..services.cashbook import (CashMoved, cash_book, close_day, close_preview, expected_cash, last_closed_day,
                                   late_arrivals, parse_counted, reopen_day, reopenable_close)
@@ -102,8 +103,7 @@ def adjust():
                         amount=format_idr(outcome.body["amount_idr"], get_locale())), "ok")
                 return redirect(url_for("manager.stock"))
             except IdempotencyConflict:
-                form.idempotency_key.data = uuid.uuid4().hex
-                errors.append(_("This form was already saved with other values. Check and save again."))
+                errors.append(_already_saved(unit, form, "stock_adjust"))
             except DomainError as exc:
                 errors += _messages(exc)
         else:
@@ -111,6 +111,26 @@ def adjust():
     return render_template("manager/adjust.html", unit=unit, form=form, categories=categories, directions=DIRECTIONS,
                            rows={r.category.id: r for r in stock_on_hand(unit.id)}, errors=errors), \
         (422 if errors else 200)
+
+
+def _already_saved(unit: Unit, form, operation: str) -> str:
+    """The refusal of a form sent again with its key and other values: after a lost reply the
+    manager corrected a weight and saved, and the first version was recorded already. It names
+    that record and keeps the key, so saving again is refused again instead of recording a
+    second sale or adjustment (a tester did, with the fresh key this used to give). A form
+    without such a record (a stored refusal) gets a fresh key: nothing was saved under it."""
+    body = idempotency.saved_answer(unit.id, form.idempotency_key.data, operation)
+    if body is None:
+        form.idempotency_key.data = uuid.uuid4().hex
+        return _("This form was already sent with other values. Check and save again.")
+    if operation == "sale":
+        return _("This sale was already saved (%(no)s, %(total)s) before the connection dropped, with other "
+                 "values. It is not saved again: open it in the sales list. Record a new sale only if it "
+                 "really is another one (Sales → New sale).",
+                 no=body["sale_no"], total=format_idr(body["total_idr"], get_locale()))
+    return _("This stock adjustment was already saved before the connection dropped, with other values. It is "
+             "not saved again: check the stock page, and record another adjustment there only if one is "
+             "still needed.")
 
 
 # ---------------------------------------------------------------------------------- off-takers
@@ -209,8 +229,7 @@ def sale_new():
                 return render_template("manager/sale_confirm.html", unit=unit, form=form, quote=quote,
                                        typed=typed, payments=dict(PAYMENTS))
         except IdempotencyConflict:
-            form.idempotency_key.data = uuid.uuid4().hex
-            errors.append(_("This form was already saved with other values. Check and save again."))
+            errors.append(_already_saved(unit, form, "sale"))
             status = 409
         except DomainError as exc:
             db.session.rollback()

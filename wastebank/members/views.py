@@ -130,9 +130,19 @@ def new():
             saved = _apply_form(form, save)
         except IdempotencyConflict:
             saved = False
-            form.idempotency_key.data = uuid.uuid4().hex
-            form.form_errors.append(_("This form was already saved with other values: the member may be registered "
-                                      "already. Look them up in the member list before saving again."))
+            first = idempotency.saved_answer(unit.id, key, "member_create")
+            if first is None:   # a stored refusal: nothing was registered under this key
+                form.idempotency_key.data = uuid.uuid4().hex
+                form.form_errors.append(_("This form was already saved with other values: the member may be "
+                                          "registered already. Look them up in the member list before saving "
+                                          "again."))
+            else:
+                # Registered before the reply was lost; the correction goes on that member's page,
+                # never into a second member (a tester). The key stays: saving again is refused again.
+                flash(_("This member was already registered as %(no)s before the connection dropped. Nothing "
+                        "was registered again; correct the details here with \"Edit\".", no=first["member_no"]),
+                      "info")
+                return redirect(url_for("members.show", member_no=first["member_no"]))
         if saved:
             done = outcome["done"]
             if done.replayed:

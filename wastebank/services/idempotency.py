@@ -94,6 +94,19 @@ def key_used(unit_id: int, key: str | None) -> bool:
     return bool(key) and _record(unit_id, key) is not None
 
 
+def saved_answer(unit_id: int, key: str | None, operation: str) -> dict | None:
+    """The body stored under ``key`` at ``unit_id`` when it recorded ``operation`` (a 2xx
+    answer), whatever the request was; else None (a new key, another operation, a stored
+    refusal). For a form sent again with the same key and other values (a correction after a
+    lost reply): its page names what was saved the first time instead of inviting a second
+    record (a tester saved a sale twice so)."""
+    key = (key or "").strip()
+    record = _record(unit_id, key) if key else None
+    if record is None or record.operation != operation or not 200 <= record.status_code < 300:
+        return None
+    return json.loads(record.response_body)
+
+
 def replay(unit_id: int, key: str, operation: str, digest: str) -> tuple[int, dict] | None:
     """The stored ``(status, body)`` for ``key`` at ``unit_id``, or None if the key is new.
 

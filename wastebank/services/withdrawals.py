@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from ..api.bodies import withdrawal_body
 from ..extensions import db
-from ..models import (Account, Deposit, IdempotencyRecord, JournalEntry, Member, Unit, User, Withdrawal,
+from ..models import (Account, Deposit, JournalEntry, Member, Unit, User, Withdrawal,
                       WITHDRAWAL_METHODS, utcnow)
 from ..auth.permissions import has_permission
 from ..money import InputError, Rupiah, format_idr, parse_rupiah
@@ -401,15 +401,8 @@ def void_withdrawal(withdrawal: Withdrawal, *, user: User, reason: str, idempote
 def saved_with_key(unit: Unit, key: str | None) -> int | None:
     """The id of the withdrawal a form's idempotency ``key`` already saved at ``unit`` (paid:
     201, or waiting for approval: 202), or None (the key is new, or stored a refusal)."""
-    key = (key or "").strip()
-    if not key:
-        return None
-    row = db.session.execute(select(IdempotencyRecord.status_code, IdempotencyRecord.response_body).where(
-        IdempotencyRecord.unit_id == unit.id, IdempotencyRecord.key == key,
-        IdempotencyRecord.operation == "withdrawal")).first()
-    if row is None or row.status_code not in (201, 202):
-        return None
-    return json.loads(row.response_body).get("id")
+    body = idempotency.saved_answer(unit.id, key, "withdrawal")
+    return body.get("id") if body else None
 
 
 @dataclass(frozen=True)
