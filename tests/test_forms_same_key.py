@@ -86,16 +86,22 @@ def _stock(net) -> None:
     db.session.commit()
 
 
-def test_sale_saved_twice_with_its_key_records_one_sale(net, client, login):
+def _sale_form(net, client, login) -> dict:
+    """What the new-sale form posts for 7 kg of cardboard at Rp 2.500 to "Pengepul Koran"
+    (stock and buyer set up, the manager logged in), with the form's own key."""
     _stock(net)
     mgr = db.session.get(User, net.users["mgr_a"].id)
     buyer = run_in_transaction(lambda: create_offtaker(net.unit_a, "Pengepul Koran", user=mgr))
     db.session.commit()
     login("mgr_a")
     page = client.get("/manager/sales/new").get_data(as_text=True)
-    data = {"offtaker": str(buyer.id), "payment": "cash", "note": "", "w-CARDBOARD": "7", "a-CARDBOARD": "",
+    return {"offtaker": str(buyer.id), "payment": "cash", "note": "", "w-CARDBOARD": "7", "a-CARDBOARD": "",
             "p-CARDBOARD": "2500", "idempotency_key": _key(page), "csrf_token": csrf_token(page),
             "action": "save"}
+
+
+def test_sale_saved_twice_with_its_key_records_one_sale(net, client, login):
+    data = _sale_form(net, client, login)
     before = _count(JournalEntry)
     first = client.post("/manager/sales/new", data=data)
     second = client.post("/manager/sales/new", data=data)
@@ -111,15 +117,7 @@ def test_a_sale_corrected_after_a_lost_reply_is_not_recorded_a_second_time(net, 
     """Tester, second round: the reply lost, the weight corrected, "Simpan": refused with a
     fresh key, and the next tap recorded a second sale. Now the refusal names the sale saved
     first and keeps the key: saving again is refused again."""
-    _stock(net)
-    mgr = db.session.get(User, net.users["mgr_a"].id)
-    buyer = run_in_transaction(lambda: create_offtaker(net.unit_a, "Pengepul Koran", user=mgr))
-    db.session.commit()
-    login("mgr_a")
-    page = client.get("/manager/sales/new").get_data(as_text=True)
-    data = {"offtaker": str(buyer.id), "payment": "cash", "note": "", "w-CARDBOARD": "7", "a-CARDBOARD": "",
-            "p-CARDBOARD": "2500", "idempotency_key": _key(page), "csrf_token": csrf_token(page),
-            "action": "save"}
+    data = _sale_form(net, client, login)
     assert client.post("/manager/sales/new", data=data).status_code == 302
     sale_no = db.session.scalar(select(Sale.sale_no))
     db.session.rollback()
