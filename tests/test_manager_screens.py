@@ -175,9 +175,14 @@ def test_manager_sells_closes_the_day_and_reads_the_audit_log(net, client, login
     assert closed.status_code == 302
     after = client.get(closed.location).get_data(as_text=True)
     assert 'id="day-closed"' in after and "-Rp 750" in after
+    # The same close again (her second tap after a lost reply): said as done, nothing written.
     again = client.post("/manager/cashbook/close", data={"csrf_token": csrf_token(book), "counted": "42.000",
                                                          "business_date": local_today().isoformat()})
-    assert again.status_code == 409 and 'role="alert"' in again.get_data(as_text=True)
+    assert again.status_code == 302
+    assert "sudah ditutup: Anda menutupnya pukul" in client.get(again.location).get_data(as_text=True)
+    other = client.post("/manager/cashbook/close", data={"csrf_token": csrf_token(book), "counted": "41.000",
+                                                         "business_date": local_today().isoformat()})
+    assert other.status_code == 409 and 'role="alert"' in other.get_data(as_text=True)
     assert db.session.scalar(select(func.count(DayClose.id))) == 1
     assert system_account(net.unit_a.id, "cash").balance == 42000
 
