@@ -54,6 +54,7 @@ def main() -> None:
     parser.add_argument("--calls", action="store_true",
                         help="also count Python function calls per deposit and per request of bench/floor_app.py "
                              "(cProfile's count: deterministic, for A/B comparisons on a noisy machine)")
+    parser.add_argument("--show-sql", action="store_true", help="print the statements of the last deposit")
     parser.add_argument("--config", default="development",
                         help="app config; 'production' adds HTTPS redirect, HSTS and the proxy fix as under gunicorn")
     args = parser.parse_args()
@@ -114,6 +115,9 @@ def main() -> None:
             times.append(elapsed * 1000)
             walls.append(wall * 1000)
             counts.append(len(statements))
+    if args.show_sql:
+        for number, sql in enumerate(statements, 1):
+            print(f"{number:2d}. {' '.join(sql.split())}")
     calls = _count_calls(client, body, token, extra_headers, url) if args.calls else None
     engine.dispose()
     if profiler is not None:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Iterable
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, and_, bindparam, case, event, func, insert, inspect, or_, select, update
+from sqlalchemy import BigInteger, Date, and_, bindparam, case, event, func, insert, inspect, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -347,13 +347,16 @@ def _refuse(leg: Leg) -> None:
 
 
 def _open_books_select(dialect: str):
-    """The statement of :func:`_open_books` (params ``unit_id``, ``months``)."""
+    """The statement of :func:`_open_books` (params ``unit_id``, ``month_a``, ``month_b``: the
+    months of the capture and of the posting, the same one twice when they agree; two plain
+    parameters rather than an expanding list, so the statement's SQL never changes)."""
     from ..models import DayClose, MonthLock, Unit
 
     unit_id = bindparam("unit_id")
     closed = select(func.max(DayClose.business_date)).where(DayClose.unit_id == unit_id).scalar_subquery()
     locked = select(func.count()).select_from(MonthLock).where(
-        MonthLock.unit_id == unit_id, MonthLock.month.in_(bindparam("months", expanding=True)),
+        MonthLock.unit_id == unit_id,
+        MonthLock.month.in_([bindparam("month_a", type_=Date), bindparam("month_b", type_=Date)]),
         MonthLock.unlocked_at.is_(None)).scalar_subquery()
     next_id = (func.nextval("journal_entry_id_seq") if dialect == "postgresql"
                else select(func.coalesce(func.max(JournalEntry.id), 0) + 1).scalar_subquery())
@@ -377,7 +380,7 @@ def _open_books(unit_id: int, now: datetime, recorded_at: datetime) -> int:
         # "FOR SHARE" here beside the closed-day read would miss a close that committed while
         # it waited (tests/test_close_race.py). The next statement takes a fresh snapshot.
         lock_books(unit_id)
-    params = {"unit_id": unit_id, "months": sorted({month_of(recorded_at), month_of(now)})}
+    params = {"unit_id": unit_id, "month_a": month_of(recorded_at), "month_b": month_of(now)}
     closed_day, n_locked, entry_id = run_core(prepared("ledger.open_books", _open_books_select), params).one()
     _refuse_closed(now, closed_day)
     if n_locked:

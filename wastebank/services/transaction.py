@@ -28,6 +28,7 @@ from sqlalchemy.sql import Executable
 
 from ..db_setup import fresh_snapshot_for_writes, writer_lock_from_start
 from ..extensions import db
+from . import direct
 from .errors import Conflict, DatabaseRefused
 
 T = TypeVar("T")
@@ -93,6 +94,7 @@ def is_refusal(exc: Exception) -> bool:
 
 
 _PREPARED: dict[tuple[str, str], Executable] = {}
+_PREPARED_IDS: set[int] = set()
 
 
 def prepared(name: str, build: Callable[[str], Executable]) -> Executable:
@@ -106,6 +108,7 @@ def prepared(name: str, build: Callable[[str], Executable]) -> Executable:
     stmt = _PREPARED.get((name, dialect))
     if stmt is None:
         stmt = _PREPARED[(name, dialect)] = build(dialect)
+        _PREPARED_IDS.add(id(stmt))  # alive in _PREPARED for the process: the id is never reused
     return stmt
 
 
@@ -128,8 +131,17 @@ def run_core(stmt: Executable, params: dict | list[dict] | None = None) -> Curso
     """Execute a Core statement on the session's own connection and transaction, without the
     ORM's execute (its autoflush, ORM compile state and events: nothing of the ORM is read or
     written). A list of ``params`` is one executemany (one statement on both databases).
-    For writes of the hot path whose rows the session does not hold."""
-    return db.session.connection().execute(stmt, params)
+    For writes of the hot path whose rows the session does not hold.
+
+    A statement of :func:`prepared` runs on the driver's cursor with its SQL compiled once
+    (services/direct.py) when it needs nothing more; the answer then has the CursorResult
+    methods its callers use (iteration, all, first, one, scalar, scalar_one)."""
+    conn = db.session.connection()
+    if id(stmt) in _PREPARED_IDS:
+        rows = direct.execute(conn, stmt, params)
+        if rows is not None:
+            return rows
+    return conn.execute(stmt, params)
 
 
 def dialect_insert(dialect: str):
