@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import threading
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -19,6 +21,7 @@ from flask.testing import FlaskClient
 from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool as _NullPool
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from wastebank import create_app
 from wastebank.extensions import db as _db
@@ -316,34 +319,138 @@ def login(client):
     return do_login
 
 
+class _Requests:
+    """The requests a live server is answering. Once ``refuse()`` is called it answers no new
+    one (werkzeug closes every connection after one answer, but Chromium opens connections ahead
+    of requests: one the server accepted before its end can still carry a request after it), and
+    ``wait`` waits for those already running."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._running: dict[int, str] = {}
+        self._next = 0
+        self._refusing = False
+        self._when_idle = None
+
+    def enter(self, what: str) -> int | None:
+        with self._cond:
+            if self._refusing:
+                return None
+            self._next += 1
+            self._running[self._next] = what
+            return self._next
+
+    def leave(self, key: int) -> None:
+        with self._cond:
+            del self._running[key]
+            self._cond.notify_all()
+            then = self._when_idle if not self._running else None
+            if then is not None:
+                self._when_idle = None
+        if then is not None:
+            then()
+
+    def refuse(self) -> None:
+        with self._cond:
+            self._refusing = True
+
+    def wait(self, timeout: float) -> list[str]:
+        """Wait up to ``timeout`` s for the running requests; those still running."""
+        with self._cond:
+            self._cond.wait_for(lambda: not self._running, timeout)
+            return sorted(self._running.values())
+
+    def when_idle(self, callback) -> None:
+        """``callback()`` once no request runs: now, or when the last one still running ends."""
+        with self._cond:
+            if self._running:
+                self._when_idle = callback
+                return
+        callback()
+
+
+class _RequestHandler(WSGIRequestHandler):
+    """werkzeug's handler, each request counted in the server's ``requests`` from its parsed
+    headers to its last byte sent (the app's teardown, which returns the connection to the pool,
+    is before); once the server refuses requests: 503 and the connection closed, without the app."""
+
+    def run_wsgi(self) -> None:
+        key = self.server.requests.enter(f"{self.command} {self.path}")
+        if key is None:
+            self.send_error(503, "live server stopped")  # Connection: close
+            return
+        try:
+            super().run_wsgi()
+        finally:
+            self.server.requests.leave(key)
+
+
+class LiveServer:
+    """The app on ``database_url`` served by a threaded werkzeug server on a free loopback port.
+
+    ``stop()`` refuses new requests, stops accepting connections, waits up to ``wait`` s for the
+    requests still running (a page reloading or a fetch still out when the test ends) and only
+    then disposes the server app's engines, so that every connection those requests used is back
+    in the pool and closed. Disposing while one still ran returned its connection to the disposed
+    pool, where it stayed open until garbage collection (psycopg's "was deleted while still open"
+    ResourceWarning during a later test, CI at 7726043). A request still running after ``wait``
+    fails the test, by name; the engines are then disposed when it ends."""
+
+    def __init__(self, database_url: str):
+        self.app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url,
+                                          "PUBLIC_BASE_URL": "https://bank.example"})
+        with self.app.app_context():
+            self.engines = list(_db.engines.values())
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True, request_handler=_RequestHandler)
+        self.server.requests = _Requests()
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        # A short poll: shutdown() waits for it (0.5 s by default, at every browser test's end).
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                       daemon=True)
+        self.thread.start()
+
+    def _dispose(self) -> None:
+        for engine in self.engines:
+            engine.dispose()
+
+    def stop(self, wait: float = 5.0) -> None:
+        requests = self.server.requests
+        requests.refuse()
+        self.server.shutdown()  # serve_forever ends and closes the listening socket
+        self.thread.join(timeout=10)
+        still_running = requests.wait(wait)
+        requests.when_idle(self._dispose)
+        if still_running:
+            pytest.fail(f"live server: {len(still_running)} request(s) still running {wait:g} s after the "
+                        f"test ended: {', '.join(still_running)}", pytrace=False)
+
+
+@contextmanager
+def serve_live(database_url: str, wait: float = 5.0):
+    """A :class:`LiveServer` on ``database_url`` for the ``with`` block; stopped at its end."""
+    live = LiveServer(database_url)
+    try:
+        yield live
+    finally:
+        live.stop(wait)
+
+
 @pytest.fixture
 def live_server(app, database_url, net):
     """The app served by a threaded werkzeug server on a free loopback port, on the same
-    database as the test. Yields the base URL. The test's own session is closed first: on
-    SQLite a transaction that wrote holds the writer lock until it ends. Objects made before
-    stay readable, detached; after reading from the database, close the session again."""
-    import threading
-
-    from werkzeug.serving import make_server
-
+    database as the test (:class:`LiveServer`). Yields the base URL. The test's own session is
+    closed first: on SQLite a transaction that wrote holds the writer lock until it ends. Objects
+    made before stay readable, detached; after reading from the database, close the session
+    again. At the end the server answers no more requests and waits (5 s at most) for those
+    still running before its engine is disposed."""
     _db.session.commit()
     # Keep the fixtures' objects readable (loaded, detached) without holding a transaction.
     for obj in list(_db.session.identity_map.values()):
         _db.session.refresh(obj)
     _db.session.expunge_all()
     _db.session.close()
-    server_app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url,
-                                        "PUBLIC_BASE_URL": "https://bank.example"})
-    server = make_server("127.0.0.1", 0, server_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        with server_app.app_context():
-            _db.engine.dispose()
+    with serve_live(database_url) as live:
+        yield live.url
 
 
 @pytest.fixture
