@@ -55,11 +55,14 @@ def _stored(receipt_no: str) -> dict:
         "postings": sorted(((p.amount, p.quantity_milli) for p in postings), key=lambda p: p[0]),
         "audit": ({k: v for k, v in details.items() if k not in ("member_no", "entry_id")},
                   details["entry_id"] == entry.id, audit.created_at.tzinfo is not None),
-        "answer": {k: v for k, v in answer.items()
-                   if k not in ("id", "receipt_no", "member", "member_no", "member_name", "balance_idr", "posted_at", "receipt_url",
-                                "receipt_pdf_url")},
+        "answer": {k: v for k, v in answer.items() if k not in _PER_DEPOSIT},
         "status": record.status_code,
     }
+
+
+# What differs between two deposits of the same lines by two members.
+_PER_DEPOSIT = ("id", "receipt_no", "member", "member_no", "member_name", "balance_idr", "posted_at", "receipt_url",
+                "receipt_pdf_url")
 
 
 def _raw(receipt_no: str) -> list[tuple]:
