@@ -405,3 +405,112 @@ def test_offline_says_nothing_was_saved_and_a_reload_mid_save_asks_first(browser
             route.abort()
     assert _count(Offtaker, Offtaker.name == "CV Tanpa Sinyal") == 1   # the stalled one reached the server
     context.close()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=IDS)
+def test_offtaker_prices_and_reopen_answer_lost_then_tapped_again_say_done_and_write_once(
+        browser, stocked, live_server, size):
+    """The reply to an off-taker, the weekly prices and the reopen of a closed day is lost after
+    the server saved; the second tap (the same key) said "Pembeli ini sudah terdaftar." / "Hari
+    … belum ditutup" in red, or "Tidak ada harga yang berubah." Now it says, as done, what the
+    first tap saved; the rows are there once."""
+    import re
+
+    from wastebank.models import AuditLog, DayClose, Offtaker, Price
+    from wastebank.services.cashbook import close_day
+    from wastebank.timeutil import local_today
+
+    at = r"pukul \d\d:\d\d WIB"
+    today = local_today()
+    context, page = _manager(browser, live_server, size)
+    flash = page.locator("main p.flash.ok")
+    problems = []
+
+    # An off-taker.
+    page.route("**/manager/offtakers", _faults("lost")[0])
+    page.goto("/manager/offtakers")
+    page.fill("#name", "CV Lapak Sejahtera")
+    page.fill("#phone", "0812 9999 1111")
+    register = page.locator("main form[data-resilient] button[type=submit]")
+    register.click()
+    expect(_note(page)).to_contain_text("Ketuk “Daftarkan” lagi: " + SAFE)
+    assert _count(Offtaker, Offtaker.name == "CV Lapak Sejahtera") == 1
+    register.click()
+    expect(flash).to_have_text(re.compile(
+        rf"^Pembeli CV Lapak Sejahtera sudah terdaftar: Anda mendaftarkannya {at}\. Tidak didaftarkan dua kali\.$"))
+    expect(page.locator("main p.error")).to_have_count(0)
+    expect(page.locator("#offtakers")).to_contain_text("0812 9999 1111")
+    assert _count(Offtaker, Offtaker.name == "CV Lapak Sejahtera") == 1
+    problems += _fits(page, "offtaker-retried", size)
+
+    # The weekly prices.
+    page.route("**/manager/prices", _faults("lost")[0])
+    page.goto("/manager/prices")
+    page.fill("#buy-CARDBOARD", "2200")
+    save = page.locator("#bulk form button[type=submit]")
+    save.click()
+    expect(_note(page)).to_contain_text("Ketuk “Simpan harga baru” lagi: " + SAFE)
+    assert page.locator("#buy-CARDBOARD").input_value() == "2200"
+    cardboard = (Price.unit_id == stocked.unit_a.id, Price.category_id == stocked.categories["CARDBOARD"].id,
+                 Price.effective_from == today)
+    assert _count(Price, *cardboard) == 1
+    audits = _count(AuditLog, AuditLog.action == "price.set")
+    save.click()
+    expect(flash).to_have_text(re.compile(
+        rf"^Harga ini sudah tersimpan {at}: 1 harga, berlaku mulai {today:%d-%m-%Y}\. Tidak disimpan lagi\.$"))
+    expect(page.locator("main p.error")).to_have_count(0)
+    assert page.locator("#buy-CARDBOARD").input_value() == "2200"
+    assert _count(Price, *cardboard) == 1
+    assert _count(AuditLog, AuditLog.action == "price.set") == audits
+    problems += _fits(page, "prices-retried", size)
+
+    # The reopen of today's close.
+    mgr = db.session.get(User, stocked.users["mgr_a"].id)
+    run_in_transaction(lambda: close_day(stocked.unit_a, today, "0", mgr))
+    db.session.commit()
+    page.route("**/manager/cashbook/reopen", _faults("lost")[0])
+    page.goto("/manager/cashbook")
+    page.fill("#reason", "setoran terlambat")
+    page.click("#reopen")
+    expect(_note(page)).to_contain_text("Ketuk “Buka kembali hari ini” lagi: " + SAFE)
+    assert _count(DayClose) == 0
+    page.click("#reopen")
+    expect(flash).to_have_text(re.compile(
+        rf"^Hari {today:%d-%m-%Y} sudah dibuka kembali: Anda membukanya {at} dengan alasan “setoran terlambat”\. "
+        r"Tidak ada yang diubah\.$"))
+    expect(page.locator("main p.error")).to_have_count(0)
+    expect(page.locator("#check-close")).to_be_visible()  # the day is open
+    assert _count(DayClose) == 0
+    assert _count(AuditLog, AuditLog.action == "day.reopen") == 1
+    problems += _fits(page, "reopen-retried", size)
+    assert problems == []
+    context.close()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=IDS)
+def test_change_on_the_check_step_shows_the_other_lines_priced(browser, stocked, live_server, size):
+    """"Ubah" on the check step: the line typed comes back as typed, the other line in stock with
+    the price a fresh form shows (PET-CLEAN Rp 4.500 at RW05; it came back blank)."""
+    run_in_transaction(lambda: record_deposit(stocked.unit_a, stocked.members_a[0], [LineInput("PET-CLEAN", "5")],
+                                              operator_id=None, idempotency_key="lost-reply-dep-002"))
+    db.session.commit()
+    context, page = _manager(browser, live_server, size)
+    page.goto("/manager/sales/new")
+    assert page.locator("input[name='p-PET-CLEAN']").input_value() == "4500"
+    page.fill("input[name='w-CARDBOARD']", "7")
+    page.fill("input[name='p-CARDBOARD']", "2500")
+    page.click("#review")
+    expect(page.locator("#confirm-total")).to_have_text("Rp 17.500")
+    page.click("#confirm-form button[value=edit]")
+    expect(page.locator("#sale-form")).to_be_visible()
+    assert page.locator("input[name='w-CARDBOARD']").input_value() == "7"
+    assert page.locator("input[name='p-CARDBOARD']").input_value() == "2500"
+    assert page.locator("input[name='w-PET-CLEAN']").input_value() == ""
+    assert page.locator("input[name='p-PET-CLEAN']").input_value() == "4500"
+    # The line filled in now is priced at once, as on a fresh form.
+    page.fill("input[name='w-PET-CLEAN']", "2")
+    expect(page.locator("#sale-estimate")).to_have_text("Rp 26.500")
+    problems = _fits(page, "sale-changed", size)
+    assert _count(Sale) == 0
+    assert problems == []
+    context.close()

@@ -1,16 +1,20 @@
 """The manager's and operator's HTML forms sent twice with the same hidden idempotency_key — a
 retry after a lost answer (forms/resilient.js keeps the page and its key), or the browser's own
-resend — record once: one member, one sale, one stock adjustment; the second answer shows the
-first one's record (docs/rules.md §idempotency). The new-member form carries a key of its own.
+resend — record once: one member, one sale, one stock adjustment, one reopen of a closed day,
+one off-taker, one bulk price save; the second answer shows the first one's record, or says
+calmly that it was done (docs/rules.md §idempotency). The new-member form carries a key of its own.
 """
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from wastebank.extensions import db
-from wastebank.models import JournalEntry, Member, Sale, User
+from wastebank.models import AuditLog, DayClose, JournalEntry, Member, Offtaker, Price, Sale, User, clock_at
+from wastebank.services.cashbook import close_day
 from wastebank.services.deposits import LineInput, record_deposit
 from wastebank.services.sales import create_offtaker
 from wastebank.services.transaction import run_in_transaction
@@ -149,3 +153,114 @@ def test_stock_adjustment_saved_twice_with_its_key_posts_once(net, client, login
         assert "Penyesuaian stok ini sudah tersimpan sebelum koneksi putus, dengan isi sebelumnya." in text
         assert _key(text) == data["idempotency_key"]
     assert _count(JournalEntry) == before + 1
+
+
+# --- the forms that did not carry a key: reopen, off-taker, bulk prices -------------------------
+# Their second tap after a lost reply was answered as a refusal ("Hari … belum ditutup", "Pembeli
+# ini sudah terdaftar." in red) or as "Tidak ada harga yang berubah." — as if the first tap had
+# failed. Now it says what the first tap did, as done, and writes nothing.
+
+NOW = datetime(2025, 4, 10, 15, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
+
+
+def _flashes(client, response) -> list[str]:
+    """The ok flashes of the page a redirect leads to."""
+    assert response.status_code == 302, response.status_code
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'role="alert"' not in html
+    return re.findall(r'<p class="flash ok" role="status">([^<]*)</p>', html)
+
+
+def _audits(action: str) -> int:
+    return _count(AuditLog, AuditLog.action == action)
+
+
+def test_reopen_sent_again_with_its_key_says_the_day_is_open_again_and_reopens_once(net, client, login):
+    with clock_at(NOW):
+        mgr = db.session.get(User, net.users["mgr_a"].id)
+        # Counted Rp 1.000 more than the books: the close posts a difference, the reopen reverses it.
+        run_in_transaction(lambda: close_day(net.unit_a, NOW.date(), "1.000", mgr))
+        db.session.commit()
+        login("mgr_a")
+        page = client.get("/manager/cashbook").get_data(as_text=True)
+        assert 'id="reopen-form"' in page
+        data = {"csrf_token": csrf_token(page), "business_date": "2025-04-10", "reason": "salah  hitung",
+                "idempotency_key": _key(page)}
+        entries = _count(JournalEntry)
+        assert _flashes(client, client.post("/manager/cashbook/reopen", data=data)) == [
+            "Hari ini dibuka kembali; loket dapat mencatat lagi. Tutup lagi setelah kas dihitung ulang."]
+        said = ("Hari 10-04-2025 sudah dibuka kembali: Anda membukanya pukul 15:00 WIB dengan alasan "
+                "“salah hitung”. Tidak ada yang diubah.")
+        assert _flashes(client, client.post("/manager/cashbook/reopen", data=data)) == [said]
+        # The reason corrected after the lost reply: the same answer, with the reason saved first.
+        assert _flashes(client, client.post("/manager/cashbook/reopen", data={**data, "reason": "uang lupa"})) \
+            == [said]
+        assert _count(DayClose) == 0
+        assert _audits("day.reopen") == 1
+        assert _count(JournalEntry) == entries + 1  # one reversal of the difference
+        assert _count(JournalEntry, JournalEntry.reverses_id.is_not(None)) == 1
+        # Without a key (a page shown before keys): the day that is not closed is refused as before.
+        refused = client.post("/manager/cashbook/reopen", data={**data, "idempotency_key": ""})
+        assert refused.status_code == 409
+        assert "Hari 10-04-2025 belum ditutup; tidak ada yang perlu dibuka kembali." in refused.get_data(as_text=True)
+        assert _audits("day.reopen") == 1
+
+
+def test_offtaker_sent_again_with_its_key_is_registered_once(net, client, login):
+    with clock_at(NOW):
+        login("mgr_a")
+        page = client.get("/manager/offtakers").get_data(as_text=True)
+        data = {"csrf_token": csrf_token(page), "name": "CV Lapak  Sejahtera", "kind": "pengepul",
+                "phone": "0812 9999 1111", "address": "Jl. Kenari 2", "idempotency_key": _key(page)}
+        assert _flashes(client, client.post("/manager/offtakers", data=data)) == [
+            "Pembeli CV Lapak Sejahtera berhasil didaftarkan."]
+        assert _flashes(client, client.post("/manager/offtakers", data=data)) == [
+            "Pembeli CV Lapak Sejahtera sudah terdaftar: Anda mendaftarkannya pukul 15:00 WIB. "
+            "Tidak didaftarkan dua kali."]
+        # The phone corrected after the lost reply: named, refused, the key kept (twice).
+        for _attempt in range(2):
+            again = client.post("/manager/offtakers", data={**data, "phone": "0812 9999 2222"})
+            text = again.get_data(as_text=True)
+            assert again.status_code == 409
+            assert ("Pembeli CV Lapak Sejahtera sudah terdaftar pukul 15:00 WIB sebelum koneksi putus, dengan isi "
+                    "yang terkirim pertama. Tidak didaftarkan lagi. Untuk mendaftarkan pembeli lain, buka "
+                    "halaman ini lagi.") in text
+            assert _key(text) == data["idempotency_key"]
+        # The same name from a fresh form (another key) is still refused as registered.
+        fresh = client.get("/manager/offtakers").get_data(as_text=True)
+        assert _key(fresh) != data["idempotency_key"]
+        twin = client.post("/manager/offtakers", data={**data, "idempotency_key": _key(fresh)})
+        assert twin.status_code == 422 and "Pembeli ini sudah terdaftar." in twin.get_data(as_text=True)
+        (row,) = db.session.scalars(select(Offtaker).where(Offtaker.unit_id == net.unit_a.id)).all()
+        assert (row.name, row.phone, row.address) == ("CV Lapak Sejahtera", "0812 9999 1111", "Jl. Kenari 2")
+        db.session.rollback()
+        assert _audits("offtaker.create") == 1
+
+
+def test_bulk_prices_sent_again_with_their_key_are_saved_once(net, client, login):
+    cardboard = net.categories["CARDBOARD"].id
+    with clock_at(NOW):
+        login("mgr_a")
+        page = client.get("/manager/prices").get_data(as_text=True)
+        assert 'name="was-CARDBOARD" value="2000:2600"' in page
+        data = {"csrf_token": csrf_token(page), "effective_from": "2025-04-10", "idempotency_key": _key(page),
+                "buy-CARDBOARD": "2.100", "sell-CARDBOARD": "2.700", "was-CARDBOARD": "2000:2600"}
+        audits = _audits("price.set")
+        assert _flashes(client, client.post("/manager/prices", data=data)) == [
+            "1 harga disimpan, berlaku mulai 10-04-2025."]
+        assert _flashes(client, client.post("/manager/prices", data=data)) == [
+            "Harga ini sudah tersimpan pukul 15:00 WIB: 1 harga, berlaku mulai 10-04-2025. Tidak disimpan lagi."]
+        # Another figure typed after the lost reply: named, refused, the key kept (twice).
+        for _attempt in range(2):
+            again = client.post("/manager/prices", data={**data, "buy-CARDBOARD": "2.200"})
+            text = again.get_data(as_text=True)
+            assert again.status_code == 422
+            assert ("Harga dari formulir ini sudah tersimpan pukul 15:00 WIB sebelum koneksi putus (1 harga, "
+                    "berlaku mulai 10-04-2025), dengan isi sebelumnya. Tidak disimpan lagi") in text
+            assert _key(text) == data["idempotency_key"]
+        rows = db.session.execute(select(Price.buy_price_idr, Price.sell_price_idr).where(
+            Price.unit_id == net.unit_a.id, Price.category_id == cardboard,
+            Price.effective_from == date(2025, 4, 10))).all()
+        db.session.rollback()
+        assert rows == [(2100, 2700)]
+        assert _audits("price.set") == audits + 1

@@ -194,6 +194,49 @@ def test_manager_sells_closes_the_day_and_reads_the_audit_log(net, client, login
     assert "op_b" not in audit
 
 
+def _inputs(html: str, prefix: str) -> dict[str, str]:
+    """The values of the sale form's ``<prefix>-<CODE>`` inputs: code → value."""
+    return dict(re.findall(rf'name="{prefix}-([^"]+)"[^>]*?value="([^"]*)"', html))
+
+
+def test_change_on_the_check_step_shows_the_empty_lines_priced_like_a_fresh_form(net, client, login):
+    """"Ubah" on the check step: the line typed comes back as typed, and every other line in
+    stock shows the category's price in force, as a fresh form does (they came back blank)."""
+    from wastebank.services.catalog import set_price
+    from wastebank.services.sales import create_offtaker
+
+    _stock_up(net)
+    # Today's sell price of cardboard (from Rp 2.600): the form shows the price in force.
+    run_in_transaction(lambda: set_price(net.unit_a.id, net.categories["CARDBOARD"], 2000, 2700, local_today(),
+                                         net.users["mgr_a"].id))
+    buyer = run_in_transaction(lambda: create_offtaker(net.unit_a, "CV Maju Daur"))
+    db.session.commit()
+    login("mgr_a")
+    fresh = client.get("/manager/sales/new").get_data(as_text=True)
+    assert _inputs(fresh, "p") == {"PET-CLEAN": "4500", "CARDBOARD": "2700"}
+    data = {"csrf_token": csrf_token(fresh), "idempotency_key": _key(fresh), "offtaker": str(buyer.id),
+            "payment": "cash", "note": "", "w-PET-CLEAN": "10", "a-PET-CLEAN": "9,5", "p-PET-CLEAN": "4.400",
+            "w-CARDBOARD": "", "a-CARDBOARD": "", "p-CARDBOARD": "2700", "action": "review"}
+    check = client.post("/manager/sales/new", data=data).get_data(as_text=True)
+    assert 'id="confirm-total">Rp 41.800<' in check  # 9,5 kg × 4.400
+    # What the check page's form posts with "Ubah": its own hidden fields (the typed line only).
+    confirm = check[check.index('id="confirm-form"'):check.index("</form>", check.index('id="confirm-form"'))]
+    posted = {}
+    for tag in re.findall(r"<input [^>]*>", confirm):
+        name, value = re.search(r'name="([^"]+)"', tag), re.search(r'value="([^"]*)"', tag)
+        posted[name.group(1)] = value.group(1) if value else ""
+    assert "p-CARDBOARD" not in posted and posted["p-PET-CLEAN"] == "4.400"
+    assert posted["idempotency_key"] == data["idempotency_key"]
+    edit = client.post("/manager/sales/new", data={**posted, "action": "edit"})
+    text = edit.get_data(as_text=True)
+    assert edit.status_code == 200 and 'id="sale-form"' in text
+    assert _inputs(text, "p") == {"PET-CLEAN": "4.400", "CARDBOARD": "2700"}
+    assert _inputs(text, "w") == {"PET-CLEAN": "10", "CARDBOARD": ""}
+    assert _inputs(text, "a") == {"PET-CLEAN": "9,5", "CARDBOARD": ""}
+    assert _key(text) == data["idempotency_key"]
+    assert db.session.scalar(select(func.count(Sale.id))) == 0
+
+
 def test_unit_b_manager_gets_404_for_unit_a_sale(net, client, login):
     _stock_up(net)
     from wastebank.models import User

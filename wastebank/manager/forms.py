@@ -33,12 +33,14 @@ class AdjustForm(BaseForm):
 
 
 class OfftakerForm(BaseForm):
-    """Register an off-taker."""
+    """Register an off-taker. ``idempotency_key`` (hidden, made when the form is shown) stays
+    the same when the form is sent again after a lost reply."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     kind = StringField(_l("Kind"), default="pengepul")
     phone = StringField(_l("Phone"), validators=[Length(max=30)])
     address = StringField(_l("Address"), validators=[Length(max=300)])
+    idempotency_key = HiddenField(validators=[Length(max=100)])
 
 
 class SaleForm(BaseForm):

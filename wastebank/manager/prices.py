@@ -8,24 +8,28 @@ the rules (docs/prices.md) and the audit row are the same from the web and the c
 """
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from wtforms import StringField
+from wtforms import HiddenField, StringField
 from wtforms.validators import Length
 
 from ..auth.permissions import counter_unit, has_permission, require
 from ..extensions import db
 from ..inputs import BaseForm, DayField
-from ..models import Unit, User, WasteCategory
+from ..models import Unit, User, WasteCategory, utcnow
 from ..money import format_idr
+from ..services import idempotency
 from ..services.catalog import PriceChange, parse_prices, price_history, price_list, set_price, set_prices
-from ..services.errors import DomainError, ValidationFailed
+from ..services.errors import DomainError, IdempotencyConflict, ValidationFailed
 from ..services.transaction import run_in_transaction
-from ..timeutil import local_today
+from ..timeutil import format_local, local_today
 from . import bp
 
 
@@ -41,9 +45,11 @@ class PriceForm(BaseForm):
 class BulkPriceForm(BaseForm):
     """The weekly update: one date for all rows. The rows travel as ``buy-<CODE>`` and
     ``sell-<CODE>`` fields with ``was-<CODE>`` holding what the form showed (``"3250:4500"``),
-    so only rows the manager changed become new prices."""
+    so only rows the manager changed become new prices. ``idempotency_key`` (hidden, made when
+    the form is shown) stays the same when the form is sent again after a lost reply."""
 
     effective_from = DayField(_l("Applies from"))
+    idempotency_key = HiddenField(validators=[Length(max=100)])
 
 
 def _scope() -> tuple[Unit, list[Unit]]:
@@ -113,11 +119,37 @@ def _typed_change(row, errors: dict[str, str], values: dict[str, tuple[str, str]
     return PriceChange(row.category, buy, sell)
 
 
-def _save_prices(unit: Unit, changes: list[PriceChange], day, errors: dict[str, str], general: list[str]) -> bool:
+def _save_prices(unit: Unit, form: BulkPriceForm, changes: list[PriceChange], day, errors: dict[str, str],
+                 general: list[str]) -> bool:
     """Write ``changes`` from ``day`` in one transaction, all or nothing; True when written
-    (with the flash), else the refusal is in ``errors`` (per row) or ``general``."""
+    (with the flash), else the refusal is in ``errors`` (per row) or ``general``.
+
+    Run through the idempotency envelope under the form's key (operation ``price_bulk``, body
+    ``{"n", "day", "at"}``): the second tap after a lost reply says the prices were saved, as
+    done (it said "No price changed", as if the first tap had failed), and writes nothing;
+    the same key with other values names what was saved first and keeps the key. A post
+    without a key (a page shown before keys) saves as before, under a key of its own."""
+    key = (form.idempotency_key.data or "").strip() or uuid.uuid4().hex
+    canonical = {"day": day.isoformat(), "changes": sorted(
+        [c.category.code, c.buy_price_idr, c.sell_price_idr] for c in changes)}
+
+    def work() -> tuple[int, dict]:
+        written = set_prices(unit.id, changes, day, current_user.id)
+        return 200, {"n": len(written), "day": day.isoformat(), "at": utcnow().isoformat()}
     try:
-        written = run_in_transaction(lambda: set_prices(unit.id, changes, day, current_user.id))
+        outcome = run_in_transaction(lambda: idempotency.execute(unit, key, "price_bulk", canonical, work,
+                                                                 user_id=current_user.id))
+    except IdempotencyConflict:
+        first = idempotency.saved_answer(unit.id, key, "price_bulk")
+        if first is None or not first["n"]:  # nothing was written under this key
+            form.idempotency_key.data = uuid.uuid4().hex
+            general.append(_("This form was already sent with other values. Check and save again."))
+        else:  # the key stays: saving the corrected form again is refused again
+            general.append(_("The prices of this form were already saved at %(time)s before the connection "
+                             "dropped (%(n)s prices, applying from %(day)s), with other values. They are not "
+                             "saved again: check the prices in force above, and open the price list again for "
+                             "another change.", **_saved_figures(first)))
+        return False
     except ValidationFailed as exc:
         for field, (_code, message) in exc.errors.items():
             errors[field.split(".", 1)[0]] = str(message)
@@ -125,11 +157,22 @@ def _save_prices(unit: Unit, changes: list[PriceChange], day, errors: dict[str, 
     except DomainError as exc:
         general.append(str(exc.message))
         return False
-    if written:
-        flash(_("%(n)s prices saved, applying from %(day)s.", n=len(written), day=day.strftime("%d-%m-%Y")), "ok")
-    else:
+    body = outcome.body
+    if not body["n"]:
         flash(_("No price changed."), "ok")
+    elif outcome.replayed:
+        flash(_("These prices were already saved at %(time)s: %(n)s prices, applying from %(day)s. Nothing was "
+                "saved again.", **_saved_figures(body)), "ok")
+    else:
+        flash(_("%(n)s prices saved, applying from %(day)s.", n=body["n"], day=day.strftime("%d-%m-%Y")), "ok")
     return True
+
+
+def _saved_figures(body: dict) -> dict:
+    """The stored answer of a bulk save as the messages' figures: ``n``, ``day`` (DD-MM-YYYY)
+    and ``time`` (local ``15:00 WIB``) of the first save."""
+    return {"n": body["n"], "day": datetime.fromisoformat(body["day"]).strftime("%d-%m-%Y"),
+            "time": format_local(datetime.fromisoformat(body["at"]), "%H:%M")}
 
 
 @bp.route("/prices", methods=["GET", "POST"])
@@ -140,6 +183,8 @@ def prices():
     unit, units = _scope()
     rows = price_list(unit.id)
     form = BulkPriceForm()
+    if request.method == "GET":
+        form.idempotency_key.data = uuid.uuid4().hex
     errors: dict[str, str] = {}
     general: list[str] = []
     values: dict[str, tuple[str, str]] = {}
@@ -149,7 +194,7 @@ def prices():
         changes = [change for change in (_typed_change(row, errors, values) for row in rows) if change is not None]
         if not valid:
             general += form.error_messages() or [_("Choose the day the new prices apply from.")]
-        elif not errors and _save_prices(unit, changes, day, errors, general):
+        elif not errors and _save_prices(unit, form, changes, day, errors, general):
             return redirect(url_for("manager.prices", **_unit_arg(unit)))
         if errors:
             general.insert(0, _("Nothing was saved. Correct the rows marked below."))

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -20,7 +20,7 @@ from ..auth.permissions import counter_unit, has_permission, require
 from ..documents.sale_note import SaleNoteData, SaleNoteLine, render_sale_note
 from ..extensions import db
 from ..inputs import BIGINT_MAX, BIGINT_MIN, BaseForm, day_arg, int_arg, refuse, text_arg, text_problem
-from ..models import DayClose, Sale, Unit, User, WasteCategory
+from ..models import DayClose, Sale, Unit, User, WasteCategory, utcnow
 from ..money import InputError, format_idr, format_quantity, parse_quantity
 from ..reports.signing import committee_signers, place_date, unit_letterhead
 from ..reports.csvfile import csv_options, csv_response
@@ -135,28 +135,70 @@ def _already_saved(unit: Unit, form, operation: str) -> str:
 
 # ---------------------------------------------------------------------------------- off-takers
 
+def _saved_at(body: dict) -> str:
+    """The local time (``15:00 WIB``) a form's first save stored in its answer (``at``)."""
+    return format_local(datetime.fromisoformat(body["at"]), "%H:%M")
+
+
 @bp.route("/offtakers", methods=["GET", "POST"])
 @require("sale.record")
 def offtakers():
-    """The unit's off-takers, and a form to register one."""
+    """The unit's off-takers, and a form to register one.
+
+    The form's hidden ``idempotency_key`` runs the registration through the envelope
+    (``idempotency.execute``, operation ``offtaker_create``): the same form sent again after a
+    lost reply says the off-taker is registered (as done, not as "already registered" in red);
+    the same key with other values names the off-taker registered first and keeps the key. A
+    post without a key (a page shown before keys) registers as before, under a key of its own."""
     unit = counter_unit(current_user)
     form = OfftakerForm()
+    if request.method == "GET":
+        form.idempotency_key.data = uuid.uuid4().hex
     errors: list[str] = []
+    status = 422
     if request.method == "POST":
         if form.validate():
+            key = (form.idempotency_key.data or "").strip() or uuid.uuid4().hex
+            canonical = {"name": " ".join((form.name.data or "").split()), "kind": form.kind.data or "",
+                         "phone": (form.phone.data or "").strip(), "address": (form.address.data or "").strip()}
+
+            def work() -> tuple[int, dict]:
+                created = create_offtaker(unit, canonical["name"], kind=canonical["kind"], phone=canonical["phone"],
+                                          address=canonical["address"], user=current_user)
+                return 201, {"offtaker_id": created.id, "name": created.name, "at": utcnow().isoformat()}
             try:
-                created = run_in_transaction(lambda: create_offtaker(
-                    unit, form.name.data, kind=form.kind.data, phone=form.phone.data or "",
-                    address=form.address.data or "", user=current_user))
-                flash(_("Off-taker %(name)s registered.", name=created.name), "ok")
+                outcome = run_in_transaction(lambda: idempotency.execute(
+                    unit, key, "offtaker_create", canonical, work, user_id=current_user.id))
+                if outcome.replayed:
+                    flash(_offtaker_registered_already(outcome.body), "ok")
+                else:
+                    flash(_("Off-taker %(name)s registered.", name=outcome.body["name"]), "ok")
                 return redirect(url_for("manager.offtakers"))
+            except IdempotencyConflict:
+                first = idempotency.saved_answer(unit.id, key, "offtaker_create")
+                if first is None:  # nothing was registered under this key
+                    form.idempotency_key.data = uuid.uuid4().hex
+                    errors.append(_("This form was already sent with other values. Check and save again."))
+                else:  # the key stays: saving the corrected form again registers nobody
+                    errors.append(_("Off-taker %(name)s was already registered at %(time)s before the connection "
+                                    "dropped, with the details sent first. Nothing was registered again. To "
+                                    "register another off-taker, open this page again.",
+                                    name=first["name"], time=_saved_at(first)))
+                status = 409
             except DomainError as exc:
                 errors += _messages(exc)
         else:
             errors += form.error_messages() or [_("Enter the off-taker's name.")]
     return render_template("manager/offtakers.html", unit=unit, form=form, offtakers=list_offtakers(unit.id),
                            kinds=OFFTAKER_KINDS,
-                           errors=errors), (422 if errors else 200)
+                           errors=errors), (status if errors else 200)
+
+
+def _offtaker_registered_already(body: dict) -> str:
+    """The answer to the registration sent again with its key (the second tap after a lost
+    reply): said as done, with the time of the first save."""
+    return _("Off-taker %(name)s is registered: you registered them at %(time)s. Nothing was registered twice.",
+             name=body["name"], time=_saved_at(body))
 
 
 # --------------------------------------------------------------------------------------- sales
@@ -187,6 +229,14 @@ def _sale_lines() -> tuple[list[SaleLineInput], dict[str, dict]]:
     return lines, typed
 
 
+def _fresh_lines(rows, prices) -> dict[str, dict]:
+    """An empty sale line per category in stock (``rows``), as a fresh form shows it: no
+    weights, the price the unit expects from off-takers (its sell price in force; blank when
+    not set)."""
+    return {r.category.code: {"w": "", "a": "", "p": str(prices[r.category.id].sell_price_idr or "")
+                              if r.category.id in prices else ""} for r in rows}
+
+
 @bp.route("/sales/new", methods=["GET", "POST"])
 @require("sale.record")
 def sale_new():
@@ -204,13 +254,16 @@ def sale_new():
     status = 200
     if request.method == "GET":
         form.idempotency_key.data = uuid.uuid4().hex
-        typed = {r.category.code: {"w": "", "a": "", "p": str(prices[r.category.id].sell_price_idr or "")
-                                   if r.category.id in prices else ""} for r in rows}
+        typed = _fresh_lines(rows, prices)
     elif not form.validate():
         errors += [_("Choose the off-taker.")] + form.error_messages()
         status = 422
     else:
         lines, typed = _sale_lines()
+        # "Ubah" on the check step posts only the lines with a weight: every other row in stock
+        # comes back as on a fresh form, with the category's price (it came back blank).
+        for code, fresh in _fresh_lines(rows, prices).items():
+            typed.setdefault(code, fresh)
         action = request.form.get("action", "review")
         try:
             offtaker = get_offtaker(unit.id, form.offtaker.data)  # a BIGINT (inputs.IntegerTextField)
@@ -329,10 +382,12 @@ def _day_arg(source=None) -> date:
 
 
 class ReopenForm(BaseForm):
-    """Reopen today's close: the day (ISO date) and the required reason (checked by the service)."""
+    """Reopen today's close: the day (ISO date), the required reason (checked by the service)
+    and the idempotency key made when the form is shown (a repeat after a lost reply)."""
 
     business_date = HiddenField(validators=[DataRequired(), Length(max=10)])
     reason = TextAreaField(validators=[Length(max=2000)])
+    idempotency_key = HiddenField(validators=[Length(max=100)])
 
 
 def _render_cashbook(unit: Unit, day: date, form: CloseForm, errors: list[str], status: int = 200, *,
@@ -345,6 +400,8 @@ def _render_cashbook(unit: Unit, day: date, form: CloseForm, errors: list[str], 
     can_reopen = book.close is not None and reopenable is not None and reopenable.id == book.close.id
     reopen_form = reopen_form or ReopenForm(formdata=None)
     reopen_form.business_date.data = day.isoformat()
+    if not reopen_form.idempotency_key.data:
+        reopen_form.idempotency_key.data = uuid.uuid4().hex
     return render_template("manager/cashbook.html", unit=unit, book=book, texts=movement_texts(book), day=day,
                            form=form, errors=errors,
                            expected=expected_cash(unit, day), can_close=can_close, last_closed=closed,
@@ -433,20 +490,51 @@ def _closed_already_by_this_tap(unit: Unit, day: date, counted_text: str, exc: D
 @require("day.close")
 def reopen():
     """Reopen today's close with a reason (audited ``day.reopen``); a cash-count difference
-    is reversed. A past day, or a missing reason, is refused on the page (409 / 422)."""
+    is reversed. A past day, or a missing reason, is refused on the page (409 / 422).
+
+    The form's hidden ``idempotency_key`` runs the reopen through the envelope (operation
+    ``day_reopen``): the second tap after a lost reply (the same key) says the day is open
+    again, as done, instead of refusing "the day is not closed"; with the reason corrected it
+    says the same, naming the reason saved first. A post without a key reopens as before."""
     unit = counter_unit(current_user)
     form = ReopenForm()
     day = _day_arg(request.form)
     if not form.validate():
         return _render_cashbook(unit, day, CloseForm(formdata=None), [], 422, reopen_form=form,
                                 reopen_errors=[_("The form has expired; please try again.")])
+    key = (form.idempotency_key.data or "").strip() or uuid.uuid4().hex
+    canonical = {"business_date": day.isoformat(), "reason": " ".join((form.reason.data or "").split())}
+
+    def work() -> tuple[int, dict]:
+        reopen_day(unit, day, form.reason.data or "", current_user)
+        return 200, {**canonical, "at": utcnow().isoformat()}
     try:
-        run_in_transaction(lambda: reopen_day(unit, day, form.reason.data or "", current_user))
+        outcome = run_in_transaction(lambda: idempotency.execute(unit, key, "day_reopen", canonical, work,
+                                                                 user_id=current_user.id))
+    except IdempotencyConflict:
+        first = idempotency.saved_answer(unit.id, key, "day_reopen")
+        if first is None:
+            form.idempotency_key.data = uuid.uuid4().hex
+            return _render_cashbook(unit, day, CloseForm(formdata=None), [], 409, reopen_form=form, reopen_errors=[
+                _("This form was already sent with other values. Check and save again.")])
+        flash(_reopened_already(first), "ok")
+        return redirect(url_for("manager.cashbook", day=first["business_date"]))
     except DomainError as exc:
         return _render_cashbook(unit, day, CloseForm(formdata=None), [], exc.status if exc.status in (403, 409)
                                 else 422, reopen_form=form, reopen_errors=_messages(exc))
-    flash(_("The day is open again; the counter can record. Close it again after the new count."), "ok")
+    if outcome.replayed:
+        flash(_reopened_already(outcome.body), "ok")
+    else:
+        flash(_("The day is open again; the counter can record. Close it again after the new count."), "ok")
     return redirect(url_for("manager.cashbook", day=day.isoformat()))
+
+
+def _reopened_already(body: dict) -> str:
+    """The answer to the reopen sent again with its key (the second tap after a lost reply,
+    forms/resilient.js says tapping again is safe): said as done, like the close's repeat."""
+    return _("The day %(day)s is open again: you reopened it at %(time)s with the reason “%(reason)s”. "
+             "Nothing was changed.", day=date.fromisoformat(body["business_date"]).strftime("%d-%m-%Y"),
+             time=_saved_at(body), reason=body["reason"])
 
 
 # ---------------------------------------------------------------------------------- audit log
