@@ -420,7 +420,7 @@ def test_offtaker_prices_and_reopen_answer_lost_then_tapped_again_say_done_and_w
     from wastebank.services.cashbook import close_day
     from wastebank.timeutil import local_today
 
-    at = r"pukul \d\d:\d\d WIB"
+    at = r"pukul \d\d\.\d\d WIB"
     today = local_today()
     context, page = _manager(browser, live_server, size)
     flash = page.locator("main p.flash.ok")
@@ -512,5 +512,87 @@ def test_change_on_the_check_step_shows_the_other_lines_priced(browser, stocked,
     expect(page.locator("#sale-estimate")).to_have_text("Rp 26.500")
     problems = _fits(page, "sale-changed", size)
     assert _count(Sale) == 0
+    assert problems == []
+    context.close()
+
+
+#: Each date in the page's messages as line boxes: one each when no date breaks at a hyphen.
+DATE_LINES = """() => Array.from(document.querySelectorAll('main p.flash time, main p.error time'))
+  .map((el) => [el.textContent, el.getClientRects().length])"""
+
+
+@pytest.mark.parametrize("size", SIZES, ids=IDS)
+def test_category_price_answer_lost_then_tapped_again_says_saved_and_writes_once(
+        browser, stocked, live_server, size):
+    """One category's price form (/manager/prices/<CODE>) had no key: the second tap after a
+    lost reply replaced the same day's price and wrote a second ``price.set`` audit row. Now it
+    says, as done, what the first tap saved ("pukul 05.39 WIB"), and the date in the message
+    stays on one line (at 800 px it broke as "07-" / "12-2026")."""
+    import re
+
+    from wastebank.models import AuditLog, Price
+    from wastebank.timeutil import local_today
+
+    today = local_today()
+    day = today.strftime("%d-%m-%Y")
+    at = r"pukul \d\d\.\d\d WIB"
+    pet = (Price.unit_id == stocked.unit_a.id, Price.category_id == stocked.categories["PET-CLEAN"].id,
+           Price.effective_from == today)
+    context, page = _manager(browser, live_server, size)
+    flash = page.locator("main p.flash.ok")
+    save = page.locator("form.price-one button[type=submit]")
+    problems = []
+
+    # A first save that goes through: the confirmation, its date on one line.
+    page.goto("/manager/prices/PET-CLEAN")
+    page.fill("#buy", "3.600")
+    page.fill("#sell", "4.800")
+    save.click()
+    expect(flash).to_have_text(f"Harga baru Botol PET bening bersih disimpan: beli Rp 3.600, jual Rp 4.800 per kg, "
+                               f"mulai {day}.")
+    assert page.evaluate(DATE_LINES) == [[day, 1]]
+    problems += _fits(page, "price-saved", size)
+
+    # The next one's answer is lost after the server saved it; tapped again.
+    page.route("**/manager/prices/PET-CLEAN", _faults("lost")[0])
+    page.fill("#buy", "3.700")
+    page.fill("#sell", "4.900")
+    audits = _count(AuditLog, AuditLog.action == "price.set")
+    save.click()
+    expect(_note(page)).to_contain_text("Ketuk “Simpan harga baru ini” lagi: " + SAFE)
+    assert page.locator("#buy").input_value() == "3.700"
+    assert _count(Price, *pet) == 1
+    assert _count(AuditLog, AuditLog.action == "price.set") == audits + 1
+    save.click()
+    expect(flash).to_have_text(re.compile(
+        rf"^Harga baru Botol PET bening bersih sudah tersimpan {at}: beli Rp 3\.700, jual Rp 4\.900 per kg, "
+        rf"mulai {day}\. Tidak disimpan lagi\.$"))
+    expect(page.locator("main p.error")).to_have_count(0)
+    expect(page.locator("#in-force")).to_have_text("Berlaku sekarang: beli Rp 3.700, jual Rp 4.900 per kg")
+    assert page.evaluate(DATE_LINES) == [[day, 1]]
+    assert _count(Price, *pet) == 1
+    assert _count(AuditLog, AuditLog.action == "price.set") == audits + 1
+    problems += _fits(page, "price-retried", size)
+
+    # Lost again, then a figure corrected before tapping again: named, refused, nothing written.
+    page.unroute("**/manager/prices/PET-CLEAN")
+    page.route("**/manager/prices/PET-CLEAN", _faults("lost")[0])
+    page.fill("#buy", "3.750")
+    save.click()
+    expect(_note(page)).to_contain_text("Ketuk “Simpan harga baru ini” lagi: " + SAFE)
+    page.fill("#buy", "3.800")
+    save.click()
+    expect(page.locator("main p.error[role=alert]").first).to_have_text(re.compile(
+        rf"^Harga dari formulir ini sudah tersimpan {at} sebelum koneksi putus \(Botol PET bening bersih: beli "
+        rf"Rp 3\.750, jual Rp 4\.900 per kg, mulai {day}\), dengan isi sebelumnya\. Tidak disimpan lagi: periksa "
+        r"riwayat harga di bawah, lalu buka halaman ini lagi untuk perubahan lain\.$"))
+    assert page.locator("#buy").input_value() == "3.800"
+    assert page.evaluate(DATE_LINES) == [[day, 1]]
+    assert _count(AuditLog, AuditLog.action == "price.set") == audits + 2
+    problems += _fits(page, "price-corrected", size)
+    db.session.rollback()
+    assert [tuple(r) for r in db.session.execute(select(Price.buy_price_idr, Price.sell_price_idr).where(*pet))] \
+        == [(3750, 4900)]
+    db.session.close()
     assert problems == []
     context.close()

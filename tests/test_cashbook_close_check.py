@@ -119,7 +119,7 @@ def test_a_withdrawal_between_check_and_close_closes_nothing_then_the_new_figure
         text = twice.get_data(as_text=True)
         assert twice.status_code == 200 and _closes() == 1
         assert re.search(r'<p class="flash ok" role="status">Hari \d\d-\d\d-\d{4} sudah ditutup: Anda menutupnya '
-                         r'pukul \d\d:\d\d WIB dengan kas dihitung Rp 10\.000\. Tidak ada yang diubah\.</p>', text)
+                         r'pukul \d\d\.\d\d WIB dengan kas dihitung Rp 10\.000\. Tidak ada yang diubah\.</p>', text)
         # Another count for the closed day is a refusal, as before.
         other = client.post("/manager/cashbook/close", data={**again, "counted": "12.000"})
         assert other.status_code == 409 and "sudah ditutup" in other.get_data(as_text=True)

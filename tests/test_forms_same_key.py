@@ -164,11 +164,15 @@ NOW = datetime(2025, 4, 10, 15, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
 
 
 def _flashes(client, response) -> list[str]:
-    """The ok flashes of the page a redirect leads to."""
+    """The ok flashes of the page a redirect leads to, as HTML (a price's date is a ``<time>``)."""
     assert response.status_code == 302, response.status_code
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert 'role="alert"' not in html
-    return re.findall(r'<p class="flash ok" role="status">([^<]*)</p>', html)
+    return re.findall(r'<p class="flash ok" role="status">(.*?)</p>', html)
+
+
+#: 10-04-2025 in a price message: kept on one line at 800 px (app.css ``.flash time``).
+DAY = '<time datetime="2025-04-10">10-04-2025</time>'
 
 
 def _audits(action: str) -> int:
@@ -189,7 +193,7 @@ def test_reopen_sent_again_with_its_key_says_the_day_is_open_again_and_reopens_o
         entries = _count(JournalEntry)
         assert _flashes(client, client.post("/manager/cashbook/reopen", data=data)) == [
             "Hari ini dibuka kembali; loket dapat mencatat lagi. Tutup lagi setelah kas dihitung ulang."]
-        said = ("Hari 10-04-2025 sudah dibuka kembali: Anda membukanya pukul 15:00 WIB dengan alasan "
+        said = ("Hari 10-04-2025 sudah dibuka kembali: Anda membukanya pukul 15.00 WIB dengan alasan "
                 "“salah hitung”. Tidak ada yang diubah.")
         assert _flashes(client, client.post("/manager/cashbook/reopen", data=data)) == [said]
         # The reason corrected after the lost reply: the same answer, with the reason saved first.
@@ -215,14 +219,14 @@ def test_offtaker_sent_again_with_its_key_is_registered_once(net, client, login)
         assert _flashes(client, client.post("/manager/offtakers", data=data)) == [
             "Pembeli CV Lapak Sejahtera berhasil didaftarkan."]
         assert _flashes(client, client.post("/manager/offtakers", data=data)) == [
-            "Pembeli CV Lapak Sejahtera sudah terdaftar: Anda mendaftarkannya pukul 15:00 WIB. "
+            "Pembeli CV Lapak Sejahtera sudah terdaftar: Anda mendaftarkannya pukul 15.00 WIB. "
             "Tidak didaftarkan dua kali."]
         # The phone corrected after the lost reply: named, refused, the key kept (twice).
         for _attempt in range(2):
             again = client.post("/manager/offtakers", data={**data, "phone": "0812 9999 2222"})
             text = again.get_data(as_text=True)
             assert again.status_code == 409
-            assert ("Pembeli CV Lapak Sejahtera sudah terdaftar pukul 15:00 WIB sebelum koneksi putus, dengan isi "
+            assert ("Pembeli CV Lapak Sejahtera sudah terdaftar pukul 15.00 WIB sebelum koneksi putus, dengan isi "
                     "yang terkirim pertama. Tidak didaftarkan lagi. Untuk mendaftarkan pembeli lain, buka "
                     "halaman ini lagi.") in text
             assert _key(text) == data["idempotency_key"]
@@ -247,16 +251,16 @@ def test_bulk_prices_sent_again_with_their_key_are_saved_once(net, client, login
                 "buy-CARDBOARD": "2.100", "sell-CARDBOARD": "2.700", "was-CARDBOARD": "2000:2600"}
         audits = _audits("price.set")
         assert _flashes(client, client.post("/manager/prices", data=data)) == [
-            "1 harga disimpan, berlaku mulai 10-04-2025."]
+            f"1 harga disimpan, berlaku mulai {DAY}."]
         assert _flashes(client, client.post("/manager/prices", data=data)) == [
-            "Harga ini sudah tersimpan pukul 15:00 WIB: 1 harga, berlaku mulai 10-04-2025. Tidak disimpan lagi."]
+            f"Harga ini sudah tersimpan pukul 15.00 WIB: 1 harga, berlaku mulai {DAY}. Tidak disimpan lagi."]
         # Another figure typed after the lost reply: named, refused, the key kept (twice).
         for _attempt in range(2):
             again = client.post("/manager/prices", data={**data, "buy-CARDBOARD": "2.200"})
             text = again.get_data(as_text=True)
             assert again.status_code == 422
-            assert ("Harga dari formulir ini sudah tersimpan pukul 15:00 WIB sebelum koneksi putus (1 harga, "
-                    "berlaku mulai 10-04-2025), dengan isi sebelumnya. Tidak disimpan lagi") in text
+            assert ("Harga dari formulir ini sudah tersimpan pukul 15.00 WIB sebelum koneksi putus (1 harga, "
+                    f"berlaku mulai {DAY}), dengan isi sebelumnya. Tidak disimpan lagi") in text
             assert _key(text) == data["idempotency_key"]
         rows = db.session.execute(select(Price.buy_price_idr, Price.sell_price_idr).where(
             Price.unit_id == net.unit_a.id, Price.category_id == cardboard,
@@ -264,3 +268,66 @@ def test_bulk_prices_sent_again_with_their_key_are_saved_once(net, client, login
         db.session.rollback()
         assert rows == [(2100, 2700)]
         assert _audits("price.set") == audits + 1
+
+
+def _day_prices(unit_id: int, category_id: int, day: date) -> list[tuple[int, int]]:
+    rows = db.session.execute(select(Price.buy_price_idr, Price.sell_price_idr).where(
+        Price.unit_id == unit_id, Price.category_id == category_id, Price.effective_from == day)).all()
+    db.session.rollback()
+    return [tuple(row) for row in rows]
+
+
+def test_category_price_sent_again_with_its_key_is_saved_once(net, client, login):
+    """One category's form (/manager/prices/<CODE>) had no key: the second tap after a lost
+    reply replaced the same day's price again and wrote a second ``price.set`` audit row. Now it
+    says, as done, what the first tap saved, and writes nothing."""
+    pet = net.categories["PET-CLEAN"].id
+    with clock_at(NOW):
+        login("mgr_a")
+        page = client.get("/manager/prices/PET-CLEAN").get_data(as_text=True)
+        data = {"csrf_token": csrf_token(page), "buy": "3.700", "sell": "4.900", "effective_from": "2025-04-10",
+                "idempotency_key": _key(page)}
+        audits = _audits("price.set")
+        assert _flashes(client, client.post("/manager/prices/PET-CLEAN", data=data)) == [
+            f"Harga baru Botol PET bening bersih disimpan: beli Rp 3.700, jual Rp 4.900 per kg, mulai {DAY}."]
+        assert _flashes(client, client.post("/manager/prices/PET-CLEAN", data=data)) == [
+            "Harga baru Botol PET bening bersih sudah tersimpan pukul 15.00 WIB: beli Rp 3.700, jual Rp 4.900 "
+            f"per kg, mulai {DAY}. Tidak disimpan lagi."]
+        assert _day_prices(net.unit_a.id, pet, date(2025, 4, 10)) == [(3700, 4900)]
+        assert _audits("price.set") == audits + 1
+        # Another figure typed after the lost reply: named, refused, the key kept (twice).
+        for _attempt in range(2):
+            again = client.post("/manager/prices/PET-CLEAN", data={**data, "buy": "3.800"})
+            text = again.get_data(as_text=True)
+            assert again.status_code == 422
+            assert ('<p class="error" role="alert">Harga dari formulir ini sudah tersimpan pukul 15.00 WIB sebelum '
+                    "koneksi putus (Botol PET bening bersih: beli Rp 3.700, jual Rp 4.900 per kg, mulai "
+                    f"{DAY}), dengan isi sebelumnya. Tidak disimpan lagi: periksa riwayat harga di bawah, lalu buka "
+                    "halaman ini lagi untuk perubahan lain.</p>") in text
+            assert _key(text) == data["idempotency_key"]
+            assert 'value="3.800"' in text  # what was typed stays
+        assert _day_prices(net.unit_a.id, pet, date(2025, 4, 10)) == [(3700, 4900)]
+        assert _audits("price.set") == audits + 1
+        # A fresh form without a sell price: the repeat says so, as the first answer does.
+        page = client.get("/manager/prices/PET-CLEAN").get_data(as_text=True)
+        assert _key(page) != data["idempotency_key"]
+        unset = {**data, "buy": "3400", "sell": "", "idempotency_key": _key(page)}
+        assert _flashes(client, client.post("/manager/prices/PET-CLEAN", data=unset)) == [
+            "Harga baru Botol PET bening bersih disimpan: beli Rp 3.400 per kg, harga jual belum diisi, "
+            f"mulai {DAY}."]
+        assert _flashes(client, client.post("/manager/prices/PET-CLEAN", data=unset)) == [
+            "Harga baru Botol PET bening bersih sudah tersimpan pukul 15.00 WIB: beli Rp 3.400 per kg, harga jual "
+            f"belum diisi, mulai {DAY}. Tidak disimpan lagi."]
+        assert _day_prices(net.unit_a.id, pet, date(2025, 4, 10)) == [(3400, 0)]
+        assert _audits("price.set") == audits + 2
+        # In English the clock keeps its colon.
+        client.post("/lang/en", data={"csrf_token": csrf_token(page)})
+        assert _flashes(client, client.post("/manager/prices/PET-CLEAN", data=unset)) == [
+            "The new price of PET bottle, clear, clean was already saved at 15:00 WIB: buy Rp 3,400 per kg, no sell "
+            f"price yet, from {DAY}. Nothing was saved again."]
+        assert _audits("price.set") == audits + 2
+        # Without a key (a page shown before keys): saved as before, the same day's price replaced.
+        assert _flashes(client, client.post("/manager/prices/PET-CLEAN", data={**data, "idempotency_key": ""})) \
+            == [f"New price of PET bottle, clear, clean saved: buy Rp 3,700, sell Rp 4,900 per kg, from {DAY}."]
+        assert _day_prices(net.unit_a.id, pet, date(2025, 4, 10)) == [(3700, 4900)]
+        assert _audits("price.set") == audits + 3

@@ -49,6 +49,18 @@ def format_local(moment: datetime, fmt: str = "%d-%m-%Y %H:%M") -> str:
     return f"{local.strftime(fmt)} {local.tzname()}"
 
 
+def format_clock(moment: datetime, locale=None) -> str:
+    """``moment``'s local clock time as a sentence on the screen says it, with the zone: in
+    Indonesian with a dot between hours and minutes (PUEBI: "pukul 05.39 WIB"), in English with
+    a colon ("at 05:39 WIB"). ``locale`` defaults to the request's (Flask-Babel). The one place
+    the UI's "pukul …" is written; machine formats (ISO in JSON, CSV) never use it."""
+    if locale is None:
+        from flask_babel import get_locale
+
+        locale = get_locale()
+    return format_local(moment, "%H:%M" if str(locale or "id").startswith("en") else "%H.%M")
+
+
 # Days the app can place in time (UTC conversions overflow at the ends of the calendar).
 MIN_DAY, MAX_DAY = date(1970, 1, 1), date(9000, 12, 31)
 

@@ -9,13 +9,15 @@ the rules (docs/prices.md) and the audit row are the same from the web and the c
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from typing import Callable
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from wtforms import HiddenField, StringField
 from wtforms.validators import Length
@@ -29,17 +31,19 @@ from ..services import idempotency
 from ..services.catalog import PriceChange, parse_prices, price_history, price_list, set_price, set_prices
 from ..services.errors import DomainError, IdempotencyConflict, ValidationFailed
 from ..services.transaction import run_in_transaction
-from ..timeutil import format_local, local_today
+from ..timeutil import format_clock, local_today
 from . import bp
 
 
 class PriceForm(BaseForm):
     """One category's new price: buy and sell rupiah text (``"3.250"``) and the first day
-    (ISO date from the date input; empty = today)."""
+    (ISO date from the date input; empty = today). ``idempotency_key`` (hidden, made when the
+    form is shown) stays the same when the form is sent again after a lost reply."""
 
     buy = StringField(_l("Buy price (paid to members)"), validators=[Length(max=30)])
     sell = StringField(_l("Sell price (expected from off-takers)"), validators=[Length(max=30)])
     effective_from = DayField(_l("Applies from"))
+    idempotency_key = HiddenField(validators=[Length(max=100)])
 
 
 class BulkPriceForm(BaseForm):
@@ -119,37 +123,70 @@ def _typed_change(row, errors: dict[str, str], values: dict[str, tuple[str, str]
     return PriceChange(row.category, buy, sell)
 
 
+def _html(message: str, **figures) -> Markup:
+    """``message`` (a translation, its ``%(name)s`` not filled in yet: ``_("…")`` without
+    arguments) filled in as HTML for a flash or a refusal: the text and the figures escaped, a
+    figure already HTML (a date from :func:`_day`, a part from ``_html``) kept as it is."""
+    return escape(message) % figures
+
+
+def _day(day: date) -> Markup:
+    """A date in a message, ``07-12-2026``, as ``<time>``: app.css keeps it on one line (at
+    800 px the confirmation broke it at a hyphen, "07-" / "12-2026")."""
+    return Markup('<time datetime="{}">{}</time>').format(day.isoformat(), day.strftime("%d-%m-%Y"))
+
+
+def _save_once(unit: Unit, form, operation: str, canonical: dict, work: Callable[[], tuple[int, dict]],
+               saved_first: Callable[[dict], Markup | None], problems: list) -> idempotency.Outcome | None:
+    """Run a price form's ``work`` in one transaction through the idempotency envelope, under
+    the form's hidden key (``operation`` ``price_bulk`` for the weekly form, ``price_set`` for
+    one category's): the answer, ``replayed`` for the second tap after a lost reply (nothing is
+    written again). None when the key already saved other values (a figure corrected after a
+    lost reply): ``problems`` then gets ``saved_first(first answer)``, naming what was saved
+    first, and the key stays, so saving again is refused again; when the key saved nothing
+    (``saved_first`` gives None) it gets "already sent with other values" and the form a fresh
+    key. A post without a key (a page shown before keys) saves under a key of its own. The
+    work's ValidationFailed and DomainError pass through (nothing written)."""
+    key = (form.idempotency_key.data or "").strip() or uuid.uuid4().hex
+    try:
+        return run_in_transaction(lambda: idempotency.execute(unit, key, operation, canonical, work,
+                                                              user_id=current_user.id))
+    except IdempotencyConflict:
+        first = idempotency.saved_answer(unit.id, key, operation)
+        named = saved_first(first) if first is not None else None
+        if named is None:
+            form.idempotency_key.data = uuid.uuid4().hex
+            problems.append(_("This form was already sent with other values. Check and save again."))
+        else:
+            problems.append(named)
+        return None
+
+
 def _save_prices(unit: Unit, form: BulkPriceForm, changes: list[PriceChange], day, errors: dict[str, str],
                  general: list[str]) -> bool:
     """Write ``changes`` from ``day`` in one transaction, all or nothing; True when written
     (with the flash), else the refusal is in ``errors`` (per row) or ``general``.
 
-    Run through the idempotency envelope under the form's key (operation ``price_bulk``, body
-    ``{"n", "day", "at"}``): the second tap after a lost reply says the prices were saved, as
-    done (it said "No price changed", as if the first tap had failed), and writes nothing;
-    the same key with other values names what was saved first and keeps the key. A post
-    without a key (a page shown before keys) saves as before, under a key of its own."""
-    key = (form.idempotency_key.data or "").strip() or uuid.uuid4().hex
+    Run through :func:`_save_once` (operation ``price_bulk``, body ``{"n", "day", "at"}``): the
+    second tap after a lost reply says the prices were saved, as done (it said "No price
+    changed", as if the first tap had failed), and writes nothing; the same key with other
+    values names what was saved first and keeps the key."""
     canonical = {"day": day.isoformat(), "changes": sorted(
         [c.category.code, c.buy_price_idr, c.sell_price_idr] for c in changes)}
 
     def work() -> tuple[int, dict]:
         written = set_prices(unit.id, changes, day, current_user.id)
         return 200, {"n": len(written), "day": day.isoformat(), "at": utcnow().isoformat()}
+
+    def saved_first(first: dict) -> Markup | None:
+        if not first["n"]:  # nothing was written under this key
+            return None
+        return _html(_("The prices of this form were already saved at %(time)s before the connection dropped "
+                       "(%(n)s prices, applying from %(day)s), with other values. They are not saved again: "
+                       "check the prices in force above, and open the price list again for another change."),
+                     **_saved_figures(first))
     try:
-        outcome = run_in_transaction(lambda: idempotency.execute(unit, key, "price_bulk", canonical, work,
-                                                                 user_id=current_user.id))
-    except IdempotencyConflict:
-        first = idempotency.saved_answer(unit.id, key, "price_bulk")
-        if first is None or not first["n"]:  # nothing was written under this key
-            form.idempotency_key.data = uuid.uuid4().hex
-            general.append(_("This form was already sent with other values. Check and save again."))
-        else:  # the key stays: saving the corrected form again is refused again
-            general.append(_("The prices of this form were already saved at %(time)s before the connection "
-                             "dropped (%(n)s prices, applying from %(day)s), with other values. They are not "
-                             "saved again: check the prices in force above, and open the price list again for "
-                             "another change.", **_saved_figures(first)))
-        return False
+        outcome = _save_once(unit, form, "price_bulk", canonical, work, saved_first, general)
     except ValidationFailed as exc:
         for field, (_code, message) in exc.errors.items():
             errors[field.split(".", 1)[0]] = str(message)
@@ -157,22 +194,26 @@ def _save_prices(unit: Unit, form: BulkPriceForm, changes: list[PriceChange], da
     except DomainError as exc:
         general.append(str(exc.message))
         return False
+    if outcome is None:
+        return False
     body = outcome.body
     if not body["n"]:
         flash(_("No price changed."), "ok")
     elif outcome.replayed:
-        flash(_("These prices were already saved at %(time)s: %(n)s prices, applying from %(day)s. Nothing was "
-                "saved again.", **_saved_figures(body)), "ok")
+        flash(_html(_("These prices were already saved at %(time)s: %(n)s prices, applying from %(day)s. Nothing "
+                      "was saved again."), **_saved_figures(body)), "ok")
     else:
-        flash(_("%(n)s prices saved, applying from %(day)s.", n=body["n"], day=day.strftime("%d-%m-%Y")), "ok")
+        flash(_html(_("%(n)s prices saved, applying from %(day)s."), n=body["n"], day=_day(day)), "ok")
     return True
 
 
 def _saved_figures(body: dict) -> dict:
-    """The stored answer of a bulk save as the messages' figures: ``n``, ``day`` (DD-MM-YYYY)
-    and ``time`` (local ``15:00 WIB``) of the first save."""
-    return {"n": body["n"], "day": datetime.fromisoformat(body["day"]).strftime("%d-%m-%Y"),
-            "time": format_local(datetime.fromisoformat(body["at"]), "%H:%M")}
+    """The stored answer of a price form as the messages' figures: ``day`` (DD-MM-YYYY, kept on
+    one line), ``time`` (local ``15.00 WIB``) of the first save, and ``n`` (bulk) when stored."""
+    figures = {"day": _day(date.fromisoformat(body["day"])), "time": format_clock(datetime.fromisoformat(body["at"]))}
+    if "n" in body:
+        figures["n"] = body["n"]
+    return figures
 
 
 @bp.route("/prices", methods=["GET", "POST"])
@@ -207,12 +248,19 @@ def prices():
 @bp.route("/prices/<code>", methods=["GET", "POST"])
 @require("price.edit")
 def price_category(code: str):
-    """One category's price history at the unit (newest first) and a form for its next price."""
+    """One category's price history at the unit (newest first) and a form for its next price.
+
+    The form's hidden ``idempotency_key`` runs the save through :func:`_save_once` (operation
+    ``price_set``): the second tap after a lost reply says the price is saved, as done, and
+    writes nothing (it replaced the same day's price and wrote a second ``price.set`` audit
+    row); the same key with other figures names the price saved first and keeps the key."""
     unit, units = _scope()
     category = db.session.scalar(select(WasteCategory).where(WasteCategory.code == code.strip().upper()[:30]))
     if category is None:
         abort(404)
     form = PriceForm()
+    if request.method == "GET":
+        form.idempotency_key.data = uuid.uuid4().hex
     errors: list[str] = []
     field_errors: dict[str, str] = {}  # form field → its message, shown next to the field
     if request.method == "POST":
@@ -221,18 +269,8 @@ def price_category(code: str):
                 if getattr(form, name).errors:
                     field_errors[name] = str(getattr(form, name).errors[0])
             errors += form.error_messages() or [_("Choose the day the new price applies from.")]
-        else:
-            day = form.effective_from.data or local_today()
-            try:
-                buy, sell = parse_prices(form.buy.data or "", form.sell.data or "")
-                price = run_in_transaction(lambda: set_price(unit.id, category, buy, sell, day, current_user.id))
-            except ValidationFailed as exc:
-                errors += _field_messages(exc, field_errors)
-            except DomainError as exc:
-                errors.append(str(exc.message))
-            else:
-                _flash_saved(category, price)
-                return redirect(url_for("manager.price_category", code=category.code, **_unit_arg(unit)))
+        elif _save_one(unit, category, form, errors, field_errors):
+            return redirect(url_for("manager.price_category", code=category.code, **_unit_arg(unit)))
     history = price_history(unit.id, category.id)
     today = local_today()
     in_force = next((p for p in history if p.effective_from <= today), None)
@@ -245,18 +283,70 @@ def price_category(code: str):
                            day_text=_day_text()), (422 if errors else 200)
 
 
-def _flash_saved(category: WasteCategory, price) -> None:
-    """The flash "Harga baru … disimpan" with the new figures; a sell price of 0 reads "not set yet"
-    (docs/prices.md), not "jual Rp 0"."""
-    day = price.effective_from.strftime("%d-%m-%Y")
-    if price.sell_price_idr:
-        flash(_("New price of %(category)s saved: buy %(buy)s, sell %(sell)s per %(unit)s, from %(day)s.",
-                category=category.name(get_locale()), buy=_idr(price.buy_price_idr),
-                sell=_idr(price.sell_price_idr), unit=category.unit, day=day), "ok")
-    else:
-        flash(_("New price of %(category)s saved: buy %(buy)s per %(unit)s, no sell price yet, from %(day)s.",
-                category=category.name(get_locale()), buy=_idr(price.buy_price_idr), unit=category.unit,
-                day=day), "ok")
+def _save_one(unit: Unit, category: WasteCategory, form: PriceForm, errors: list, field_errors: dict) -> bool:
+    """Save one category's price from the form, once per its key (:func:`_save_once`,
+    operation ``price_set``); True when saved or already saved by this key (with the flash),
+    else the refusal is in ``errors`` (and ``field_errors``, field → message)."""
+    day = form.effective_from.data or local_today()
+    try:
+        buy, sell = parse_prices(form.buy.data or "", form.sell.data or "")
+        canonical = {"category": category.code, "buy": buy, "sell": sell, "day": day.isoformat()}
+        outcome = _save_once(unit, form, "price_set", canonical, lambda: _set_one(unit, category, buy, sell, day),
+                             lambda first: _price_saved_first(category, first), errors)
+    except ValidationFailed as exc:
+        errors += _field_messages(exc, field_errors)
+        return False
+    except DomainError as exc:
+        errors.append(str(exc.message))
+        return False
+    if outcome is None:
+        return False
+    flash(_price_saved(category, outcome.body, outcome.replayed), "ok")
+    return True
+
+
+def _set_one(unit: Unit, category: WasteCategory, buy: int, sell: int, day: date) -> tuple[int, dict]:
+    """One category's price saved (``set_price``) as the envelope's answer: the figures and the
+    first day written (a first price applies from the unit's start) and the time of the save."""
+    price = set_price(unit.id, category, buy, sell, day, current_user.id)
+    return 200, {"category": category.code, "buy": price.buy_price_idr, "sell": price.sell_price_idr,
+                 "day": price.effective_from.isoformat(), "at": utcnow().isoformat()}
+
+
+def _price_figures(category: WasteCategory, body: dict) -> Markup:
+    """"beli Rp 3.250, jual Rp 4.500 per kg" of a saved price; a sell price of 0 reads "not set
+    yet" (docs/prices.md), not "jual Rp 0"."""
+    if body["sell"]:
+        return _html(_("buy %(buy)s, sell %(sell)s per %(unit)s"), buy=_idr(body["buy"]), sell=_idr(body["sell"]),
+                     unit=category.unit)
+    return _html(_("buy %(buy)s per %(unit)s, no sell price yet"), buy=_idr(body["buy"]), unit=category.unit)
+
+
+def _price_saved(category: WasteCategory, body: dict, replayed: bool) -> Markup:
+    """The flash "Harga baru … disimpan" with the new figures; the second tap after a lost reply
+    (``replayed``): "Harga baru … sudah tersimpan pukul …", as done."""
+    if replayed:
+        return _html(_("The new price of %(category)s was already saved at %(time)s: %(figures)s, from %(day)s. "
+                       "Nothing was saved again."), category=category.name(get_locale()),
+                     figures=_price_figures(category, body), **_saved_figures(body))
+    day = _day(date.fromisoformat(body["day"]))
+    if body["sell"]:
+        return _html(_("New price of %(category)s saved: buy %(buy)s, sell %(sell)s per %(unit)s, from %(day)s."),
+                     category=category.name(get_locale()), buy=_idr(body["buy"]), sell=_idr(body["sell"]),
+                     unit=category.unit, day=day)
+    return _html(_("New price of %(category)s saved: buy %(buy)s per %(unit)s, no sell price yet, from %(day)s."),
+                 category=category.name(get_locale()), buy=_idr(body["buy"]), unit=category.unit, day=day)
+
+
+def _price_saved_first(category: WasteCategory, first: dict) -> Markup:
+    """The refusal of one category's form (``category``'s page) sent again with its key and
+    other figures: the price the key saved first (of the category its code names)."""
+    if first["category"] != category.code:
+        category = db.session.scalar(select(WasteCategory).where(WasteCategory.code == first["category"])) or category
+    return _html(_("The price of this form was already saved at %(time)s before the connection dropped "
+                   "(%(category)s: %(figures)s, from %(day)s), with other values. It is not saved again: check "
+                   "the price history below, and open this page again for another change."),
+                 category=category.name(get_locale()), figures=_price_figures(category, first), **_saved_figures(first))
 
 
 #: The service's field (``parse_prices``/``set_price``) → the price form's field.

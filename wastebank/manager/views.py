@@ -35,7 +35,7 @@ from ..services.sales import (SaleLineInput, create_offtaker, get_offtaker, list
 from ..services.stock import adjust_stock, stock_on_hand
 from ..services.scope import in_unit
 from ..services.transaction import run_in_transaction
-from ..timeutil import format_local, local_today, to_local
+from ..timeutil import format_clock, format_local, local_today, to_local
 from .cashbook_text import movement_texts
 from .audit_log import CSV_MAX_ROWS, action_choices, audit_csv_table, audit_filters, audit_lines
 from .forms import DIRECTIONS, OFFTAKER_KINDS, PAYMENTS, AdjustForm, CloseForm, OfftakerForm, SaleForm
@@ -136,8 +136,9 @@ def _already_saved(unit: Unit, form, operation: str) -> str:
 # ---------------------------------------------------------------------------------- off-takers
 
 def _saved_at(body: dict) -> str:
-    """The local time (``15:00 WIB``) a form's first save stored in its answer (``at``)."""
-    return format_local(datetime.fromisoformat(body["at"]), "%H:%M")
+    """The local time (``15.00 WIB``, timeutil.format_clock) a form's first save stored in its
+    answer (``at``)."""
+    return format_clock(datetime.fromisoformat(body["at"]))
 
 
 @bp.route("/offtakers", methods=["GET", "POST"])
@@ -482,7 +483,7 @@ def _closed_already_by_this_tap(unit: Unit, day: date, counted_text: str, exc: D
     if done.closed_by_id != current_user.id or done.counted_cash_idr != counted:
         return ""
     return _("The day %(day)s is closed: you closed it at %(time)s with %(counted)s counted. Nothing was changed.",
-             day=day.strftime("%d-%m-%Y"), time=format_local(done.closed_at, "%H:%M"),
+             day=day.strftime("%d-%m-%Y"), time=format_clock(done.closed_at),
              counted=format_idr(done.counted_cash_idr, get_locale()))
 
 

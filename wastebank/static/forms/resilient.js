@@ -5,8 +5,8 @@
 //   everything typed stays, and a sentence says it may or may not have been saved and that
 //   tapping the same button again is safe. True because a form that records something carries
 //   a hidden idempotency_key made when the form was shown, which stays the same here, and the
-//   server replays a repeated key (services/idempotency.execute); the others (one category's price
-//   for a day, a day close) are replaced or said as done when repeated, never doubled;
+//   server replays a repeated key (services/idempotency.execute); the day close, which has none,
+//   is said as done when repeated, never doubled;
 // - the session ended (401, the login page, a 400 from a logged-out page): the input stays, the
 //   sentence says so and offers the login in a new tab; the next tap takes a fresh form token;
 // - the form's token refused while still logged in (it expired): the page's new token is taken
