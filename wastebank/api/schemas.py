@@ -515,6 +515,43 @@ class WithdrawalSchema(ma.Schema):
     token_no = _out(ma.fields.String, "`bill` electricity: the 20-digit token; else \"\"")
 
 
+class CancelWithdrawalRequestSchema(ApiSchema):
+    """Body of ``POST /api/v1/withdrawals/cancel``."""
+
+    idempotency_key = IdempotencyKey(required=True, metadata={
+        "description": "The `Idempotency-Key` the tablet sent (or would have sent) the withdrawal "
+                       "with: 8–100 characters from `A–Z a–z 0–9 _ . : -` (else 422 "
+                       "idempotency_key_required)",
+        "minLength": 8, "maxLength": MAX_KEY_LENGTH, "pattern": IDEMPOTENCY_KEY_PATTERN,
+        "example": "3f6c2a1e9b0d4c578e1a2d7f5b9c0a44"})
+
+
+class CancelledWithdrawalRecordSchema(ma.Schema):
+    """The withdrawal a cancelled key had recorded, as it is now."""
+
+    id = _out(ma.fields.Integer)
+    receipt_no = ma.fields.String(required=True, allow_none=True,
+                                  metadata={"description": "Null while waiting for approval",
+                                            "example": "RW05-2026-000124"})
+    amount_idr = _out(ma.fields.Integer, "Rupiah withdrawn")
+    member_no = _out(ma.fields.String, example="RW05-0001")
+    member_name = _out(ma.fields.String, example="Siti Aminah")
+    method = _out(ma.fields.String, enum=list(WITHDRAWAL_METHODS))
+    status = _out(ma.fields.String, enum=["pending", "approved", "paid", "rejected"])
+    voided = _out(ma.fields.Boolean, "True once a unit manager has voided it")
+
+
+class CancelledWithdrawalSchema(ma.Schema):
+    """What the server holds under a withdrawal's key the tablet cancelled."""
+
+    idempotency_key = _out(ma.fields.String)
+    recorded = _out(ma.fields.Boolean, "True: the key had recorded a withdrawal (`withdrawal`), "
+                                       "nothing was changed; false: nothing is recorded under it "
+                                       "and nothing will be (a late original is refused)")
+    withdrawal = ma.fields.Nested(CancelledWithdrawalRecordSchema, required=True, allow_none=True,
+                                  metadata={"description": "With `recorded: true`; else null"})
+
+
 class VoidRequestSchema(ApiSchema):
     """Body of ``POST /api/v1/deposits/<id>/void``."""
 

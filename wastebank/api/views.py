@@ -33,11 +33,13 @@ from ..services.errors import DomainError, NotFound, ValidationFailed
 from ..services.members import find_member, member_number_candidates
 from ..services.transaction import prepared, run_core, run_in_transaction
 from ..services.scope import in_unit, savings_key
-from ..services.withdrawals import record_withdrawal, void_deposit, void_withdrawal
+from ..services.withdrawals import cancel_unsent, record_withdrawal, void_deposit, void_withdrawal
 from .errors import ErrorSchema
 from .statement_schemas import StatementSchema
 from .schemas import (
     ApiBlueprint,
+    CancelledWithdrawalSchema,
+    CancelWithdrawalRequestSchema,
     CounterSnapshotSchema,
     DepositRequestSchema,
     DepositSchema,
@@ -263,6 +265,37 @@ def create_withdrawal(headers: dict, body: dict):
         return record_withdrawal(unit, member, data, user=user, idempotency_key=key)
 
     return _answer(run_in_transaction(record))
+
+
+@blp.route("/withdrawals/cancel", methods=["POST"])
+@blp.doc(security=WRITE_SECURITY)
+@require("withdrawal.record")
+@blp.arguments(CancelWithdrawalRequestSchema())
+@blp.response(200, CancelledWithdrawalSchema, description="Settled: `recorded` says whether the key had "
+              "recorded a withdrawal. A repeat answers the same.", headers=_REPLAY_HEADERS)
+@_errors(
+    (400, "invalid_json, json_required, csrf_failed"),
+    (401, "unauthorized: no session and no valid bearer token"),
+    (403, "forbidden: the role may not record withdrawals"),
+    (422, "idempotency_key_required, unknown_field"),
+)
+def cancel_withdrawal(body: dict):
+    """Settle a withdrawal the tablet cancelled
+
+    For a withdrawal the operator cancelled on the tablet after a request whose answer never
+    came (docs/counter-offline.md): the server tells whether its key recorded anything at the
+    caller's unit, and makes sure nothing is recorded later. `recorded: true` — the withdrawal
+    (receipt, amount, member, status) is answered and nothing changes: a unit manager voids or
+    rejects it. `recorded: false` — the key is stored as refused for withdrawals, so the
+    original request arriving late (a stalled connection) is refused with 409
+    `idempotency_key_reused` and books nothing. A race with that late original is decided by
+    the key's unique row: whichever commits first wins and the other sees it. Another unit's
+    key is unknown here. Safe to repeat.
+    """
+    unit = counter_unit(current_user)
+    user = current_user._get_current_object()
+    key = body["idempotency_key"]
+    return _answer(run_in_transaction(lambda: cancel_unsent(unit, key, user=user)))
 
 
 # --- voids -----------------------------------------------------------------------------------

@@ -131,6 +131,27 @@ def remember(unit_id: int, key: str, operation: str, digest: str, status: int, b
         response_body=json.dumps(body, sort_keys=True), user_id=user_id, created_at=utcnow()))
 
 
+def refuse_unless_used(unit_id: int, key: str, operation: str, canonical: dict, status: int, body: dict,
+                       *, user_id: int | None):
+    """Settle ``key`` at ``unit_id`` for good without running any work: when the key is still
+    free, store the refusal ``(status, body)`` under it as ``operation`` with the request hash of
+    ``canonical`` (a request no client sends) and return None; when it is used already, return
+    its stored row (``operation``, ``request_hash``, ``status_code``, ``response_body``) and
+    change nothing.
+
+    For a tablet that cancelled a request whose answer it never got
+    (``withdrawals.cancel_unsent``): a late arrival of the original request then finds the key
+    stored with another request and is refused (409 ``idempotency_key_reused``, see
+    :func:`replay`), never run. The unique key decides a race with that original: whichever
+    commits first wins, the other fails on the constraint at its insert and its retry sees the
+    winner's row. Flushes, never commits."""
+    record = _record(unit_id, key)
+    if record is not None:
+        return record
+    remember(unit_id, key, operation, request_hash(operation, canonical), status, body, user_id)
+    return None
+
+
 Work = Callable[[], "tuple[int, dict]"]
 
 

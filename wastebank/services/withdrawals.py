@@ -405,6 +405,47 @@ def saved_with_key(unit: Unit, key: str | None) -> int | None:
     return body.get("id") if body else None
 
 
+# The request a tablet's cancel stores under a withdrawal's key (idempotency.refuse_unless_used):
+# no real withdrawal hashes so, so the original arriving late is refused as another request.
+CANCELLED_ON_TABLET = {"cancelled_on_tablet": True}
+
+
+def cancel_unsent(unit: Unit, key: str | None, *, user: User) -> Outcome:
+    """Settle the idempotency ``key`` of a withdrawal the tablet cancelled before it knew
+    whether it arrived (docs/counter-offline.md §cancelled withdrawals). Always 200:
+
+    * the key recorded a withdrawal at ``unit`` (paid, or waiting for approval): its answer with
+      ``recorded: true`` and the withdrawal as it is now (receipt, amount, member, status,
+      voided); nothing changes — a unit manager voids or rejects it;
+    * the key is free (or stored a refusal, or another operation): ``recorded: false``; a free
+      key is stored as refused for operation ``withdrawal`` so the original arriving later
+      (a stalled request) is refused 409 ``idempotency_key_reused`` and books nothing.
+
+    Another unit's key is simply unknown at ``unit``. Idempotent: a repeat answers the same
+    (``replayed`` True). Flushes, never commits. Raises DomainError ``idempotency_key_required``."""
+    key = idempotency.check_key(key)
+    refusal = _refusal(Conflict(_l("This withdrawal was cancelled on the tablet before it was recorded; it is "
+                                   "not recorded and must be entered again if the member still wants it."),
+                                code="withdrawal_cancelled"))
+    stored = idempotency.refuse_unless_used(unit.id, key, "withdrawal", CANCELLED_ON_TABLET, 409, refusal,
+                                            user_id=user.id)
+    answer = {"idempotency_key": key, "recorded": False, "withdrawal": None}
+    if stored is None:
+        return Outcome(200, answer, False)
+    saved = json.loads(stored.response_body)
+    if stored.operation == "withdrawal" and 200 <= stored.status_code < 300:
+        withdrawal = get_withdrawal(unit.id, saved["id"])
+        if withdrawal is not None:
+            answer.update(recorded=True, withdrawal={
+                "id": withdrawal.id, "receipt_no": withdrawal.receipt_no, "amount_idr": withdrawal.amount_idr,
+                "member_no": withdrawal.member.member_no, "member_name": withdrawal.member.name,
+                "method": withdrawal.method, "status": withdrawal.status,
+                "voided": withdrawal.void_entry_id is not None})
+            return Outcome(200, answer, False)
+    cancelled = idempotency.request_hash("withdrawal", CANCELLED_ON_TABLET) == stored.request_hash
+    return Outcome(200, answer, cancelled)
+
+
 @dataclass(frozen=True)
 class VoidDetails:
     """Who voided a record (display name), when (``posted_at``, aware UTC) and why."""
