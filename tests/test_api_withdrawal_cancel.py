@@ -7,6 +7,7 @@ PostgreSQL per DATABASE_URL)."""
 from __future__ import annotations
 
 import threading
+import time
 
 import requests
 from sqlalchemy import func, select
@@ -148,7 +149,7 @@ def test_race_between_the_late_original_and_the_cancel(live_server, app):
                            json={"member": member_no, "lines": [{"category": "CARDBOARD", "quantity": "50"}]},
                            headers={**headers, "Idempotency-Key": new_key()})
     assert seeded.status_code == 201 and seeded.json()["balance_idr"] == 100000
-    rounds = 8
+    rounds = 12
     outcomes: list[tuple[int, dict, int, dict]] = []
     errors: list[Exception] = []
     for i in range(rounds):
@@ -171,6 +172,7 @@ def test_race_between_the_late_original_and_the_cancel(live_server, app):
             try:
                 with requests.Session() as session:
                     barrier.wait()
+                    time.sleep(0.005 * i)   # later and later: the original's transaction is open by then
                     r = session.post(f"{live_server}{CANCEL}", timeout=60, json={"idempotency_key": key},
                                      headers=headers)
                     answers["cancel"] = (r.status_code, r.json())

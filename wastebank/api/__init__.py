@@ -3,6 +3,7 @@
 
 Endpoints (``views.py``): ``POST /api/v1/deposits``, ``POST /api/v1/withdrawals``,
 ``POST /api/v1/deposits/<id>/void``, ``POST /api/v1/withdrawals/<id>/void``,
+``POST /api/v1/withdrawals/cancel`` (docs/counter-offline.md §cancelled withdrawals),
 ``GET /api/v1/members/<member_no>``, ``GET /api/v1/prices``. Errors (``errors.py``):
 ``{"error": {"code", "message", "field"}}``.
 

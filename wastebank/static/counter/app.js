@@ -2,6 +2,7 @@
 // Starts the outbox sender and its panel, keeps the unit's snapshot (members, prices) fresh
 // while online, installs the service worker and tells the operator when a new version is
 // ready (CASES C18). Page modules (deposit, find) are loaded only where their page is.
+import * as cancelled from "./cancelled.js";
 import * as panel from "./panel.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
@@ -63,7 +64,8 @@ function serviceWorker(i18n) {
 
 async function main() {
   const context = readJson("counter-context");
-  const i18n = readJson("counter-i18n") || {};
+  // The cancelled withdrawals' texts (cancel-core.js) come in their own table (templates/base.html).
+  const i18n = Object.assign(readJson("counter-i18n") || {}, readJson("counter-i18n-cancel") || {});
   if (!context || !context.username) { return; }
   window.wastebankCounter = { context: context, i18n: i18n, sync: sync, store: store };
   serviceWorker(i18n);
@@ -80,6 +82,7 @@ async function main() {
   await store.importLegacy();
   store.persist();
   panel.mount(i18n, context);
+  cancelled.mount(i18n, context);
   await sync.start(context);
   const refresh = () => { if (navigator.onLine) { sync.refreshSnapshot(); } };
   refresh();

@@ -89,6 +89,12 @@ export async function getValue(name) {
 
 export async function setValue(name, value) { await (await db()).put("kv", { name: name, value: value }); }
 
+/** Every stored value whose name starts with `prefix` ("cancelled:"), as [name, value] pairs. */
+export async function valuesWithPrefix(prefix) {
+  const rows = await (await db()).getAll("kv", IDBKeyRange.bound(prefix, prefix + "\uffff"));
+  return rows.map((row) => [row.name, row.value]);
+}
+
 export async function deleteValue(name) { await (await db()).delete("kv", name); }
 
 /** Next capture sequence number (monotonic across reloads and tabs). */

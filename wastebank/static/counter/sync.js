@@ -5,10 +5,13 @@
 // answer. Network errors, timeouts, 5xx, 408/429 and an ended session leave the item queued;
 // 409/422 move it to "perlu diperbaiki".
 import { backoffMs, cancellable, classify, mayHaveArrived, prune, recover, REQUEST_TIMEOUT_MS, resendsItself, sendOrder } from "./outbox-core.js";
+import { cancelRecord, expiredRecords, pendingChecks, settleAnswer } from "./cancel-core.js";
 import * as store from "./store.js";
 
 const LOCK = "wastebank-outbox-sender";
 const ENDPOINTS = { deposit: "/api/v1/deposits", withdrawal: "/api/v1/withdrawals" };
+// Settles the key of a withdrawal cancelled after an attempt that may have arrived (cancel-core.js).
+const CANCEL_ENDPOINT = "/api/v1/withdrawals/cancel";
 const channel = typeof BroadcastChannel !== "undefined" ? new BroadcastChannel("wastebank-outbox") : null;
 
 let context = { username: "", unit: "" };
@@ -27,6 +30,7 @@ export async function start(ctx) {
   const all = await store.allItems();
   const keep = new Set(prune(all, new Date()).map((item) => item.key));
   for (const item of all) { if (!keep.has(item.key)) { await store.deleteItem(item.key); } }
+  for (const record of expiredRecords(await cancelledRecords(), Date.now())) { await store.deleteValue("cancelled:" + record.key); }
   if (channel) { channel.onmessage = () => emit(false); }
   // Hold a device token before the connection goes: the outbox never needs the session later.
   if (navigator.onLine && !(await store.getValue("token:" + context.username))) { await obtainToken(); }
@@ -76,14 +80,55 @@ export async function remove(key) {
   emit();
 }
 
-/** Cancel an unsent withdrawal (outbox-core cancellable); false when it is being sent or gone. */
+/**
+ * Cancel an unsent withdrawal (outbox-core cancellable); false when it is being sent or gone.
+ * It leaves the outbox (never sent again) and leaves `cancelled:<key>` (cancel-core cancelRecord):
+ * one that certainly never left the tablet is done with; one that may have arrived stays
+ * "dibatalkan — memeriksa server…" until the server says whether it recorded it (settleCancels).
+ */
 export async function cancel(key) {
   const item = await store.getItem(key);
   const gone = await store.deleteItemIf(key, cancellable);
-  // What the withdrawal's screen says after it (withdraw.js): whether it may be recorded anyway.
-  if (gone) { await store.setValue("cancelled:" + key, { maybe_arrived: !!(item && item.maybe_arrived), at: Date.now() }); }
+  // What the withdrawal's screen and the counter say after it (withdraw.js, cancelled.js).
+  if (gone && item) { await store.setValue("cancelled:" + key, cancelRecord(item, Date.now())); }
   emit();
+  if (gone && item && item.maybe_arrived) { kick(0); }
   return gone;
+}
+
+/** Every `cancelled:<key>` record on this tablet (cancel-core.js). */
+export async function cancelledRecords() {
+  return (await store.valuesWithPrefix("cancelled:")).map(([, value]) => value).filter((r) => r && r.key);
+}
+
+/** The operator closed a "not recorded" record, or marked a "recorded" one as seen. */
+export async function closeCancelled(key) {
+  const record = await store.getValue("cancelled:" + key);
+  if (record && (record.check === "not_recorded" || record.check === "recorded")) {
+    await store.setValue("cancelled:" + key, Object.assign(record, { done: true, done_at: Date.now() }));
+  }
+  emit();
+}
+
+/**
+ * Ask the server about this user's cancelled withdrawals still "checking". Returns
+ * {unsettled, auth}: how many still wait (no answer: asked again with backoff) and whether the
+ * device token was refused.
+ */
+async function settleCancels(token) {
+  let unsettled = 0;
+  for (const record of pendingChecks(await cancelledRecords(), context.username)) {
+    if (!navigator.onLine) { unsettled += 1; continue; }
+    const answer = await post(CANCEL_ENDPOINT, token, null, { idempotency_key: record.key });
+    const current = await store.getValue("cancelled:" + record.key);
+    if (!current || current.check !== "checking") { continue; }   // another tab settled it
+    const next = settleAnswer(current, answer.status, answer.body, navigator.onLine);
+    await store.setValue("cancelled:" + record.key, next.record);
+    emit();
+    if (next.outcome === "auth") { return { unsettled: unsettled + 1, auth: true }; }
+    if (next.outcome !== "settled") { unsettled += 1; }
+  }
+  return { unsettled: unsettled, auth: false };
 }
 
 /** Try to send now (`delay` ms from now); a later call replaces an earlier timer. */
@@ -126,6 +171,14 @@ async function drainHeld() {
       await store.updateItem(item.key, (current) => current.state === "fix" ? Object.assign(current, { state: "queued" }) : null);
     }
   }
+  // Cancelled withdrawals that may have arrived: ask the server first what it holds.
+  let cancels = { unsettled: 0, auth: false };
+  if (pendingChecks(await cancelledRecords(), context.username).length) {
+    let token = await store.getValue("token:" + context.username);
+    if (!token && navigator.onLine) { token = await obtainToken(); freshToken = true; }
+    cancels = token ? await settleCancels(token) : { unsettled: 1, auth: navigator.onLine };
+    if (cancels.auth && token) { await store.deleteValue("token:" + context.username); }
+  }
   // Deposits this round found held by a closed day: they wait, but the items after them still
   // go (a withdrawal behind one must be refused now, with the member at the counter, not sent
   // by itself after the reopen — a tester).
@@ -135,6 +188,14 @@ async function drainHeld() {
     if (!next && held.size) {
       failures += 1;
       const wait = backoffMs(failures, Math.random());
+      status.waitingUntil = Date.now() + wait;
+      emit();
+      kick(wait);
+      return;
+    }
+    if (!next && cancels.unsettled) {   // a cancelled withdrawal still unanswered: ask again soon
+      failures += 1;
+      const wait = cancels.auth ? 30000 : backoffMs(failures, Math.random());
       status.waitingUntil = Date.now() + wait;
       emit();
       kick(wait);
@@ -209,14 +270,20 @@ async function drainHeld() {
 }
 
 async function send(item, token) {
+  return post(ENDPOINTS[item.kind] || ENDPOINTS.deposit, token, item.key, item.body);
+}
+
+/** POST `payload` as JSON to `url` with the device token (and `key` as Idempotency-Key when given). */
+async function post(url, token, key, payload) {
   const controller = new AbortController();
   const timeout = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
+  const headers = { "Content-Type": "application/json", "Authorization": "Bearer " + token,
+                    "Accept-Language": document.documentElement.lang || "id" };
+  if (key) { headers["Idempotency-Key"] = key; }
   try {
-    const response = await fetch(ENDPOINTS[item.kind] || ENDPOINTS.deposit, {
+    const response = await fetch(url, {
       method: "POST", credentials: "omit", signal: controller.signal, cache: "no-store",
-      headers: { "Content-Type": "application/json", "Authorization": "Bearer " + token,
-                 "Idempotency-Key": item.key, "Accept-Language": document.documentElement.lang || "id" },
-      body: JSON.stringify(item.body),
+      headers: headers, body: JSON.stringify(payload),
     });
     let body = null;
     try { body = await response.json(); } catch (e) { body = null; }

@@ -2,6 +2,8 @@
 // balance), but "Simpan penarikan" goes through the outbox like a deposit: written to the
 // tablet first, sent through the JSON API with the form's idempotency key, resent after a lost
 // answer with the same key. Until it is sent the operator is told not to hand out the money.
+import { cancelNotice } from "./cancel-core.js";
+import { formatIdr } from "./money.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
 
@@ -88,10 +90,13 @@ export function init(context, i18n) {
         const stored = await store.getItem(item.key);
         if (stored && (stored.state === "synced" || stored.state === "fix")) { stop(); show(stored); }
         if (!stored) {   // cancelled in the queue ("Batalkan"): it will not be sent
-          stop();
           const cancelled = await store.getValue("cancelled:" + item.key);
-          note.className = cancelled && cancelled.maybe_arrived ? "flash error" : "flash";
-          note.textContent = cancelled && cancelled.maybe_arrived ? i18n.withdrawal_cancelled_maybe : i18n.withdrawal_cancelled;
+          // May have arrived: this screen follows the server's answer (cancel-core.js) until it comes.
+          if (!cancelled || !cancelled.check || cancelled.check !== "checking") { stop(); }
+          const notice = cancelled && cancelled.check ? cancelNotice(i18n, cancelled, (idr) => formatIdr(idr, context.locale)) : null;
+          note.className = notice && notice.tone === "calm" ? "flash" : cancelled && cancelled.maybe_arrived ? "flash error" : "flash";
+          note.textContent = !cancelled || !cancelled.maybe_arrived ? i18n.withdrawal_cancelled
+            : cancelled.check === "checking" ? i18n.withdrawal_cancelled_maybe : notice.text;
           save.hidden = true;
         }
       });
