@@ -116,8 +116,7 @@ def main() -> None:
             walls.append(wall * 1000)
             counts.append(len(statements))
     if args.show_sql:
-        for number, sql in enumerate(statements, 1):
-            print(f"{number:2d}. {' '.join(sql.split())}")
+        _show_sql(statements)
     calls = _count_calls(client, body, token, extra_headers, url) if args.calls else None
     engine.dispose()
     if profiler is not None:
@@ -134,6 +133,12 @@ def main() -> None:
     if calls:
         print(f"Python function calls per request (cProfile, 100 requests): deposit {calls[0]:.0f}, "
               f"one-statement endpoint (bench/floor_app.py) {calls[1]:.0f}, ratio {calls[1] / calls[0]:.3f}")
+
+
+def _show_sql(statements: list[str]) -> None:
+    """Print the statements of the last deposit, one line each."""
+    for number, sql in enumerate(statements, 1):
+        print(f"{number:2d}. {' '.join(sql.split())}")
 
 
 def _count_calls(client, body: str, token: str, extra_headers: dict, url: str) -> tuple[float, float]:
