@@ -12,6 +12,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -124,10 +125,13 @@ def _already_saved(unit: Unit, form, operation: str) -> str:
         form.idempotency_key.data = uuid.uuid4().hex
         return _("This form was already sent with other values. Check and save again.")
     if operation == "sale":
-        return _("This sale was already saved (%(no)s, %(total)s) before the connection dropped, with other "
-                 "values. It is not saved again: open it in the sales list. Record a new sale only if it "
-                 "really is another one (Sales → New sale).",
-                 no=body["sale_no"], total=format_idr(body["total_idr"], get_locale()))
+        # HTML: "daftar penjualan" links to the sales list. The translation and the figures are
+        # escaped (Markup's %), the link alone is markup.
+        sales_list = Markup('<a href="{}">{}</a>').format(url_for("manager.sales"), _("sales list"))
+        return escape(_("This sale was already saved (%(no)s, %(total)s) before the connection dropped, with "
+                        "other values. It is not saved again: open it in the %(sales_list)s. Record a new sale "
+                        "only if it really is another one (Sales → New sale).")) % {
+            "no": body["sale_no"], "total": format_idr(body["total_idr"], get_locale()), "sales_list": sales_list}
     return _("This stock adjustment was already saved before the connection dropped, with other values. It is "
              "not saved again: check the stock page, and record another adjustment there only if one is "
              "still needed.")
