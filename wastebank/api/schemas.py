@@ -524,6 +524,14 @@ class CancelWithdrawalRequestSchema(ApiSchema):
                        "idempotency_key_required)",
         "minLength": 8, "maxLength": MAX_KEY_LENGTH, "pattern": IDEMPOTENCY_KEY_PATTERN,
         "example": "3f6c2a1e9b0d4c578e1a2d7f5b9c0a44"})
+    member_no = Text(load_default=None, max_length=30, metadata={
+        "description": "Optional: the member number of the cancelled withdrawal as the tablet has it; "
+                       "written to the audit log when nothing was recorded under the key",
+        "example": "RW05-0001"})
+    amount_idr = Rupiah(load_default=None, metadata={
+        "type": "integer", "minimum": 1, "example": 5000,
+        "description": "Optional: the cancelled withdrawal's whole rupiah as the tablet has it; written to "
+                       "the audit log when nothing was recorded under the key"})
 
 
 class CancelledWithdrawalRecordSchema(ma.Schema):

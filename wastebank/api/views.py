@@ -290,12 +290,15 @@ def cancel_withdrawal(body: dict):
     original request arriving late (a stalled connection) is refused with 409
     `idempotency_key_reused` and books nothing. A race with that late original is decided by
     the key's unique row: whichever commits first wins and the other sees it. Another unit's
-    key is unknown here. Safe to repeat.
+    key is unknown here. Safe to repeat. The audit log gets one row per key: "cancelled on the
+    tablet, not recorded" (with `member_no` and `amount_idr` when sent) or "cancelled on the
+    tablet after it was recorded: cash not handed over".
     """
     unit = counter_unit(current_user)
     user = current_user._get_current_object()
     key = body["idempotency_key"]
-    return _answer(run_in_transaction(lambda: cancel_unsent(unit, key, user=user)))
+    return _answer(run_in_transaction(lambda: cancel_unsent(unit, key, user=user, member_no=body["member_no"],
+                                                            amount_idr=body["amount_idr"])))
 
 
 # --- voids -----------------------------------------------------------------------------------

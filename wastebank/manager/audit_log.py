@@ -94,7 +94,7 @@ FIELD_LABELS = {
 #: Keys only a developer reads (kept in the CSV's raw JSON column).
 HIDDEN_KEYS = frozenset({"entry_id", "void_entry_id", "reverses_entry_id", "reversal_entry_id", "card_id",
                          "sha256", "id", "sale_no", "posted_at", "unit_id", "aggregator_id", "receipt_no",
-                         "business_date"})
+                         "business_date", "idempotency_key"})
 DATE_KEYS = frozenset({"effective_from", "requested_from", "start", "end", "business_date"})
 MOMENT_KEYS = frozenset({"closed_at", "posted_at"})
 
@@ -530,6 +530,12 @@ def _withdrawal_object(oid, details, lk):
             url_for("counter.withdrawal", withdrawal_id=found.id) if found else None)
 
 
+def _withdrawal_key_object(oid, details, lk):
+    """A withdrawal cancelled on the tablet that the server never recorded: only its request
+    key (``withdrawal.cancel_unsent``), nothing to link to."""
+    return _("Withdrawal request %(key)s", key=details.get("idempotency_key") or oid), None
+
+
 def _day_close_object(oid, details, lk):
     return (_join(_("Cash book"), _day_text(oid)),
             url_for("manager.cashbook", day=oid) if _endpoint("manager.cashbook") else None)
@@ -556,6 +562,7 @@ _OBJECTS = {
     "member": _member_object,
     "deposit": lambda oid, details, lk: (_join(_("Deposit"), oid), url_for("counter.receipt", receipt_no=oid)),
     "withdrawal": _withdrawal_object,
+    "withdrawal_key": _withdrawal_key_object,
     "sale": lambda oid, details, lk: (_join(_("Sale"), oid), url_for("manager.sale", sale_no=oid)),
     "day_close": _day_close_object,
     "price": _price_object,

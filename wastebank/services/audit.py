@@ -34,6 +34,8 @@ ACTION_LABELS = {
     "withdrawal.reject": _l("Withdrawal rejected"),
     "withdrawal.pay": _l("Withdrawal paid"),
     "void.withdrawal": _l("Withdrawal voided"),
+    "withdrawal.cancel_unsent": _l("Withdrawal cancelled on the tablet: not recorded"),
+    "withdrawal.cancel_reported": _l("Withdrawal cancelled on the tablet after it was recorded: cash not handed over"),
     "member.create": _l("Member registered"),
     "member.update": _l("Member details changed"),
     "member.deactivate": _l("Member deactivated"),

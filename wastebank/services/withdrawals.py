@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from ..api.bodies import withdrawal_body
 from ..extensions import db
-from ..models import (Account, Deposit, JournalEntry, Member, Unit, User, Withdrawal,
+from ..models import (Account, AuditLog, Deposit, JournalEntry, Member, Unit, User, Withdrawal,
                       WITHDRAWAL_METHODS, utcnow)
 from ..auth.permissions import has_permission
 from ..money import InputError, Rupiah, format_idr, parse_rupiah
@@ -410,7 +410,8 @@ def saved_with_key(unit: Unit, key: str | None) -> int | None:
 CANCELLED_ON_TABLET = {"cancelled_on_tablet": True}
 
 
-def cancel_unsent(unit: Unit, key: str | None, *, user: User) -> Outcome:
+def cancel_unsent(unit: Unit, key: str | None, *, user: User, member_no: str | None = None,
+                  amount_idr: int | None = None) -> Outcome:
     """Settle the idempotency ``key`` of a withdrawal the tablet cancelled before it knew
     whether it arrived (docs/counter-offline.md §cancelled withdrawals). Always 200:
 
@@ -420,6 +421,12 @@ def cancel_unsent(unit: Unit, key: str | None, *, user: User) -> Outcome:
     * the key is free (or stored a refusal, or another operation): ``recorded: false``; a free
       key is stored as refused for operation ``withdrawal`` so the original arriving later
       (a stalled request) is refused 409 ``idempotency_key_reused`` and books nothing.
+
+    The trace for the audit log (docs/audit-log.md), in the same transaction, once per key:
+    storing the refusal writes ``withdrawal.cancel_unsent`` (object the key; the member number
+    and rupiah the tablet reports, ``member_no``/``amount_idr``, when it sends them); a
+    recorded withdrawal writes ``withdrawal.cancel_reported`` (object the withdrawal: the tablet
+    reports its cash as not handed over) at the first cancel only. A repeat writes nothing.
 
     Another unit's key is simply unknown at ``unit``. Idempotent: a repeat answers the same
     (``replayed`` True). Flushes, never commits. Raises DomainError ``idempotency_key_required``."""
@@ -431,6 +438,11 @@ def cancel_unsent(unit: Unit, key: str | None, *, user: User) -> Outcome:
                                             user_id=user.id)
     answer = {"idempotency_key": key, "recorded": False, "withdrawal": None}
     if stored is None:
+        # The key's refusal row was inserted just now: a twin cancel fails on its unique row
+        # (and its retry replays), so this is written once.
+        audit("withdrawal.cancel_unsent", unit_id=unit.id, user_id=user.id, object_type="withdrawal_key",
+              object_id=key, details={"idempotency_key": key, **({"member_no": member_no} if member_no else {}),
+                                      **({"amount_idr": amount_idr} if amount_idr is not None else {})})
         return Outcome(200, answer, False)
     saved = json.loads(stored.response_body)
     if stored.operation == "withdrawal" and 200 <= stored.status_code < 300:
@@ -441,9 +453,28 @@ def cancel_unsent(unit: Unit, key: str | None, *, user: User) -> Outcome:
                 "member_no": withdrawal.member.member_no, "member_name": withdrawal.member.name,
                 "method": withdrawal.method, "status": withdrawal.status,
                 "voided": withdrawal.void_entry_id is not None})
+            _trace_cancel_reported(withdrawal, key, user)
             return Outcome(200, answer, False)
     cancelled = idempotency.request_hash("withdrawal", CANCELLED_ON_TABLET) == stored.request_hash
     return Outcome(200, answer, cancelled)
+
+
+def _trace_cancel_reported(withdrawal: Withdrawal, key: str, user: User) -> None:
+    """Write ``withdrawal.cancel_reported`` for ``withdrawal`` (recorded under ``key``) unless
+    an earlier cancel of it wrote one. The withdrawal's row is locked first (PostgreSQL: a twin
+    cancel waits here and then finds this row; SQLite: a twin's write makes this attempt's
+    snapshot stale, and its retry under the writer lock finds it)."""
+    db.session.execute(select(Withdrawal.id).where(Withdrawal.id == withdrawal.id).with_for_update())
+    written = db.session.scalar(select(AuditLog.id).where(
+        AuditLog.unit_id == withdrawal.unit_id, AuditLog.action == "withdrawal.cancel_reported",
+        AuditLog.object_type == "withdrawal", AuditLog.object_id == str(withdrawal.id)).limit(1))
+    if written is not None:
+        return
+    audit("withdrawal.cancel_reported", unit_id=withdrawal.unit_id, user_id=user.id, object_type="withdrawal",
+          object_id=withdrawal.id,
+          details={"idempotency_key": key, "member_no": withdrawal.member.member_no, "method": withdrawal.method,
+                   "amount_idr": withdrawal.amount_idr, "status": withdrawal.status,
+                   "receipt_no": withdrawal.receipt_no})
 
 
 @dataclass(frozen=True)
