@@ -221,9 +221,10 @@ def test_every_change_is_audited_in_the_same_transaction(net, app):
     "DELETE FROM audit_log WHERE id = :id",
 ])
 def test_audit_log_is_append_only_in_the_database(net, statement):
-    row_id = audit("test.event", unit_id=net.unit_a.id, user_id=None, object_type="test", object_id="1",
-                   details={"a": 1}, device="pytest")
+    audit("test.event", unit_id=net.unit_a.id, user_id=None, object_type="test", object_id="1",
+          details={"a": 1}, device="pytest")
     db.session.commit()
+    row_id = db.session.scalar(select(AuditLog.id).where(AuditLog.action == "test.event"))
     with pytest.raises(DBAPIError) as err:
         db.session.execute(text(statement), {"id": row_id})
         db.session.flush()

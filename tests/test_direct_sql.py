@@ -158,3 +158,21 @@ def test_a_new_connection_gets_a_new_cursor(app, net):
     assert run_core(stmt, {"id": member.id}).scalar_one() == member.name
     new = db.session.connection().connection.info[direct._CURSOR]
     assert new is not old
+
+
+def test_a_savepoint_rolled_back_takes_the_direct_writes_with_it(app, net):
+    """run_core keeps the session's connection for the transaction (transaction.session_connection),
+    but a savepoint begun since is emitted before its first statement: rolling it back undoes
+    what ran inside, and what ran before it stays."""
+    table = IdempotencyRecord.__table__
+    stmt = prepared("idempotency.insert", lambda _: insert(table))
+    row = dict(unit_id=net.unit_a.id, operation="deposit", request_hash="x", status_code=201,
+               response_body="{}", user_id=None, created_at=datetime.now(UTC))
+    run_core(stmt, dict(row, key="direct-before-savepoint"))
+    savepoint = db.session.begin_nested()
+    run_core(stmt, dict(row, key="direct-in-savepoint"))
+    savepoint.rollback()
+    run_core(stmt, dict(row, key="direct-after-savepoint"))
+    db.session.commit()
+    keys = set(db.session.scalars(select(IdempotencyRecord.key).where(IdempotencyRecord.key.like("direct-%"))))
+    assert keys == {"direct-before-savepoint", "direct-after-savepoint"}

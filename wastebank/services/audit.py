@@ -91,12 +91,14 @@ def _json_default(value):
 
 
 def audit(action: str, *, unit_id: int | None, user_id: int | None, object_type: str = "",
-          object_id: str | int = "", details: dict | None = None, device: str | None = None) -> int:
-    """Append one audit row in the current transaction (written at once).
+          object_id: str | int = "", details: dict | None = None, device: str | None = None) -> None:
+    """Append one audit row in the current transaction (written at once; when statements are
+    sent together, transaction.send_together, its answer is not waited for).
 
     ``action`` is a dotted verb such as ``deposit.record`` or ``price.set``; ``details`` a
     JSON-able dict (rupiah as ints, quantities in thousandths); ``device`` defaults to
-    ``current_device()``. Returns the new row's id. Never commits.
+    ``current_device()``. Returns nothing: nobody in the request reads the row back. Never
+    commits.
     """
     values = dict(unit_id=unit_id, user_id=user_id, action=action[:50], object_type=object_type[:30],
                   object_id=str(object_id)[:60],
@@ -104,8 +106,8 @@ def audit(action: str, *, unit_id: int | None, user_id: int | None, object_type:
                   device=(device if device is not None else current_device())[:MAX_DEVICE], created_at=utcnow())
     # Core, not the ORM's unit of work: an append-only row nobody in this request reads back.
     table = AuditLog.__table__
-    # The id only: an ORM instance would cost a constructor inside the SQLite writer lock.
-    return run_core(prepared("audit.insert", lambda _: insert(table).returning(table.c.id)), values).scalar_one()
+    # No ORM instance (a constructor inside the SQLite writer lock) and no RETURNING.
+    run_core(prepared("audit.insert", lambda _: insert(table)), values)
 
 
 def audit_entries(unit_ids: list[int] | None, *, limit: int = 200, offset: int = 0,

@@ -21,8 +21,8 @@ from .errors import Conflict, DomainError, ValidationFailed
 from .idempotency import Outcome
 from .ledger import Leg, member_savings_account, plan_journal, stock_legs, system_account
 from .notifications import queue_for_deposit
-from .numbering import next_receipt_no
-from .transaction import prepared, run_core
+from .numbering import take_receipt_no
+from .transaction import prepared, run_core, send_together
 
 MAX_LINES = 40
 # How far a client's clock may run ahead of the server's for ``recorded_at``.
@@ -353,9 +353,14 @@ def _post_deposit(unit: Unit, member: Member, lines: list[LineInput], operator_i
                       recorded_at=quote.recorded_at)  # the month rule's copy (migration 0018)
                  for l in quote.lines]
 
-    receipt_no = next_receipt_no(unit, utcnow())
+    # The write batch: on PostgreSQL its statements are sent together (transaction.send_together),
+    # one wait for the receipt number, the open books and the accounts, one for the postings,
+    # the entry and the deposit's id, one for the rest with the commit.
+    send_together()
+    receipt = take_receipt_no(unit, utcnow())
     balances: dict[int, int] = {}
-    entry = plan.post(f"Setoran {receipt_no} {member.member_no}", balances=balances)
+    entry = plan.post(lambda: f"Setoran {receipt()} {member.member_no}", balances=balances)
+    receipt_no = receipt()
     row.update(receipt_no=receipt_no, entry_id=entry.id, posted_at=entry.posted_at,
                balance_after_idr=balances[savings.id])
     deposit = _insert_deposit(unit, member, quote, row, line_rows)

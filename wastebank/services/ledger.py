@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable
+from typing import Callable, Iterable
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, Date, and_, bindparam, case, event, func, insert, inspect, or_, select, update
@@ -292,7 +292,15 @@ class _LegsUpdate:
         """Execute it; returns ``{account id: balance after}``. Raises InsufficientBalance or
         InsufficientStock when a guard refused its row (the caller rolls back: the other rows
         may have moved)."""
-        after = {row[0]: row[1] for row in run_core(self.stmt, self.params)}
+        return self.check(self.send())
+
+    def send(self):
+        """Execute it; returns its answer unread (read it with :meth:`check`)."""
+        return run_core(self.stmt, self.params)
+
+    def check(self, answer) -> dict[int, Rupiah]:
+        """``{account id: balance after}`` from the answer of :meth:`send`; raises as :meth:`run`."""
+        after = {row[0]: row[1] for row in answer}
         for account_id in self.ids:
             if account_id not in after:
                 _refuse(self.by_id[account_id])
@@ -371,17 +379,30 @@ def _open_books(unit_id: int, now: datetime, recorded_at: datetime) -> int:
     months of ``recorded_at`` and ``now``, and takes the entry's id (``nextval`` on PostgreSQL;
     on SQLite max + 1, safe because a transaction that read an old snapshot cannot write).
     Raises PeriodClosed or MonthLocked. Returns the new entry id."""
-    from .month_lock import check_month_open, month_of
+    return _check_open_books(unit_id, now, recorded_at, _send_open_books(unit_id, now, recorded_at))
 
-    pg = dialect_name() == "postgresql"
-    if pg and unit_id not in db.session.info.get(_BOOKS_LOCKED, ()):
+
+def _send_open_books(unit_id: int, now: datetime, recorded_at: datetime):
+    """Run :func:`_open_books`'s statement (after the unit's lock on PostgreSQL); its answer
+    unread, for :func:`_check_open_books`."""
+    from .month_lock import month_of
+
+    if dialect_name() == "postgresql" and unit_id not in db.session.info.get(_BOOKS_LOCKED, ()):
         # The lock in a statement of its own: under READ COMMITTED a statement that waits for
         # a row lock still evaluates its subqueries on the snapshot taken before the wait, so a
         # "FOR SHARE" here beside the closed-day read would miss a close that committed while
         # it waited (tests/test_close_race.py). The next statement takes a fresh snapshot.
         lock_books(unit_id)
     params = {"unit_id": unit_id, "month_a": month_of(recorded_at), "month_b": month_of(now)}
-    closed_day, n_locked, entry_id = run_core(prepared("ledger.open_books", _open_books_select), params).one()
+    return run_core(prepared("ledger.open_books", _open_books_select), params)
+
+
+def _check_open_books(unit_id: int, now: datetime, recorded_at: datetime, answer) -> int:
+    """The entry id from the answer of :func:`_send_open_books`; raises PeriodClosed or
+    MonthLocked as :func:`_open_books`."""
+    from .month_lock import check_month_open
+
+    closed_day, n_locked, entry_id = answer.one()
     _refuse_closed(now, closed_day)
     if n_locked:
         check_month_open(unit_id, recorded_at, now)  # raises MonthLocked with the month's name
@@ -457,16 +478,25 @@ class JournalPlan:
     legs_update: _LegsUpdate
     postings: list[dict]
 
-    def post(self, memo: str = "", *, balances: dict[int, Rupiah] | None = None) -> PostedEntry:
+    def post(self, memo: str | Callable[[], str] = "", *,
+             balances: dict[int, Rupiah] | None = None) -> PostedEntry:
         """Write the entry as :func:`post_journal` documents (four statements: the day, month
-        and entry id; the accounts; the postings; the entry). ``balances`` is filled with
+        and entry id; the accounts; the postings; the entry). ``memo`` may be a function, called
+        once the first two answered (a deposit's memo names its receipt number, whose statement
+        was sent with them: transaction.send_together). ``balances`` is filled with
         ``{account id: balance after}``. Returns the PostedEntry; raises what post_journal
         raises (InsufficientBalance, InsufficientStock, PeriodClosed, MonthLocked)."""
         now = utcnow()
         recorded_at = self.recorded_at or now
         # The posting day only is checked for closing; recorded_at may be in a closed day.
-        entry_id = _open_books(self.unit_id, now, recorded_at)
-        after = self.legs_update.run()
+        # Both statements are sent before either answer is read: sent together, one wait for
+        # both. A refusal of the first then comes after the second ran; the caller rolls back.
+        books = _send_open_books(self.unit_id, now, recorded_at)
+        moved = self.legs_update.send()
+        entry_id = _check_open_books(self.unit_id, now, recorded_at, books)
+        after = self.legs_update.check(moved)
+        if callable(memo):
+            memo = memo()
         if balances is not None:
             balances.update(after)
         for row in self.postings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Callable
 
 from sqlalchemy import bindparam
 
@@ -27,7 +28,20 @@ def next_receipt_no(unit: Unit, moment: datetime) -> str:
     One statement: ``INSERT … ON CONFLICT (unit_id, year) DO UPDATE SET last_no = last_no + 1
     RETURNING last_no`` (the year's first receipt creates the row with 1). The counter row is
     hot (every receipt of the unit), so callers take the number as late as they can."""
+    return take_receipt_no(unit, moment)()
+
+
+def take_receipt_no(unit: Unit, moment: datetime) -> Callable[[], str]:
+    """:func:`next_receipt_no` with the answer read later: the statement is run now (sent,
+    when statements are sent together: transaction.send_together) and the returned function
+    gives the number, reading the answer at its first call."""
     year = to_local(moment).year
     upsert = prepared("receipt_counter.next", _counter_upsert)
-    number = run_core(upsert, {"unit_id": unit.id, "year": year}).scalar_one()
-    return f"{unit.code}-{year}-{number:06d}"
+    answer = run_core(upsert, {"unit_id": unit.id, "year": year})
+    code, taken = unit.code, []
+
+    def number() -> str:
+        if not taken:
+            taken.append(f"{code}-{year}-{answer.scalar_one():06d}")
+        return taken[0]
+    return number
