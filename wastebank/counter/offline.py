@@ -121,8 +121,10 @@ def counter_i18n() -> dict[str, str]:
         "member_pending_refused": _("{count} deposit(s) of this member ({total}) are saved on this tablet and not sent "
                                     "yet, and {fix} ({fix_total}) were refused by the server and wait to be corrected: "
                                     "do not weigh them again; correct or remove the refused ones in the queue."),
-        "day_closed": _("Today's books are closed: deposits and withdrawals are kept on this tablet until a unit "
-                        "manager reopens the day (Manage → Cash book)."),
+        # A deposit waits on the tablet (outbox-core classify); a withdrawal is refused by the ledger at
+        # once, so the withdrawal screens offer no save while today is closed (counter/withdrawals.py).
+        "day_closed": _("Today's books are closed: deposits are kept on this tablet and sent automatically once a "
+                        "unit manager reopens the day (Manage → Cash book). Withdrawals cannot be made until then."),
         # Another operator's unsent items ({user}: the full name the item stores, else the login name).
         "others": _("{count} item(s) saved on this tablet by {user} are not sent yet; they go out when {user} logs in "
                     "here again. If they cannot, ask a unit manager."),

@@ -99,6 +99,24 @@ def _payout_fields(form: WithdrawForm, method: str) -> dict:
     return {}
 
 
+def today_closed(unit: Unit) -> bool:
+    """True while today's books of ``unit`` are closed (``cashbook.last_closed_day`` on or after
+    the local today). A withdrawal is then refused by the ledger at once (``PeriodClosed``,
+    409 ``day_closed``), unlike a deposit, which waits on the tablet for the reopen: the
+    withdrawal screens say so and offer no save (docs/counter-offline.md §the daily close)."""
+    from ..services.cashbook import last_closed_day
+    from ..timeutil import local_today
+
+    closed = last_closed_day(unit.id)
+    return closed is not None and closed >= local_today()
+
+
+# Shown beside the disabled button of the withdrawal screens while today is closed (and by
+# static/counter/withdraw.js when the tablet learns it while the check is open).
+DAY_CLOSED_WITHDRAWAL = _l("Withdrawals cannot be made now: today's books are closed. A unit manager must reopen the "
+                           "day first (Manage → Cash book). Do not count out any money.")
+
+
 def _messages(exc: DomainError) -> list[str]:
     if isinstance(exc, ValidationFailed):
         return [str(message) for _code, message in exc.errors.values()]
@@ -161,12 +179,16 @@ def _save_withdrawal(unit: Unit, member: Member, form: WithdrawForm, general: li
 
 def _review_withdrawal(unit: Unit, member: Member, form: WithdrawForm, general: list[str]):
     """The review step: ``(confirmation page with the balance before and after, None)``, or
-    ``(None, status)`` with the refusal in ``general`` (not enough savings: 409)."""
+    ``(None, status)`` with the refusal in ``general`` (not enough savings, or today closed: 409)."""
     saved_id = saved_with_key(unit, form.idempotency_key.data)
     if saved_id is not None:
         # This form was saved already (a reload while saving, the review page opened again):
         # show that withdrawal, recorded once, rather than a review that offers to save it again.
         return redirect(url_for("counter.withdrawal", withdrawal_id=saved_id, again=1)), None
+    if today_closed(unit):
+        # The ledger would refuse the save: say it before anyone counts out the cash.
+        general.append(str(DAY_CLOSED_WITHDRAWAL))
+        return None, 409
     data = _input_from(form)
     savings = savings_now(unit, member)
     try:
@@ -189,7 +211,8 @@ def _review_withdrawal(unit: Unit, member: Member, form: WithdrawForm, general: 
                                                                 **details)),
                            payout=details,
                            balance_after=savings.balance - amount, needs_approval=needs_approval,
-                           method_label=METHOD_LABELS[data.method]), None
+                           method_label=METHOD_LABELS[data.method], day_closed=False,
+                           day_closed_text=DAY_CLOSED_WITHDRAWAL), None
 
 
 _WITHDRAW_STEPS = {"review": _review_withdrawal, "save": _save_withdrawal}
@@ -235,7 +258,8 @@ def withdraw(member_no: str):
                            held=savings.held, available=savings.available, savings=savings, others=others,
                            others_total=sum(w.amount_idr for w in others), statuses=STATUS_LABELS,
                            methods=METHOD_LABELS, bill_kinds=BILL_KIND_LABELS, bill_providers=BILL_PROVIDERS,
-                           general_errors=general), status
+                           general_errors=[e for e in general if e != str(DAY_CLOSED_WITHDRAWAL)],
+                           day_closed=today_closed(unit), day_closed_text=DAY_CLOSED_WITHDRAWAL), status
 
 
 # --- a withdrawal's page, receipt and the approvals list ------------------------------------

@@ -2,7 +2,8 @@
 // looked up in the tablet's copy of the unit's members (members.js), and the member's deposit
 // screen opens from the service worker's shell page. Online, the server answers as before.
 import { searchMembers } from "./members.js";
-import { formatReceiptTime, servedMark } from "./outbox-core.js";
+import { formatReceiptTime } from "./outbox-core.js";
+import { servedList } from "./served-core.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
 
@@ -38,75 +39,83 @@ async function findLocally(text) {
 }
 
 /**
- * "Dilayani hari ini" lists what the server recorded; a deposit saved on this tablet and not
- * sent yet (offline, or the server slow) is not there (tester item 8). Add the members of this
- * operator's deposits captured today from the tablet's queue, newest first: marked "belum
- * terkirim" while unsent, "perlu diperbaiki" when the server refused one (as the queue says;
- * outbox-core servedMark), and each member once (a member the server already lists only gets
- * the mark when another of their deposits still waits or was refused).
+ * "Dilayani hari ini" lists what the server recorded when the page was drawn; a deposit saved on
+ * this tablet and not sent yet (offline, or the server slow) is not there (tester item 8). The
+ * list is drawn again from the server's entries and this operator's deposits captured today in
+ * the tablet's queue whenever the queue changes (served-core servedList): "belum terkirim"
+ * while unsent, "perlu diperbaiki" when the server refused one (as the queue says), and
+ * "terkirim · <receipt>" once the server has it — at once, without a reload (a tester saw
+ * "belum terkirim" stay after the deposit was sent). Each member once.
  */
-async function servedFromQueue() {
+let serverServed = null;
+
+/** The server's entries as the page came: [{member_no, name, at, time, href}], newest first. */
+function readServerServed(section) {
+  return Array.from(section.querySelectorAll("a.result[data-member-no]"), (a) => {
+    const stamp = a.querySelector("time");
+    return { member_no: a.dataset.memberNo, name: (a.querySelector(".name") || a).textContent,
+             at: stamp ? stamp.getAttribute("datetime") : "", time: stamp ? stamp.textContent : "",
+             href: a.getAttribute("href") };
+  });
+}
+
+let drawing = 0;
+async function drawServed() {
   const section = document.querySelector(".served-today");
   if (!section) { return; }
+  if (!serverServed) { serverServed = readServerServed(section); }
+  const turn = ++drawing;
   const day = (date) => formatReceiptTime(date, ctx.timeZone, ctx.zoneName).split(" ")[0];
+  const clock = (iso) => formatReceiptTime(new Date(iso), ctx.timeZone, ctx.zoneName).split(" ").slice(1).join(" ");
   const today = day(new Date());
   const items = (await store.allItems()).filter((item) => item.username === ctx.username && item.kind !== "withdrawal" &&
                                                        day(new Date(item.captured_at)) === today);
-  if (!items.length) { return; }
+  if (turn !== drawing) { return; }   // a newer drawing started meanwhile: it shows the newer state
+  if (!items.length && !section.querySelector("[data-from], .served-mark")) { return; }   // as the server drew it
+  const entries = servedList(serverServed, items);
   let list = document.getElementById("served-today");
-  const listed = new Map(Array.from(section.querySelectorAll("a.result[data-member-no]"), (a) => [a.dataset.memberNo, a]));
-  const added = [];
-  const moved = [];
-  // One mark per member from all of their deposits today: a refused one says so first.
-  const marks = new Map();
-  for (const item of items) { marks.set(item.member_no, (marks.get(item.member_no) || []).concat([item])); }
-  marks.forEach((list, memberNo) => marks.set(memberNo, servedMark(list)));
-  // Newest first, as the server's list; one entry per member.
-  for (const item of items.slice().sort((a, b) => (a.captured_at < b.captured_at ? 1 : -1))) {
-    const unsent = item.state !== "synced";
-    const mark = marks.get(item.member_no);
-    const known = listed.get(item.member_no);
-    const time = formatReceiptTime(new Date(item.captured_at), ctx.timeZone, ctx.zoneName).split(" ").slice(1).join(" ");
-    if (known) {
-      // Served again, not sent yet: the server's entry moves to the top with this capture's time.
-      if (unsent && known !== true && !known.querySelector(".unsent")) {
-        const stamp = known.querySelector("time");
-        if (stamp) { stamp.textContent = time; stamp.setAttribute("datetime", item.captured_at); }
-        known.querySelector(".muted").insertAdjacentHTML("beforeend", unsentMark(mark));
-        moved.push(known.closest("li"));
-      }
-      continue;
-    }
-    const html = '<li><a class="result" href="' + esc(depositUrl(item.member_no)) + '" data-member-no="' + esc(item.member_no) +
-      '" data-from="tablet"><span class="name">' + esc(item.member_name || item.member_no) + '</span><span class="muted">' +
-      esc(item.member_no) + ' · <time datetime="' + esc(item.captured_at) + '">' + esc(time) + "</time>" +
-      (mark ? unsentMark(mark) : "") + "</span></a></li>";
-    added.push(html);
-    listed.set(item.member_no, true);
-  }
-  if (!added.length && !moved.length) { return; }
   if (!list) {
     list = document.createElement("ul");
     list.className = "results";
     list.id = "served-today";
     section.appendChild(list);
-    const empty = document.getElementById("served-today-empty");
-    if (empty) { empty.hidden = true; }
   }
-  moved.reverse().forEach((li) => list.insertBefore(li, list.firstChild));
-  list.insertAdjacentHTML("afterbegin", added.join(""));
+  list.innerHTML = entries.map((entry) => {
+    const server = entry.server;
+    const time = server && server.at === entry.at ? server.time : clock(entry.at);
+    return '<li><a class="result" href="' + esc(server ? server.href : depositUrl(entry.member_no)) + '" data-member-no="' +
+      esc(entry.member_no) + '"' + (server ? "" : ' data-from="tablet"') + '><span class="name">' + esc(entry.name) +
+      '</span><span class="muted">' + esc(entry.member_no) + ' · <time datetime="' + esc(entry.at) + '">' + esc(time) +
+      "</time>" + servedMarkHtml(entry) + "</span></a></li>";
+  }).join("");
+  list.hidden = !entries.length;
+  const empty = document.getElementById("served-today-empty");
+  if (empty) { empty.hidden = entries.length > 0; }
 }
 
-/** " · belum terkirim", or " · perlu diperbaiki" for a refused deposit (`mark` of servedMark). */
-function unsentMark(mark) {
-  return ' · <span class="unsent' + (mark === "fix" ? " fix" : "") + '">' + esc(mark === "fix" ? T.state_fix : T.not_sent_yet) + "</span>";
+// The queue changes every few milliseconds while it drains: draw at most every 150 ms.
+let pendingDraw = null;
+function scheduleDraw() {
+  if (pendingDraw) { return; }
+  pendingDraw = setTimeout(() => { pendingDraw = null; drawServed().catch((error) => console.error(error)); }, 150);
+}
+
+/** " · belum terkirim", " · perlu diperbaiki" or " · terkirim · RW05-2026-000123" (served-core markOf). */
+function servedMarkHtml(entry) {
+  if (entry.mark === "sent") {
+    return ' · <span class="served-mark sent">' + esc(T.state_synced + (entry.receipt_no ? " · " + entry.receipt_no : "")) + "</span>";
+  }
+  if (!entry.mark) { return ""; }
+  return ' · <span class="served-mark unsent' + (entry.mark === "fix" ? " fix" : "") + '">' +
+    esc(entry.mark === "fix" ? T.state_fix : T.not_sent_yet) + "</span>";
 }
 
 /** Wire the find form: offline (or when this page is the service worker's kept copy), search here. */
 export async function init(context, i18n) {
   ctx = context;
   T = i18n;
-  await servedFromQueue().catch((error) => console.error(error));
+  await drawServed().catch((error) => console.error(error));
+  sync.onChange(scheduleDraw);
   const form = document.getElementById("find-form");
   const input = form.querySelector('input[name="q"]');
   form.addEventListener("submit", async (event) => {

@@ -2,6 +2,7 @@
 // balance), but "Simpan penarikan" goes through the outbox like a deposit: written to the
 // tablet first, sent through the JSON API with the form's idempotency key, resent after a lost
 // answer with the same key. Until it is sent the operator is told not to hand out the money.
+// While today's books are closed there is no save at all (the ledger refuses it at once).
 import { cancelNotice } from "./cancel-core.js";
 import { formatIdr } from "./money.js";
 import * as store from "./store.js";
@@ -27,9 +28,24 @@ export function init(context, i18n) {
       note.textContent = i18n.edit_offline;
     });
   }
+  // Today's books closed (the page said so, or the outbox learnt it from a day_closed answer
+  // while this check was open): the ledger refuses every withdrawal now, so there is no save and
+  // the reason stands beside the button, before anyone counts out the cash. Reopened (a save was
+  // recorded, or a page shown in place brought the new context): the button comes back.
+  const closedNote = document.getElementById("withdraw-day-closed");
+  const followDay = () => {
+    if (save.dataset.sent) { return; }   // saved: its own answer says what happened to it
+    const closed = !!context.dayClosed;
+    if (closedNote) { closedNote.hidden = !closed; }
+    save.disabled = closed;
+    if (closed) { save.setAttribute("aria-describedby", "withdraw-day-closed"); } else { save.removeAttribute("aria-describedby"); }
+  };
+  followDay();
+  sync.onChange(followDay);
+  window.addEventListener("wastebank:context", followDay);
   save.addEventListener("click", async (event) => {
     event.preventDefault();
-    if (save.dataset.sent) { return; }
+    if (save.dataset.sent || context.dayClosed) { return; }
     save.dataset.sent = "1";
     save.disabled = true;
     const field = (name) => (form.querySelector('[name="' + name + '"]') || { value: "" }).value;
