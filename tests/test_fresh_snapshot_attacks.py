@@ -424,7 +424,7 @@ def test_a_first_write_that_fails_releases_the_lock_and_the_next_deposit_goes_th
     def broken_counter(unit, moment):
         run_core(text("INSERT INTO no_such_table (x) VALUES (1)"))
 
-    monkeypatch.setattr(deposits_service, "next_receipt_no", broken_counter)
+    monkeypatch.setattr(deposits_service, "take_receipt_no", broken_counter)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     failed = _deposit(client, tokens["op_a"], member_no, str(uuid.uuid4()))
     assert failed.status_code == 500

@@ -211,12 +211,25 @@ def _in_transaction(dbapi_connection) -> bool:
 @event.listens_for(Engine, "begin")
 def _on_begin(connection):
     if connection.dialect.name == "sqlite":
-        lock = _lock_of(connection.connection.info)
+        fairy = connection.connection
+        lock = _lock_of(fairy.info)
         if lock is not None and _immediate.get():
             lock.acquire()
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            _begin(connection, fairy, "BEGIN IMMEDIATE")
         else:
-            connection.exec_driver_sql("BEGIN")
+            _begin(connection, fairy, "BEGIN")
+
+
+def _begin(connection, fairy, sql: str) -> None:
+    """``sql`` on the DBAPI connection itself: SQLAlchemy's ``exec_driver_sql`` costs about 45
+    Python calls, once per transaction of every request. Transaction control is no statement
+    the cursor events need to see (the writer lock above is taken here; the statement counts
+    leave it out). An error is raised as SQLAlchemy's, as exec_driver_sql would (a
+    "database is locked" is then the OperationalError the retry rules know)."""
+    try:
+        fairy.dbapi_connection.execute(sql)
+    except Exception as exc:
+        connection._handle_dbapi_exception(exc, sql, (), None, None)
 
 
 @event.listens_for(Engine, "before_cursor_execute")
