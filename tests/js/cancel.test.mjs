@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { cancelNotice, cancelRecord, expiredRecords, pendingChecks, settleAnswer, visibleRecords } from "../../wastebank/static/counter/cancel-core.js";
+import { cancelBody, cancelNotice, cancelRecord, expiredRecords, pendingChecks, settleAnswer, visibleRecords } from "../../wastebank/static/counter/cancel-core.js";
 import { cancellable, mayHaveArrived } from "../../wastebank/static/counter/outbox-core.js";
 
 // The Indonesian texts as the page has them (templates/base.html, messages.po).
@@ -95,4 +95,29 @@ test("closed or seen records are forgotten after 7 days; open ones never", () =>
   const seen = Object.assign({}, open, { key: "b", done: true });
   assert.deepEqual(expiredRecords([open, seen], 8 * day), [seen]);
   assert.deepEqual(expiredRecords([open, seen], 6 * day), []);
+});
+
+test("the cancel request names the member and the rupiah the record holds, for the audit log", () => {
+  const record = cancelRecord(item({ maybe_arrived: true }), 1000);
+  assert.deepEqual(cancelBody(record), { idempotency_key: "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6", member_no: "RW05-0001", amount_idr: 5000 });
+  // The body the sender posts, as JSON.
+  assert.equal(JSON.stringify(cancelBody(record)), '{"idempotency_key":"a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6","member_no":"RW05-0001","amount_idr":5000}');
+});
+
+test("what the record does not hold, or the server would refuse (422, asked for ever), is sent as null", () => {
+  const base = cancelRecord(item({ maybe_arrived: true }), 1000);
+  const body = (extra) => cancelBody(Object.assign({}, base, extra));
+  // A record written before the amount was kept, an item without a body.
+  assert.deepEqual(cancelBody(cancelRecord(item({ maybe_arrived: true, body: undefined }), 1000)),
+                   { idempotency_key: base.key, member_no: "RW05-0001", amount_idr: null });
+  for (const amount of [undefined, null, 0, -5000, 5000.5, "5000", NaN, Infinity, 1e15 + 1, true]) {
+    assert.equal(body({ amount_idr: amount }).amount_idr, null, String(amount));
+  }
+  assert.equal(body({ amount_idr: 1 }).amount_idr, 1);
+  assert.equal(body({ amount_idr: 1e15 }).amount_idr, 1e15);
+  for (const number of [undefined, null, "", 12, "RW05-0001\n", "RW05\u200b0001", "R".repeat(31)]) {
+    assert.equal(body({ member_no: number }).member_no, null, JSON.stringify(number));
+  }
+  assert.equal(body({ member_no: "R".repeat(30) }).member_no, "R".repeat(30));
+  assert.deepEqual(Object.keys(body({ member_no: null, amount_idr: null })), ["idempotency_key", "member_no", "amount_idr"]);
 });

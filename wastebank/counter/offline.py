@@ -106,6 +106,20 @@ def device_token():
     return jsonify(token=token, username=current_user.username)
 
 
+def _others_notice() -> str:
+    """The queue's notice about another operator's unsent items on this tablet, for the role
+    logged in. Only that operator can send them: the sender goes out with the logged-in user's
+    own device token and only with that user's items, and the queue offers no action on anyone
+    else's (static/counter/panel.js, sync.js, outbox-core sendOrder). So a unit manager is told
+    to have that operator log in again here, not to ask a unit manager: themselves."""
+    if getattr(current_user, "role", None) == "unit_manager":
+        return _("{count} item(s) saved on this tablet by {user} are not sent yet, and only {user} can send them: "
+                 "ask {user} to log in on this tablet again; they are then sent automatically. They cannot be "
+                 "sent or removed under your login.")
+    return _("{count} item(s) saved on this tablet by {user} are not sent yet; they go out when {user} logs in "
+             "here again. If they cannot, ask a unit manager.")
+
+
 def counter_i18n() -> dict[str, str]:
     """Translated strings of the outbox panel and the counter's browser code."""
     return {
@@ -126,8 +140,7 @@ def counter_i18n() -> dict[str, str]:
         "day_closed": _("Today's books are closed: deposits are kept on this tablet and sent automatically once a "
                         "unit manager reopens the day (Manage → Cash book). Withdrawals cannot be made until then."),
         # Another operator's unsent items ({user}: the full name the item stores, else the login name).
-        "others": _("{count} item(s) saved on this tablet by {user} are not sent yet; they go out when {user} logs in "
-                    "here again. If they cannot, ask a unit manager."),
+        "others": _others_notice(),
         "all_sent": _("Everything saved on this tablet has been sent."),
         "summary": _("{queued} waiting to be sent, {fix} to correct."),
         "summary_queued": _("{queued} waiting to be sent."),   # no zero counts in the summary

@@ -25,6 +25,27 @@ export function cancelRecord(item, now) {
   };
 }
 
+// What the cancel operation accepts for its optional fields (api/schemas.py
+// CancelWithdrawalRequestSchema: Text max 30 without category-C characters, Rupiah 1..10^15).
+const MEMBER_NO_MAX = 30;
+const MAX_AMOUNT_IDR = 1e15;
+
+/**
+ * The JSON body the sender posts to POST /api/v1/withdrawals/cancel for `record` (cancelRecord):
+ * `{idempotency_key, member_no, amount_idr}`. The member number and whole rupiah are the
+ * cancelled withdrawal's as the tablet holds them, so that the audit log names the member and
+ * the amount (docs/audit-log.md, `withdrawal.cancel_unsent`); each is null when the record does
+ * not hold a value the server takes (a record without it, an empty text, a fraction, zero) — a
+ * value the server refuses (422) would keep the cancel "checking" for ever.
+ */
+export function cancelBody(record) {
+  const number = record.member_no;
+  const amount = record.amount_idr;
+  const memberOk = typeof number === "string" && number !== "" && number.length <= MEMBER_NO_MAX && !/\p{C}/u.test(number);
+  const amountOk = Number.isSafeInteger(amount) && amount > 0 && amount <= MAX_AMOUNT_IDR;
+  return { idempotency_key: record.key, member_no: memberOk ? number : null, amount_idr: amountOk ? amount : null };
+}
+
 /** Records still waiting for the server's answer, of `username` (its token asks), oldest first. */
 export function pendingChecks(records, username) {
   return records.filter((r) => r && r.check === "checking" && (!username || r.username === username))

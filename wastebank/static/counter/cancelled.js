@@ -43,7 +43,9 @@ async function render() {
   if (!host) { return; }
   const records = visibleRecords(await sync.cancelledRecords());
   if (!records.length) { host.innerHTML = ""; host.className = ""; return; }
-  const money = (idr) => (idr == null ? "" : formatIdr(idr, ctx.locale));
+  // A record without a whole amount (an older version's) shows none: formatIdr throws on it, and one
+  // such record must not blank the others' notices.
+  const money = (idr) => (Number.isSafeInteger(idr) ? formatIdr(idr, ctx.locale) : "");
   const alarm = records.some((r) => r.check === "recorded");
   host.className = "outbox card cancelled-withdrawals" + (alarm ? " alarm" : records.some((r) => r.check === "checking") ? " waiting" : "");
   const parts = ["<h2>" + esc(T.cancel_title) + "</h2>", "<ul>"];

@@ -5,7 +5,7 @@
 // answer. Network errors, timeouts, 5xx, 408/429 and an ended session leave the item queued;
 // 409/422 move it to "perlu diperbaiki".
 import { backoffMs, cancellable, classify, mayHaveArrived, prune, recover, REQUEST_TIMEOUT_MS, resendsItself, sendOrder } from "./outbox-core.js";
-import { cancelRecord, expiredRecords, pendingChecks, settleAnswer } from "./cancel-core.js";
+import { cancelBody, cancelRecord, expiredRecords, pendingChecks, settleAnswer } from "./cancel-core.js";
 import * as store from "./store.js";
 
 const LOCK = "wastebank-outbox-sender";
@@ -119,7 +119,8 @@ async function settleCancels(token) {
   let unsettled = 0;
   for (const record of pendingChecks(await cancelledRecords(), context.username)) {
     if (!navigator.onLine) { unsettled += 1; continue; }
-    const answer = await post(CANCEL_ENDPOINT, token, null, { idempotency_key: record.key });
+    // With the member and rupiah the record holds, for the audit log (cancel-core cancelBody).
+    const answer = await post(CANCEL_ENDPOINT, token, null, cancelBody(record));
     const current = await store.getValue("cancelled:" + record.key);
     if (!current || current.check !== "checking") { continue; }   // another tab settled it
     const next = settleAnswer(current, answer.status, answer.body, navigator.onLine);
