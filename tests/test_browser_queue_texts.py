@@ -416,15 +416,18 @@ def test_no_send_now_while_the_session_has_ended(browser, live_server, net, size
 
 # 7 ------------------------------------------------------------------------------------------
 
-OTHERS = ("1 catatan yang disimpan {name} di tablet ini belum terkirim; akan dikirim saat {name} masuk lagi "
-          "di tablet ini. Jika tidak bisa, minta bantuan pengurus unit.")
+# As the unit manager reads it: only that operator can send them (tests/test_counter_others_notice.py).
+OTHERS = ("1 catatan yang disimpan {name} di tablet ini belum terkirim, dan hanya {name} yang dapat mengirimnya: "
+          "minta {name} masuk lagi di tablet ini, lalu catatan itu dikirim otomatis. Dengan akun Anda, catatan itu "
+          "tidak dapat dikirim atau dihapus.")
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["portrait", "landscape"])
 def test_another_operators_items_name_the_person(browser, live_server, net, size):
     """Op A's deposit is kept (no connection) and A logs out; the manager who logs in on the
-    tablet reads A's full name ("Dewi Operator", not "op_a") and what to do if A cannot come
-    back; an item stored before the name was (no operator_name) falls back to the login name."""
+    tablet reads A's full name ("Dewi Operator", not "op_a") and that only A can send it: to have
+    A log in here again; an item stored before the name was (no operator_name) falls back to the
+    login name."""
     width, height = size
     member_no = net.members_a[0].member_no
     context, page = operator_tablet(browser, live_server, width, height)
