@@ -52,7 +52,7 @@ ACTION_LABELS = {
     "offtaker.create": _l("Off-taker registered"),
     "sale.record": _l("Sale recorded"),
     "day.close": _l("Day closed"),
-    "day.reopen": _l("Closed day reopened"),
+    "day.reopen": _l("Closed day reopened (daily books)"),
     "unit.require_pin": _l("Self-service PIN setting changed"),
     "unit.notify": _l("Notification setting changed"),
     "member.notify_consent": _l("Member's consent to messages changed"),
@@ -64,7 +64,7 @@ ACTION_LABELS = {
     "sponsorship.create": _l("Sponsorship added"),
     "export.levy": _l("Levy-exemption list downloaded"),
     "month.lock": _l("Month closed (books locked)"),
-    "month.unlock": _l("Closed month unlocked"),
+    "month.unlock": _l("Closed month unlocked (monthly books)"),
     "container.create": _l("Container added"),
     "container.update": _l("Container changed"),
 }
