@@ -47,3 +47,28 @@ def test_audit_links_use_the_apps_link_style(browser, live_server, net):
         problems += _check(page, "audit", width, height, prefix="f10")
         context.close()
     assert problems == [], "\n".join(problems)
+
+
+def test_the_paid_withdrawals_button_names_the_list(browser, live_server, net):
+    from .test_withdrawal_screens import deposit, withdraw_service
+
+    member = net.members_a[0]
+    deposit(net, member, "5", "f10-dep-wd-1")
+    paid = withdraw_service(net, member, 4000, "f10-wd-paid-1")
+    db.session.close()
+    problems: list[str] = []
+    for width, height in [(800, 1280), (1280, 800)]:
+        context = sized_context(browser, live_server, width, height)
+        page = context.new_page()
+        log_in(page, "op_a")
+        page.goto(f"/counter/withdrawal/{paid.body['id']}")
+        button = page.locator("#open-withdrawals")
+        expect(button).to_have_text("Daftar penarikan yang belum selesai")
+        box = button.bounding_box()
+        assert box["height"] >= 44 and box["width"] >= 44, box
+        problems += _check(page, "paid-withdrawal", width, height, prefix="f10")
+        button.click()
+        page.wait_for_url("**/counter/withdrawals")
+        expect(page.locator("main h1")).to_have_text("Penarikan belum selesai")
+        context.close()
+    assert problems == [], "\n".join(problems)
