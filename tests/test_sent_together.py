@@ -188,3 +188,27 @@ def test_on_sqlite_nothing_is_sent_together(app, net):
     number = take_receipt_no(unit, datetime.now(UTC))
     assert number().startswith(f"{unit.code}-")
     db.session.rollback()
+
+
+@postgres_only
+def test_a_failure_sent_inside_a_savepoint_is_settled_by_the_savepoint(app, net):
+    """A statement sent together inside a savepoint that fails is known only when the savepoint
+    ends: released, the savepoint is rolled back and the error raised from the block; rolled back,
+    the rollback succeeds. Either way the transaction goes on and keeps what ran outside."""
+    db.session.rollback()
+    unit_id = net.unit_a.id
+    run_core(_insert_stmt(), _idempotency_row(unit_id, "sp-outer"))
+    with pytest.raises(IntegrityError) as raised, db.session.begin_nested():
+        send_together()
+        run_core(_insert_stmt(), _idempotency_row(unit_id, "sp-inner"))
+        run_core(_insert_stmt(), _idempotency_row(unit_id, "sp-outer"))  # refused; not read
+    assert is_unique_violation(raised.value)
+    savepoint = db.session.begin_nested()
+    send_together()
+    run_core(_insert_stmt(), _idempotency_row(unit_id, "sp-rolled"))
+    run_core(_insert_stmt(), _idempotency_row(unit_id, "sp-outer"))
+    savepoint.rollback()
+    run_core(_insert_stmt(), _idempotency_row(unit_id, "sp-after"))
+    db.session.commit()
+    keys = set(db.session.scalars(select(IdempotencyRecord.key).where(IdempotencyRecord.key.like("sp-%"))))
+    assert keys == {"sp-outer", "sp-after"}

@@ -42,6 +42,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import Pool
 from sqlalchemy.sql import Insert
 
@@ -269,6 +270,27 @@ def _end_before_rollback(conn):
         return
     if _PIPELINE in conn.connection.info:
         end_sending_together(conn, failing=True)
+
+
+@event.listens_for(Engine, "rollback_savepoint")
+def _end_before_savepoint_rollback(conn, name, context):
+    # Rolling back to a savepoint settles a failure inside it: ending the pipeline must not
+    # raise that failure again (SQLAlchemy would then never emit ROLLBACK TO SAVEPOINT).
+    if _PIPELINE in conn.connection.info:
+        end_sending_together(conn, failing=True)
+
+
+@event.listens_for(Engine, "release_savepoint")
+def _end_before_release(conn, name, context):
+    # A statement sent together inside the savepoint that failed is known only now: settle it
+    # as if it had failed inside, where it was sent (the savepoint rolled back, its error
+    # raised to the code that released it), not as a RELEASE in an aborted transaction.
+    if _PIPELINE in conn.connection.info:
+        try:
+            end_sending_together(conn)
+        except DBAPIError:
+            conn.dialect.do_rollback_to_savepoint(conn, name)
+            raise
 
 
 @event.listens_for(Pool, "reset")
