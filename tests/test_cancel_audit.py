@@ -198,7 +198,7 @@ def test_the_audit_screen_shows_readable_indonesian_labels(client, net, tokens, 
     reported = line("withdrawal.cancel_reported")
     assert ('<strong class="action-label">Penarikan dibatalkan di tablet padahal sudah tercatat: uang belum '
             "diserahkan</strong>") in reported
-    assert (f'<a class="object" href="/counter/withdrawal/{withdrawal_id}">Penarikan RW05-{this_year()}-000002</a>'
+    assert (f'<a class="object" href="/manager/withdrawals/{withdrawal_id}">Penarikan RW05-{this_year()}-000002</a>'
             in reported)
     assert f"Nasabah:</span> <span class=\"after\">{member.member_no} · {member.name}</span>" in reported
     assert 'Nilai:</span> <span class="after">Rp 5.000</span>' in reported

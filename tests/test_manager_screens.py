@@ -17,7 +17,7 @@ from wastebank.timeutil import local_today
 from .conftest import csrf_token
 from .factories import PASSWORD
 
-SAMPLE_ARGS = {"sale_no": "RW05-2025-000001", "code": "PET-CLEAN", "container_id": "1"}
+SAMPLE_ARGS = {"sale_no": "RW05-2025-000001", "code": "PET-CLEAN", "container_id": "1", "withdrawal_id": "1"}
 
 
 def _manager_routes(app):

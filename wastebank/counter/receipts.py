@@ -10,6 +10,7 @@ from urllib.parse import quote
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import update
 
@@ -40,17 +41,33 @@ ORIGINAL_WINDOW = timedelta(minutes=15)
 _ORIGINAL_SALT = "receipt-original"
 
 
+def _operator_column(model: type[Deposit] | type[Withdrawal]):
+    """The user who did the operation a receipt is shown to the member after: the deposit's
+    operator, the withdrawal's payer."""
+    return model.operator_id if model is Deposit else model.paid_by_id
+
+
 def claim_original(model: type[Deposit] | type[Withdrawal], record_id: int, saved_at: datetime | None) -> bool:
     """Record that the receipt of ``model`` row ``record_id`` is being shown; True when this is
     its original view: the very first view (claimed atomically — ``UPDATE … SET
     receipt_shown_at = now WHERE id = :id AND receipt_shown_at IS NULL`` — so two tabs can never
-    both get it) and no later than ``ORIGINAL_WINDOW`` after ``saved_at`` (UTC). Commits."""
+    both get it) and no later than ``ORIGINAL_WINDOW`` after ``saved_at`` (UTC). Commits.
+
+    Only the counter's view shown to the member marks it: an operator's, or a unit manager's of
+    an operation the manager did at the counter (the deposit's operator, the withdrawal's payer).
+    A unit manager looking at another person's operation (checking it, from the audit log or a
+    member's page) sees a copy and marks nothing, so the member's original is not used up
+    (tester F9; the manager's own screen, ``manager.withdrawal``, says whether it was shown)."""
     now = utcnow()
+    viewer = getattr(current_user, "id", None) if getattr(current_user, "is_authenticated", False) else None
+    checking = getattr(current_user, "role", None) == "unit_manager"
 
     def claim() -> bool:
+        where = [model.id == record_id, model.receipt_shown_at.is_(None)]
+        if checking:
+            where.append(_operator_column(model) == viewer)
         result = db.session.execute(
-            update(model).where(model.id == record_id, model.receipt_shown_at.is_(None))
-            .values(receipt_shown_at=now).execution_options(synchronize_session=False))
+            update(model).where(*where).values(receipt_shown_at=now).execution_options(synchronize_session=False))
         return result.rowcount == 1
 
     first = run_in_transaction(claim)

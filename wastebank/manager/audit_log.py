@@ -527,7 +527,8 @@ def _withdrawal_object(oid, details, lk):
     found = lk.withdrawals.get(oid)
     number = (found.receipt_no if found and found.receipt_no else details.get("receipt_no")) or f"#{oid}"
     return (_join(_("Withdrawal"), number),
-            url_for("counter.withdrawal", withdrawal_id=found.id) if found else None)
+            # The manager's own page: looking never marks the member's receipt as shown (F9).
+            url_for("manager.withdrawal", withdrawal_id=found.id) if found else None)
 
 
 def _withdrawal_key_object(oid, details, lk):

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import JournalEntry, Sale, Withdrawal
 from ..services.cashbook import CashBook
+from ..services.withdrawals import cancel_reported_open
 
 #: A withdrawal's method as a cash book line ("cash" → "Penarikan tunai").
 WITHDRAWAL_LINES = {
@@ -57,3 +58,19 @@ def movement_texts(book: CashBook) -> dict[int, str]:
         else:
             out[m.entry_id] = texts.get(m.entry_id, m.memo)
     return out
+
+
+def cancel_marks(book: CashBook) -> dict[int, dict]:
+    """``{entry_id: {"withdrawal": Withdrawal, "voided": bool, "reported_at": …, "by": …}}`` for
+    the cash book's withdrawal lines the tablet reported as cancelled after they were recorded
+    (``withdrawal.cancel_reported``, ``services.withdrawals.cancel_reported_open``): the cash
+    book shows them as paid out, but the cash was not handed over, so the count differs by that
+    amount until the withdrawal is voided (its reversal then puts it back in the book)."""
+    entry_ids = [m.entry_id for m in book.movements if not m.reverses_id]
+    if not entry_ids:
+        return {}
+    ids = list(db.session.scalars(select(Withdrawal.id).where(
+        Withdrawal.unit_id == book.unit.id, Withdrawal.entry_id.in_(entry_ids))))
+    return {r.withdrawal.entry_id: {"withdrawal": r.withdrawal, "voided": r.withdrawal.void_entry_id is not None,
+                                    "reported_at": r.reported_at, "by": r.reported_by}
+            for r in cancel_reported_open(book.unit.id, ids, include_voided=True)}

@@ -21,7 +21,7 @@ from ..auth.permissions import counter_unit, has_permission, require
 from ..documents.sale_note import SaleNoteData, SaleNoteLine, render_sale_note
 from ..extensions import db
 from ..inputs import BIGINT_MAX, BIGINT_MIN, BaseForm, day_arg, int_arg, refuse, text_arg, text_problem
-from ..models import DayClose, Sale, Unit, User, WasteCategory, utcnow
+from ..models import DayClose, Sale, Unit, User, WasteCategory, Withdrawal, utcnow
 from ..money import InputError, format_idr, format_quantity, parse_quantity
 from ..reports.signing import committee_signers, place_date, unit_letterhead
 from ..reports.csvfile import csv_options, csv_response
@@ -34,10 +34,11 @@ from ..services.errors import DomainError, IdempotencyConflict, ValidationFailed
 from ..services.sales import (SaleLineInput, create_offtaker, get_offtaker, list_offtakers, list_sales,
                               quote_sale, record_sale)
 from ..services.stock import adjust_stock, stock_on_hand
+from ..services.withdrawals import cancel_reported_open, void_details
 from ..services.scope import in_unit
 from ..services.transaction import run_in_transaction
 from ..timeutil import format_clock, format_local, local_today, to_local
-from .cashbook_text import movement_texts
+from .cashbook_text import cancel_marks, movement_texts
 from .audit_log import CSV_MAX_ROWS, action_choices, audit_csv_table, audit_filters, audit_lines
 from .forms import DIRECTIONS, OFFTAKER_KINDS, PAYMENTS, AdjustForm, CloseForm, OfftakerForm, SaleForm
 
@@ -56,7 +57,32 @@ def home():
     """The manager's menu: large tiles to each screen (admins: the audit log only)."""
     if has_permission(current_user, "scope.all_units"):  # no unit of their own
         return redirect(url_for("manager.audit_log"))
-    return render_template("manager/home.html", unit=counter_unit(current_user))
+    unit = counter_unit(current_user)
+    return render_template("manager/home.html", unit=unit, cancel_reports=cancel_reported_open(unit.id))
+
+
+# ---------------------------------------------------------------------------------- withdrawals
+
+@bp.route("/withdrawals/<int:withdrawal_id>")
+@require("withdrawal.void")
+def withdrawal(withdrawal_id: int):
+    """A withdrawal of the unit as the manager checks it (from the audit log or the home
+    page's alert): amount, member, who paid, its void, whether the tablet reported it cancelled
+    with the cash not handed over (``withdrawal.cancel_reported``), and whether the member's
+    original receipt has been shown yet. Looking here never marks the receipt as shown: only
+    the counter's receipt page does (``counter.receipts.claim_original``), so the member's
+    original stays the operator's to show (docs/rules.md, receipts)."""
+    unit = counter_unit(current_user)
+    found = in_unit(Withdrawal, unit.id, withdrawal_id)
+    reported = cancel_reported_open(unit.id, [found.id])
+    return render_template("manager/withdrawal.html", unit=unit, withdrawal=found, voided=void_details(found),
+                           report=reported[0] if reported else None,
+                           method_label=_WITHDRAWAL_METHODS.get(found.method, found.method)), \
+        200, {"Cache-Control": "no-store"}
+
+
+_WITHDRAWAL_METHODS = {"cash": _l("Cash"), "transfer": _l("Transfer"), "goods": _l("Goods"),
+                       "donation": _l("Donation"), "gold": _l("Gold savings"), "bill": _l("Bill payment")}
 
 
 # --------------------------------------------------------------------------------------- stock
@@ -408,6 +434,7 @@ def _render_cashbook(unit: Unit, day: date, form: CloseForm, errors: list[str], 
     if not reopen_form.idempotency_key.data:
         reopen_form.idempotency_key.data = uuid.uuid4().hex
     return render_template("manager/cashbook.html", unit=unit, book=book, texts=movement_texts(book), day=day,
+                           cancel_marks=cancel_marks(book),
                            form=form, errors=errors,
                            expected=expected_cash(unit, day), can_close=can_close, last_closed=closed,
                            today=local_today(), preview=preview, can_reopen=can_reopen,

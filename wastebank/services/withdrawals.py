@@ -498,3 +498,43 @@ def void_details(record) -> VoidDetails | None:
 def get_withdrawal(unit_id: int, withdrawal_id: int) -> Withdrawal | None:
     """The withdrawal ``withdrawal_id`` of ``unit_id``, or None."""
     return db.session.scalar(select(Withdrawal).where(Withdrawal.unit_id == unit_id, Withdrawal.id == withdrawal_id))
+
+
+@dataclass(frozen=True)
+class CancelReported:
+    """A withdrawal the tablet reported as cancelled after the server had recorded it
+    (``withdrawal.cancel_reported``): its cash was not handed over but the savings were
+    debited. ``reported_at`` is the audit row's time (aware UTC), ``reported_by`` the user who
+    cancelled on the tablet (None if unknown)."""
+
+    withdrawal: Withdrawal
+    reported_at: datetime
+    reported_by: User | None
+
+
+def cancel_reported_open(unit_id: int, withdrawal_ids: list[int] | None = None, *,
+                         include_voided: bool = False) -> list[CancelReported]:
+    """The withdrawals of ``unit_id`` with a ``withdrawal.cancel_reported`` audit row that are
+    not voided yet (also the voided ones with ``include_voided``), oldest report first (one per
+    withdrawal); only those in ``withdrawal_ids`` when given. Read-only; another unit's
+    withdrawals never match (both the audit row and the withdrawal must be of ``unit_id``).
+    Used by the manager's home alert, withdrawal page and cash book (tester F3)."""
+    from sqlalchemy import String  # here: the end of this file is this function's only place
+    from sqlalchemy import cast as sa_cast
+
+    stmt = (select(Withdrawal, AuditLog)
+            .join(AuditLog, (AuditLog.object_id == sa_cast(Withdrawal.id, String))
+                  & (AuditLog.object_type == "withdrawal") & (AuditLog.action == "withdrawal.cancel_reported")
+                  & (AuditLog.unit_id == Withdrawal.unit_id))
+            .where(Withdrawal.unit_id == unit_id)
+            .order_by(AuditLog.created_at, AuditLog.id))
+    if not include_voided:
+        stmt = stmt.where(Withdrawal.void_entry_id.is_(None))
+    if withdrawal_ids is not None:
+        if not withdrawal_ids:
+            return []
+        stmt = stmt.where(Withdrawal.id.in_(withdrawal_ids))
+    out: dict[int, CancelReported] = {}
+    for withdrawal, row in db.session.execute(stmt):
+        out.setdefault(withdrawal.id, CancelReported(withdrawal, row.created_at, row.user))
+    return list(out.values())
