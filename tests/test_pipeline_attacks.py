@@ -905,3 +905,36 @@ def test_a_close_while_a_deposit_holds_its_batch_waits_for_it(app, net, monkeypa
     assert posted < closed_at
     assert _state()["deposit"] == 1
     _ok_ledger()
+
+
+def test_a_batch_that_succeeds_inside_a_savepoint_is_released_and_kept(app, net):
+    """The fix's other side (b0562fc): a savepoint whose statements were sent together and all
+    succeeded is released as usual, their answers readable afterwards, and committed."""
+    unit = db.session.get(Unit, net.unit_a.id)
+    before = _last_no(unit.id)
+    unit = db.session.get(Unit, net.unit_a.id)
+    with db.session.begin_nested():
+        send_together()
+        number = take_receipt_no(unit, datetime.now(UTC))
+        run_core(_insert_stmt(), _row(unit.id, "spok-inside"))
+    assert not direct.sending_together(session_connection())
+    assert _number(number()) == before + 1
+    db.session.commit()
+    assert _keys("spok-") == {"spok-inside"} and _last_no(unit.id) == before + 1
+
+
+@postgres_only
+def test_a_failure_in_an_inner_savepoint_sent_together_leaves_the_outer_one_usable(app, net):
+    from sqlalchemy.exc import IntegrityError
+
+    unit_id = net.unit_a.id
+    run_core(_insert_stmt(), _row(unit_id, "spn-dup"))
+    with db.session.begin_nested():
+        run_core(_insert_stmt(), _row(unit_id, "spn-outer"))
+        with pytest.raises(IntegrityError), db.session.begin_nested():
+            send_together()
+            run_core(_insert_stmt(), _row(unit_id, "spn-inner"))
+            run_core(_insert_stmt(), _row(unit_id, "spn-dup"))
+        run_core(_insert_stmt(), _row(unit_id, "spn-outer-after"))
+    db.session.commit()
+    assert _keys("spn-") == {"spn-dup", "spn-outer", "spn-outer-after"}
