@@ -257,6 +257,19 @@ def counter_i18n() -> dict[str, str]:
         "scale_no_line": _("Tap a category first, then weigh."),
         "scale_not_kg": _("This line is counted in {unit}; the scale gives kilograms."),
         "no_container": _("No container"),  # the tare select (docs/tare.md)
+        # A withdrawal's check screen follows its own queue item (withdraw.js, withdraw-core followView):
+        # refused there, then sent after all from another tab ("Kirim ulang" after the reopen).
+        "withdrawal_sent_later": _("Sent after all: recorded as paid ({receipt}). Hand {total} to {member} now, once "
+                                   "only. If the member has gone home, ask a unit manager to void it."),
+        "withdrawal_sent_later_pending": _("Sent after all: recorded as a request waiting for approval. Do not hand "
+                                           "over the money yet: a unit manager must approve it first."),
+        # A refused withdrawal removed from the queue ("Hapus"): never recorded.
+        "withdrawal_removed": _("Removed from this tablet's queue: this withdrawal is not recorded on the server and "
+                                "will not be sent. Do not hand out the money."),
+        # After a cancel the form is a new operation with a new key (counter/withdrawals.py ?after=).
+        "edit_after_cancel": _("“Change” starts a new withdrawal."),
+        "edit_after_cancel_recorded": _("“Change” starts a new withdrawal; it does not undo this one, which stays "
+                                        "recorded until a unit manager voids or rejects it."),
     }
 
 

@@ -117,6 +117,28 @@ DAY_CLOSED_WITHDRAWAL = _l("Withdrawals cannot be made now: today's books are cl
                            "day first (Manage → Cash book). Do not count out any money.")
 
 
+def _earlier_cancelled(unit: Unit, member: Member, form: WithdrawForm) -> SimpleNamespace | None:
+    """The withdrawal this form recorded before the tablet cancelled it (a lost reply, then
+    "Batalkan penarikan"): the tablet reopens the form as a new operation at ``?after=<key>``
+    (static/counter/withdraw.js). A cancelled key is never used again: a form still carrying
+    it (posted without the tablet's code, a reload) gets a new key here, so "Periksa" and
+    "Simpan" never show or replay the cancelled withdrawal as this form's ("Sudah tersimpan"),
+    which would tell the operator to hand over money the queue says must be voided. Returns
+    the earlier withdrawal (receipt, amount, member; ``settled`` once voided or rejected) when
+    the server recorded it for this member, else None."""
+    after = (request.args.get("after") or "").strip()[:100]
+    if not after:
+        return None
+    if form.idempotency_key.data == after:
+        form.idempotency_key.data = uuid.uuid4().hex
+    saved_id = saved_with_key(unit, after)
+    found = db.session.get(Withdrawal, saved_id) if saved_id is not None else None
+    if found is None or found.unit_id != unit.id or found.member_id != member.id:
+        return None
+    return SimpleNamespace(receipt_no=found.receipt_no, amount_idr=found.amount_idr, member_name=member.name,
+                           settled=found.void_entry_id is not None or found.status == "rejected")
+
+
 def _messages(exc: DomainError) -> list[str]:
     if isinstance(exc, ValidationFailed):
         return [str(message) for _code, message in exc.errors.values()]
@@ -212,7 +234,7 @@ def _review_withdrawal(unit: Unit, member: Member, form: WithdrawForm, general: 
                            payout=details,
                            balance_after=savings.balance - amount, needs_approval=needs_approval,
                            method_label=METHOD_LABELS[data.method], day_closed=False,
-                           day_closed_text=DAY_CLOSED_WITHDRAWAL), None
+                           day_closed_text=DAY_CLOSED_WITHDRAWAL, earlier=_earlier_cancelled(unit, member, form)), None
 
 
 _WITHDRAW_STEPS = {"review": _review_withdrawal, "save": _save_withdrawal}
@@ -240,6 +262,7 @@ def withdraw(member_no: str):
     """
     unit, found = counter_member(member_no)
     form = _withdraw_form()
+    earlier = _earlier_cancelled(unit, found, form)   # a cancelled key is replaced by a new one here
     general: list[str] = []
     status = 200
     if not found.active:
@@ -259,7 +282,8 @@ def withdraw(member_no: str):
                            others_total=sum(w.amount_idr for w in others), statuses=STATUS_LABELS,
                            methods=METHOD_LABELS, bill_kinds=BILL_KIND_LABELS, bill_providers=BILL_PROVIDERS,
                            general_errors=[e for e in general if e != str(DAY_CLOSED_WITHDRAWAL)],
-                           day_closed=today_closed(unit), day_closed_text=DAY_CLOSED_WITHDRAWAL), status
+                           day_closed=today_closed(unit), day_closed_text=DAY_CLOSED_WITHDRAWAL,
+                           earlier=earlier), status
 
 
 # --- a withdrawal's page, receipt and the approvals list ------------------------------------

@@ -91,7 +91,8 @@ async function main() {
   if (document.getElementById("deposit-form")) {
     (await import("./deposit.js")).init(context, i18n);
   }
-  if (document.querySelector("#confirm-form[data-member]")) {
+  // The withdrawal entry and its check follow today's state (closed/reopened) and the check its item.
+  if (document.querySelector("#confirm-form[data-member]") || document.getElementById("withdraw-form")) {
     (await import("./withdraw.js")).init(context, i18n);
   }
   if (document.getElementById("find-form")) {

@@ -6,6 +6,7 @@
 // 409/422 move it to "perlu diperbaiki".
 import { backoffMs, cancellable, classify, mayHaveArrived, prune, recover, REQUEST_TIMEOUT_MS, resendsItself, sendOrder } from "./outbox-core.js";
 import { cancelBody, cancelRecord, expiredRecords, pendingChecks, settleAnswer } from "./cancel-core.js";
+import { DAY_CHECK_MS, dayClosedFromPage } from "./withdraw-core.js";
 import * as store from "./store.js";
 
 const LOCK = "wastebank-outbox-sender";
@@ -31,12 +32,75 @@ export async function start(ctx) {
   const keep = new Set(prune(all, new Date()).map((item) => item.key));
   for (const item of all) { if (!keep.has(item.key)) { await store.deleteItem(item.key); } }
   for (const record of expiredRecords(await cancelledRecords(), Date.now())) { await store.deleteValue("cancelled:" + record.key); }
-  if (channel) { channel.onmessage = () => emit(false); }
+  if (channel) {
+    channel.onmessage = (event) => {
+      // Another tab learnt that today is open (a send recorded, or its own check): so does this one.
+      if (event.data && event.data.type === "day" && event.data.closed === false) { context.dayClosed = false; watchDay(); }
+      emit(false);
+    };
+  }
   // Hold a device token before the connection goes: the outbox never needs the session later.
   if (navigator.onLine && !(await store.getValue("token:" + context.username))) { await obtainToken(); }
-  window.addEventListener("online", () => kick(0));
-  document.addEventListener("visibilitychange", () => { if (!document.hidden) { kick(0); } });
+  window.addEventListener("online", () => { kick(0); checkDaySoon(); });
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) { kick(0); checkDaySoon(); } });
   kick(0);
+  watchDay();
+}
+
+/**
+ * Today's books closed or open, as this tab learnt it (a send's answer, a check). That today is
+ * open is told to every tab of the tablet (the banner and the withdrawal screens follow
+ * `context.dayClosed`): a tab that learnt the close from its own refused save said "closed"
+ * after another tab's send was recorded (a tester). A close is learnt by each tab from its own
+ * answers and pages, as before.
+ */
+function setDayClosed(closed) {
+  context.dayClosed = closed;
+  if (!closed && channel) { channel.postMessage({ type: "day", closed: false }); }
+  watchDay();
+}
+
+/**
+ * While the tablet believes today is closed (and is online, and this tab is seen), it asks the
+ * server every DAY_CHECK_MS whether a unit manager reopened the day: without it the banner and
+ * the withdrawal screens said "closed" until a reload or a send from the same tab. The answer is
+ * the counter context of a counter page (GET /counter/offline, the smallest one: no API route
+ * tells today's state).
+ */
+let dayTimer = null;
+function watchDay() {
+  if (!context.dayClosed) { if (dayTimer) { clearTimeout(dayTimer); dayTimer = null; } return; }
+  if (dayTimer) { return; }
+  dayTimer = setTimeout(() => { dayTimer = null; checkDay().finally(watchDay); }, DAY_CHECK_MS);
+}
+
+let lastDayCheck = 0;
+const DAY_CHECK_MIN_MS = 15000;
+function checkDaySoon() {
+  if (context.dayClosed && Date.now() - lastDayCheck >= DAY_CHECK_MS) { checkDay(); }
+}
+
+/** Ask the server once whether today is still closed; learn a reopen (kept deposits then go). */
+export async function checkDay() {
+  if (!context.dayClosed || !navigator.onLine || document.hidden) { return context.dayClosed; }
+  if (Date.now() - lastDayCheck < DAY_CHECK_MIN_MS) { return context.dayClosed; }   // never hammering
+  lastDayCheck = Date.now();
+  try {
+    const controller = new AbortController();
+    const timeout = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
+    const response = await fetch("/counter/offline", {
+      credentials: "same-origin", cache: "no-store", signal: controller.signal, headers: { "Accept": "text/html" } });
+    clearTimeout(timeout);
+    if (!response.ok || response.redirected) { return context.dayClosed; }
+    const closed = dayClosedFromPage(await response.text(), context.username, context.unit);
+    if (closed === false && context.dayClosed) {
+      setDayClosed(false);
+      failures = 0;
+      emit(false);
+      kick(0);   // deposits kept for the reopen go now
+    }
+  } catch (e) { /* no answer: asked again later */ }
+  return context.dayClosed;
 }
 
 /** Call `listener()` whenever an item or the sender's status changes (in any tab). */
@@ -226,7 +290,7 @@ async function drainHeld() {
     const verdict = classify(answer.status, answer.body, navigator.onLine, item.kind);
     if (verdict.outcome === "synced") {
       failures = 0;
-      context.dayClosed = false;   // the server posted it: today is open (the banner goes)
+      setDayClosed(false);   // the server posted it: today is open (the banner goes, in every tab)
       await store.updateItem(item.key, (current) => Object.assign(current, {
         state: "synced", response: answer.body, synced_at: new Date().toISOString(), error: null }));
       await rememberBalance(item, answer.body);
@@ -235,7 +299,7 @@ async function drainHeld() {
       continue;
     }
     if (verdict.outcome === "fix") {
-      if (verdict.code === "day_closed") { context.dayClosed = true; }
+      if (verdict.code === "day_closed") { setDayClosed(true); }
       await store.updateItem(item.key, (current) => Object.assign(current, {
         state: "fix", error: { code: verdict.code, reason: verdict.reason,
                                field: answer.body && answer.body.error ? answer.body.error.field : null } }));
@@ -247,7 +311,7 @@ async function drainHeld() {
       state: "queued", last_error: verdict.reason || verdict.code, last_code: verdict.code,
       maybe_arrived: !!current.maybe_arrived || lost }));
     if (verdict.code === "day_closed") {   // the server answered: this one waits, the next may go
-      context.dayClosed = true;
+      setDayClosed(true);
       held.add(item.key);
       emit();
       continue;

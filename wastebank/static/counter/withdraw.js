@@ -4,17 +4,20 @@
 // answer with the same key. Until it is sent the operator is told not to hand out the money.
 // While today's books are closed there is no save at all (the ledger refuses it at once).
 import { cancelNotice } from "./cancel-core.js";
+import { addressAfterCancel, followView, newKey, opensPage, sameView } from "./withdraw-core.js";
 import { formatIdr } from "./money.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
 
 const WAIT_FOR_ANSWER_MS = 12000;
 
-/** Wire the confirmation form `#confirm-form` of a withdrawal. */
+/** Wire the withdrawal entry form `#withdraw-form` or the confirmation form `#confirm-form`. */
 export function init(context, i18n) {
+  if (document.getElementById("withdraw-form")) { initEntry(context); }
   const form = document.getElementById("confirm-form");
   if (!form || !form.dataset.member) { return; }
   const save = document.getElementById("save");
+  const repeat = { value: false };
   const note = document.getElementById("withdraw-result");
   // "Ubah" posts the form back to the server, which re-checks the balance: offline that would
   // open the browser's own error page (tester), so say why it must wait instead.
@@ -71,7 +74,7 @@ export function init(context, i18n) {
     // replaces the one still waiting, under the same key — if the first reached the server
     // after all, the server refuses the changed one (409) instead of paying twice.
     const existing = await store.getItem(item.key);
-    const repeat = !!existing && existing.state === "synced";
+    repeat.value = !!existing && existing.state === "synced";
     if (!existing) {
       await sync.enqueue(item);
     } else if (existing.state !== "synced" && JSON.stringify(existing.body) !== JSON.stringify(item.body)) {
@@ -81,43 +84,153 @@ export function init(context, i18n) {
     } else {
       sync.kick(0);
     }
-    const show = (stored) => {
-      if (stored.state === "synced" && stored.response && stored.response.id) {
+    // The first answer: sent -> its page opens (hand over the money there); refused or kept -> said
+    // here. From then on this screen follows its own item by key whenever the queue changes in
+    // any tab (withdraw-core followView), until this page is left.
+    follow(item.key, await waitFor(item.key));
+  });
+
+  // What this screen said about its item so far (withdraw-core opensPage).
+  const shown = [];
+  let last = null;
+  let rotated = false;
+  const money = (idr) => (Number.isSafeInteger(idr) ? formatIdr(idr, context.locale) : "");
+  const say = (className, text, link) => {
+    note.hidden = false;
+    note.className = className;
+    note.textContent = text;
+    if (link) {
+      const a = document.createElement("a");
+      a.className = "button secondary";
+      a.id = "withdraw-result-receipt";
+      a.href = link.href;
+      a.textContent = link.text;
+      note.appendChild(document.createTextNode(" "));
+      note.appendChild(a);
+    }
+  };
+  const draw = (key, view, cancelled) => {
+    if (view.view === "paid" || view.view === "pending") {
+      if (opensPage(view, shown)) {
         // Its receipt opens here, with the operator at the counter: the queue need not ask
         // later whether the cash was handed over (outbox-core handOverDue).
         // Saved again after it was already sent: its page says it was recorded once ("Sudah
         // tersimpan"), also for a request still waiting for approval.
-        const mark = repeat ? "?again=1" : stored.response.status === "paid" ? "?new=1" : "";
-        const open = () => location.assign("/counter/withdrawal/" + stored.response.id + mark);
-        store.updateItem(stored.key, (current) => Object.assign(current, { seen: true })).then(open, open);
-        return true;
+        const mark = repeat.value ? "?again=1" : view.view === "paid" ? "?new=1" : "";
+        const open = () => location.assign("/counter/withdrawal/" + view.id + mark);
+        store.updateItem(key, (current) => Object.assign(current, { seen: true })).then(open, open);
+        return;
       }
-      note.hidden = false;
-      note.className = "flash error";
-      note.textContent = stored.state === "fix"
-        ? i18n.withdrawal_refused.replace("{reason}", (stored.error && stored.error.reason) || "")
-        : i18n.withdrawal_kept;
-      if (stored.state === "fix") { save.hidden = true; }
-      return false;
-    };
-    if (!show(await waitFor(item.key))) {
-      // Still waiting: when the outbox sends it, open the withdrawal (hand over the money then).
-      const stop = sync.onChange(async () => {
-        const stored = await store.getItem(item.key);
-        if (stored && (stored.state === "synced" || stored.state === "fix")) { stop(); show(stored); }
-        if (!stored) {   // cancelled in the queue ("Batalkan"): it will not be sent
-          const cancelled = await store.getValue("cancelled:" + item.key);
-          // May have arrived: this screen follows the server's answer (cancel-core.js) until it comes.
-          if (!cancelled || !cancelled.check || cancelled.check !== "checking") { stop(); }
-          const notice = cancelled && cancelled.check ? cancelNotice(i18n, cancelled, (idr) => formatIdr(idr, context.locale)) : null;
-          note.className = notice && notice.tone === "calm" ? "flash" : cancelled && cancelled.maybe_arrived ? "flash error" : "flash";
-          note.textContent = !cancelled || !cancelled.maybe_arrived ? i18n.withdrawal_cancelled
-            : cancelled.check === "checking" ? i18n.withdrawal_cancelled_maybe : notice.text;
-          save.hidden = true;
-        }
-      });
+      // Refused here, then sent after all (another tab's "Kirim ulang" after the reopen): the
+      // refusal goes, the paid result stands in its place, as the queue says it. Nothing is left
+      // to change or save on this check (it is booked): only its receipt.
+      save.hidden = true;
+      if (edit) { edit.hidden = true; }
+      const link = { href: "/counter/withdrawal/" + view.id, text: view.view === "paid" ? i18n.receipt : i18n.open_request };
+      if (view.view === "paid") {
+        say("flash ok big", fill(i18n.withdrawal_sent_later, { receipt: view.receipt_no, total: money(view.amount_idr),
+                                                                 member: form.dataset.memberName || form.dataset.member }), link);
+      } else {
+        say("flash big", i18n.withdrawal_sent_later_pending, link);
+      }
+      return;
     }
-  });
+    if (view.view === "refused") {
+      say("flash error", i18n.withdrawal_refused.replace("{reason}", view.reason));
+      save.hidden = true;
+      return;
+    }
+    if (view.view === "waiting") { say("flash error", i18n.withdrawal_kept); return; }
+    save.hidden = true;
+    if (view.view === "removed") { say("flash", i18n.withdrawal_removed); return; }
+    // Cancelled in the queue ("Batalkan penarikan"): it is never sent again, and its key is never
+    // used again — "Ubah" starts a new withdrawal (withdraw-core newKey, counter/withdrawals.py).
+    if (!rotated) { rotated = true; startNewOperation(form, key); }
+    const notice = cancelled && cancelled.check ? cancelNotice(i18n, cancelled, money) : null;
+    const text = !cancelled || !cancelled.maybe_arrived ? i18n.withdrawal_cancelled
+      : cancelled.check === "checking" ? i18n.withdrawal_cancelled_maybe : notice.text;
+    say(notice && notice.tone === "calm" ? "flash" : cancelled && cancelled.maybe_arrived ? "flash error" : "flash", text);
+    // Beside it, what "Ubah" does now (its own line: the cancel's sentence stays as the queue has it).
+    let next = document.getElementById("withdraw-new-operation");
+    if (!next) {
+      next = document.createElement("p");
+      next.id = "withdraw-new-operation";
+      next.className = "notice";
+      note.parentNode.insertBefore(next, note.nextSibling);
+    }
+    next.textContent = cancelled && cancelled.check === "recorded" && !(cancelled.result || {}).voided
+      ? i18n.edit_after_cancel_recorded : i18n.edit_after_cancel;
+  };
+  let following = null;
+  let turn = 0;
+  const follow = (key, first) => {
+    const render = async (stored, mine) => {
+      const cancelled = stored ? null : await store.getValue("cancelled:" + key);
+      if (mine !== turn) { return; }   // a newer look at the queue started meanwhile: it draws
+      const view = followView(stored, cancelled, last);
+      if (last && sameView(view, last) && JSON.stringify(cancelled || null) === JSON.stringify(following)) { return; }
+      following = cancelled || null;
+      last = view;
+      draw(key, view, cancelled);
+      shown.push(view);
+    };
+    render(first, ++turn).catch((error) => console.error(error));
+    sync.onChange(() => {
+      const mine = ++turn;
+      store.getItem(key).then((stored) => render(stored, mine)).catch((error) => console.error(error));
+    });
+  };
+}
+
+/**
+ * The entry form: while today is closed "Periksa sebelum simpan" is disabled with the reason
+ * beside it (the server drew it so; the tablet may learn the close while the form is open), and
+ * enabled again as soon as the tablet learns the reopen (sync.js checks while it believes today
+ * closed), without a reload.
+ */
+function initEntry(context) {
+  const review = document.getElementById("review");
+  if (!review) { return; }
+  const followDay = () => {
+    const closed = !!context.dayClosed;
+    let reason = document.getElementById("withdraw-day-closed");
+    if (closed && !reason && review.dataset.dayClosedText) {
+      reason = document.createElement("p");
+      reason.className = "notice error day-closed-reason";
+      reason.id = "withdraw-day-closed";
+      reason.setAttribute("role", "alert");
+      reason.textContent = review.dataset.dayClosedText;
+      review.parentNode.insertBefore(reason, review);
+    }
+    if (reason) { reason.hidden = !closed; }
+    review.disabled = closed;
+    if (closed) { review.setAttribute("aria-describedby", "withdraw-day-closed"); } else { review.removeAttribute("aria-describedby"); }
+  };
+  followDay();
+  sync.onChange(followDay);
+  window.addEventListener("wastebank:context", followDay);
+}
+
+function fill(template, values) {
+  return String(template || "").replace(/\{(\w+)\}/g, (m, name) => (name in values ? values[name] : m));
+}
+
+/**
+ * After a cancel the form is a new operation: a new idempotency key in place of the cancelled
+ * one, and the address names the cancelled key (`?after=`), so that "Ubah" reopens the form with
+ * the new key and the server says there that the earlier withdrawal is recorded (when it is).
+ */
+function startNewOperation(form, oldKey) {
+  const input = form.querySelector('[name="idempotency_key"]');
+  if (input && input.value === oldKey) {
+    input.value = newKey((n) => crypto.getRandomValues(new Uint8Array(n)));
+  }
+  const params = new URLSearchParams(location.search);
+  if (params.get("after") !== oldKey) {
+    const address = addressAfterCancel(location.pathname, location.search, oldKey);
+    form.setAttribute("action", address);
+    history.replaceState(history.state, "", address);
+  }
 }
 
 function waitFor(key) {
