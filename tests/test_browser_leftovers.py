@@ -5,7 +5,7 @@ screens at 800×1280 and 1280×800, screenshots ``test-artifacts/leftovers-<item
    again (not "once the server takes it", which stays for a server that did not record it);
 2. the manager's member page marks a voided deposit's original row "BATAL", as the counter's;
 3. the card sheet PDF (and the receipts) are served inline, so the tablet opens them to print;
-4. the queue's "not sent since …" reads like the queue's times: "03-12-2026 13:14 WIB";
+4. the queue's "not sent since …" reads like the queue's times: "03-12-2026 13.14 WIB";
 5. the catalogue no longer has the unused "Key" → "Kunci" (the slip shows "Kode slip").
 """
 from __future__ import annotations
@@ -216,7 +216,7 @@ def test_card_sheet_opens_in_a_viewer_tab(browser, live_server, net):
 @pytest.mark.browser
 def test_not_sent_since_reads_like_the_queue_times(browser, live_server, net):
     """A deposit kept on the tablet three days ago: the warning names its capture time as the
-    queue item does ("03-12-2026 13:14 WIB"), not "03/12/2026" from the tablet's clock."""
+    queue item does ("03-12-2026 13.14 WIB"), not "03/12/2026" from the tablet's clock."""
     member_no = net.members_a[0].member_no
     problems: list[str] = []
     for width, height in SIZES:
@@ -231,7 +231,7 @@ def test_not_sent_since_reads_like_the_queue_times(browser, live_server, net):
         page.reload()
         captured = datetime.fromisoformat(page.evaluate(
             "async () => (await window.wastebankCounter.store.allItems())[0].captured_at").replace("Z", "+00:00"))
-        since = (captured + timedelta(hours=7)).strftime("%d-%m-%Y %H:%M") + " WIB"  # Asia/Jakarta, no DST
+        since = (captured + timedelta(hours=7)).strftime("%d-%m-%Y %H.%M") + " WIB"  # Asia/Jakarta, no DST
         stale = page.locator("#outbox-stale")
         expect(stale).to_have_text(f"1 catatan di tablet ini belum terkirim sejak {since}")
         expect(page.locator(".outbox-item.queued .muted").first).to_contain_text(since)  # the queue item's time

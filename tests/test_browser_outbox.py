@@ -479,9 +479,9 @@ def test_reload_between_capture_and_sync_and_stale_warning(browser, live_server,
     expect(page.locator("#result-panel")).to_be_visible()
     page.clock.set_system_time(datetime.now(timezone.utc))
     page.reload()
-    day = (eight_days_ago + timedelta(hours=7)).strftime("%d-%m-%Y")  # as the queue's times: "03-12-2026 13:14 WIB"
+    day = (eight_days_ago + timedelta(hours=7)).strftime("%d-%m-%Y")  # as the queue's times: "03-12-2026 13.14 WIB"
     expect(page.locator("#outbox-stale")).to_have_text(
-        re.compile(rf"1 catatan di tablet ini belum terkirim sejak {day} \d\d:\d\d WIB"))
+        re.compile(rf"1 catatan di tablet ini belum terkirim sejak {day} \d\d\.\d\d WIB"))
     expect(page.locator(".outbox-item.queued")).to_have_count(1)
     context.set_offline(False)
     page.evaluate("() => { window.dispatchEvent(new Event('online')); }")

@@ -42,7 +42,7 @@ def test_resident_page_fits_and_shows_what_was_brought(browser, resident):
         text = page.inner_text("main")
         # 1,25 + 12 + 0,5 + 2,5 + 4 + 480 + 300 + 480 kg (thousands marks or not).
         assert "Total diselamatkan" in text and ("1.280,25 kg" in text or "1280,25 kg" in text), text
-        assert "dicatat 30/11 23:40, dibukukan 02/12" in text
+        assert "dicatat 30/11 23.40, dibukukan 02/12" in text
         assert "Kardus: 4 kg" in text and "Kaleng aluminium: 0,5 kg" in text
         assert "Kosongkan kedua tanggal untuk bulan ini sampai hari ini" in text
         page.screenshot(path=str(ARTIFACTS / f"resident-{width}x{height}.png"), full_page=True)
@@ -80,7 +80,7 @@ def test_statement_and_unit_report_downloads_fit(browser, late_month):
             if name == "statement":
                 assert "CSV untuk Excel (;)" in text and "CSV, pemisah koma" in text
             else:
-                assert "dicatat 30/11 23:40, dibukukan 02/12" in text
+                assert "dicatat 30/11 23.40, dibukukan 02/12" in text
             page.screenshot(path=str(ARTIFACTS / f"months-{name}-{width}x{height}.png"), full_page=True)
             result = page.evaluate(CHECK)
             if result["scroll"] > result["width"]:

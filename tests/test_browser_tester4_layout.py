@@ -5,7 +5,7 @@
    column beside them, and the buttons were stretched to its height), at 800×1280 and 1280×800;
    the same in another form that is a button row itself (a member's PIN);
 2. the cash book at 800×1280: receipt and member numbers and the times stay whole (they broke as
-   "RW05-2026-" / "000562" and "06:07" / "WIB"), and the table fits without scrolling sideways;
+   "RW05-2026-" / "000562" and "06.07" / "WIB"), and the table fits without scrolling sideways;
 3. the resident's card page at 390×844: each date of the statement period is whole ("07-12-" / "2026.");
 4. the new sale at 1280×800: the category names get a wide column (they wrapped on 3–4 lines in
    ~820 px), and at 800×1280 the stacked lines are as before.

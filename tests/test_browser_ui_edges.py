@@ -10,7 +10,7 @@ control at least 44×44 px):
 4. links on the members list and in a member's movements are the app's green, not the browser's
    blue, and 44×44 px tap targets;
 5. a long category name is readable in full in a deposit line's category select;
-6. the queue shows a capture time as the printed receipt does ("29-11-2026 14:05 WIB", in the
+6. the queue shows a capture time as the printed receipt does ("29-11-2026 14.05 WIB", in the
    unit's zone whatever the tablet's own zone is).
 """
 from __future__ import annotations
@@ -37,7 +37,7 @@ expect.set_options(timeout=10_000)
 
 SIZES = [(800, 1280), (1280, 800)]
 API = "**/api/v1/deposits"
-RECEIPT_TIME = re.compile(r"\d{2}-\d{2}-\d{4} \d{2}:\d{2} WIB")
+RECEIPT_TIME = re.compile(r"\d{2}-\d{2}-\d{4} \d{2}\.\d{2} WIB")   # the Indonesian clock: 14.05
 DEFAULT_LINK_BLUE = "rgb(0, 0, 238)"
 
 

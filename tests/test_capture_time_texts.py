@@ -2,7 +2,7 @@
 
 1. A capture weighed offline and booked later (an offline capture synced the next day): the
    receipt PDF and the counter's member page show the weighing time (``recorded_at``) as the
-   deposit's time, and the manager page's note "dicatat 02/12 13:14, dibukukan 03/12"
+   deposit's time, and the manager page's note "dicatat 02/12 13.14, dibukukan 03/12"
    (``reports.period.capture_note``, shown under the rule ``period.posted_later``); a deposit
    saved online shows its one time and no note.
 2. A deposit's void reads "Pembatalan setoran <receipt>" on both member pages (one msgid).
@@ -58,7 +58,7 @@ def _expected_note(recorded: datetime, posted: datetime) -> str:
     """The note the manager page shows for a booking on a later local day, written out."""
     rec, post = to_local(recorded), to_local(posted)
     day = post.strftime("%d/%m/%Y") if post.year != rec.year else post.strftime("%d/%m")
-    return f"dicatat {rec:%d/%m %H:%M}, dibukukan {day}"
+    return f"dicatat {rec:%d/%m %H.%M}, dibukukan {day}"
 
 
 def _pdf_text(data: bytes) -> str:

@@ -285,16 +285,16 @@ def test_served_today_lists_the_last_ten_distinct_members_newest_first(net, clie
     assert "Dilayani hari ini" in html
     served = _served(html)
     assert served == [
-        ("RW05-0001", "09:30 WIB"),
-        ("RW05-0013", "09:15 WIB"),
-        ("RW05-0012", "08:40 WIB"),
-        ("RW05-0011", "08:35 WIB"),
-        ("RW05-0010", "08:30 WIB"),
-        ("RW05-0009", "08:25 WIB"),
-        ("RW05-0008", "08:20 WIB"),
-        ("RW05-0007", "08:15 WIB"),
-        ("RW05-0006", "08:10 WIB"),
-        ("RW05-0005", "08:05 WIB"),
+        ("RW05-0001", "09.30 WIB"),
+        ("RW05-0013", "09.15 WIB"),
+        ("RW05-0012", "08.40 WIB"),
+        ("RW05-0011", "08.35 WIB"),
+        ("RW05-0010", "08.30 WIB"),
+        ("RW05-0009", "08.25 WIB"),
+        ("RW05-0008", "08.20 WIB"),
+        ("RW05-0007", "08.15 WIB"),
+        ("RW05-0006", "08.10 WIB"),
+        ("RW05-0005", "08.05 WIB"),
     ]
     assert "RW05-0002" not in [no for no, _ in served]  # yesterday only
     assert net.members_b[0].name not in html
@@ -311,7 +311,7 @@ def test_served_today_empty_and_after_midnight(net, client, login):
         assert _served(html) == []
         assert "Belum ada yang dilayani hari ini." in html
         deposit(net, net.members_a[2], recorded_at=datetime(2026, 3, 1, 17, 10, tzinfo=timezone.utc))
-        assert _served(client.get("/counter").get_data(as_text=True)) == [("RW05-0003", "00:10 WIB")]
+        assert _served(client.get("/counter").get_data(as_text=True)) == [("RW05-0003", "00.10 WIB")]
     # The next local day (3 March, 08:00 WIB) starts an empty list.
     with clock_at(datetime(2026, 3, 3, 1, 0, tzinfo=timezone.utc)):
         assert _served(client.get("/counter").get_data(as_text=True)) == []

@@ -118,7 +118,7 @@ def test_c17_offline_capture_on_a_day_closed_since_lands_once_in_that_day(net, a
         assert 'id="day-closed"' in html and 'id="late-arrivals"' in html
         row = html[html.index('id="late-arrivals"'):]
         assert body["receipt_no"] in row and member.member_no in row and "Rp 4.875" in row
-        assert "31-07-2025 20:00 WIB" in row and "01-08-2025 08:00 WIB" in row
+        assert "31-07-2025 20.00 WIB" in row and "01-08-2025 08.00 WIB" in row
         # 1 August itself has no late arrivals.
         assert "late-arrivals-empty" in client.get("/manager/cashbook?day=2025-08-01").get_data(as_text=True)
 
@@ -155,7 +155,7 @@ def test_c17_offline_capture_on_a_day_closed_since_lands_once_in_that_day(net, a
     pdf = client.get(f"/members/{member.member_no}/statement.pdf?start=2025-07-01&end=2025-07-31")
     assert pdf.status_code == 200
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages).split())
-    assert dep.receipt_no in text and "31-07-2025" in text and "dibukukan 01-08-2025 08:00 WIB" in text
+    assert dep.receipt_no in text and "31-07-2025" in text and "dibukukan 01-08-2025 08.00 WIB" in text
     pdf_aug = client.get(f"/members/{member.member_no}/statement.pdf?start=2025-08-01&end=2025-08-31")
     text_aug = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf_aug.data)).pages)
     assert dep.receipt_no not in text_aug

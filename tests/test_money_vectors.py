@@ -6,7 +6,7 @@ tablet showing a figure or a message the server will not give (docs/money-rules.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -24,6 +24,7 @@ from wastebank.services.deposits import LineInput, quote_deposit
 from wastebank.services.errors import ValidationFailed
 from wastebank.services.members import create_member
 from wastebank.services.org import create_unit
+from wastebank.timeutil import format_clock, format_local
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "money.json").read_text(encoding="utf-8"))
 SECTIONS = ("parse_quantity", "line_amount", "fee_amount", "format_idr", "format_quantity", "quote")
@@ -186,3 +187,34 @@ def test_quote_deposit(app, monkeypatch, case):
              "unit_price_idr": q.unit_price_idr, "amount_idr": q.amount_idr} for q in quote.lines] == expect["lines"]
     assert (quote.total_idr, quote.fee_idr, quote.credited_idr, quote.balance_after_idr) == (
         expect["total_idr"], expect["fee_idr"], expect["credited_idr"], expect["balance_after_idr"])
+
+
+# --- clock times (docs/rules.md §time) ------------------------------------------------------------
+
+def _moment(case) -> datetime:
+    return datetime.fromisoformat(case["utc"].replace("Z", "+00:00"))
+
+
+def test_the_clock_vectors_cover_both_separators_and_the_day_edges():
+    clock = VECTORS["clock"]
+    assert len({case["id"] for case in clock}) == len(clock) >= 10
+    assert {case["locale"] for case in clock} == {"id", "en"}
+    assert {case["zone_name"] for case in clock} == {"WIB", "WITA", "WIT"}
+    for case in clock:
+        time_text = case["text"].split(" ")[1]
+        assert len(time_text) == 5 and time_text[2] == ("." if case["locale"] == "id" else ":"), case["id"]
+
+
+@_cases("clock")
+def test_clock(app, monkeypatch, case):
+    """The receipt's form (``format_local``, the ``|local`` filter) and the time alone
+    (``format_clock``, ``|local('%H:%M')``) in the case's zone and locale."""
+    monkeypatch.setitem(app.config, "TIMEZONE", case["zone"])
+    moment, time_only = _moment(case), case["text"].split(" ", 1)[1]
+    with app.test_request_context():
+        assert format_local(moment, locale=case["locale"]) == case["text"]
+        assert format_clock(moment, case["locale"]) == time_only
+        with force_locale(case["locale"]):   # the request's locale when none is given
+            assert format_local(moment) == case["text"]
+            template = app.jinja_env.from_string("{{ t|local }} / {{ t|local('%H:%M') }}")
+            assert template.render(t=moment) == f"{case['text']} / {time_only}"

@@ -328,7 +328,7 @@ def test_statement_screen_locks_the_month_and_admin_unlocks_with_a_reason(net, c
                            follow_redirects=True).get_data(as_text=True)
         assert "Tutup buku November 2025 selesai untuk 2 unit." in done
         assert "November 2025 sudah ditutup buku: tidak ada lagi" in done and "Ya, tutup buku" not in done
-        assert "Ditutup</strong> pada 02-12-2025 09:00 WIB oleh" in done
+        assert "Ditutup</strong> pada 02-12-2025 09.00 WIB oleh" in done
         # This month is not over: no button, and a forged POST is refused with the message.
         dec = client.get("/statements?aggregator=JKT&month=2025-12").get_data(as_text=True)
         assert "Desember 2025 belum berakhir" in dec and "Ya, tutup buku" not in dec

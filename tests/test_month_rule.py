@@ -21,7 +21,7 @@ from wastebank.services.members import create_member, issue_card
 
 from .report_helpers import at, deposit, pdf_text
 
-NOTE = "dicatat 30/11 23:40, dibukukan 02/12"
+NOTE = "dicatat 30/11 23.40, dibukukan 02/12"
 LATE_VALUE = 16125          # PET 2,5 kg × Rp 3.250 + cardboard 4 kg × Rp 2.000 (RW05)
 NOV_VALUE = 3 * 3250 + LATE_VALUE + 4 * 3250
 DEC_VALUE = 5 * 3250

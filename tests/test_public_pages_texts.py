@@ -201,7 +201,7 @@ def test_wrong_pin_says_the_tries_left_and_a_non_numeric_pin_counts_no_try(clien
     assert "Masukkan PIN Anda" not in html
     db.session.expire_all()
     until = member.pin_locked_until.astimezone(WIB)
-    assert (f"Terlalu sering salah PIN, jadi halaman ini dikunci sampai {until:%H:%M} WIB. Setelah itu "
+    assert (f"Terlalu sering salah PIN, jadi halaman ini dikunci sampai {until:%H.%M} WIB. Setelah itu "
             "Anda bisa mencoba lagi") in html
     # While locked: the page opens on the locked screen; a PIN posted from an old page is
     # refused (the right one too) and counts nothing.
@@ -242,7 +242,7 @@ def test_a_lockout_ending_on_a_later_day_names_the_day(client, net, card_token):
     db.session.commit()
     html = client.get(f"/c/{card_token}").get_data(as_text=True)
     until = member.pin_locked_until.astimezone(WIB)
-    assert f"dikunci sampai {until:%d-%m-%Y %H:%M} WIB" in html
+    assert f"dikunci sampai {until:%d-%m-%Y %H.%M} WIB" in html
 
 
 def test_no_pin_set_has_its_own_heading(client, net, card_token):

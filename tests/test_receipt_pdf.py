@@ -47,7 +47,7 @@ def make_receipt(**overrides) -> ReceiptData:
         unit_name="Bank Sampah RW 05 Sukamaju",
         unit_address="Jl. Melati No. 12, Kel. Sukamaju, Bandung",
         receipt_no="RW05-2026-000123",
-        local_datetime="29-11-2026 14:05 WIB",
+        local_datetime="29-11-2026 14.05 WIB",
         operator="Dewi Lestari",
         member_no="RW05-0042",
         member_name=MEMBER_NAME,
@@ -485,7 +485,7 @@ def test_a6_receipt_of_a_three_line_deposit_fits_one_page():
     data = ReceiptData(
         title="BUKTI SETORAN", unit_name="Bank Sampah Kenanga RW 05",
         unit_address="Jl. Melati No. 5, RW 05, Kebon Kosong, Kemayoran, Jakarta Pusat",
-        receipt_no="RW05-2026-000123", local_datetime="29-11-2026 14:05 WIB", operator="Dewi Operator",
+        receipt_no="RW05-2026-000123", local_datetime="29-11-2026 14.05 WIB", operator="Dewi Operator",
         member_no="RW05-0042", member_name="Siti Aminah", lines=lines,
         totals=(("Total", "Rp 14.625"), ("Potongan", "Rp 731"), ("Masuk tabungan", "Rp 13.894"),
                 ("Saldo baru", "Rp 182.279")),

@@ -281,12 +281,12 @@ def test_deposit_receipt_has_no_signature_lines(net, client, login):
 def test_whatsapp_share_url_text(app):
     with app.test_request_context("/"):
         url = whatsapp_share_url(title="Bukti setoran", unit_name="Bank Sampah Melati", receipt_no="RW05-2026-000007",
-                                 when="29-11-2026 14:05 WIB",
+                                 when="29-11-2026 14.05 WIB",
                                  amounts=[("Total", 10500), ("Masuk tabungan", 9975), ("Saldo baru", 25000)],
                                  check_url="https://bank.example/r/RW05-2026-000007/0123456789abcdef")
         assert url.startswith("https://wa.me/?text=")
         assert unquote(url.split("?text=", 1)[1]) == (
-            "Bank Sampah Melati\nBukti setoran RW05-2026-000007\n29-11-2026 14:05 WIB\n"
+            "Bank Sampah Melati\nBukti setoran RW05-2026-000007\n29-11-2026 14.05 WIB\n"
             "Total: Rp 10.500\nMasuk tabungan: Rp 9.975\nSaldo baru: Rp 25.000\n"
             "Periksa keaslian bukti: https://bank.example/r/RW05-2026-000007/0123456789abcdef")
         assert " " not in url and "\n" not in url
@@ -315,7 +315,7 @@ def test_receipt_pages_link_to_whatsapp(net, client, login):
     assert text.splitlines() == [net.unit_a.name, f"Bukti setoran {dep.receipt_no}",
                                  text.splitlines()[2], "Total: Rp 10.000", "Saldo baru: Rp 10.000",
                                  f"Periksa keaslian bukti: {verify_url(dep.receipt_no)}"]
-    assert re.fullmatch(r"\d{2}-\d{2}-\d{4} \d{2}:\d{2} \w+", text.splitlines()[2]), text
+    assert re.fullmatch(r"\d{2}-\d{2}-\d{4} \d{2}\.\d{2} \w+", text.splitlines()[2]), text
     target, text = _share_text(client.get(f"/counter/receipt/{plain.receipt_no}").get_data(as_text=True))
     assert target == "https://wa.me/" and f"Bukti setoran {plain.receipt_no}" in text
     target, text = _share_text(client.get(f"/counter/withdrawal/{wd.id}").get_data(as_text=True))

@@ -321,7 +321,7 @@ def test_cost_of_rounds_half_up_and_takes_all_value_at_the_end():
 def test_sale_note_pdf_text():
     data = SaleNoteData(
         title="NOTA PENJUALAN", unit_name="Bank Sampah Melati RW 05", unit_address="Jl. Melati No. 5",
-        details=(("Nomor", "RW05-2025-000009"), ("Tanggal", "07-03-2025 10:00 WIB"),
+        details=(("Nomor", "RW05-2025-000009"), ("Tanggal", "07-03-2025 10.00 WIB"),
                  ("Pengepul", "CV Đặng Łukasz Jaya"), ("Pembayaran", "Tunai")),
         headings=("Jenis", "Ditimbang", "Diterima", "Selisih", "Harga", "Jumlah"),
         lines=(SaleNoteLine("Botol PET bening bersih", "15 kg", "14,6 kg", "0,4 kg", "Rp 4.500/kg", "Rp 65.700"),

@@ -199,12 +199,12 @@ def test_a_void_opened_again_shows_who_when_and_why(net, client, login):
     assert "Ini sudah dibatalkan." in page
     assert 'id="void-amount"' not in html and "Saldo setelah pembatalan" not in page  # no preview of a done void
     assert f'id="void-by">{name}<' in html and 'id="void-reason">dobel bayar<' in html
-    assert re.search(r'id="void-at">\d\d-\d\d-\d{4} \d\d:\d\d WIB<', html)
+    assert re.search(r'id="void-at">\d\d-\d\d-\d{4} \d\d\.\d\d WIB<', html)
     assert 'id="confirm-void"' not in html
     withdrawal_page = client.get(f"/counter/withdrawal/{wd.body['id']}")
     page = text_of(withdrawal_page)
     assert "Sudah dibayar, lalu dibatalkan" in page and "Sudah dibayar " not in page.replace("Sudah dibayar,", "")
-    assert re.search(rf"BATAL · Dibatalkan oleh {re.escape(name)}, \d\d-\d\d-\d{{4}} \d\d:\d\d WIB\. "
+    assert re.search(rf"BATAL · Dibatalkan oleh {re.escape(name)}, \d\d-\d\d-\d{{4}} \d\d\.\d\d WIB\. "
                      r"Alasan: dobel bayar", page)
     assert balance(member) == (10000, 0)
 

@@ -43,22 +43,46 @@ def local_month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
     return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
 
 
-def format_local(moment: datetime, fmt: str = "%d-%m-%Y %H:%M") -> str:
-    """``moment`` in local time as text, with the zone's abbreviation (e.g. ``WIB``)."""
-    local = to_local(moment)
-    return f"{local.strftime(fmt)} {local.tzname()}"
-
-
-def format_clock(moment: datetime, locale=None) -> str:
-    """``moment``'s local clock time as a sentence on the screen says it, with the zone: in
-    Indonesian with a dot between hours and minutes (PUEBI: "pukul 05.39 WIB"), in English with
-    a colon ("at 05:39 WIB"). ``locale`` defaults to the request's (Flask-Babel). The one place
-    the UI's "pukul …" is written; machine formats (ISO in JSON, CSV) never use it."""
-    if locale is None:
+def is_english(locale=None) -> bool:
+    """True when ``locale`` (default: the request's, Flask-Babel; outside a request the app's
+    default, Indonesian) is English; every other locale writes times the Indonesian way."""
+    if locale is None and has_app_context():
         from flask_babel import get_locale
 
         locale = get_locale()
-    return format_local(moment, "%H:%M" if str(locale or "id").startswith("en") else "%H.%M")
+    return str(locale or "id").startswith("en")
+
+
+def clock_pattern(locale=None) -> str:
+    """The strftime pattern of a clock time as a reader of ``locale`` writes it: ``"%H.%M"``
+    in Indonesian, hours and minutes separated by a period (PUEBI, *Pedoman Umum Ejaan Bahasa
+    Indonesia*: "pukul 05.39"), ``"%H:%M"`` in English. The one rule for every clock time
+    people read (docs/rules.md §time); the counter's copy is ``formatReceiptTime`` in
+    static/counter/outbox-core.js, both checked by tests/vectors/money.json ``clock``."""
+    return "%H:%M" if is_english(locale) else "%H.%M"
+
+
+def local_text(moment: datetime, fmt: str, locale=None) -> str:
+    """``moment`` in local time through the strftime pattern ``fmt``, without the zone's name;
+    ``%H:%M`` in ``fmt`` stands for the clock time as ``locale`` writes it (:func:`clock_pattern`):
+    ``local_text(t, "%d/%m %H:%M")`` → ``"30/11 23.40"`` in Indonesian, ``"30/11 23:40"`` in English.
+    For people only: machine formats (ISO in JSON, CSV for machines) use ``isoformat()``."""
+    return to_local(moment).strftime(fmt.replace("%H:%M", clock_pattern(locale)))
+
+
+def format_local(moment: datetime, fmt: str = "%d-%m-%Y %H:%M", locale=None) -> str:
+    """``moment`` in local time as text, with the zone's abbreviation: ``"29-11-2026 14.05 WIB"``
+    in Indonesian, ``"29-11-2026 14:05 WIB"`` in English (``%H:%M`` in ``fmt`` is the reader's
+    clock time, :func:`local_text`). The Jinja filter ``|local`` (``|local('%H:%M')`` for the
+    time alone: ``"14.05 WIB"``)."""
+    return f"{local_text(moment, fmt, locale)} {to_local(moment).tzname()}"
+
+
+def format_clock(moment: datetime, locale=None) -> str:
+    """``moment``'s local clock time with the zone, as a sentence on the screen says it: in
+    Indonesian with a period between hours and minutes (PUEBI: "pukul 05.39 WIB"), in English
+    with a colon ("at 05:39 WIB"). ``locale`` defaults to the request's (Flask-Babel)."""
+    return format_local(moment, "%H:%M", locale)
 
 
 # Days the app can place in time (UTC conversions overflow at the ends of the calendar).

@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
 import * as money from "../../wastebank/static/counter/money.js";
+import { formatReceiptTime } from "../../wastebank/static/counter/outbox-core.js";
 
 const V = JSON.parse(readFileSync(new URL("../vectors/money.json", import.meta.url), "utf8"));
 const EN = V.messages.en;
@@ -133,4 +134,22 @@ test("a fractional piece count is refused with the pieces sentence, not the gram
 test("quoteLines takes an integer quantity and a missing line object without throwing", () => {
   const got = money.quoteLines([null, { category: "PET-CLEAN", quantity: 2 }], V.quote_prices, 0, 0);
   assert.deepEqual(got.errors, { "lines.0.category": { code: "unknown_category", params: {} } });
+});
+
+// Clock times (docs/rules.md §time): the same cases as wastebank/timeutil.py format_local and
+// format_clock. The queue's and the served list's time alone is the text after the date.
+for (const c of V.clock) {
+  test(`clock ${c.id}`, () => {
+    const text = formatReceiptTime(new Date(c.utc), c.zone, c.zone_name, c.locale);
+    assert.equal(text, c.text);
+    assert.equal(text.split(" ").slice(1).join(" "), c.text.split(" ").slice(1).join(" "));
+  });
+}
+
+test("clock times default to Indonesian and keep the separator without a zone", () => {
+  const clock = V.clock[0];
+  assert.equal(formatReceiptTime(new Date(clock.utc), clock.zone, clock.zone_name), clock.text);
+  const tablet = new Date(2026, 10, 29, 5, 9);   // the tablet's own clock
+  assert.equal(formatReceiptTime(tablet, "", "WIB"), "29-11-2026 05.09");
+  assert.equal(formatReceiptTime(tablet, "Mars/Olympus_Mons", "MST", "en"), "29-11-2026 05:09");
 });

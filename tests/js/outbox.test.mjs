@@ -84,21 +84,25 @@ test("capture time keeps the tablet's offset (C16: 2025-07-01T09:00+07:00)", () 
   assert.equal(formatDay(d), "01/07/2025");
 });
 
-test("queue times read as on the printed receipt: DD-MM-YYYY HH:MM WIB in the unit's zone", () => {
+test("queue times read as on the printed receipt: DD-MM-YYYY HH.MM WIB in the unit's zone", () => {
   // The same moments through wastebank/timeutil.py format_local (the receipt page and PDF).
-  const vectors = [["2026-11-29T07:05:00Z", "29-11-2026 14:05 WIB"],
-                   ["2025-12-31T17:30:00Z", "01-01-2026 00:30 WIB"],   // past midnight in Jakarta: next day, 00 not 24
-                   ["2025-07-01T02:00:00Z", "01-07-2025 09:00 WIB"]];
+  const vectors = [["2026-11-29T07:05:00Z", "29-11-2026 14.05 WIB"],
+                   ["2025-12-31T17:30:00Z", "01-01-2026 00.30 WIB"],   // past midnight in Jakarta: next day, 00 not 24
+                   ["2025-07-01T02:00:00Z", "01-07-2025 09.00 WIB"]];
   for (const tz of ["Asia/Jakarta", "UTC", "America/Lima"]) {   // whatever zone the tablet is set to
     process.env.TZ = tz;
     for (const [iso, text] of vectors) { assert.equal(formatReceiptTime(new Date(iso), "Asia/Jakarta", "WIB"), text, tz); }
   }
   process.env.TZ = "Asia/Makassar";
-  assert.equal(formatReceiptTime(new Date("2026-11-29T07:05:00Z"), "Asia/Makassar", "WITA"), "29-11-2026 15:05 WITA");
+  assert.equal(formatReceiptTime(new Date("2026-11-29T07:05:00Z"), "Asia/Makassar", "WITA"), "29-11-2026 15.05 WITA");
   // No zone, or one this browser does not know: the tablet's clock, without a zone name.
   process.env.TZ = "Asia/Jakarta";
-  assert.equal(formatReceiptTime(new Date("2026-11-29T07:05:00Z"), "", "WIB"), "29-11-2026 14:05");
-  assert.equal(formatReceiptTime(new Date("2026-11-29T07:05:00Z"), "Mars/Olympus_Mons", "MST"), "29-11-2026 14:05");
+  assert.equal(formatReceiptTime(new Date("2026-11-29T07:05:00Z"), "", "WIB"), "29-11-2026 14.05");
+  assert.equal(formatReceiptTime(new Date("2026-11-29T07:05:00Z"), "Mars/Olympus_Mons", "MST"), "29-11-2026 14.05");
+  // Indonesian writes hours and minutes with a period (PUEBI), English with a colon (the page's ctx.locale).
+  assert.equal(formatReceiptTime(new Date("2026-11-29T07:05:00Z"), "Asia/Jakarta", "WIB", "id"), "29-11-2026 14.05 WIB");
+  assert.equal(formatReceiptTime(new Date("2026-11-29T07:05:00Z"), "Asia/Jakarta", "WIB", "en"), "29-11-2026 14:05 WIB");
+  assert.equal(formatReceiptTime(new Date("2026-11-29T07:05:00Z"), "", "WIB", "en"), "29-11-2026 14:05");
 });
 
 test("unsent items from an earlier day raise the warning; synced ones do not (C16)", () => {
@@ -106,31 +110,34 @@ test("unsent items from an earlier day raise the warning; synced ones do not (C1
   const now = new Date("2025-07-09T03:00:00Z");
   const items = [{ state: "queued", captured_at: "2025-07-01T02:00:00Z" },
                  { state: "synced", captured_at: "2025-06-01T02:00:00Z" }];
-  assert.deepEqual(staleWarning(items, now, "Asia/Jakarta", "WIB"), { count: 1, since: "01-07-2025 09:00 WIB" });
+  assert.deepEqual(staleWarning(items, now, "Asia/Jakarta", "WIB"), { count: 1, since: "01-07-2025 09.00 WIB" });
   assert.equal(staleWarning([{ state: "queued", captured_at: "2025-07-09T01:00:00Z" }], now, "Asia/Jakarta", "WIB"), null);
   assert.equal(staleWarning([], now, "Asia/Jakarta", "WIB"), null);
 });
 
 test("'not sent since' reads like the queue's times, in the unit's zone whatever the tablet's clock", () => {
-  // Tester leftover 4: it was "03/12/2026" from the tablet's clock; the queue items say "03-12-2026 13:14 WIB".
+  // Tester leftover 4: it was "03/12/2026" from the tablet's clock; the queue items say "03-12-2026 13.14 WIB".
   const items = [{ state: "fix", captured_at: "2026-12-03T06:14:00Z" },
                  { state: "queued", captured_at: "2026-12-04T01:00:00Z" }];
   const now = new Date("2026-12-05T03:00:00Z");
   for (const tz of ["Asia/Jakarta", "UTC", "America/Lima"]) {
     process.env.TZ = tz;
-    assert.deepEqual(staleWarning(items, now, "Asia/Jakarta", "WIB"), { count: 2, since: "03-12-2026 13:14 WIB" }, tz);
+    assert.deepEqual(staleWarning(items, now, "Asia/Jakarta", "WIB"), { count: 2, since: "03-12-2026 13.14 WIB" }, tz);
   }
   // "An earlier day" is a Jakarta day: captured at 00:30 WIB on the 5th (12:30 on the 4th in Lima)
   // and seen at 13:00 WIB on the 5th (01:00 on the 5th in Lima) is today's, even on a Lima tablet.
   process.env.TZ = "America/Lima";
   const lima = [{ state: "queued", captured_at: "2026-12-04T17:30:00Z" }];
   assert.equal(staleWarning(lima, new Date("2026-12-05T06:00:00Z"), "Asia/Jakarta", "WIB"), null);
-  assert.equal(staleWarning(lima, new Date("2026-12-06T06:00:00Z"), "Asia/Jakarta", "WIB").since, "05-12-2026 00:30 WIB");
+  assert.equal(staleWarning(lima, new Date("2026-12-06T06:00:00Z"), "Asia/Jakarta", "WIB").since, "05-12-2026 00.30 WIB");
   // The other zones of Indonesia name themselves.
-  assert.equal(staleWarning(items, now, "Asia/Makassar", "WITA").since, "03-12-2026 14:14 WITA");
+  assert.equal(staleWarning(items, now, "Asia/Makassar", "WITA").since, "03-12-2026 14.14 WITA");
   // Without a zone: the tablet's clock, without a name (as formatReceiptTime).
   process.env.TZ = "Asia/Jakarta";
-  assert.equal(staleWarning(items, now).since, "03-12-2026 13:14");
+  assert.equal(staleWarning(items, now).since, "03-12-2026 13.14");
+  // In English the colon, as the rest of the English page.
+  assert.equal(staleWarning(items, now, "Asia/Jakarta", "WIB", "en").since, "03-12-2026 13:14 WIB");
+  assert.equal(staleWarning(items, now, "Asia/Jakarta", "WIB", "id").since, "03-12-2026 13.14 WIB");
 });
 
 test("pruning drops only old synced items, never unsent ones", () => {

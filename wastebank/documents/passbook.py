@@ -32,7 +32,7 @@ class StatementRow:
 
     ``date`` is the local date of the capture time (the day the movement belongs to);
     ``posted`` the local posting time when it differs (an offline capture synced later, e.g.
-    ``"01-08-2025 08:00 WIB"``), printed under the date after ``labels.posted``; else "".
+    ``"01-08-2025 08.00 WIB"``), printed under the date after ``labels.posted``; else "".
     """
 
     date: str
@@ -73,7 +73,7 @@ class StatementData:
         unit_name, unit_address: the unit (address may be "").
         member_name, member_no: e.g. ``"Siti Aminah"``, ``"RW05-0001"``.
         period: e.g. ``"01-01-2026 – 31-01-2026"``.
-        printed_at: local date and time of printing, e.g. ``"02-02-2026 09:15 WIB"``.
+        printed_at: local date and time of printing, e.g. ``"02-02-2026 09.15 WIB"``.
         opening, closing: formatted balances, e.g. ``"Rp 125.000"``.
         rows: the movements, oldest first, each with its running balance.
         unit_lines: the letterhead's lines under the unit's name (street; kelurahan, kecamatan,

@@ -71,10 +71,10 @@ class ReceiptData:
         unit_name: waste-bank unit name (header).
         unit_address: unit address (header, may be empty).
         receipt_no: receipt number, e.g. ``"RW05-2026-000123"``.
-        local_datetime: local date/time, e.g. ``"29-11-2026 14:05 WIB"``: for a deposit its
+        local_datetime: local date/time, e.g. ``"29-11-2026 14.05 WIB"``: for a deposit its
             capture time (when it was weighed, as on the counter's slip).
         capture_note: printed under the date when the booking came later than the capture (an
-            offline capture synced later), e.g. ``"dicatat 02/12 13:14, dibukukan 03/12"``
+            offline capture synced later), e.g. ``"dicatat 02/12 13.14, dibukukan 03/12"``
             (``reports.period.capture_note``, as on the member pages); empty otherwise.
         operator: name of the staff member (Petugas).
         member_no: member (Nasabah) number.
@@ -369,7 +369,7 @@ def _header(data: ReceiptData, fmt: _Format, st: _Styles, band: float) -> list[_
         row = _row([(label, st.body, 0.0, label_w - 3.0), (_nb(value), st.body, label_w, value_w)])
         if label == _LABEL_DATE and data.capture_note:
             # Booked later than weighed: the note under the date, in the value column. It wraps
-            # only between its parts ("dicatat 02/12 23:59," / "dibukukan 03/12"), never inside
+            # only between its parts ("dicatat 02/12 23.59," / "dibukukan 03/12"), never inside
             # a date or a time (the 80 mm roll broke "dibukukan" from its day).
             note: list = []
             kept = ", ".join(part.replace(" ", NBSP) for part in data.capture_note.split(", "))

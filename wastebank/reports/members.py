@@ -69,7 +69,7 @@ class Movement:
 
     @property
     def capture_note(self) -> str:
-        """``"dicatat 30/11 23:40, dibukukan 02/12"`` when posted later, else ``""``
+        """``"dicatat 30/11 23.40, dibukukan 02/12"`` when posted later, else ``""``
         (``period.capture_note``)."""
         return capture_note(self.recorded_at, self.posted_at)
 

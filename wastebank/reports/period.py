@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import and_
 
-from ..timeutil import to_local
+from ..timeutil import local_text, to_local
 
 #: Capture and posting closer than this are "the same time" (an online save).
 SAME_MOMENT = timedelta(minutes=1)
@@ -46,14 +46,15 @@ def posted_later(recorded_at: datetime | None, posted_at: datetime) -> bool:
 
 
 def capture_note(recorded_at: datetime | None, posted_at: datetime) -> str:
-    """``"dicatat 30/11 23:40, dibukukan 02/12"`` (local times, current language) when the
-    posting came later than the capture; the posting's time instead of its date when both are
-    on the same local day; ``""`` when they are the same moment."""
+    """``"dicatat 30/11 23.40, dibukukan 02/12"`` (local times, current language: the clock time
+    as ``timeutil.local_text`` writes it, ``23:40`` in English) when the posting came later than
+    the capture; the posting's time instead of its date when both are on the same local day;
+    ``""`` when they are the same moment."""
     if not posted_later(recorded_at, posted_at):
         return ""
     recorded, posted = to_local(recorded_at), to_local(posted_at)
-    posted_text = posted.strftime("%H:%M") if posted.date() == recorded.date() else posted.strftime("%d/%m")
+    posted_text = local_text(posted_at, "%H:%M") if posted.date() == recorded.date() else posted.strftime("%d/%m")
     if posted.year != recorded.year:
         posted_text = posted.strftime("%d/%m/%Y")
-    return _("recorded %(recorded)s, posted %(posted)s", recorded=recorded.strftime("%d/%m %H:%M"),
+    return _("recorded %(recorded)s, posted %(posted)s", recorded=local_text(recorded_at, "%d/%m %H:%M"),
              posted=posted_text)

@@ -374,7 +374,7 @@ def _payout_sections(st: MonthlyStatement, locale: str) -> tuple:
 
     if not st.payouts:
         return ()
-    rows = tuple((p.unit_code, p.receipt_no, format_local(p.paid_at), p.member_no,
+    rows = tuple((p.unit_code, p.receipt_no, format_local(p.paid_at, locale=locale), p.member_no,
                   payout_summary(p.withdrawal, locale) + (" · " + _("VOID") if p.voided else ""),
                   format_idr(p.amount_idr, locale)) for p in st.payouts)
     return (ReportSection(

@@ -66,7 +66,7 @@ async function drawServed() {
   if (!serverServed) { serverServed = readServerServed(section); }
   const turn = ++drawing;
   const day = (date) => formatReceiptTime(date, ctx.timeZone, ctx.zoneName).split(" ")[0];
-  const clock = (iso) => formatReceiptTime(new Date(iso), ctx.timeZone, ctx.zoneName).split(" ").slice(1).join(" ");
+  const clock = (iso) => formatReceiptTime(new Date(iso), ctx.timeZone, ctx.zoneName, ctx.locale).split(" ").slice(1).join(" ");
   const today = day(new Date());
   const items = (await store.allItems()).filter((item) => item.username === ctx.username && item.kind !== "withdrawal" &&
                                                        day(new Date(item.captured_at)) === today);

@@ -245,13 +245,17 @@ const receiptFormats = new Map();
 
 /**
  * A moment as the printed receipt shows it (wastebank/timeutil.py format_local, "%d-%m-%Y %H:%M"
- * and the zone's abbreviation): "29-11-2026 14:05 WIB". In the deployment's zone `timeZone`
+ * and the zone's abbreviation): "29-11-2026 14.05 WIB" in Indonesian, hours and minutes separated
+ * by a period (PUEBI, as timeutil.clock_pattern), "29-11-2026 14:05 WIB" when `locale` is English
+ * ("en…"; default "id", the page's `ctx.locale`). In the deployment's zone `timeZone`
  * (Asia/Jakarta, from the page's counter context) whatever the tablet's own zone is; `zoneName`
  * is the server's abbreviation of that zone ("WIB"; Indonesia's zones keep one all year).
  * Without a zone, or one this browser does not know, the tablet's own clock, without a name.
+ * Checked with the server's against the same cases: tests/vectors/money.json `clock`.
  */
-export function formatReceiptTime(date, timeZone, zoneName) {
+export function formatReceiptTime(date, timeZone, zoneName, locale = "id") {
   const pad = (n) => String(n).padStart(2, "0");
+  const sep = String(locale || "id").startsWith("en") ? ":" : ".";
   let parts = null;
   if (timeZone) {
     try {
@@ -269,23 +273,23 @@ export function formatReceiptTime(date, timeZone, zoneName) {
   }
   if (!parts) {
     return pad(date.getDate()) + "-" + pad(date.getMonth() + 1) + "-" + date.getFullYear() + " " +
-      pad(date.getHours()) + ":" + pad(date.getMinutes());
+      pad(date.getHours()) + sep + pad(date.getMinutes());
   }
-  return parts.day + "-" + parts.month + "-" + parts.year + " " + parts.hour + ":" + parts.minute +
+  return parts.day + "-" + parts.month + "-" + parts.year + " " + parts.hour + sep + parts.minute +
     (zoneName ? " " + zoneName : "");
 }
 
 /**
  * The warning for items still unsent from an earlier day (CASES C16), or null:
- * {count, since: "01-07-2025 09:00 WIB"} where `since` is the oldest unsent capture, written as
- * the queue's own times (formatReceiptTime in the unit's zone `timeZone`, named `zoneName`);
+ * {count, since: "01-07-2025 09.00 WIB"} where `since` is the oldest unsent capture, written as
+ * the queue's own times (formatReceiptTime in the unit's zone `timeZone`, named `zoneName`, in `locale`);
  * "an earlier day" is a day of that zone too. Without a zone, the tablet's clock.
  */
-export function staleWarning(items, now, timeZone, zoneName) {
+export function staleWarning(items, now, timeZone, zoneName, locale = "id") {
   const unsent = items.filter((item) => item.state === "queued" || item.state === "sending" || item.state === "fix");
   if (!unsent.length) { return null; }
   const oldest = unsent.map((item) => new Date(item.captured_at)).sort((a, b) => a - b)[0];
-  const since = formatReceiptTime(oldest, timeZone, zoneName);
+  const since = formatReceiptTime(oldest, timeZone, zoneName, locale);
   const day = (text) => text.split(" ")[0];
   if (day(since) === day(formatReceiptTime(now, timeZone, zoneName))) { return null; }
   return { count: unsent.length, since: since };

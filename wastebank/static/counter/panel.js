@@ -48,8 +48,8 @@ function esc(text) {
     { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 }
 
-/** A capture time as the printed receipt shows it: "29-11-2026 14:05 WIB" in the unit's zone. */
-function localTime(iso) { return formatReceiptTime(new Date(iso), ctx.timeZone, ctx.zoneName); }
+/** A capture time as the printed receipt shows it: "29-11-2026 14.05 WIB" in the unit's zone (14:05 in English). */
+function localTime(iso) { return formatReceiptTime(new Date(iso), ctx.timeZone, ctx.zoneName, ctx.locale); }
 
 function amountOf(item) {
   if (item.state === "synced" && item.response) {
@@ -100,7 +100,7 @@ async function render() {
   Object.keys(others).forEach((username) => {
     parts.push('<p class="notice" id="outbox-others">' + esc(fill(T.others, { count: others[username], user: names[username] })) + "</p>");
   });
-  const stale = staleWarning(all, new Date(), ctx.timeZone, ctx.zoneName);   // "sejak 03-12-2026 13:14 WIB"
+  const stale = staleWarning(all, new Date(), ctx.timeZone, ctx.zoneName, ctx.locale);   // "sejak 03-12-2026 13.14 WIB"
   if (stale) { parts.push('<p class="notice error" id="outbox-stale">' + esc(fill(T.stale, stale)) + "</p>"); }
   if (!items.length && !parts.length) { host.innerHTML = ""; host.className = ""; return; }
   // Amber while something waits or needs correcting; calm once everything was sent.
