@@ -675,6 +675,10 @@ def test_another_operator_sees_that_the_first_ones_queue_waits(browser, live_ser
     _capture(page)
     expect(page.locator("#result-panel h2")).to_have_text("Tersimpan di tablet ini")
     page.locator("form[action$='/logout'] button").click()
+    # Their own unsent item: the tablet asks first (c2a8085); they log out anyway.
+    expect(page.locator("#logout-leave")).to_have_text("Tetap keluar")
+    page.locator("#logout-leave").click()
+    expect(page.locator(".flash")).to_have_text("Anda sudah keluar.")
     _log_in(page, "mgr_a")
     expect(page.locator("#outbox-others")).to_contain_text(
         "1 catatan yang disimpan Dewi Operator di tablet ini belum terkirim")   # op_a's full name

@@ -438,6 +438,10 @@ def test_another_operators_items_name_the_person(browser, live_server, net, size
     stored = page.evaluate("async () => (await window.wastebankCounter.store.allItems())[0]")
     assert stored["username"] == "op_a" and stored["operator_name"] == "Dewi Operator", stored
     page.locator("form[action$='/logout'] button").click()
+    # Their own unsent item: the tablet asks first (c2a8085); they log out anyway.
+    expect(page.locator("#logout-leave")).to_have_text("Tetap keluar")
+    page.locator("#logout-leave").click()
+    expect(page.locator(".flash")).to_have_text("Anda sudah keluar.")
     _log_in(page, "mgr_a")
     others = page.locator("#outbox-others")
     expect(others).to_have_text(OTHERS.format(name="Dewi Operator"))
