@@ -101,7 +101,10 @@ def saved_answer(unit_id: int, key: str | None, operation: str) -> dict | None:
     lost reply): its page names what was saved the first time instead of inviting a second
     record (a tester saved a sale twice so)."""
     key = (key or "").strip()
-    record = _record(unit_id, key) if key else None
+    # A key no client could have used (a form field or an address as sent: any text, a NUL
+    # byte PostgreSQL refuses in a query) names nothing saved.
+    well_formed = 8 <= len(key) <= MAX_KEY_LENGTH and _KEY.fullmatch(key) is not None
+    record = _record(unit_id, key) if well_formed else None
     if record is None or record.operation != operation or not 200 <= record.status_code < 300:
         return None
     return json.loads(record.response_body)
