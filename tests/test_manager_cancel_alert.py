@@ -171,3 +171,16 @@ def test_another_units_withdrawal_page_is_404_and_operators_are_refused(client, 
     login("op_b")
     assert client.get(f"/manager/withdrawals/{other}").status_code == 403
     assert db.session.scalar(select(Withdrawal.receipt_shown_at).where(Withdrawal.id == other)) is None
+
+
+def test_the_counter_withdrawal_page_says_it_too_until_voided(client, net, tokens, login):
+    """The counter's own page of that withdrawal (linked from the tablet's queue) carries the same
+    red note with the void button; an ordinary withdrawal's page has none."""
+    deposit(client, tokens["op_a"], net.members_a[0].member_no, "5")  # Rp 10.000
+    reported = recorded_then_cancelled(client, tokens["op_a"], net.members_a[0].member_no, 5000)
+    plain = withdraw(client, tokens["op_a"], net.members_a[0].member_no, 1000).get_json()["id"]
+    login("mgr_a")
+    page = text(client.get(f"/counter/withdrawal/{reported}").get_data(as_text=True))
+    assert "Tablet melaporkan: uang belum diserahkan" in page
+    assert "Batalkan penarikan ini" in page
+    assert "Tablet melaporkan" not in text(client.get(f"/counter/withdrawal/{plain}").get_data(as_text=True))

@@ -30,9 +30,10 @@ from ..services.errors import AlreadyReversed, Conflict, DomainError, Idempotenc
 from ..services.ledger import member_savings_account
 from ..services.receipt_links import receipt_code as verification_code
 from ..services.transaction import run_in_transaction
-from ..services.withdrawals import (WithdrawalInput, _validate, approve_withdrawal, open_withdrawals,
-                                    pay_withdrawal, record_withdrawal, reject_withdrawal, saved_with_key,
-                                    savings_now, shortfall, void_deposit, void_details, void_withdrawal)
+from ..services.withdrawals import (WithdrawalInput, _validate, approve_withdrawal, cancel_reported_open,
+                                    open_withdrawals, pay_withdrawal, record_withdrawal, reject_withdrawal,
+                                    saved_with_key, savings_now, shortfall, void_deposit, void_details,
+                                    void_withdrawal)
 from ..timeutil import format_local
 from ..services.payout_methods import BILL_KIND_LABELS, BILL_PROVIDERS, detail_lines
 from .forms import ActionForm, VoidForm, WithdrawForm
@@ -308,12 +309,15 @@ def _render_withdrawal(found: Withdrawal, errors: list[str] | None = None, statu
     is_open = found.status in ("pending", "approved")
     others = open_withdrawals(found.unit, found.member, exclude_id=found.id) if is_open else []
     savings = savings_now(found.unit, found.member)
+    # The tablet cancelled it after it was recorded (withdrawal.cancel_reported), not voided yet.
+    reported = cancel_reported_open(found.unit_id, [found.id]) if found.status == "paid" else []
     return render_template(
         "counter/withdrawal.html", withdrawal=found, unit=found.unit, items=goods_items(found),
         details=detail_lines(found), savings=savings, balance=savings.balance, balance_after=balance_after(found),
         method_label=METHOD_LABELS[found.method],
         status_label=STATUS_LABELS["voided" if found.void_entry_id else found.status],
-        voided=void_details(found), others=others, others_total=sum(w.amount_idr for w in others),
+        voided=void_details(found), cancel_report=reported[0] if reported else None,
+        others=others, others_total=sum(w.amount_idr for w in others),
         statuses=STATUS_LABELS, already_saved=request.args.get("again") == "1" or (is_new and shown_before),
         is_new=is_new, errors=errors or [], action_form=ActionForm(),
         original=original, shown_at=found.receipt_shown_at, token=token, share_url=share,
