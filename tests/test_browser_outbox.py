@@ -467,7 +467,8 @@ def test_two_tabs_draining_at_once_send_each_item_once(browser, live_server, net
 
 @pytest.mark.xfail(strict=False, reason=(
     "open defect, 2026-12-07: about half of the PostgreSQL runs (fewer on SQLite) end with the queue "
-    "saying 'Sesi sudah berakhir. Masuk lagi …' and nothing sent 30 s after the connection came back. sync.js drainHeld: with no "
+    "saying 'Sesi sudah berakhir. Masuk lagi …' and nothing sent 30 s after the connection came back. "
+    "sync.js drainHeld: with no "
     "device token stored, obtainToken() fails while offline and answers null as for an ended session "
     "(status.auth, kick(30000)); the next kicks did not send either. To fix next: a network failure of "
     "obtainToken is 'offline', not 'session ended', and find what keeps the sender from retrying"))
