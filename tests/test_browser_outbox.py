@@ -691,6 +691,8 @@ def test_another_operator_sees_that_the_first_ones_queue_waits(browser, live_ser
         "1 catatan yang disimpan Dewi Operator di tablet ini belum terkirim")   # op_a's full name
     down["on"] = False
     page.locator("form[action$='/logout'] button").click()
+    # The logout goes after the tablet's check of the queue (c2a8085): wait for it to land.
+    expect(page.locator(".flash")).to_have_text("Anda sudah keluar.")
     _log_in(page, "op_a")
     expect(page.locator(".outbox-item.synced")).to_have_count(1, timeout=20_000)
     deposit = db.session.scalars(select(Deposit)).one()
