@@ -39,6 +39,7 @@ from ..services.scope import in_unit
 from ..services.transaction import run_in_transaction
 from ..timeutil import format_clock, format_local, local_today, to_local
 from .cashbook_text import cancel_marks, movement_texts
+from ..counter.withdrawals import METHOD_LABELS
 from .audit_log import CSV_MAX_ROWS, action_choices, audit_csv_table, audit_filters, audit_lines
 from .forms import DIRECTIONS, OFFTAKER_KINDS, PAYMENTS, AdjustForm, CloseForm, OfftakerForm, SaleForm
 
@@ -77,12 +78,9 @@ def withdrawal(withdrawal_id: int):
     reported = cancel_reported_open(unit.id, [found.id])
     return render_template("manager/withdrawal.html", unit=unit, withdrawal=found, voided=void_details(found),
                            report=reported[0] if reported else None,
-                           method_label=_WITHDRAWAL_METHODS.get(found.method, found.method)), \
+                           method_label=METHOD_LABELS.get(found.method, found.method)), \
         200, {"Cache-Control": "no-store"}
 
-
-_WITHDRAWAL_METHODS = {"cash": _l("Cash"), "transfer": _l("Transfer"), "goods": _l("Goods"),
-                       "donation": _l("Donation"), "gold": _l("Gold savings"), "bill": _l("Bill payment")}
 
 
 # --------------------------------------------------------------------------------------- stock

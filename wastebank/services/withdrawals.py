@@ -464,7 +464,8 @@ def _trace_cancel_reported(withdrawal: Withdrawal, key: str, user: User) -> None
     an earlier cancel of it wrote one. The withdrawal's row is locked first (PostgreSQL: a twin
     cancel waits here and then finds this row; SQLite: a twin's write makes this attempt's
     snapshot stale, and its retry under the writer lock finds it)."""
-    db.session.execute(select(Withdrawal.id).where(Withdrawal.id == withdrawal.id).with_for_update())
+    db.session.execute(select(Withdrawal.id).where(Withdrawal.unit_id == withdrawal.unit_id,
+                                                Withdrawal.id == withdrawal.id).with_for_update())
     written = db.session.scalar(select(AuditLog.id).where(
         AuditLog.unit_id == withdrawal.unit_id, AuditLog.action == "withdrawal.cancel_reported",
         AuditLog.object_type == "withdrawal", AuditLog.object_id == str(withdrawal.id)).limit(1))
