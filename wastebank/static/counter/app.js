@@ -81,8 +81,11 @@ async function main() {
   });
   await store.importLegacy();
   store.persist();
-  panel.mount(i18n, context);
-  cancelled.mount(i18n, context);
+  // The sender starts whatever drawing a panel does: one mount that threw here once kept every
+  // queued deposit on the tablet until the next page, with nothing on screen saying so.
+  for (const part of [panel, cancelled]) {
+    try { part.mount(i18n, context); } catch (error) { console.error(error); }
+  }
   await sync.start(context);
   const refresh = () => { if (navigator.onLine) { sync.refreshSnapshot(); } };
   refresh();

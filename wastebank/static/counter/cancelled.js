@@ -24,8 +24,11 @@ export function mount(i18n, context) {
   host = document.createElement("section");
   host.id = "outbox-cancelled";
   host.setAttribute("aria-live", "polite");
+  // Right after the panel wherever the page puts it: the offline page holds it inside a card, and
+  // main.insertBefore(host, panel.nextSibling) threw there, which stopped app.js before the sender
+  // started (the C16 test's reload while offline lands on that page about half the time).
   const panel = document.getElementById("outbox-panel");
-  main.insertBefore(host, panel ? panel.nextSibling : main.firstChild);
+  if (panel) { panel.after(host); } else { main.insertBefore(host, main.firstChild); }
   host.addEventListener("click", onClick);
   sync.onChange(scheduleRender);
   window.addEventListener("online", scheduleRender);

@@ -240,8 +240,9 @@ async function drainHeld() {
   let cancels = { unsettled: 0, auth: false };
   if (pendingChecks(await cancelledRecords(), context.username).length) {
     let token = await store.getValue("token:" + context.username);
-    if (!token && navigator.onLine) { token = await obtainToken(); freshToken = true; }
-    cancels = token ? await settleCancels(token) : { unsettled: 1, auth: navigator.onLine };
+    let ended = false;
+    if (!token && navigator.onLine) { ({ token, ended } = await obtainToken()); freshToken = true; }
+    cancels = token ? await settleCancels(token) : { unsettled: 1, auth: ended };
     if (cancels.auth && token) { await store.deleteValue("token:" + context.username); }
   }
   // Deposits this round found held by a closed day: they wait, but the items after them still
@@ -276,9 +277,18 @@ async function drainHeld() {
     }
     let token = await store.getValue("token:" + context.username);
     if (!token) {
-      token = await obtainToken();
+      const issued = await obtainToken();
+      token = issued.token;
       freshToken = true;
-      if (!token) { status.auth = true; emit(false); kick(30000); return; }
+      if (!token && issued.ended) { status.auth = true; emit(false); kick(30000); return; }
+      if (!token) {   // no answer (offline, a timeout, a 5xx): the queue waits as for any lost send
+        failures += 1;
+        const wait = backoffMs(failures, Math.random());
+        status.waitingUntil = Date.now() + wait;
+        emit();
+        kick(wait);
+        return;
+      }
     }
     status.auth = false;
     const item = await store.updateItem(next.key, (current) => current.state === "queued"
@@ -361,23 +371,32 @@ async function post(url, token, key, payload) {
 }
 
 /**
- * A device token for this tablet from the logged-in session, or null when there is no
- * session (the operator must log in again; the queue waits). The request carries a custom
- * header, which a cross-site page cannot send, instead of the page's expiring CSRF token.
+ * A device token for this tablet from the logged-in session. Resolves to `{token, ended}`:
+ * `{token: "wb_…", ended: false}` when issued (and stored); `{token: null, ended: true}` when
+ * the server says there is no session of this user (the operator must log in again: "Sesi sudah
+ * berakhir"); `{token: null, ended: false}` when there was no answer — offline, a timeout, a
+ * 5xx — which is not an ended session (a tablet offline without a stored token said "Sesi sudah
+ * berakhir. Masuk lagi" and waited 30 s after the connection came back). The request carries a
+ * custom header, which a cross-site page cannot send, instead of the page's expiring CSRF token.
  */
 export async function obtainToken() {
+  const controller = new AbortController();
+  const timeout = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
   try {
     const response = await fetch("/counter/device-token", {
-      method: "POST", credentials: "same-origin", cache: "no-store",
+      method: "POST", credentials: "same-origin", cache: "no-store", signal: controller.signal,
       headers: { "X-Requested-With": "wastebank-counter", "Accept": "application/json" },
     });
-    if (!response.ok || response.redirected) { return null; }
+    if (response.redirected || response.status === 401 || response.status === 403) { return { token: null, ended: true }; }
+    if (!response.ok) { return { token: null, ended: false }; }
     const data = await response.json();
-    if (!data || data.username !== context.username || !data.token) { return null; }
+    if (!data || data.username !== context.username || !data.token) { return { token: null, ended: true }; }
     await store.setValue("token:" + context.username, data.token);
-    return data.token;
+    return { token: data.token, ended: false };
   } catch (e) {
-    return null;
+    return { token: null, ended: false };
+  } finally {
+    clearTimeout(timeout);
   }
 }
 
