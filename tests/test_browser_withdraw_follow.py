@@ -252,3 +252,42 @@ def test_the_reopen_is_learnt_without_a_reload(browser, live_server, net):
     assert _withdrawals() == ([], 0)
     assert problems == [], "\n".join(problems)
     context.close()
+
+
+def test_kirim_ulang_on_a_refused_withdrawal_asks_whether_the_member_is_still_here(browser, live_server, net):
+    """"Kirim ulang" on a withdrawal refused on a closed day books it, and the cash is due at
+    once: it asks first whether the member is still at the counter (a tester: one tap paid a
+    member who had gone home). "Batal" sends nothing; "OK" records it once."""
+    member = net.members_a[2]
+    member_no, name = member.member_no, member.name
+    _seed_savings(member_no, "10", "seed-follow-resend")   # Rp 32.500
+    context, _ = _tablet(browser, live_server)
+    page = context.new_page()
+    questions: list[str] = []
+    answers = iter([False, True])
+
+    def answer(dialog):
+        questions.append(dialog.message)
+        dialog.accept() if next(answers) else dialog.dismiss()
+
+    page.on("dialog", answer)
+    _open_check(page, member_no, "5.000")
+    _close_today()
+    page.click("#save")
+    expect(page.locator("#withdraw-result")).to_contain_text("Penarikan ditolak:")
+    _reopen_today()
+    resend = page.locator("#outbox-panel .outbox-item.fix button.resend")
+    resend.click()
+    question = (f"Kirim ulang penarikan {name} (Rp 5.000)? Begitu tercatat, uangnya harus langsung diserahkan: "
+                f"kirim hanya jika {name} masih di sini. Jika nasabah sudah pulang, hapus saja dari antrean.")
+    page.wait_for_timeout(1500)   # "Batal": nothing may go, now or by itself (Playwright answers the question meanwhile)
+    assert [text.replace("\u00a0", " ") for text in questions] == [question]
+    expect(page.locator("#outbox-panel .outbox-item.fix")).to_have_count(1)
+    assert _withdrawals() == ([], 0)
+    resend.click()
+    expect(page.locator("#outbox-panel .outbox-item.synced")).to_have_count(1, timeout=20_000)
+    assert len(questions) == 2
+    rows, entries = _withdrawals()
+    assert entries == 1 and [(amount, status, number) for _, amount, status, number in rows] == [(5000, "paid", member_no)]
+    assert [item["state"] for item in _items(page)] == ["synced"]
+    context.close()

@@ -107,6 +107,10 @@ def test_each_role_reads_what_it_can_do_about_the_other_ones_queue(browser, live
     others = page.locator("#outbox-others")
     expect(others).to_have_text(MANAGER_TEXT.format(count=1, user="Dewi Operator"))
     expect(others).not_to_contain_text("minta bantuan pengurus unit")
+    # Which member's deposit waits, for how much, since when: the count alone named nobody.
+    listed = page.locator("#outbox-panel .others-items li")
+    expect(listed).to_have_text([re.compile(
+        rf"^{re.escape(net.members_a[0].name)} · {member_no} · Setoran · Rp\s4\.875 · \d\d-\d\d-\d{{4}} \d\d\.\d\d WIB$")])
     expect(others.locator("button, a")).to_have_count(0)
     expect(page.locator("#outbox-panel .outbox-item")).to_have_count(0)   # not listed, nothing to tap
     problems = _check(page, "manager", width, height, prefix="others-notice")
@@ -128,6 +132,8 @@ def test_each_role_reads_what_it_can_do_about_the_other_ones_queue(browser, live
 
     _log_in(page, "op_a")
     expect(others).to_have_text(OPERATOR_TEXT.format(count=1, user="Budi Pengurus"))
+    expect(listed).to_have_text([re.compile(
+        rf"^{re.escape(net.members_a[1].name)} · {net.members_a[1].member_no} · Setoran · Rp\s4\.875 · .* WIB$")])
     problems += _check(page, "operator", width, height, prefix="others-notice")
     down["on"] = False
     page.evaluate("() => window.wastebankCounter.sync.kick(0)")

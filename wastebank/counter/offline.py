@@ -215,6 +215,11 @@ def counter_i18n() -> dict[str, str]:
         "withdrawal_refused": _("The withdrawal was refused: {reason}"),
         # An unsent withdrawal cancelled in the queue (outbox-core cancellable): the member left without the cash.
         "cancel_withdrawal": _("Cancel withdrawal"),
+        # "Kirim ulang" on a refused withdrawal books it and the cash is due at once (a tester: one
+        # tap paid a member who had gone home).
+        "confirm_resend_withdrawal": _("Send the withdrawal of {member} ({total}) again? Once it is recorded the "
+                                       "cash must be handed over at once: send it only if {member} is still here. "
+                                       "If they have gone, remove it from the queue instead."),
         "confirm_cancel_withdrawal": _("Cancel the withdrawal of {member} ({total})? It has not reached the server "
                                        "and will not be sent. Do not hand out the money."),
         # An earlier attempt got no answer: it may have been recorded (a lost reply).

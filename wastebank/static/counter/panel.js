@@ -89,20 +89,27 @@ async function render() {
   // weighed it); say that they exist, so nothing waits unseen.
   // Named as people know each other: the full name the item stored (items saved before it was
   // stored have the login name only), the latest one of that operator's items.
+  // Each item is listed (who, what, how much, when), so whoever is asked knows which members'
+  // deposits wait on this tablet (a tester: a count alone told the manager nothing to check).
   const others = {};
   const names = {};
   (await store.allItems()).forEach((item) => {
     if (item.username !== ctx.username && item.state !== "synced") {
-      others[item.username] = (others[item.username] || 0) + 1;
+      (others[item.username] = others[item.username] || []).push(item);
       names[item.username] = item.operator_name || names[item.username] || item.username;
     }
   });
-  Object.keys(others).forEach((username) => {
-    parts.push('<p class="notice" id="outbox-others">' + esc(fill(T.others, { count: others[username], user: names[username] })) + "</p>");
+  Object.keys(others).forEach((username, index) => {
+    parts.push('<div class="notice others-box"><p id="outbox-others' + (index ? "-" + index : "") + '">' +
+               esc(fill(T.others, { count: others[username].length, user: names[username] })) + "</p>");
+    parts.push('<ul class="others-items">' + others[username].map((item) =>
+      '<li><span class="who">' + esc(item.member_name || item.member_no) + " · " + '<span class="nowrap">' + esc(item.member_no) +
+      "</span></span> · " + esc(item.kind === "withdrawal" ? T.kind_withdrawal : T.kind_deposit) + ' · <span class="nowrap">' +
+      esc(amountOf(item)) + '</span> · <span class="nowrap">' + esc(localTime(item.captured_at)) + "</span></li>").join("") + "</ul></div>");
   });
   const stale = staleWarning(all, new Date(), ctx.timeZone, ctx.zoneName, ctx.locale);   // "sejak 03-12-2026 13.14 WIB"
   if (stale) { parts.push('<p class="notice error" id="outbox-stale">' + esc(fill(T.stale, stale)) + "</p>"); }
-  if (!items.length && !parts.length) { host.innerHTML = ""; host.className = ""; return; }
+  if (!items.length && !parts.length) { draw(""); host.className = ""; return; }
   // Amber while something waits or needs correcting; calm once everything was sent.
   host.className = items.length ? "outbox card" + (queued || fix || due.length ? " waiting" : " all-sent") : "outbox-notices";
   if (items.length) {
@@ -164,7 +171,16 @@ async function render() {
     // then; the next page after the login has it again while something waits.
     if (queued && !sync.status.auth) { parts.push('<button type="button" class="primary" id="outbox-sync">' + esc(T.send_now) + "</button>"); }
   }
-  host.innerHTML = parts.join("");
+  draw(parts.join(""));
+}
+
+// The list is drawn again only when it changed: drawing replaces every button, and with it the
+// focus and a press in progress on one.
+let drawn = null;
+function draw(html) {
+  if (html === drawn && host.innerHTML === html) { return; }
+  host.innerHTML = html;
+  drawn = host.innerHTML;
 }
 
 async function onClick(event) {
@@ -172,7 +188,17 @@ async function onClick(event) {
   if (!target) { return; }
   if (target.id === "outbox-sync") { sync.kick(0); return; }
   const key = target.dataset.key;
-  if (target.classList.contains("resend")) { await sync.resend(key); return; }
+  if (target.classList.contains("resend")) {
+    const item = await store.getItem(key);
+    if (!item) { return; }
+    // A withdrawal is paid the moment it is recorded: only with the member still at the counter.
+    if (item.kind === "withdrawal" &&
+        !window.confirm(fill(T.confirm_resend_withdrawal, { member: item.member_name || item.member_no, total: amountOf(item) }))) {
+      return;
+    }
+    await sync.resend(key);
+    return;
+  }
   if (target.classList.contains("slip")) { showSlip(await store.getItem(key)); return; }
   if (target.classList.contains("handed")) {
     await store.updateItem(key, (item) => Object.assign(item, { seen: true }));

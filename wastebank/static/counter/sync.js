@@ -132,7 +132,10 @@ export async function replace(oldKey, item) {
 
 /** Put a refused item back in the queue with the same key (e.g. after a reopened day). */
 export async function resend(key) {
-  await store.updateItem(key, (item) => item.state === "fix" ? Object.assign(item, { state: "queued", error: null }) : null);
+  // The last attempt's failure is history now: the queue said "dikirim otomatis begitu koneksi
+  // kembali" under a resent item while online (a tester), from an attempt before the refusal.
+  await store.updateItem(key, (item) => item.state === "fix"
+    ? Object.assign(item, { state: "queued", error: null, last_error: null, last_code: null }) : null);
   emit();
   kick(0);
 }
@@ -233,7 +236,8 @@ async function drainHeld() {
   for (const item of await store.allItems()) {
     if (item.username === context.username && resendsItself(item) &&
         now - Date.parse(item.last_try || item.captured_at) >= RESEND_EVERY_MS) {
-      await store.updateItem(item.key, (current) => current.state === "fix" ? Object.assign(current, { state: "queued" }) : null);
+      await store.updateItem(item.key, (current) => current.state === "fix"
+        ? Object.assign(current, { state: "queued", last_error: null, last_code: null }) : null);
     }
   }
   // Cancelled withdrawals that may have arrived: ask the server first what it holds.
@@ -311,7 +315,7 @@ async function drainHeld() {
     if (verdict.outcome === "fix") {
       if (verdict.code === "day_closed") { setDayClosed(true); }
       await store.updateItem(item.key, (current) => Object.assign(current, {
-        state: "fix", error: { code: verdict.code, reason: verdict.reason,
+        state: "fix", last_error: null, last_code: null, error: { code: verdict.code, reason: verdict.reason,
                                field: answer.body && answer.body.error ? answer.body.error.field : null } }));
       emit();
       continue;  // a refusal concerns this item only: the next one may go
