@@ -280,7 +280,8 @@ def test_kirim_ulang_on_a_refused_withdrawal_asks_whether_the_member_is_still_he
     resend.click()
     question = (f"Kirim ulang penarikan {name} (Rp 5.000)? Begitu tercatat, uangnya harus langsung diserahkan: "
                 f"kirim hanya jika {name} masih di sini. Jika nasabah sudah pulang, hapus saja dari antrean.")
-    page.wait_for_timeout(1500)   # "Batal": nothing may go, now or by itself (Playwright answers the question meanwhile)
+    # "Batal": nothing may go, now or by itself (Playwright answers the question meanwhile).
+    page.wait_for_timeout(1500)
     assert [text.replace("\u00a0", " ") for text in questions] == [question]
     expect(page.locator("#outbox-panel .outbox-item.fix")).to_have_count(1)
     assert _withdrawals() == ([], 0)
@@ -288,6 +289,7 @@ def test_kirim_ulang_on_a_refused_withdrawal_asks_whether_the_member_is_still_he
     expect(page.locator("#outbox-panel .outbox-item.synced")).to_have_count(1, timeout=20_000)
     assert len(questions) == 2
     rows, entries = _withdrawals()
-    assert entries == 1 and [(amount, status, number) for _, amount, status, number in rows] == [(5000, "paid", member_no)]
+    assert entries == 1
+    assert [(amount, status, number) for _, amount, status, number in rows] == [(5000, "paid", member_no)]
     assert [item["state"] for item in _items(page)] == ["synced"]
     context.close()

@@ -109,8 +109,9 @@ def test_each_role_reads_what_it_can_do_about_the_other_ones_queue(browser, live
     expect(others).not_to_contain_text("minta bantuan pengurus unit")
     # Which member's deposit waits, for how much, since when: the count alone named nobody.
     listed = page.locator("#outbox-panel .others-items li")
-    expect(listed).to_have_text([re.compile(
-        rf"^{re.escape(net.members_a[0].name)} · {member_no} · Setoran · Rp\s4\.875 · \d\d-\d\d-\d{{4}} \d\d\.\d\d WIB$")])
+    when = r"\d\d-\d\d-\d{4} \d\d\.\d\d WIB"
+    name = re.escape(net.members_a[0].name)
+    expect(listed).to_have_text([re.compile(rf"^{name} · {member_no} · Setoran · Rp\s4\.875 · {when}$")])
     expect(others.locator("button, a")).to_have_count(0)
     expect(page.locator("#outbox-panel .outbox-item")).to_have_count(0)   # not listed, nothing to tap
     problems = _check(page, "manager", width, height, prefix="others-notice")
