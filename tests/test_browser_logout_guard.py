@@ -197,3 +197,32 @@ def test_without_javascript_logout_works_as_before(browser, live_server, net):
     page.wait_for_url("**/login")
     expect(page.locator(".flash")).to_have_text("Anda sudah keluar.")
     context.close()
+
+
+def test_a_cancelled_withdrawal_still_checked_with_the_server_asks_too(browser, live_server, net):
+    """A withdrawal cancelled after a lost reply stays "dibatalkan — memeriksa server…" until the
+    server says whether it recorded it; logging out stops that question until the operator logs
+    in again here (a tester: "Keluar" asked nothing then). The queue is empty: it asks anyway."""
+    context, page = operator_tablet(browser, live_server, 800, 1280)
+    _ready(page)
+    page.route("**/api/v1/withdrawals/cancel", lambda route: route.abort("internetdisconnected"))
+    page.evaluate("""() => window.wastebankCounter.store.setValue('cancelled:c16cancelcheck0000000000000001', {
+        key: 'c16cancelcheck0000000000000001', maybe_arrived: true, at: Date.now(), check: 'checking', done: false,
+        username: 'op_a', member_no: 'RW05-0001', member_name: 'Siti Aminah', amount_idr: 5000,
+        captured_at: new Date().toISOString(), attempts: 0, last_code: '', result: null })""")
+    page.reload()
+    _ready(page)
+    expect(page.locator("#outbox-cancelled")).to_contain_text("Siti Aminah")
+    page.click("#logout-button")
+    dialog = page.locator("dialog#logout-dialog")
+    expect(dialog.locator("h2")).to_have_text("Belum dijawab server")
+    expect(dialog.locator("p")).to_have_text(
+        "1 penarikan yang dibatalkan (Rp\u00a05.000) masih diperiksa ke server. Sebelum server menjawab, belum "
+        "diketahui apakah penarikan itu tercatat. Setelah keluar, server baru ditanya lagi saat Anda masuk lagi "
+        "di tablet ini. Tetap keluar?")
+    problems = _check(page, "checking", 800, 1280, prefix="logout-guard")
+    page.click("#logout-stay")
+    expect(dialog).to_have_count(0)
+    expect(page.locator("#logout-button")).to_be_visible()
+    context.close()
+    assert problems == [], "\n".join(problems)

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { logoutQuestion, unsentOf } from "../../wastebank/static/counter/logout-guard-core.js";
+import { checkingOf, logoutQuestion, unsentOf } from "../../wastebank/static/counter/logout-guard-core.js";
 
 // The Indonesian texts of templates/base.html (#logout-guard data-texts) as the page gets them.
 const T = {
@@ -10,6 +10,9 @@ const T = {
   logout_deposit_one: "1 setoran ({total})", logout_deposits: "{count} setoran ({total})",
   logout_withdrawal_one: "1 penarikan ({total})", logout_withdrawals: "{count} penarikan ({total})",
   logout_and: " dan ", logout_fix: "{count} di antaranya perlu diperbaiki.",
+  logout_checking_one: "1 penarikan yang dibatalkan ({total}) masih diperiksa ke server.",
+  logout_checking: "{count} penarikan yang dibatalkan ({total}) masih diperiksa ke server.",
+  logout_question_checking: "{checking} Sebelum server menjawab, belum diketahui apakah penarikan itu tercatat. Setelah keluar, server baru ditanya lagi saat Anda masuk lagi di tablet ini. Tetap keluar?",
 };
 const EN = {
   logout_question: "There are still {items} on this tablet that have not been sent. {fix} After you log out they are sent only when you log in again on this tablet. Log out anyway?",
@@ -68,4 +71,27 @@ test("English: singular and plural, rupiah grouped with commas", () => {
 test("a deposit without an estimate counts with Rp 0, never NaN", () => {
   const odd = { key: "x", kind: "deposit", username: "op_a", state: "queued", estimate: null };
   assert.match(logoutQuestion(T, [odd, deposit("op_a", "queued", 500)], "op_a"), /^Masih ada 2 setoran \(Rp 500\) yang/);
+});
+
+// A cancelled withdrawal whose reply was lost (cancel-core cancelRecord, check "checking").
+const cancelled = (username, check, amount) => ({ key: "c" + (n += 1), username, check, amount_idr: amount,
+  member_no: "RW05-0001", done: check !== "checking" });
+
+test("a cancelled withdrawal still checked with the server asks too, with nothing unsent", () => {
+  const records = [cancelled("op_a", "checking", 5000), cancelled("op_a", "recorded", 7000),
+                   cancelled("op_b", "checking", 9000), cancelled("op_a", "not_recorded", 3000)];
+  assert.equal(logoutQuestion(T, [], "op_a", "id", records),
+               "1 penarikan yang dibatalkan (Rp 5.000) masih diperiksa ke server. Sebelum server menjawab, belum " +
+               "diketahui apakah penarikan itu tercatat. Setelah keluar, server baru ditanya lagi saat Anda masuk " +
+               "lagi di tablet ini. Tetap keluar?");
+  assert.deepEqual(checkingOf(records, "op_a"), { count: 1, total_idr: 5000 });
+  assert.equal(logoutQuestion(T, [], "op_b", "id", records.slice(0, 2)), "");   // op_b has none
+});
+
+test("unsent items and checked cancels in one question; a record without an amount counts Rp 0", () => {
+  const records = [cancelled("op_a", "checking", 5000), cancelled("op_a", "checking", null)];
+  assert.equal(logoutQuestion(T, [deposit("op_a", "queued", 4875)], "op_a", "id", records),
+               "Masih ada 1 setoran (Rp 4.875) yang belum terkirim dari tablet ini. 2 penarikan yang dibatalkan " +
+               "(Rp 5.000) masih diperiksa ke server. Setelah keluar, baru terkirim saat Anda masuk lagi di " +
+               "tablet ini. Tetap keluar?");
 });

@@ -38,11 +38,18 @@ export function unsentOf(items, username) {
  * terkirim saat Anda masuk lagi di tablet ini. Tetap keluar?"; with withdrawals
  * "… 2 setoran (Rp 7.700) dan 1 penarikan (Rp 5.000) …"; refused ones add
  * "1 di antaranya perlu diperbaiki." after the first sentence. Amounts by formatIdr in `locale`.
+ * `cancelled`: the tablet's cancelled-withdrawal records (cancel-core cancelRecord); those still
+ * checked with the server add "1 penarikan yang dibatalkan (Rp 5.000) masih diperiksa ke
+ * server."; with nothing unsent, only they ask (logout_question_checking).
  */
-export function logoutQuestion(T, items, username, locale = "id") {
+export function logoutQuestion(T, items, username, locale = "id", cancelled = []) {
   const fill = (template, values) => String(template || "").replace(/\{(\w+)\}/g, (m, name) => (name in values ? values[name] : m));
   const unsent = unsentOf(items, username);
-  if (!unsent.count) { return ""; }
+  const checking = checkingOf(cancelled, username);
+  const asking = checking.count ? fill(checking.count === 1 ? T.logout_checking_one : T.logout_checking,
+                                       { count: checking.count, total: formatIdr(checking.total_idr, locale) }) : "";
+  if (!unsent.count && !asking) { return ""; }
+  if (!unsent.count) { return fill(T.logout_question_checking, { checking: asking }).replace(/\s+/g, " ").trim(); }
   const parts = [];
   const part = (bucket, one, many) => {
     if (!bucket.count) { return; }
@@ -50,6 +57,23 @@ export function logoutQuestion(T, items, username, locale = "id") {
   };
   part(unsent.deposits, "logout_deposit_one", "logout_deposits");
   part(unsent.withdrawals, "logout_withdrawal_one", "logout_withdrawals");
-  const fix = unsent.fix ? fill(T.logout_fix, { count: unsent.fix }) : "";
+  const fix = (unsent.fix ? fill(T.logout_fix, { count: unsent.fix }) : "") + (asking ? " " + asking : "");
   return fill(T.logout_question, { items: parts.join(T.logout_and || " + "), fix: fix }).replace(/\s+/g, " ").trim();
+}
+
+/**
+ * The cancelled withdrawals of `username` the tablet still asks the server about (cancel-core
+ * pendingChecks: "dibatalkan — memeriksa server…", a lost reply before the cancel): {count,
+ * total_idr}. Logging out stops that question until the operator logs in again here (the device
+ * token ends with the session), and until then nobody knows whether the member's savings went
+ * down for cash never handed over (a tester: the logout asked nothing about them).
+ */
+export function checkingOf(records, username) {
+  const result = { count: 0, total_idr: 0 };
+  for (const record of records || []) {
+    if (!record || !username || record.username !== username || record.check !== "checking") { continue; }
+    result.count += 1;
+    result.total_idr += Number.isSafeInteger(record.amount_idr) ? record.amount_idr : 0;
+  }
+  return result;
 }

@@ -7,7 +7,7 @@
 // to stay: "Batal" has the focus, and Escape or a tap outside the buttons stays logged in.
 // "Tetap keluar" sends the same form again (requestSubmit), so app.js still forgets the device
 // token and the offline pages on its way out; "Batal" never lets the submit reach it.
-import { logoutQuestion } from "./logout-guard-core.js";
+import { logoutQuestion, unsentOf } from "./logout-guard-core.js";
 import * as store from "./store.js";
 
 const FORM = 'form[action$="/logout"]';
@@ -83,13 +83,19 @@ function install() {
     form.dataset.logoutAsking = "1";
     (async () => {
       let question = "";
+      let onlyChecking = false;
       try {
-        question = logoutQuestion(texts(), await store.allItems(), context.username, context.locale);
+        const cancelled = (await store.valuesWithPrefix("cancelled:")).map(([, value]) => value);
+        const items = await store.allItems();
+        question = logoutQuestion(texts(), items, context.username, context.locale, cancelled);
+        // Only a cancelled withdrawal's check is left: nothing is "not sent", it is not answered yet.
+        onlyChecking = !unsentOf(items, context.username).count;
       } catch (error) {
         question = "";   // the storage cannot be read: log out as before
       }
       if (!question) { go(); return; }
-      const leave = await ask(texts(), question);
+      const T = texts();
+      const leave = await ask(onlyChecking ? Object.assign({}, T, { logout_title: T.logout_title_checking || T.logout_title }) : T, question);
       delete form.dataset.logoutAsking;
       if (leave) { go(); }
     })().catch(() => { delete form.dataset.logoutAsking; go(); });
