@@ -820,6 +820,9 @@ def test_an_unsent_withdrawal_is_cancelled_when_the_member_leaves_without_the_ca
     expect(item).to_contain_text("Penarikan")
     expect(page.locator("#outbox-offline")).to_have_text(
         "Tidak ada koneksi: setoran dan penarikan disimpan di tablet ini dan dikirim otomatis.")
+    # In sight without scrolling, landscape too (the queue above pushed it below the fold: a tester).
+    page.wait_for_timeout(400)   # the queue panel is redrawn at most every 150 ms
+    expect(page.locator("#withdraw-result")).to_be_in_viewport(ratio=1)
     assert _check(page, f"withdrawal-unsent-{width}", width, height, prefix="outbox") == []
     at = page.url
     page.get_by_role("button", name="Ubah").click()   # offline: never the browser's error page

@@ -181,6 +181,8 @@ function draw(html) {
   if (html === drawn && host.innerHTML === html) { return; }
   host.innerHTML = html;
   drawn = host.innerHTML;
+  // The page below moved (withdraw.js keeps its fresh answer in sight).
+  window.dispatchEvent(new Event("wastebank:panel-drawn"));
 }
 
 async function onClick(event) {

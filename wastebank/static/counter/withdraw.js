@@ -95,10 +95,23 @@ export function init(context, i18n) {
   let last = null;
   let rotated = false;
   const money = (idr) => (Number.isSafeInteger(idr) ? formatIdr(idr, context.locale) : "");
+  let saidAt = 0;
+  const inSight = () => {
+    if (note.hidden || !note.scrollIntoView) { return; }
+    const box = note.getBoundingClientRect();
+    // Centred, with the buttons around it, when any of it is out of sight; else left alone.
+    if (box.top < 0 || box.bottom > window.innerHeight) { note.scrollIntoView({ block: "center" }); }
+  };
+  window.addEventListener("wastebank:panel-drawn", () => { if (Date.now() - saidAt < 2000) { inSight(); } });
   const say = (className, text, link) => {
+    const changed = note.hidden || note.textContent !== text;
     note.hidden = false;
     note.className = className;
     note.textContent = text;
+    // Brought into sight when it says something new, and kept there while the queue above is
+    // redrawn (panel.js, up to 150 ms later): on a landscape tablet the queue's new item pushed
+    // "Belum terkirim … Jangan serahkan uang" below the fold (a tester).
+    if (changed) { saidAt = Date.now(); inSight(); }
     if (link) {
       const a = document.createElement("a");
       a.className = "button secondary";
