@@ -255,20 +255,9 @@ async function drainHeld() {
   const held = new Set();
   for (;;) {
     const next = sendOrder(await store.allItems(), context.username).filter((item) => !held.has(item.key))[0];
-    if (!next && held.size) {
-      failures += 1;
-      const wait = backoffMs(failures, Math.random());
-      status.waitingUntil = Date.now() + wait;
-      emit();
-      kick(wait);
-      return;
-    }
+    if (!next && held.size) { retryLater(); return; }
     if (!next && cancels.unsettled) {   // a cancelled withdrawal still unanswered: ask again soon
-      failures += 1;
-      const wait = cancels.auth ? 30000 : backoffMs(failures, Math.random());
-      status.waitingUntil = Date.now() + wait;
-      emit();
-      kick(wait);
+      retryLater(cancels.auth ? 30000 : null);
       return;
     }
     if (!next) {
@@ -285,14 +274,7 @@ async function drainHeld() {
       token = issued.token;
       freshToken = true;
       if (!token && issued.ended) { status.auth = true; emit(false); kick(30000); return; }
-      if (!token) {   // no answer (offline, a timeout, a 5xx): the queue waits as for any lost send
-        failures += 1;
-        const wait = backoffMs(failures, Math.random());
-        status.waitingUntil = Date.now() + wait;
-        emit();
-        kick(wait);
-        return;
-      }
+      if (!token) { retryLater(); return; }   // no answer (offline, a timeout, a 5xx): as for any lost send
     }
     status.auth = false;
     const item = await store.updateItem(next.key, (current) => current.state === "queued"
@@ -338,14 +320,19 @@ async function drainHeld() {
       kick(30000);
       return;
     }
-    failures += 1;
-    const wait = backoffMs(failures, Math.random());
-    status.waitingUntil = Date.now() + wait;
     status.lastError = verdict.reason || verdict.code;
-    emit();
-    kick(wait);
+    retryLater();
     return;  // keep capture order: nothing after it goes out first
   }
+}
+
+/** One more failed round: try again after the backoff (or `wait` ms), saying until when. */
+function retryLater(wait = null) {
+  failures += 1;
+  const delay = wait == null ? backoffMs(failures, Math.random()) : wait;
+  status.waitingUntil = Date.now() + delay;
+  emit();
+  kick(delay);
 }
 
 async function send(item, token) {
