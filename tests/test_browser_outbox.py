@@ -265,6 +265,7 @@ def test_saved_offline_the_queue_says_the_tablet_has_no_connection(browser, live
     expect(item.locator(".reason")).to_have_text(
         "Tablet ini tidak ada koneksi; dikirim otomatis begitu koneksi kembali.")
     expect(_panel(page)).not_to_contain_text("Server belum menjawab")
+    expect(page.locator("#outbox-sync")).to_have_count(0)   # "Kirim sekarang" did nothing offline (a tester)
     for w, h in ((800, 1280), (1280, 800)):
         page.set_viewport_size({"width": w, "height": h})
         page.screenshot(path=f"test-artifacts/fix-a-{w}x{h}.png", full_page=True)

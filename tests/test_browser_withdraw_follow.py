@@ -204,7 +204,7 @@ def test_a_cancelled_recorded_withdrawal_is_never_reused_by_change(browser, live
     }""", key)
     assert answer["status"] == 200 and "/counter/withdrawal/" not in answer["url"]
     assert 'id="confirm-form"' in answer["text"] and f'value="{key}"' not in answer["text"]
-    assert "Sudah tersimpan" not in answer["text"]
+    assert 'id="already-saved"' not in answer["text"]   # not the recorded withdrawal's "Sudah tersimpan."
     assert _withdrawals()[1] == 1
     # Only when the operator confirms the new withdrawal is a second one recorded, once.
     page.click("#save")

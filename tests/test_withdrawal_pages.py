@@ -144,7 +144,7 @@ def test_a_repeated_save_says_it_was_recorded_once(net, client, login):
     assert again.status_code == 302 and again.location.endswith("again=1")
     page = text_of(client.get(again.location))
     assert "Sudah tersimpan. Penarikan ini sudah tercatat sekali, pada" in page
-    assert "tidak disimpan lagi. Serahkan uangnya sekali saja." in page
+    assert "tidak disimpan lagi. Serahkan uangnya sekali saja: jika sudah diserahkan, jangan serahkan lagi." in page
     assert "SALINAN" in page
     # The review page of that form opened again: no second review, the withdrawal.
     review = post_withdraw(client, member.member_no, token, key, "review", "4.000")
@@ -165,7 +165,7 @@ def test_a_repeated_request_for_approval_says_it_was_recorded_once(net, client, 
     again = post_withdraw(client, member.member_no, token, key, "save", "8.000")
     page = text_of(client.get(again.location))
     assert "Sudah tersimpan. Penarikan ini sudah tercatat sekali" in page
-    assert "Serahkan uangnya sekali saja." not in page  # nothing is paid yet
+    assert "Serahkan uangnya sekali saja" not in page  # nothing is paid yet
     assert "Jangan serahkan uang dulu." in page
     assert counts()["withdrawal"] == 1
 

@@ -148,7 +148,8 @@ def test_withdrawal_pages_on_the_tablet(browser, live_server, net):
         page.reload()
         expect(page.locator("#already-saved")).to_contain_text(
             "Sudah tersimpan. Penarikan ini sudah tercatat sekali, pada")
-        expect(page.locator("#already-saved")).to_contain_text("tidak disimpan lagi. Serahkan uangnya sekali saja.")
+        expect(page.locator("#already-saved")).to_contain_text(
+            "tidak disimpan lagi. Serahkan uangnya sekali saja: jika sudah diserahkan, jangan serahkan lagi.")
         problems += _check(page, "already-saved", width, height, prefix="withdrawal-pages")
 
         # The full balance reviewed, another tablet pays it, then Save: the balance now.

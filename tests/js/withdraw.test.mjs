@@ -21,8 +21,8 @@ test("followView: a request waiting for approval has no receipt", () => {
 
 test("followView: refused with the server's reason; queued or sending is waiting", () => {
   assert.deepEqual(followView(item("fix", { error: { code: "day_closed", reason: "Hari ini sudah ditutup" } }), null, null),
-                   { view: "refused", reason: "Hari ini sudah ditutup" });
-  assert.deepEqual(followView(item("fix"), null, null), { view: "refused", reason: "" });
+                   { view: "refused", reason: "Hari ini sudah ditutup", code: "day_closed" });
+  assert.deepEqual(followView(item("fix"), null, null), { view: "refused", reason: "", code: "" });
   assert.deepEqual(followView(item("queued"), null, null), { view: "waiting" });
   assert.deepEqual(followView(item("sending"), null, null), { view: "waiting" });
   // Synced without an answer body (should not happen): not paid, still waiting.
@@ -90,4 +90,16 @@ test("dayClosedFromPage: no context (logged out), another login or unit, or nons
 
 test("the reopen is asked no more often than every 15 s", () => {
   assert.ok(DAY_CHECK_MS >= 15000);
+});
+
+test("followView: refused on a closed day, the tablet now knowing the day reopened (a tester)", () => {
+  const refused = item("fix", { error: { code: "day_closed", reason: "Hari ini sudah ditutup" } });
+  assert.deepEqual(followView(refused, null, null, false),
+                   { view: "refused", reason: "Hari ini sudah ditutup", code: "day_closed", reopened: true });
+  assert.equal(followView(refused, null, null, true).reopened, undefined);   // still closed
+  // Another refusal is not about the day: no "reopened" whatever the day's state.
+  const other = item("fix", { error: { code: "insufficient_balance", reason: "Saldo tidak cukup" } });
+  assert.equal(followView(other, null, null, false).reopened, undefined);
+  // The view changes when the day does, so the screen draws again.
+  assert.equal(sameView(followView(refused, null, null, true), followView(refused, null, null, false)), false);
 });

@@ -179,6 +179,18 @@ def counter_i18n() -> dict[str, str]:
         # "Ubah" on the withdrawal check needs the server (it re-checks the balance).
         "edit_offline": _("No connection: changing the withdrawal needs the connection. Wait until the tablet is "
                           "connected again."),
+        # "Periksa sebelum simpan" on the entry form needs the server too (the balance is checked there):
+        # offline it opened the browser's own error page and the amount was lost (a tester).
+        "check_offline": _("No connection: checking a withdrawal needs the connection (the balance is checked on "
+                           "the server). Wait until the tablet is connected again; the amount stays here."),
+        # A withdrawal refused while today was closed, after the tablet learnt the reopen (a tester:
+        # it still said the day was closed under a banner that had gone).
+        "reopened_withdrawal": _("Today has been reopened since; this withdrawal is not recorded. Tap \"Send again\" "
+                                 "only if the member is still here for the cash; if they have gone, remove it."),
+        "withdrawal_refused_reopened": _("Refused while today was closed; today has been reopened since. Nothing is "
+                                         "recorded: if the member is still here, tap \"Send again\" in the queue "
+                                         "above; if they have gone, remove it there. Do not hand out money before "
+                                         "it says sent."),
         "update": _("A new version is available."),
         "reload": _("Reload"),
         "provisional": _("PROVISIONAL"),
@@ -264,6 +276,11 @@ def counter_i18n() -> dict[str, str]:
         "no_container": _("No container"),  # the tare select (docs/tare.md)
         # A withdrawal's check screen follows its own queue item (withdraw.js, withdraw-core followView):
         # refused there, then sent after all from another tab ("Kirim ulang" after the reopen).
+        # Back on a check whose withdrawal was recorded (the browser's Back after its receipt, a tester).
+        "withdrawal_saved_before": _("Saved before: recorded as paid ({receipt}, {total}). If the money has been "
+                                     "handed over, do not hand it over again."),
+        "withdrawal_saved_before_pending": _("Saved before: recorded as a request waiting for a unit manager's "
+                                             "approval. Do not hand over the money yet."),
         "withdrawal_sent_later": _("Sent after all: recorded as paid ({receipt}). Hand {total} to {member} now, once "
                                    "only. If the member has gone home, ask a unit manager to void it."),
         "withdrawal_sent_later_pending": _("Sent after all: recorded as a request waiting for approval. Do not hand "

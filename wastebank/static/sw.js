@@ -1,6 +1,7 @@
 // Service worker: keeps the counter's shell so the queue keeps moving offline
 // (docs/rules.md §offline). Money never goes through here: POSTs and the API pass straight to the
-// network; confirmed deposits wait in the page's own outbox (static/counter/sync.js, IndexedDB).
+// network (a counter form's page answers the offline page when the network is gone); confirmed
+// deposits wait in the page's own outbox (static/counter/sync.js, IndexedDB).
 //
 // The server writes VERSION (a hash of the static files) and STATIC (their URLs) into this
 // file, so every deploy changes its bytes: the browser installs the new worker, which takes
@@ -73,6 +74,20 @@ function offlineCopy(url, orElse) {
 self.addEventListener("fetch", function (event) {
   var request = event.request;
   var url = new URL(request.url);
+  // The withdrawal check sent as a page (its entry form, "Ubah", the check reloaded) with no
+  // network: the counter's offline page with the queue, not the browser's error page (a tester).
+  // With the counter's code those posts only read (the balance is checked; saving goes through
+  // the outbox); a save sent as a page carries its idempotency key, so tapped again it is
+  // recorded once. Other posts pass straight to the network, as before.
+  if (request.method === "POST" && request.mode === "navigate" && url.origin === self.location.origin
+      && /^\/counter\/member\/[^/]+\/withdraw$/.test(url.pathname)) {
+    event.respondWith(fetch(request).catch(function () {
+      return caches.open(CACHE).then(function (cache) { return cache.match(OFFLINE); }).then(function (hit) {
+        return hit || Response.error();
+      });
+    }));
+    return;
+  }
   if (request.method !== "GET" || url.origin !== self.location.origin || url.pathname.indexOf("/api/") === 0
       || url.pathname.slice(-4) === ".pdf" || url.pathname === "/sw.js") {
     return;  // writes, the API and documents always go to the network

@@ -78,7 +78,11 @@ async function render() {
   const queued = all.filter((item) => item.state === "queued").length + sending;
   const fix = all.filter((item) => item.state === "fix").length;
   const parts = [];
-  if (ctx.dayClosed) { parts.push('<p class="notice error" id="outbox-day-closed">' + esc(T.day_closed) + "</p>"); }
+  // The counter's banner, on counter pages only: on the manager's own pages (Kelola → Buku kas)
+  // "disimpan di tablet ini" spoke to the wrong person (a tester); the cash book says it there.
+  if (ctx.dayClosed && location.pathname.indexOf("/counter") === 0) {
+    parts.push('<p class="notice error" id="outbox-day-closed">' + esc(T.day_closed) + "</p>");
+  }
   if (!navigator.onLine) { parts.push('<p class="notice offline" id="outbox-offline">' + esc(T.offline) + "</p>"); }
   if (sync.status.auth && queued) {
     parts.push('<p class="notice error" id="outbox-auth">' + esc(T.auth) +
@@ -154,7 +158,9 @@ async function render() {
         '<span class="who-no">' + esc(item.member_no) + "</span></span><span class=\"muted\">" + esc(kind) + " · " + esc(localTime(item.captured_at)) + ' · <span class="amount">' + esc(amountOf(item)) + "</span>" +
         (item.kind !== "withdrawal" ? ' · <span class="slip-code">' + esc(T.key) + " " + esc(slipCode(item.key)) + "</span>" : "") +
         '</span></div><strong class="state">' + esc(label) + "</strong>" +
-        (item.state === "fix" && item.error ? '<p class="error reason">' + esc(item.error.reason) + "</p>" : "") +
+        (item.state === "fix" && item.error ? '<p class="error reason">' + esc(
+          item.kind === "withdrawal" && item.error.code === "day_closed" && ctx.dayClosed === false
+            ? T.reopened_withdrawal : item.error.reason) + "</p>" : "") +
         (handOverDue(item) ? '<p class="error reason hand-over">' + esc(fill(T.hand_over, {
           member: item.member_name || item.member_no, total: amountOf(item), receipt: item.response.receipt_no || "" })) + "</p>" : "") +
         // While the session has ended every queued item waits for the login, tried or not.
@@ -169,7 +175,10 @@ async function render() {
     }
     // Nothing can go while the session has ended (only "Masuk lagi" helps): no "Kirim sekarang"
     // then; the next page after the login has it again while something waits.
-    if (queued && !sync.status.auth) { parts.push('<button type="button" class="primary" id="outbox-sync">' + esc(T.send_now) + "</button>"); }
+    // Nor offline: a tap did nothing visible (a tester); the notice above says it goes by itself.
+    if (queued && !sync.status.auth && navigator.onLine) {
+      parts.push('<button type="button" class="primary" id="outbox-sync">' + esc(T.send_now) + "</button>");
+    }
   }
   draw(parts.join(""));
 }

@@ -13,13 +13,14 @@
  * Returns {view, ...}:
  *   "paid"      sent, recorded as paid: {id, receipt_no, amount_idr}
  *   "pending"   sent, a request waiting for a unit manager's approval: {id, amount_idr}
- *   "refused"   the server refused it: {reason}
+ *   "refused"   the server refused it: {reason, code}; with `reopened: true` when it was refused
+ *               because today was closed and `dayClosed` (what the tablet knows now) is false
  *   "waiting"   queued or being sent
  *   "cancelled" cancelled in the queue: {check} (cancel-core: null, "checking", "recorded", "not_recorded")
  *   "removed"   gone from the queue (a refused item removed; never recorded)
  * A sent item that later leaves the queue stays as it was shown: it is recorded.
  */
-export function followView(stored, cancelled, previous) {
+export function followView(stored, cancelled, previous, dayClosed = true) {
   if (stored) {
     if (stored.state === "synced" && stored.response && stored.response.id) {
       const answer = stored.response;
@@ -27,7 +28,12 @@ export function followView(stored, cancelled, previous) {
       if (answer.receipt_no) { return { view: "paid", id: answer.id, receipt_no: answer.receipt_no, amount_idr: amount }; }
       return { view: "pending", id: answer.id, amount_idr: amount };
     }
-    if (stored.state === "fix") { return { view: "refused", reason: (stored.error && stored.error.reason) || "" }; }
+    if (stored.state === "fix") {
+      const code = (stored.error && stored.error.code) || "";
+      const view = { view: "refused", reason: (stored.error && stored.error.reason) || "", code: code };
+      if (code === "day_closed" && dayClosed === false) { view.reopened = true; }
+      return view;
+    }
     return { view: "waiting" };
   }
   if (previous && (previous.view === "paid" || previous.view === "pending")) { return previous; }

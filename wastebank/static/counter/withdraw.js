@@ -13,7 +13,7 @@ const WAIT_FOR_ANSWER_MS = 12000;
 
 /** Wire the withdrawal entry form `#withdraw-form` or the confirmation form `#confirm-form`. */
 export function init(context, i18n) {
-  if (document.getElementById("withdraw-form")) { initEntry(context); }
+  if (document.getElementById("withdraw-form")) { initEntry(context, i18n); }
   const form = document.getElementById("confirm-form");
   if (!form || !form.dataset.member) { return; }
   const save = document.getElementById("save");
@@ -92,6 +92,8 @@ export function init(context, i18n) {
 
   // What this screen said about its item so far (withdraw-core opensPage).
   const shown = [];
+  // This check's withdrawal was recorded before the page was shown (below).
+  const resumed = { value: false };
   let last = null;
   let rotated = false;
   const money = (idr) => (Number.isSafeInteger(idr) ? formatIdr(idr, context.locale) : "");
@@ -124,6 +126,17 @@ export function init(context, i18n) {
   };
   const draw = (key, view, cancelled) => {
     if (view.view === "paid" || view.view === "pending") {
+      if (resumed.value) {
+        // Back on this check after it was recorded: said at once, no second save, and never an
+        // order to hand over cash that may already have been handed over.
+        save.hidden = true;
+        if (edit) { edit.hidden = true; }
+        const link = { href: "/counter/withdrawal/" + view.id, text: view.view === "paid" ? i18n.receipt : i18n.open_request };
+        say(view.view === "paid" ? "flash ok big" : "flash big", view.view === "paid"
+          ? fill(i18n.withdrawal_saved_before, { receipt: view.receipt_no, total: money(view.amount_idr) })
+          : i18n.withdrawal_saved_before_pending, link);
+        return;
+      }
       if (opensPage(view, shown)) {
         // Its receipt opens here, with the operator at the counter: the queue need not ask
         // later whether the cash was handed over (outbox-core handOverDue).
@@ -149,7 +162,7 @@ export function init(context, i18n) {
       return;
     }
     if (view.view === "refused") {
-      say("flash error", i18n.withdrawal_refused.replace("{reason}", view.reason));
+      say("flash error", view.reopened ? i18n.withdrawal_refused_reopened : i18n.withdrawal_refused.replace("{reason}", view.reason));
       save.hidden = true;
       return;
     }
@@ -176,11 +189,14 @@ export function init(context, i18n) {
   };
   let following = null;
   let turn = 0;
+  let followed = null;
   const follow = (key, first) => {
+    if (followed === key) { return; }
+    followed = key;
     const render = async (stored, mine) => {
       const cancelled = stored ? null : await store.getValue("cancelled:" + key);
       if (mine !== turn) { return; }   // a newer look at the queue started meanwhile: it draws
-      const view = followView(stored, cancelled, last);
+      const view = followView(stored, cancelled, last, !!context.dayClosed);
       if (last && sameView(view, last) && JSON.stringify(cancelled || null) === JSON.stringify(following)) { return; }
       following = cancelled || null;
       last = view;
@@ -188,11 +204,29 @@ export function init(context, i18n) {
       shown.push(view);
     };
     render(first, ++turn).catch((error) => console.error(error));
-    sync.onChange(() => {
+    const again = () => {
       const mine = ++turn;
       store.getItem(key).then((stored) => render(stored, mine)).catch((error) => console.error(error));
-    });
+    };
+    sync.onChange(again);
+    window.addEventListener("wastebank:context", again);   // a page shown in place: a reopened day
   };
+
+  // Shown again (the browser's Back from its receipt, or its cache) with this check's withdrawal
+  // already recorded: it said "Simpan penarikan" with the old balance (a tester). Only a recorded
+  // one: an unsent item may be changed after "Ubah" and saved again under the same key.
+  const resume = async () => {
+    const key = (form.querySelector('[name="idempotency_key"]') || { value: "" }).value;
+    const stored = key ? await store.getItem(key) : null;
+    if (!stored || stored.state !== "synced") { return; }
+    resumed.value = true;
+    save.dataset.sent = "1";
+    save.disabled = true;
+    if (followed === key && last) { draw(key, last, following); return; }
+    follow(key, stored);
+  };
+  resume().catch((error) => console.error(error));
+  window.addEventListener("pageshow", (event) => { if (event.persisted) { resume().catch((error) => console.error(error)); } });
 }
 
 /**
@@ -201,9 +235,29 @@ export function init(context, i18n) {
  * enabled again as soon as the tablet learns the reopen (sync.js checks while it believes today
  * closed), without a reload.
  */
-function initEntry(context) {
+function initEntry(context, i18n) {
   const review = document.getElementById("review");
   if (!review) { return; }
+  // The check needs the server (it checks the balance): offline the form stays, with the amount.
+  const entry = document.getElementById("withdraw-form");
+  entry.addEventListener("submit", (event) => {
+    if (navigator.onLine) { return; }
+    event.preventDefault();
+    let note = document.getElementById("withdraw-check-offline");
+    if (!note) {
+      note = document.createElement("p");
+      note.id = "withdraw-check-offline";
+      note.className = "notice error";
+      note.setAttribute("role", "alert");
+      review.parentNode.insertBefore(note, review);
+    }
+    note.textContent = i18n.check_offline;
+    note.hidden = false;
+  });
+  window.addEventListener("online", () => {
+    const note = document.getElementById("withdraw-check-offline");
+    if (note) { note.hidden = true; }
+  });
   const followDay = () => {
     const closed = !!context.dayClosed;
     let reason = document.getElementById("withdraw-day-closed");
