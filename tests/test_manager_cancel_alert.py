@@ -9,6 +9,7 @@ case never shows. Server side, SQLite or PostgreSQL per DATABASE_URL; the browse
 tests/test_receipt_original_manager.py."""
 from __future__ import annotations
 
+import html
 import re
 
 from sqlalchemy import select
@@ -184,3 +185,48 @@ def test_the_counter_withdrawal_page_says_it_too_until_voided(client, net, token
     assert "Tablet melaporkan: uang belum diserahkan" in page
     assert "Batalkan penarikan ini" in page
     assert "Tablet melaporkan" not in text(client.get(f"/counter/withdrawal/{plain}").get_data(as_text=True))
+
+
+def test_the_day_cannot_be_closed_while_such_a_withdrawal_is_not_voided(client, net, tokens, login):
+    """The cash book said "void it first, then count", and the close went through anyway (a
+    tester): the difference posted as a cash adjustment would then be counted twice once the
+    withdrawal is voided. The check step and the close refuse (409) naming the receipt and the
+    rupiah, and nothing is written; voided, the day closes with the cash matching."""
+    from wastebank.models import DayClose, JournalEntry
+    from wastebank.timeutil import local_today
+
+    day = local_today().isoformat()
+
+    siti = net.members_a[0]
+    deposit(client, tokens["op_a"], siti.member_no, "5")
+    withdrawal_id = recorded_then_cancelled(client, tokens["op_a"], siti.member_no, 4000)
+    receipt = db.session.get(Withdrawal, withdrawal_id).receipt_no
+    db.session.rollback()
+    login("mgr_a")
+    page = client.get("/manager/cashbook").get_data(as_text=True)
+    refusal = (f"Hari ini belum dapat ditutup: penarikan {receipt} dibatalkan di tablet setelah tercatat, dan uangnya "
+               "belum diserahkan, sehingga hitungan kas akan selisih Rp\u00a04.000. Batalkan penarikan itu dulu "
+               '(Kelola → "Batalkan penarikan ini"), lalu hitung kas.')
+    for step in ({"step": "check"}, {}):   # the check, and a close posted without it
+        answer = client.post("/manager/cashbook/close", data={"csrf_token": csrf_token(page), "counted": "4.000",
+                                                                    "business_date": day, **step})
+        assert answer.status_code == 409, (step, answer.status_code)
+        shown = html.unescape(text(answer.get_data(as_text=True))).replace("\u00a0", " ")
+        assert refusal.replace("\u00a0", " ") in shown
+    db.session.rollback()
+    assert db.session.scalars(select(DayClose)).all() == []
+    assert db.session.scalars(select(JournalEntry).where(JournalEntry.kind == "cash_count")).all() == []
+    form = client.get(f"/counter/withdrawal/{withdrawal_id}/void").get_data(as_text=True)
+    key = re.search(r'name="idempotency_key"[^>]*value="([^"]+)"', form) or \
+        re.search(r'value="([^"]+)"[^>]*name="idempotency_key"', form)
+    voided = client.post(f"/counter/withdrawal/{withdrawal_id}/void",
+                         data={"csrf_token": csrf_token(form), "idempotency_key": key.group(1),
+                               "reason": "uang belum diserahkan, dibatalkan di tablet"})
+    assert voided.status_code == 302
+    page = client.get("/manager/cashbook").get_data(as_text=True)
+    closed = client.post("/manager/cashbook/close", data={"csrf_token": csrf_token(page), "counted": "0",
+                                                                "business_date": day})
+    assert closed.status_code == 302, closed.get_data(as_text=True)[:600]
+    db.session.rollback()
+    (close,) = db.session.scalars(select(DayClose)).all()
+    assert (close.expected_cash_idr, close.counted_cash_idr, close.difference_idr) == (0, 0, 0)

@@ -29,6 +29,7 @@ from .errors import Conflict, DomainError, Forbidden, ValidationFailed
 from .reasons import MAX_REASON, clean_reason
 from .ledger import Leg, lock_books, post_journal, reverse_entry, system_account
 from .scope import delete_in_unit, in_unit
+from .withdrawals import cancel_reported_open
 
 
 
@@ -168,6 +169,26 @@ def _check_closable(unit: Unit, business_date: date, user: User) -> None:
         raise Conflict(_l("The day %(day)s is already closed (last closed day: %(last)s). Nothing was changed.",
                           day=business_date.strftime("%d-%m-%Y"), last=closed.strftime("%d-%m-%Y")),
                        field="business_date", code="day_already_closed")
+    _check_no_cash_held_back(unit, business_date)
+
+
+def _check_no_cash_held_back(unit: Unit, business_date: date) -> None:
+    """Refuse the close (409 ``cancel_reported_open``) while a withdrawal paid that day was
+    cancelled on the tablet after the server recorded it and is not voided
+    (``withdrawal.cancel_reported``; docs/daily-close.md): its cash is still in the box, so the
+    count would differ by its amount, and that difference posted as a cash adjustment would be
+    counted twice once the withdrawal is voided (the void puts it back in the books). The page
+    said "void it first" and the close went through anyway (a tester)."""
+    start, end = local_day_bounds(business_date)
+    held = [r.withdrawal for r in cancel_reported_open(unit.id)
+            if r.withdrawal.paid_at is not None and start <= r.withdrawal.paid_at < end]
+    if held:
+        raise Conflict(_l("The day cannot be closed yet: withdrawal %(which)s was cancelled on the tablet after it "
+                          "was recorded, and its cash was not handed over, so the count would differ by %(total)s. "
+                          "Void it first (Manage → \"Void this withdrawal\"), then count the cash.",
+                          which=", ".join(w.receipt_no or f"#{w.id}" for w in held),
+                          total=format_idr(sum(w.amount_idr for w in held))),
+                       field="business_date", code="cancel_reported_open")
 
 
 def close_preview(unit: Unit, business_date: date, counted_cash_idr: Rupiah | str, user: User) -> ClosePreview:
