@@ -905,7 +905,7 @@ def test_a_withdrawal_sent_later_on_another_page_asks_to_hand_over_the_cash(brow
     page.evaluate("() => window.wastebankCounter.sync.kick(0)")
     item = page.locator(".outbox-item.synced")
     expect(item.locator(".hand-over")).to_have_text(re.compile(
-        r"^Tercatat dibayar \(RW05-\d{4}-\d{6}\) setelah koneksi kembali: serahkan Rp 5\.000 kepada Siti Aminah "
+        r"^Tercatat dibayar \(RW05-\d{4}-\d{6}\) saat dikirim dari antrean: serahkan Rp 5\.000 kepada Siti Aminah "
         r"sekarang\. Jika nasabah sudah pulang, minta pengurus unit membatalkannya\.$"), timeout=20_000)
     assert _check(page, "withdrawal-hand-over", 800, 1280, prefix="outbox") == []
     item.locator("button.handed").click()

@@ -3,7 +3,8 @@
 W1. "Periksa sebelum simpan" tapped offline opened the browser's own error page (English, the
     amount gone): the form stays, with the amount, and says the check needs the connection.
 W2. The check page reloaded offline (a POST's answer) opened the same error page: with the
-    service worker it is the counter's offline page, with the queue.
+    service worker it is the counter's offline page, with the queue; once the connection is
+    back that page says so, with a link to the page (it kept saying "Tidak ada koneksi").
 W3. Back from the receipt of a paid withdrawal showed the old check with "Simpan penarikan"
     enabled and the balance before it: it says it was saved before, with the receipt, and never
     orders the cash handed over again.
@@ -102,19 +103,34 @@ def test_the_check_reloaded_offline_shows_the_counters_offline_page(browser, liv
     expect(page.locator("main h1")).to_have_text("Tidak ada koneksi")
     expect(page.locator("main")).to_contain_text("Halaman ini tidak tersedia tanpa koneksi.")
     assert not page.url.startswith("chrome-error")
+    expect(page.locator("#offline-back-online")).to_be_hidden()
     problems = _check(page, "check-reloaded-offline", 800, 1280, prefix="withdraw-offline")
     context.set_offline(False)
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    # Back online it says so (it kept "Tidak ada koneksi": a tester) and opens the page by GET.
+    back = page.locator("#offline-back-online")
+    expect(back).to_have_text("Koneksi sudah kembali. Buka lagi halaman ini")
+    problems += _check(page, "offline-page-back-online", 800, 1280, prefix="withdraw-offline")
+    back.locator("a").click()
+    expect(page.locator("#amount")).to_be_visible()      # the entry form again, nothing sent twice
+    assert page.url.endswith(f"/counter/member/{member_no}/withdraw")
     assert _withdrawals() == ([], 0)
     context.close()
     assert problems == [], "\n".join(problems)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=["portrait", "landscape"])
-def test_back_from_the_receipt_of_a_paid_withdrawal_says_it_was_saved(browser, live_server, net, size):
+@pytest.mark.parametrize("size,worker", [((800, 1280), False), ((1280, 800), False), ((800, 1280), True)],
+                         ids=["portrait", "landscape", "service-worker"])
+def test_back_from_the_receipt_of_a_paid_withdrawal_says_it_was_saved(browser, live_server, net, size, worker):
+    """With the service worker too, as on a real tablet: Back asks the browser's cache only, and
+    the worker answered it with "Tidak ada koneksi" while online (a tester)."""
     width, height = size
     member_no = net.members_a[2].member_no
     _seed_savings(member_no, "4", "seed-w3-back")
-    context, page = _tablet(browser, live_server, viewport={"width": width, "height": height})
+    context, page = _tablet(browser, live_server, viewport={"width": width, "height": height}, service_worker=worker)
+    if worker:
+        page.goto("/counter")
+        _controlled(page)
     _to_check(page, member_no, "1.500")
     page.click("#save")
     page.wait_for_url(re.compile(r"/counter/withdrawal/\d+\?new=1$"), timeout=20_000)
@@ -129,7 +145,8 @@ def test_back_from_the_receipt_of_a_paid_withdrawal_says_it_was_saved(browser, l
     expect(page.locator("#save")).to_be_hidden()
     expect(page.locator('#confirm-form button[value="edit"]')).to_be_hidden()
     expect(result).to_be_in_viewport()
-    problems = _check(page, "back-after-paid", width, height, prefix="withdraw-offline")
+    expect(page.locator("main h1")).not_to_have_text("Tidak ada koneksi")
+    problems = _check(page, f"back-after-paid{'-sw' if worker else ''}", width, height, prefix="withdraw-offline")
     page.click("#withdraw-result-receipt")
     expect(page.locator("#receipt-no")).to_have_text(receipt)
     assert _withdrawals() == ([(1500, "paid", member_no)], 1)

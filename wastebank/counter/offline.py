@@ -241,8 +241,10 @@ def counter_i18n() -> dict[str, str]:
                                              "history: if it is there, ask a unit manager to void it. Do not hand "
                                              "out the money."),
         # A withdrawal sent by itself later, while its screen was closed (outbox-core handOverDue).
-        "hand_over": _("Recorded as paid ({receipt}) after the connection came back: hand {total} to {member} "
-                       "now. If the member has gone home, ask a unit manager to void it."),
+        # Sent from the queue, after the connection came back or a "Kirim ulang" (never "after the
+        # connection came back" for a resend after a reopen, a tester).
+        "hand_over": _("Recorded as paid ({receipt}) when the queue sent it: hand {total} to {member} now. If the "
+                       "member has gone home, ask a unit manager to void it."),
         "handed": _("Money handed over"),
         # The sender took it while the question was open (another tab): it goes out after all.
         "cancel_too_late": _("It could not be cancelled: it is being sent or was sent already. Look at the queue; "

@@ -1,6 +1,6 @@
 // Service worker: keeps the counter's shell so the queue keeps moving offline
 // (docs/rules.md §offline). Money never goes through here: POSTs and the API pass straight to the
-// network (a counter form's page answers the offline page when the network is gone); confirmed
+// network (a withdrawal page's post answers the offline page when the tablet is offline); confirmed
 // deposits wait in the page's own outbox (static/counter/sync.js, IndexedDB).
 //
 // The server writes VERSION (a hash of the static files) and STATIC (their URLs) into this
@@ -74,18 +74,18 @@ function offlineCopy(url, orElse) {
 self.addEventListener("fetch", function (event) {
   var request = event.request;
   var url = new URL(request.url);
-  // The withdrawal check sent as a page (its entry form, "Ubah", the check reloaded) with no
-  // network: the counter's offline page with the queue, not the browser's error page (a tester).
-  // With the counter's code those posts only read (the balance is checked; saving goes through
-  // the outbox); a save sent as a page carries its idempotency key, so tapped again it is
-  // recorded once. Other posts pass straight to the network, as before.
+  // The withdrawal check sent as a page (its entry form, "Ubah", the check reloaded) while the
+  // tablet has no network: the counter's offline page with the queue, not the browser's error
+  // page (a tester). Nothing is sent, so nothing can be recorded. With a network the post goes
+  // to the browser as before, untouched: a post answered through a worker is not kept for
+  // Back, which then showed "Tidak ada koneksi" or a resubmission page (a tester).
   if (request.method === "POST" && request.mode === "navigate" && url.origin === self.location.origin
       && /^\/counter\/member\/[^/]+\/withdraw$/.test(url.pathname)) {
-    event.respondWith(fetch(request).catch(function () {
-      return caches.open(CACHE).then(function (cache) { return cache.match(OFFLINE); }).then(function (hit) {
+    if (self.navigator.onLine === false) {
+      event.respondWith(caches.open(CACHE).then(function (cache) { return cache.match(OFFLINE); }).then(function (hit) {
         return hit || Response.error();
-      });
-    }));
+      }));
+    }
     return;
   }
   if (request.method !== "GET" || url.origin !== self.location.origin || url.pathname.indexOf("/api/") === 0
