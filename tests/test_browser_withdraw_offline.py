@@ -198,3 +198,26 @@ def test_the_counters_closed_day_banner_is_not_on_the_managers_pages(browser, li
     expect(page.locator("#outbox-day-closed")).to_contain_text("Pembukuan hari ini sudah ditutup")
     _reopen_today()
     context.close()
+
+
+def test_another_operators_unchecked_cancel_tells_the_manager_who_can_check_it(browser, live_server, net):
+    """W6. A withdrawal op A cancelled after a lost reply waits for the server's answer, which only
+    op A's login here asks. The unit manager on that tablet read "memeriksa server … dicoba lagi
+    otomatis" though nothing was being asked (a tester)."""
+    context, page = _tablet(browser, live_server, username="mgr_a")
+    _ready(page)
+    page.evaluate("""() => window.wastebankCounter.store.setValue('cancelled:w6cancelother000000000000000001', {
+        key: 'w6cancelother000000000000000001', maybe_arrived: true, at: Date.now(), check: 'checking', done: false,
+        username: 'op_a', operator_name: 'Dewi Operator', member_no: 'RW05-0001', member_name: 'Siti Aminah',
+        amount_idr: 4000, captured_at: new Date().toISOString(), attempts: 1, last_code: 'network', result: null })""")
+    page.reload()
+    _ready(page)
+    item = page.locator("#outbox-cancelled .cancelled-item")
+    expect(item.locator(".state")).to_have_text("dibatalkan — belum diperiksa")
+    expect(item.locator(".cancel-notice")).to_have_text(
+        "Hanya Dewi Operator yang dapat menanyakan ke server apakah penarikan ini tercatat: minta Dewi Operator "
+        "masuk lagi di tablet ini. Penarikan ini mungkin sudah tercatat: jangan serahkan uangnya.")
+    expect(page.locator("#outbox-cancelled")).not_to_contain_text("dicoba lagi")
+    problems = _check(page, "others-cancel-unchecked", 800, 1280, prefix="withdraw-offline")
+    context.close()
+    assert problems == [], "\n".join(problems)

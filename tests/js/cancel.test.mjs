@@ -8,6 +8,8 @@ import { cancellable, mayHaveArrived } from "../../wastebank/static/counter/outb
 // The Indonesian texts as the page has them (templates/base.html, messages.po).
 const T = {
   cancel_checking: "dibatalkan — memeriksa server…",
+  cancel_checking_other_state: "dibatalkan — belum diperiksa",
+  cancel_checking_other: "Hanya {user} yang dapat menanyakan ke server apakah penarikan ini tercatat: minta {user} masuk lagi di tablet ini. Penarikan ini mungkin sudah tercatat: jangan serahkan uangnya.",
   cancel_checking_text: "Tidak akan dikirim lagi. Tablet sedang menanyakan ke server apakah penarikan ini sudah tercatat sebelum koneksi putus. Jangan serahkan uangnya.",
   cancel_not_recorded_state: "dibatalkan",
   cancel_not_recorded: "Dibatalkan: tidak tercatat di server. Jangan serahkan uang.",
@@ -120,4 +122,20 @@ test("what the record does not hold, or the server would refuse (422, asked for 
   }
   assert.equal(body({ member_no: "R".repeat(30) }).member_no, "R".repeat(30));
   assert.deepEqual(Object.keys(body({ member_no: null, amount_idr: null })), ["idempotency_key", "member_no", "amount_idr"]);
+});
+
+test("another operator's record still checked: only that operator's login asks the server (a tester)", () => {
+  const record = cancelRecord(item({ maybe_arrived: true, operator_name: "Dewi Operator" }), 1000);
+  assert.equal(record.operator_name, "Dewi Operator");
+  // The unit manager logged in on the tablet: nothing is being asked now, and it may be recorded.
+  assert.deepEqual(cancelNotice(T, record, rupiah, "pengurus_rw05"), {
+    state: "dibatalkan — belum diperiksa", tone: "alarm", action: null, other: true,
+    text: "Hanya Dewi Operator yang dapat menanyakan ke server apakah penarikan ini tercatat: minta Dewi Operator " +
+          "masuk lagi di tablet ini. Penarikan ini mungkin sudah tercatat: jangan serahkan uangnya." });
+  // The operator's own record, or no login given: the usual "memeriksa server…".
+  assert.equal(cancelNotice(T, record, rupiah, "petugas_rw05").state, "dibatalkan — memeriksa server…");
+  assert.equal(cancelNotice(T, record, rupiah).state, "dibatalkan — memeriksa server…");
+  // A record of an older version has no operator_name: the login name.
+  const older = Object.assign({}, record, { operator_name: undefined });
+  assert.match(cancelNotice(T, older, rupiah, "pengurus_rw05").text, /^Hanya petugas_rw05 yang/);
 });

@@ -19,7 +19,8 @@ export function cancelRecord(item, now) {
   const maybe = !!(item && item.maybe_arrived);
   return {
     key: item.key, maybe_arrived: maybe, at: now, check: maybe ? "checking" : null, done: !maybe,
-    username: item.username, member_no: item.member_no, member_name: item.member_name || item.member_no,
+    username: item.username, operator_name: item.operator_name || item.username,
+    member_no: item.member_no, member_name: item.member_name || item.member_no,
     amount_idr: item.body ? item.body.amount_idr : null, captured_at: item.captured_at,
     attempts: 0, last_code: "", result: null,
   };
@@ -92,8 +93,17 @@ function fill(template, values) {
  * What the counter says about a cancelled record, from the message table `T` and `money(idr)`:
  * {state, text, tone ("waiting" | "calm" | "alarm"), action ("dismiss" | "seen" | null)}.
  * `state` is the short label ("dibatalkan — memeriksa server…"); `text` the sentence.
+ * `username`: who is logged in; another operator's record still "checking" says that only that
+ * operator's next login here asks the server (`other: true`, no "dicoba lagi").
  */
-export function cancelNotice(T, record, money = String) {
+export function cancelNotice(T, record, money = String, username = null) {
+  if (record.check === "checking" && username && record.username && record.username !== username) {
+    // Another operator's: only that operator's device token asks the server (pendingChecks), so
+    // nothing is being asked now (a tester: the unit manager read "dicoba lagi otomatis").
+    const who = record.operator_name || record.username;
+    return { state: T.cancel_checking_other_state, text: fill(T.cancel_checking_other, { user: who }), tone: "alarm",
+             action: null, other: true };
+  }
   if (record.check === "checking") {
     return { state: T.cancel_checking, text: T.cancel_checking_text, tone: "waiting", action: null };
   }

@@ -53,7 +53,7 @@ async function render() {
   host.className = "outbox card cancelled-withdrawals" + (alarm ? " alarm" : records.some((r) => r.check === "checking") ? " waiting" : "");
   const parts = ["<h2>" + esc(T.cancel_title) + "</h2>", "<ul>"];
   for (const record of records) {
-    const notice = cancelNotice(T, record, money);
+    const notice = cancelNotice(T, record, money, ctx.username);
     let actions = "";
     if (record.check === "recorded" && record.result && record.result.id) {
       actions += '<a class="button secondary receipt-link" href="/counter/withdrawal/' + esc(record.result.id) + '">' +
@@ -64,7 +64,7 @@ async function render() {
     } else if (notice.action === "dismiss") {
       actions += '<button type="button" class="secondary dismiss" data-key="' + esc(record.key) + '">' + esc(T.close) + "</button>";
     }
-    const retry = record.check === "checking" && record.last_code
+    const retry = notice.other ? "" : record.check === "checking" && record.last_code
       ? '<p class="muted reason">' + esc(navigator.onLine && record.last_code !== "offline" ? T.retrying : T.retrying_offline) + "</p>"
       : record.check === "checking" && !navigator.onLine ? '<p class="muted reason">' + esc(T.retrying_offline) + "</p>" : "";
     parts.push('<li class="cancelled-item ' + esc(record.check) + '" data-key="' + esc(record.key) + '">' +
