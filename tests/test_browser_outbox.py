@@ -539,6 +539,9 @@ def test_no_device_token_and_no_answer_is_not_an_ended_session(browser, live_ser
     expect(page.locator("#outbox-sync")).to_be_visible()
     expect(page.locator("#outbox-auth")).to_have_count(0)
     expect(_panel(page)).not_to_contain_text("Sesi sudah berakhir")
+    # The item says why it waits (it said only "menunggu": a tester); it never left the tablet.
+    expect(page.locator(".outbox-item.queued .reason")).to_have_text("Server belum menjawab; dicoba lagi otomatis.")
+    assert [item.get("maybe_arrived") for item in _items(page)] in ([False], [None])
     assert _deposits() == []
     page.unroute("**/counter/device-token")
     page.click("#outbox-sync")

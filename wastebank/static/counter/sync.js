@@ -274,7 +274,14 @@ async function drainHeld() {
       token = issued.token;
       freshToken = true;
       if (!token && issued.ended) { status.auth = true; emit(false); kick(30000); return; }
-      if (!token) { retryLater(); return; }   // no answer (offline, a timeout, a 5xx): as for any lost send
+      if (!token) {   // no answer (offline, a timeout, a 5xx): as for any lost send, and the item says so
+        // (it showed "menunggu" with no reason while the token request kept failing: a tester).
+        // Nothing of the item was sent, so nothing about it may have arrived.
+        await store.updateItem(next.key, (current) => current.state === "queued"
+          ? Object.assign(current, { last_error: "network", last_code: navigator.onLine ? "network" : "offline" }) : null);
+        retryLater();
+        return;
+      }
     }
     status.auth = false;
     const item = await store.updateItem(next.key, (current) => current.state === "queued"
